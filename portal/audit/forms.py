@@ -1,0 +1,1 @@
+"""The audit log has no forms yet: its filters are plain GET parameters."""

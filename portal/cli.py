@@ -1,0 +1,142 @@
+"""Command line: `govcloud db upgrade`, `create-admin`, `create-user`, `load-demo` (also `flask --app portal`)."""
+import getpass
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import ConfigError, ValidationFailed
+
+
+def register_commands(app):
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(load_demo_command)
+
+
+def _services():
+    from .extensions import db
+    from .web import login_policy, passwords
+    return db, login_policy(), passwords()
+
+
+@click.group("db", help="Database schema.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Apply the migrations up to the newest.")
+@with_appcontext
+def db_upgrade():
+    from . import migrate
+    url = current_app.config["DATABASE_URL"]
+    migrate.upgrade(url)
+    click.echo("database is at the newest revision")
+
+
+@db_group.command("check", help="Fail when the models and the migrations disagree.")
+@with_appcontext
+def db_check():
+    from . import migrate
+    from .extensions import db
+    diffs = migrate.pending_differences(db.engine)
+    if diffs:
+        for diff in diffs:
+            click.echo(f"difference: {diff}", err=True)
+        sys.exit(1)
+    click.echo("models and migrations agree")
+
+
+def _password(prompt_password):
+    env = os.environ.get("GOVCLOUD_NEW_PASSWORD")
+    if env:
+        return env
+    if prompt_password:
+        return getpass.getpass("Password: ")
+    from .services.demo import demo_password
+    return demo_password()
+
+
+def _create(data, prompt_password):
+    from .services import users
+    from .services.audit import RequestInfo
+    db, policy, hasher = _services()
+    password = _password(prompt_password)
+    try:
+        user = users.create_user(db.session, RequestInfo(request_id="cli"), data, password,
+                                 policy=policy, passwords=hasher)
+    except ValidationFailed as exc:
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"created {user.role} user {user.username}")
+    if not (prompt_password or os.environ.get("GOVCLOUD_NEW_PASSWORD")):
+        click.echo(f"password (shown once): {password}")
+
+
+@click.command("create-admin", help="Create a system administrator.")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--full-name", default="")
+@click.option("--prompt-password", is_flag=True, help="Ask for the password instead of generating one.")
+@with_appcontext
+def create_admin(username, full_name, prompt_password):
+    _create({"username": username, "full_name": full_name or username, "role": "admin"}, prompt_password)
+
+
+@click.command("create-user", help="Create a user of any role.")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["department", "bureau", "vendor", "auditor", "admin"]))
+@click.option("--department", "department_code", default="", help="Department code (department role).")
+@click.option("--department-admin", is_flag=True)
+@click.option("--full-name", default="")
+@click.option("--prompt-password", is_flag=True)
+@with_appcontext
+def create_user_command(username, role, department_code, department_admin, full_name, prompt_password):
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Department
+    department_id = None
+    if department_code:
+        department = db.session.scalars(select(Department).where(Department.code == department_code)).first()
+        if department is None:
+            raise click.ClickException(f"no department with code {department_code}")
+        department_id = department.id
+    _create({"username": username, "full_name": full_name or username, "role": role,
+             "department_id": department_id, "is_department_admin": department_admin}, prompt_password)
+
+
+@click.command("load-demo", help="Create demo departments and one user per role (only those missing).")
+@click.option("--credentials-file", default=None,
+              help="Also write new logins here (default: demo-logins.txt in the instance folder).")
+@with_appcontext
+def load_demo_command(credentials_file):
+    from .services.demo import load_demo
+    db, policy, hasher = _services()
+    created = load_demo(db.session, policy=policy, passwords=hasher)
+    path = credentials_file or os.path.join(current_app.instance_path, "demo-logins.txt")
+    if not created:
+        click.echo("demo data already loaded; no new users")
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        for username, password in created.items():
+            line = f"{username:12} {password}"
+            out.write(line + "\n")
+            click.echo(f"demo login (shown once, also in {path}): {line}")
+
+
+def _create_app_for_cli():
+    from . import create_app
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """govcloud portal administration."""

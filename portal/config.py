@@ -1,0 +1,80 @@
+"""Configuration: defaults -> TOML file (GOVCLOUD_CONFIG) -> GOVCLOUD_* env -> overrides."""
+import os
+import tomllib
+from datetime import timedelta
+
+from .database import normalize_url
+from .errors import ConfigError
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SQLALCHEMY_ECHO": False,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ["zh_CN", "en"],
+    "PAGE_SIZE": 20,
+    # accounts
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_RATE_LIMIT": 30,  # failed logins per address ...
+    "LOGIN_RATE_WINDOW_MINUTES": 10,  # ... within this window
+    "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    # session cookie
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # None: Secure unless debug or testing
+    "SESSION_COOKIE_NAME": "govcloud_session",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "REMEMBER_COOKIE_DURATION": 0,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+}
+
+
+def load_config(app, overrides=None):
+    """Fill app.config in order and check it; raise ConfigError with a clear message."""
+    app.config.from_mapping(DEFAULTS)
+    path = os.environ.get("GOVCLOUD_CONFIG")
+    if path:
+        try:
+            app.config.from_file(path, load=tomllib.load, text=False)
+        except FileNotFoundError:
+            raise ConfigError("GOVCLOUD_CONFIG", f"file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("GOVCLOUD_CONFIG", f"file {path} is not valid TOML ({exc})") from None
+    app.config.from_prefixed_env("GOVCLOUD")
+    if overrides:
+        app.config.update(overrides)
+    _finish(app)
+
+
+def is_production(app):
+    return not (app.debug or app.testing)
+
+
+def _finish(app):
+    cfg = app.config
+    if cfg.get("TESTING"):
+        app.testing = True
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "govcloud.db")
+    cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
+    if not cfg.get("SECRET_KEY"):
+        if is_production(app):
+            raise ConfigError("SECRET_KEY", "is required in production; set GOVCLOUD_SECRET_KEY "
+                              "or SECRET_KEY in the file named by GOVCLOUD_CONFIG")
+        cfg["SECRET_KEY"] = "dev-only-not-secret"
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = is_production(app)
+    if isinstance(cfg["PERMANENT_SESSION_LIFETIME"], (int, float)):
+        cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=cfg["PERMANENT_SESSION_LIFETIME"])
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    for key in ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH"):
+        if not isinstance(cfg[key], int) or cfg[key] < 1:
+            raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")
+    if cfg["BABEL_DEFAULT_LOCALE"] not in cfg["LANGUAGES"]:
+        raise ConfigError("BABEL_DEFAULT_LOCALE", f"must be one of {cfg['LANGUAGES']}")

@@ -1,0 +1,16 @@
+"""Locale and time zone selection, and date formatting for templates."""
+from flask import current_app, request, session
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+def select_locale():
+    """Use the language chosen in this session, else the configured default (zh_CN)."""
+    chosen = session.get("lang") or request.cookies.get("govcloud_lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

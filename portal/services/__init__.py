@@ -1,0 +1,1 @@
+"""Service layer: one module per workflow; plain values in, domain objects out."""

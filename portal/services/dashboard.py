@@ -1,0 +1,28 @@
+"""What each role sees first on its home page."""
+from sqlalchemy import select, text
+
+from ..models import Role
+from . import audit, departments, users
+
+
+def home_summary(session, user):
+    """Return the figures and lists of user's home page."""
+    summary = {"role": user.role}
+    if user.role == Role.DEPARTMENT:
+        summary["department"] = departments.get_department(session, user, user.department_id)
+        summary["member_count"] = users.count_users(session, user)
+        summary["recent_events"] = audit.list_events(session, user, per_page=5).items
+        return summary
+    summary["department_count"] = departments.count_departments(session, user)
+    if user.role == Role.VENDOR:
+        summary["departments"] = departments.list_departments(session, user, per_page=10).items
+    if user.role in (Role.ADMIN, Role.AUDITOR):
+        summary["user_count"] = users.count_users(session, user)
+    if user.role in (Role.BUREAU, Role.AUDITOR, Role.ADMIN):
+        summary["recent_events"] = audit.list_events(session, user, per_page=10).items
+    return summary
+
+
+def database_ok(session):
+    """Return True when the database answers."""
+    return session.execute(select(text("1"))).scalar() == 1

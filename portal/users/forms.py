@@ -1,0 +1,40 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import Regexp
+
+from ..forms_common import EMAIL, PHONE, length, optional, required
+from ..labels import ROLE_LABELS
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        required(), length(64, 3),
+        Regexp(r"^[a-z0-9][a-z0-9._-]*$", message=_l("Use lower-case letters, digits, ., - and _ only."))])
+    full_name = StringField(_l("Full name"), validators=[required(), length(64)])
+    email = StringField(_l("E-mail"), validators=[optional(), length(120), EMAIL])
+    phone = StringField(_l("Phone"), validators=[optional(), PHONE])
+    role = SelectField(_l("Role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()])
+    department_id = SelectField(_l("Department"), coerce=int, choices=[])
+    is_department_admin = BooleanField(_l("Department administrator (manages its members)"))
+    is_active_account = BooleanField(_l("Account enabled"), default=True)
+    submit = SubmitField(_l("Save"))
+
+    def set_departments(self, departments, none_label):
+        self.department_id.choices = [(0, none_label)] + [(d.id, f"{d.code} {d.name}") for d in departments]
+
+    def data_for_service(self):
+        return {"username": self.username.data.strip(), "full_name": self.full_name.data.strip(),
+                "email": self.email.data or "", "phone": self.phone.data or "",
+                "role": self.role.data, "department_id": self.department_id.data or None,
+                "is_department_admin": self.is_department_admin.data,
+                "is_active_account": self.is_active_account.data}
+
+
+class CreateUserForm(UserForm):
+    password = PasswordField(_l("Initial password"), validators=[required(), length(256)])
+
+
+class EditUserForm(UserForm):
+    new_password = PasswordField(_l("New password (leave empty to keep)"), validators=[optional(), length(256)])
+    unlock = BooleanField(_l("Lift the login lock-out"))

@@ -1,0 +1,38 @@
+"""Small helpers the views share: who is acting, form errors, paging arguments."""
+from flask import current_app, flash, g, request
+from flask_login import current_user
+
+from .services.accounts import LoginPolicy
+from .services.audit import RequestInfo
+
+
+def request_info():
+    """Return the acting user, request id and address of the current request."""
+    actor = current_user if current_user.is_authenticated else None
+    return RequestInfo(actor=actor, request_id=g.get("request_id", ""),
+                       remote_addr=request.remote_addr or "")
+
+
+def passwords():
+    return current_app.extensions["govcloud_passwords"]
+
+
+def login_policy():
+    return LoginPolicy.from_config(current_app.config)
+
+
+def page_arg():
+    return request.args.get("page", 1, type=int)
+
+
+def per_page():
+    return current_app.config["PAGE_SIZE"]
+
+
+def show_error(form, exc):
+    """Put a domain error under its form field, or flash it when it names none."""
+    field = getattr(exc, "field", None)
+    if field and field in form:
+        form[field].errors = list(form[field].errors) + [exc.message]
+    else:
+        flash(exc.message, "danger")
