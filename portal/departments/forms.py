@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Regexp
 
 from ..forms_common import EMAIL, PHONE, length, optional, required
@@ -23,14 +24,14 @@ class DepartmentForm(ContactsForm):
     code = StringField(_l("Code"), validators=[
         required(), length(32, 2),
         Regexp(r"^[A-Z0-9][A-Z0-9_-]*$", message=_l("Use capital letters, digits, - and _ only."))])
-    level = SelectField(_l("Level"), choices=[(k.value, v) for k, v in LEVEL_LABELS.items()])
+    level = SelectField(_l("Level"), choices=[SelectChoice(k.value, v) for k, v in LEVEL_LABELS.items()])
     parent_id = SelectField(_l("Parent department"), coerce=int, choices=[])
     openstack_project_id = StringField(_l("OpenStack project ID"), validators=[optional(), length(64)])
 
     FIELD_ORDER = ("name", "code", "level", "parent_id", "openstack_project_id")
 
     def set_parents(self, departments, none_label):
-        self.parent_id.choices = [(0, none_label)] + [(d.id, f"{d.code} {d.name}") for d in departments]
+        self.parent_id.choices = [SelectChoice(0, none_label)] + [SelectChoice(d.id, f"{d.code} {d.name}") for d in departments]
 
     def data_for_service(self):
         data = {name: self[name].data for name in self.FIELD_ORDER}

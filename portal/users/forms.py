@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Regexp
 
 from ..forms_common import EMAIL, PHONE, length, optional, required
@@ -14,14 +15,14 @@ class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[required(), length(64)])
     email = StringField(_l("E-mail"), validators=[optional(), length(120), EMAIL])
     phone = StringField(_l("Phone"), validators=[optional(), PHONE])
-    role = SelectField(_l("Role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
     department_id = SelectField(_l("Department"), coerce=int, choices=[])
     is_department_admin = BooleanField(_l("Department administrator (manages its members)"))
     is_active_account = BooleanField(_l("Account enabled"), default=True)
     submit = SubmitField(_l("Save"))
 
     def set_departments(self, departments, none_label):
-        self.department_id.choices = [(0, none_label)] + [(d.id, f"{d.code} {d.name}") for d in departments]
+        self.department_id.choices = [SelectChoice(0, none_label)] + [SelectChoice(d.id, f"{d.code} {d.name}") for d in departments]
 
     def data_for_service(self):
         return {"username": self.username.data.strip(), "full_name": self.full_name.data.strip(),

@@ -21,7 +21,7 @@ def _setup(form):
     else:  # a department admin: its own department, department role only
         own = departments.get_department(db.session, current_user, current_user.department_id)
         form.set_departments([own], _("(none)"))
-        form.role.choices = [c for c in form.role.choices if c[0] == Role.DEPARTMENT]
+        form.role.choices = [c for c in form.role.choices if c.value == Role.DEPARTMENT]
         if request.method == "GET":
             form.department_id.data = own.id
     return form

@@ -1,0 +1,179 @@
+"""Fixtures of the portal tests: app (on SQLite and on PostgreSQL), client, seeded users, login_as."""
+import os
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+BACKENDS = ["sqlite", "postgresql"]
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/govcloud_test"
+PASSWORD = "Test-password-2024"
+# argon2 at its cheapest: the tests hash many passwords; production keeps the defaults.
+CHEAP_HASH = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8, "PASSWORD_HASH_PARALLELISM": 1}
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def pg_url():
+    return os.environ.get("GOVCLOUD_TEST_PG_URL") or DEFAULT_PG_URL
+
+
+def ensure_pg_database(url):
+    """Create the test database when absent and empty its schema; fail loudly when PostgreSQL is down."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": parsed.database}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+    engine = create_engine(parsed)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def database_url_for(backend, tmp_path_factory):
+    if backend == "sqlite":
+        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "govcloud-test.db")
+    url = pg_url()
+    ensure_pg_database(url)
+    return url
+
+
+def make_test_app(database_url, instance_path, **overrides):
+    from portal import create_app
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **CHEAP_HASH}
+    config.update(overrides)
+    os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
+    try:
+        return create_app(config)
+    finally:
+        del os.environ["GOVCLOUD_INSTANCE_PATH"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_app(request, tmp_path_factory):
+    """An app whose database (SQLite file or PostgreSQL) is migrated to the newest revision."""
+    from portal import migrate
+    url = database_url_for(request.param, tmp_path_factory)
+    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
+    migrate.upgrade(app.config["DATABASE_URL"])
+    app.backend = request.param
+    yield app
+    app.extensions["govcloud_db"][0].dispose()
+
+
+@dataclass
+class Seed:
+    """Ids and usernames of the seeded rows."""
+
+    dept_a: int = 0
+    dept_b: int = 0
+    county: int = 0
+    users: dict = field(default_factory=dict)  # key -> username
+    user_ids: dict = field(default_factory=dict)
+
+
+# key -> (username, role, department key, department admin)
+SEED_USERS = {
+    "dept": ("a-user", "department", "dept_a", False),
+    "dept_member": ("a-member", "department", "dept_a", False),
+    "dept_admin": ("a-admin", "department", "dept_a", True),
+    "dept_b": ("b-user", "department", "dept_b", False),
+    "dept_b_admin": ("b-admin", "department", "dept_b", True),
+    "bureau": ("bureau1", "bureau", None, False),
+    "vendor": ("vendor1", "vendor", None, False),
+    "auditor": ("auditor1", "auditor", None, False),
+    "admin": ("admin1", "admin", None, False),
+}
+
+
+def reset_and_seed(app):
+    """Empty every table and add two departments, a county and one user per role."""
+    from portal.database import Base
+    from portal.extensions import db
+    from portal.models import Department, User
+
+    with app.app_context():
+        session = db.session
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+        session.commit()
+        hasher = app.extensions["govcloud_passwords"]
+        password_hash = hasher.hash(PASSWORD)
+        contacts = dict(security_officer_name="王安全", security_officer_phone="0571-1",
+                        it_lead_name="李信息", it_lead_phone="138", emergency_contact_name="赵应急",
+                        emergency_contact_phone="139")
+        a = Department(name="甲局", code="DEPT-A", level="city", **contacts)
+        b = Department(name="乙局", code="DEPT-B", level="city", **contacts)
+        county = Department(name="丙县人民政府", code="COUNTY-C", level="county", **contacts)
+        session.add_all([a, b, county])
+        session.flush()
+        seed = Seed(dept_a=a.id, dept_b=b.id, county=county.id)
+        ids = {"dept_a": a.id, "dept_b": b.id}
+        for key, (username, role, dept, is_admin) in SEED_USERS.items():
+            user = User(username=username, full_name=username, role=role,
+                        department_id=ids.get(dept), is_department_admin=is_admin,
+                        password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            seed.users[key] = username
+            seed.user_ids[key] = user.id
+        session.commit()
+    return seed
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The migrated app with freshly seeded data (runs once per backend)."""
+    migrated_app.seed = reset_and_seed(migrated_app)
+    migrated_app.config.update(WTF_CSRF_ENABLED=True, LOGIN_RATE_LIMIT=30, LOGIN_MAX_FAILURES=5)
+    return migrated_app
+
+
+@pytest.fixture
+def seed(app):
+    return app.seed
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token_from(html):
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in page"
+    return next(g for g in match.groups() if g)
+
+
+def login(client, username, password=PASSWORD):
+    """Log in through the real form (with its CSRF token); return the response."""
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(app, seed):
+    """login_as(key) -> a test client logged in as the seeded user under key (see SEED_USERS)."""
+    def _login_as(key):
+        client = app.test_client()
+        response = login(client, seed.users[key])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return _login_as
+
+
+@pytest.fixture
+def db_session(app):
+    from portal.extensions import db
+    with app.app_context():
+        yield db.session

@@ -1,0 +1,112 @@
+"""Every URL of the portal x every role: allowed, denied (403/404) or sent to the login page.
+
+The policy table below must name every (endpoint, method) of app.url_map: a new route without an
+entry fails test_every_route_has_a_policy and its own access case.
+"""
+import pytest
+
+from tests.conftest import csrf_token_from, make_test_app
+
+A, D, L = "allow", "deny", "login"
+ROLES = ["anonymous", "dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign",
+         "bureau", "vendor", "auditor", "admin"]
+# role -> the seeded user who acts (None: nobody logged in)
+ACTOR = {"anonymous": None, "dept_own": "dept", "dept_foreign": "dept", "dept_admin": "dept_admin",
+         "dept_admin_foreign": "dept_admin", "bureau": "bureau", "vendor": "vendor",
+         "auditor": "auditor", "admin": "admin"}
+FOREIGN = {"dept_foreign", "dept_admin_foreign"}  # URL arguments point into another department
+
+
+def only(*allowed):
+    return {r: A if r in allowed else (L if r == "anonymous" else D) for r in ROLES}
+
+
+PUBLIC = {r: A for r in ROLES}
+LOGGED_IN = only(*ROLES[1:])
+DEPT_USERS = ("dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign")
+OWN_DEPT = ("dept_own", "dept_admin")
+
+POLICY = {
+    ("static", "GET"): PUBLIC,
+    ("main.index", "GET"): LOGGED_IN,
+    ("main.set_language", "POST"): PUBLIC,
+    ("main.healthz", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.logout", "POST"): LOGGED_IN,
+    ("auth.change_password", "GET"): LOGGED_IN,
+    ("auth.change_password", "POST"): LOGGED_IN,
+    ("departments.index", "GET"): LOGGED_IN,
+    ("departments.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("departments.create", "GET"): only("bureau", "admin"),
+    ("departments.create", "POST"): only("bureau", "admin"),
+    ("departments.edit", "GET"): only("bureau", "admin"),
+    ("departments.edit", "POST"): only("bureau", "admin"),
+    ("departments.contacts", "GET"): only(*OWN_DEPT, "bureau", "admin"),
+    ("departments.contacts", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("users.index", "GET"): only("dept_admin", "dept_admin_foreign", "auditor", "admin"),
+    ("users.create", "GET"): only("dept_admin", "dept_admin_foreign", "admin"),
+    ("users.create", "POST"): only("dept_admin", "dept_admin_foreign", "admin"),
+    ("users.edit", "GET"): only("dept_admin", "admin"),
+    ("users.edit", "POST"): only("dept_admin", "admin"),
+    ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
+}
+
+
+def _routes():
+    app = make_test_app("sqlite://", "/tmp/govcloud-route-listing")
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule.endpoint, method, rule.rule, tuple(sorted(rule.arguments))))
+    return sorted(routes)
+
+
+ROUTES = _routes()
+
+
+def arg_values(seed, role):
+    """Values for URL arguments: the acting user's own department, or another one."""
+    foreign = role in FOREIGN
+    return {
+        "department_id": seed.dept_b if foreign else seed.dept_a,
+        "user_id": seed.user_ids["dept_b"] if foreign else seed.user_ids["dept_member"],
+        "filename": "css/portal.css",
+    }
+
+
+def test_every_route_has_a_policy():
+    listed = {(endpoint, method) for endpoint, method, _, _ in ROUTES}
+    assert listed - POLICY.keys() == set(), "routes without a policy entry: add them to POLICY"
+    assert POLICY.keys() - listed == set(), "policy entries for routes that no longer exist"
+    assert len(ROUTES) >= 20
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint,method,rule,arguments", ROUTES,
+                         ids=[f"{m} {r}" for _, m, r, _ in ROUTES])
+def test_access(app, seed, login_as, role, endpoint, method, rule, arguments):
+    policy = POLICY.get((endpoint, method))
+    assert policy is not None, f"{method} {rule} ({endpoint}) has no entry in POLICY"
+    expected = policy[role]
+    values = arg_values(seed, role)
+    missing = [a for a in arguments if a not in values]
+    assert not missing, f"no test value for URL argument(s) {missing}: add them to arg_values"
+    with app.test_request_context():
+        from flask import url_for
+        url = url_for(endpoint, **{a: values[a] for a in arguments})
+    client = app.test_client() if ACTOR[role] is None else login_as(ACTOR[role])
+    if method == "GET":
+        response = client.get(url)
+    else:
+        page = client.get("/" if ACTOR[role] else "/login", follow_redirects=True)
+        response = client.post(url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    status, location = response.status_code, response.headers.get("Location", "")
+    response.close()  # static files are streamed from an open file
+    to_login = status == 302 and location.startswith("/login?next=")
+    if expected == A:
+        assert status in (200, 302) and not to_login, f"{role} {method} {url}: {status} {location}"
+    elif expected == D:
+        assert status in (403, 404), f"{role} {method} {url}: expected 403/404, got {status} {location}"
+    else:
+        assert to_login, f"{role} {method} {url}: expected redirect to login, got {status} {location}"
