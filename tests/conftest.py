@@ -105,6 +105,8 @@ def reset_and_seed(app):
     with app.app_context():
         session = db.session
         for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "department":  # sub-units before their parents
+                session.execute(table.delete().where(table.c.parent_id.is_not(None)))
             session.execute(table.delete())
         session.commit()
         hasher = app.extensions["govcloud_passwords"]
@@ -174,6 +176,7 @@ def login_as(app, seed):
 
 @pytest.fixture
 def db_session(app):
-    from portal.extensions import db
-    with app.app_context():
-        yield db.session
+    """A session of its own on the app's database (no app context kept pushed between requests)."""
+    from sqlalchemy.orm import Session
+    with Session(app.extensions["govcloud_db"][0], expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,75 @@
+"""Configuration order and start-up checks (no database is touched)."""
+import pytest
+
+from portal import create_app
+from portal.database import normalize_url
+from portal.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for key in ("GOVCLOUD_CONFIG", "GOVCLOUD_SECRET_KEY", "GOVCLOUD_DATABASE_URL", "GOVCLOUD_PAGE_SIZE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GOVCLOUD_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+def test_production_without_secret_key_stops():
+    with pytest.raises(ConfigError, match="SECRET_KEY.*GOVCLOUD_SECRET_KEY"):
+        create_app()
+
+
+def test_malformed_database_url_stops(monkeypatch):
+    monkeypatch.setenv("GOVCLOUD_SECRET_KEY", "s")
+    monkeypatch.setenv("GOVCLOUD_DATABASE_URL", "not a url at all")
+    with pytest.raises(ConfigError, match="DATABASE_URL.*malformed"):
+        create_app()
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "postgresql+psycopg2://u@h/db", "postgresql://u@h"])
+def test_unsupported_database_urls_stop(url):
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        normalize_url(url)
+
+
+def test_plain_postgresql_url_gets_psycopg3():
+    assert normalize_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+
+
+def test_defaults_file_env_then_overrides(monkeypatch, tmp_path):
+    toml = tmp_path / "govcloud.toml"
+    toml.write_text('SECRET_KEY = "from-file"\nPAGE_SIZE = 7\nLOGIN_MAX_FAILURES = 3\nlowercase = "ignored"\n')
+    monkeypatch.setenv("GOVCLOUD_CONFIG", str(toml))
+    monkeypatch.setenv("GOVCLOUD_PAGE_SIZE", "9")
+    app = create_app({"LOGIN_MAX_FAILURES": 4})
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["PAGE_SIZE"] == 9  # environment beats the file
+    assert app.config["LOGIN_MAX_FAILURES"] == 4  # overrides beat the environment
+    assert app.config["LOGIN_LOCKOUT_MINUTES"] == 15  # default
+    assert "lowercase" not in app.config
+    assert app.config["DATABASE_URL"].startswith("sqlite:///") and "instance" in app.config["DATABASE_URL"]
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # production
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_example_config_file_loads(monkeypatch):
+    import pathlib
+    example = pathlib.Path(__file__).resolve().parents[2] / "config" / "govcloud.example.toml"
+    monkeypatch.setenv("GOVCLOUD_CONFIG", str(example))
+    app = create_app({"TESTING": True})
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_CN" and app.config["PAGE_SIZE"] == 20
+
+
+def test_missing_config_file_stops(monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVCLOUD_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        create_app({"TESTING": True})
+
+
+def test_bad_integer_setting_stops():
+    with pytest.raises(ConfigError, match="PAGE_SIZE"):
+        create_app({"TESTING": True, "PAGE_SIZE": 0})
+
+
+def test_testing_app_is_not_secure_cookie_and_gets_dev_secret():
+    app = create_app({"TESTING": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is False and app.config["SECRET_KEY"]
