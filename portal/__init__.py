@@ -135,6 +135,11 @@ def _register_error_pages(app):
 
     @app.errorhandler(PortalError)
     def _portal_error(exc):
+        # out of scope and absent look the same: the page does not say which
+        if exc.http_status == 404:
+            return _not_found(exc)
+        if exc.http_status == 403:
+            return _forbidden(exc)
         return render_error(exc.http_status, _("Error"), exc.message)
 
     @app.errorhandler(500)

@@ -119,12 +119,18 @@ def load_demo_command(credentials_file):
     if not created:
         click.echo("demo data already loaded; no new users")
         return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as out:
+    kept = []
+    if os.path.exists(path):  # a re-created database: drop the stale lines of these users
+        with open(path, encoding="utf-8") as f:
+            kept = [line for line in f if line.split() and line.split()[0] not in created]
+    fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(kept)
         for username, password in created.items():
             line = f"{username:12} {password}"
             out.write(line + "\n")
             click.echo(f"demo login (shown once, also in {path}): {line}")
+    os.replace(path + ".new", path)
 
 
 def _create_app_for_cli():

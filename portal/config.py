@@ -62,6 +62,8 @@ def _finish(app):
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "govcloud.db")
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
+    if cfg.get("SECRET_KEY") is not None and not isinstance(cfg["SECRET_KEY"], str):
+        cfg["SECRET_KEY"] = str(cfg["SECRET_KEY"])  # from_prefixed_env parsed it as JSON
     if not cfg.get("SECRET_KEY"):
         if is_production(app):
             raise ConfigError("SECRET_KEY", "is required in production; set GOVCLOUD_SECRET_KEY "

@@ -97,6 +97,7 @@ def authenticate(session, ctx, username, password, *, policy, passwords):
 
     user.failed_login_count = 0
     user.locked_until = None
+    user.previous_login_at = user.last_login_at
     user.last_login_at = now
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)

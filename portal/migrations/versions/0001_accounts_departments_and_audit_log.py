@@ -57,6 +57,7 @@ def upgrade():
     sa.Column('failed_login_count', sa.Integer(), nullable=False),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('previous_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(role = 'department') = (department_id IS NOT NULL)", name=op.f('ck_user_account_department_iff_department_role')),

@@ -1,0 +1,131 @@
+"""A real browser (Debian's Chromium, headless) against a running portal: each role logs in,
+sees its home page in Chinese, switches to English; a department user is refused another
+department's pages. Screenshots go to test-artifacts/screenshots/."""
+import pathlib
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import migrate
+from tests.conftest import PASSWORD, make_test_app, reset_and_seed
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# seeded user key -> (Chinese home title, English home title)
+HOMES = {
+    "dept": ("使用部门(单位)工作台:甲局", "Department workspace: 甲局"),
+    "dept_admin": ("使用部门(单位)工作台:甲局", "Department workspace: 甲局"),
+    "bureau": ("市大数据管理局工作台", "Big-data bureau workspace"),
+    "vendor": ("云服务商运维工作台", "Cloud vendor operations workspace"),
+    "auditor": ("审计工作台(只读)", "Audit workspace (read-only)"),
+    "admin": ("系统管理", "System administration"),
+}
+
+
+@pytest.fixture(scope="module")
+def live_portal(tmp_path_factory):
+    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
+    tmp = tmp_path_factory.mktemp("browser")
+    app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
+    migrate.upgrade(app.config["DATABASE_URL"])
+    seed = reset_and_seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", seed
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    app.extensions["govcloud_db"][0].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    assert pathlib.Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium fonts-noto-cjk"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+def log_in(page, base, username):
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_load_state()
+
+
+def test_login_page_is_chinese_and_clean(live_portal, page):
+    base, _seed = live_portal
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    response = page.goto(base + "/login")
+    assert response.status == 200
+    assert page.inner_text("h1") == "登录政务云服务门户"
+    assert page.locator("label[for=username]").inner_text() == "用户名"
+    # Bootstrap is served locally and applied: the primary button is not the browser's grey
+    colour = page.eval_on_selector("#submit", "e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(13, 110, 253)"
+    page.screenshot(path=str(SHOTS / "login.png"), full_page=True)
+    assert page.problems == []  # no CSP violation, no missing file
+
+
+def test_wrong_password_message_in_chinese(live_portal, page):
+    base, seed = live_portal
+    page.goto(base + "/login")
+    page.fill("#username", seed.users["vendor"])
+    page.fill("#password", "wrong-password-9")
+    page.click("#submit")
+    assert "用户名或密码错误。" in page.inner_text(".alert")
+
+
+@pytest.mark.parametrize("key", list(HOMES))
+def test_role_home_in_chinese_then_english(live_portal, page, key):
+    base, seed = live_portal
+    log_in(page, base, seed.users[key])
+    chinese, english = HOMES[key]
+    assert page.url == base + "/"
+    assert page.inner_text("#home-title") == chinese
+    assert "首页" in page.inner_text("#main-nav")
+    page.screenshot(path=str(SHOTS / f"home-{key}.png"), full_page=True)
+    page.select_option("#language-form select", "en")
+    page.click("#language-submit")
+    page.wait_for_load_state()
+    assert page.inner_text("#home-title") == english
+    assert "Home" in page.inner_text("#main-nav")
+    page.screenshot(path=str(SHOTS / f"home-{key}-en.png"), full_page=True)
+    page.click("#logout")
+    page.wait_for_load_state()
+    assert page.url.startswith(base + "/login")
+    assert page.problems == []
+
+
+def test_department_user_is_refused_another_departments_pages(live_portal, page):
+    base, seed = live_portal
+    log_in(page, base, seed.users["dept"])
+    own = page.goto(f"{base}/departments/{seed.dept_a}")
+    assert own.status == 200 and page.inner_text("#department-name") == "甲局"
+    for path in (f"/departments/{seed.dept_b}", f"/departments/{seed.dept_b}/contacts"):
+        response = page.goto(base + path)
+        assert response.status == 404
+        assert "乙局" not in page.content()
+        assert page.inner_text("#error-message") == "页面不存在,或您无权查看。"
+    response = page.goto(f"{base}/departments/{seed.dept_b}/edit")
+    assert response.status == 403
+    page.screenshot(path=str(SHOTS / "department-refused.png"), full_page=True)
