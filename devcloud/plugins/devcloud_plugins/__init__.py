@@ -1,0 +1,1 @@
+"""Dev-cloud-only plugins for OpenStack services. Never for production."""
