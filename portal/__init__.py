@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from . import access, security
+from . import access, logs, security
 from .database import utcnow
 from .errors import PortalError
 from .extensions import babel, csrf, db, login_manager
@@ -38,6 +38,7 @@ def create_app(config=None):
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "strong"
     app.extensions["govcloud_passwords"] = Passwords.from_config(app.config)
+    logs.init_app(app)
     security.init_app(app)
     access.init_app(app, login_manager)
 

@@ -1,4 +1,5 @@
 """Write and read the audit log (操作日志)."""
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -6,6 +7,8 @@ from sqlalchemy import select
 from ..models import AuditEvent
 from ..pagination import paginate
 from ..scoping import scoped
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +43,10 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         detail=detail,
     )
     session.add(event)
+    log.info("audit action=%s outcome=%s actor=%s object=%s:%s department=%s", action, outcome,
+             event.actor_username or "-", object_type or "-", event.object_id or "-",
+             department_id if department_id is not None else "-",
+             extra={"request_id": ctx.request_id or "-"})
     return event
 
 

@@ -129,3 +129,21 @@ def test_department_user_is_refused_another_departments_pages(live_portal, page)
     response = page.goto(f"{base}/departments/{seed.dept_b}/edit")
     assert response.status == 403
     page.screenshot(path=str(SHOTS / "department-refused.png"), full_page=True)
+
+
+def test_bad_form_input_shows_chinese_errors_in_place(live_portal, page):
+    base, seed = live_portal
+    log_in(page, base, seed.users["bureau"])
+    page.goto(base + "/departments/new")
+    page.fill("#code", "bad code")
+    page.click("#submit")
+    page.wait_for_load_state()
+    assert page.url == base + "/departments/new"
+    errors = page.locator(".invalid-feedback").all_inner_texts()
+    assert "此项为必填项。" in errors and "只能使用大写字母、数字、- 和 _。" in errors
+    assert page.locator(".invalid-feedback").first.is_visible()
+    page.screenshot(path=str(SHOTS / "department-form-errors.png"), full_page=True)
+    page.goto(base + "/departments/")
+    assert page.locator("#departments-table tbody tr").count() == 3
+    page.screenshot(path=str(SHOTS / "departments-list.png"), full_page=True)
+    assert page.problems == []

@@ -8,8 +8,10 @@ from portal.errors import ConfigError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for key in ("GOVCLOUD_CONFIG", "GOVCLOUD_SECRET_KEY", "GOVCLOUD_DATABASE_URL", "GOVCLOUD_PAGE_SIZE"):
-        monkeypatch.delenv(key, raising=False)
+    import os
+    for key in list(os.environ):
+        if key.startswith("GOVCLOUD_"):
+            monkeypatch.delenv(key)
     monkeypatch.setenv("GOVCLOUD_INSTANCE_PATH", str(tmp_path / "instance"))
 
 
