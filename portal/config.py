@@ -14,6 +14,8 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh_CN", "en"],
     "PAGE_SIZE": 20,
+    # number of reverse proxies in front of the portal whose X-Forwarded-For/-Proto to trust
+    "PROXY_FIX_X_FOR": 0,
     # accounts
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
@@ -75,6 +77,8 @@ def _finish(app):
         cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=cfg["PERMANENT_SESSION_LIFETIME"])
     cfg["REMEMBER_COOKIE_HTTPONLY"] = True
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    if not isinstance(cfg["PROXY_FIX_X_FOR"], int) or cfg["PROXY_FIX_X_FOR"] < 0:
+        raise ConfigError("PROXY_FIX_X_FOR", f"must be 0 or a positive integer, got {cfg['PROXY_FIX_X_FOR']!r}")
     for key in ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH"):
         if not isinstance(cfg[key], int) or cfg[key] < 1:
             raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")

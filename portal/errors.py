@@ -1,5 +1,5 @@
 """Domain errors of the portal; each builds its own message."""
-from flask_babel import lazy_gettext as _l
+from .text import _l
 
 
 class PortalError(Exception):

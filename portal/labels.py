@@ -1,5 +1,5 @@
 """Translated names of roles, levels and audit actions (GLOSSARY.md terms)."""
-from flask_babel import lazy_gettext as _l
+from .text import _l
 
 from .models import DepartmentLevel, Role
 

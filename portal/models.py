@@ -3,7 +3,6 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,7 +79,7 @@ class Department(Base):
         return f"<Department {self.code}>"
 
 
-class User(UserMixin, Base):
+class User(Base):
     """A person who logs in; department users belong to exactly one department."""
 
     __tablename__ = "user_account"
@@ -116,7 +115,11 @@ class User(UserMixin, Base):
     FIELDS = ("username", "full_name", "email", "phone", "role", "department_id",
               "is_department_admin", "is_active_account")
 
-    # Flask-Login: the session carries the rotating token, not the primary key
+    # The Flask-Login user interface, without importing Flask here. The session carries the
+    # rotating token, not the primary key.
+    is_authenticated = True
+    is_anonymous = False
+
     def get_id(self):
         return self.session_token
 

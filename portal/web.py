@@ -35,4 +35,4 @@ def show_error(form, exc):
     if field and field in form:
         form[field].errors = list(form[field].errors) + [exc.message]
     else:
-        flash(exc.message, "danger")
+        flash(str(exc.message), "danger")

@@ -45,10 +45,10 @@ def login():
             user = accounts.authenticate(db.session, request_info(), form.username.data,
                                          form.password.data, policy=login_policy(), passwords=passwords())
         except RateLimited as exc:
-            flash(exc.message, "danger")
+            flash(str(exc.message), "danger")
             status = 429
         except (AuthenticationFailed, AccountLocked) as exc:
-            flash(exc.message, "danger")
+            flash(str(exc.message), "danger")
         else:
             _fresh_session()
             login_user(user)

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from ..text import _l
 from sqlalchemy import func, select
 
 from ..database import utcnow

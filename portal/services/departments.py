@@ -1,5 +1,5 @@
 """The departments registry (使用部门): create, edit, contacts, list."""
-from flask_babel import lazy_gettext as _l
+from ..text import _l
 from sqlalchemy import func, or_, select
 
 from ..errors import Conflict, Forbidden, ValidationFailed

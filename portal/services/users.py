@@ -1,5 +1,5 @@
 """User accounts: admins manage everyone, a department admin manages its department's members."""
-from flask_babel import lazy_gettext as _l
+from ..text import _l
 from sqlalchemy import func, or_, select
 
 from ..database import utcnow

@@ -75,3 +75,18 @@ def test_bad_integer_setting_stops():
 def test_testing_app_is_not_secure_cookie_and_gets_dev_secret():
     app = create_app({"TESTING": True})
     assert app.config["SESSION_COOKIE_SECURE"] is False and app.config["SECRET_KEY"]
+
+
+def test_proxy_fix_takes_the_client_address_from_the_proxy():
+    from flask import request
+    app = create_app({"TESTING": True, "PROXY_FIX_X_FOR": 1})
+    seen = {}
+
+    @app.route("/probe")
+    def probe():
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    app.view_functions["probe"].is_public = True
+    app.test_client().get("/probe", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert seen["addr"] == "10.1.2.3"

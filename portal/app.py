@@ -1,0 +1,154 @@
+"""The Flask application factory: configuration, extensions, blueprints, error pages, CLI."""
+import logging
+import os
+
+from flask import Flask, render_template
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from . import access, logs, security
+from .database import utcnow
+from .errors import PortalError
+from .extensions import babel, csrf, db, login_manager
+from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
+from .labels import ACTION_LABELS, LEVEL_LABELS, OUTCOME_LABELS, ROLE_LABELS, label
+from .passwords import Passwords
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config=None):
+    """Build the portal: configuration, extensions, blueprints, error pages, CLI."""
+    from .config import load_config
+
+    instance_path = os.environ.get("GOVCLOUD_INSTANCE_PATH") or None
+    if instance_path:
+        instance_path = os.path.abspath(instance_path)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    load_config(app, config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # behind a TLS proxy: the client address (rate limit, audit) and scheme come from it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "strong"
+    app.extensions["govcloud_passwords"] = Passwords.from_config(app.config)
+    logs.init_app(app)
+    security.init_app(app)
+    access.init_app(app, login_manager)
+
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .departments.views import bp as departments_bp
+    from .main.views import bp as main_bp
+    from .users.views import bp as users_bp
+
+    for bp in (main_bp, auth_bp, departments_bp, users_bp, audit_bp):
+        app.register_blueprint(bp)
+
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(token):
+    from .services.accounts import find_user_by_session_token
+    user = find_user_by_session_token(db.session, token)
+    if user is None or not user.is_active_account:
+        return None
+    return user
+
+
+def _register_template_helpers(app):
+    @app.template_filter("localtime")
+    def _localtime(value, fmt="yyyy-MM-dd HH:mm"):
+        return format_datetime(value, fmt) if value else ""
+
+    @app.context_processor
+    def _globals():
+        from flask import request
+
+        from .main.forms import LanguageForm
+
+        here = request.full_path.rstrip("?") if request.method == "GET" else ""
+        language_form = LanguageForm(formdata=None, lang=select_locale(), next=here)
+        return {
+            "language_form": language_form, "now_utc": utcnow(),
+            "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS,
+            "ACTION_LABELS": ACTION_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS,
+            "label": label, "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            "current_locale": select_locale(), "nav_items": _nav_items(),
+        }
+
+
+def _nav_items():
+    """Return (endpoint, title) pairs of the navigation for the current user's role."""
+    from .access import DEPARTMENT_ADMIN, allows
+    from .models import Role
+
+    if not current_user.is_authenticated:
+        return []
+    items = [("main.index", _("Home"), None)]
+    if allows(current_user, (Role.DEPARTMENT,)):
+        items.append(("departments.detail", _("My department"), {"department_id": current_user.department_id}))
+    else:
+        items.append(("departments.index", _("Departments"), None))
+    if allows(current_user, (Role.ADMIN, DEPARTMENT_ADMIN, Role.AUDITOR)):
+        items.append(("users.index", _("Users"), None))
+    if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)):
+        items.append(("audit.index", _("Audit log"), None))
+    return items
+
+
+def _register_error_pages(app):
+    def render_error(code, title, message):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(400, _("Bad request"),
+                            _("The form has expired or was not sent from this site. Please try again."))
+
+    @app.errorhandler(400)
+    def _bad_request(exc):
+        return render_error(400, _("Bad request"), _("The request could not be understood."))
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        return render_error(403, _("Access denied"), _("You are not allowed to see this page."))
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_error(404, _("Not found"), _("The page does not exist or is not yours to see."))
+
+    @app.errorhandler(405)
+    def _method(exc):
+        return render_error(405, _("Method not allowed"), _("The request could not be understood."))
+
+    @app.errorhandler(PortalError)
+    def _portal_error(exc):
+        # out of scope and absent look the same: the page does not say which
+        if exc.http_status == 404:
+            return _not_found(exc)
+        if exc.http_status == 403:
+            return _forbidden(exc)
+        return render_error(exc.http_status, _("Error"), exc.message)
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return render_error(500, _("Server error"), _("Something went wrong. The error was logged."))
