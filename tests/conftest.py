@@ -1,6 +1,7 @@
 """Fixtures of the portal tests: app (on SQLite and on PostgreSQL), client, seeded users, login_as."""
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,8 +22,22 @@ def pg_url():
     return os.environ.get("GOVCLOUD_TEST_PG_URL") or DEFAULT_PG_URL
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def ensure_pg_database(url):
-    """Create the test database when absent and empty its schema; fail loudly when PostgreSQL is down."""
+    """Create the test database when absent and a schema of this run in it; return the run's URL.
+
+    Each run gets its own schema (search_path), so runs on one machine do not disturb each other;
+    schemas of runs whose process is gone are dropped. A PostgreSQL that does not answer fails.
+    """
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -33,19 +48,32 @@ def ensure_pg_database(url):
                 conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
         admin.dispose()
-    engine = create_engine(parsed)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    schema = f"run_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for (name,) in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run\\_%'")):
+            pid = name.split("_")[1]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    run_url = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return run_url.render_as_string(hide_password=False), schema
+
+
+def drop_pg_schema(url, schema):
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
 
 
 def database_url_for(backend, tmp_path_factory):
+    """Return (url, cleanup) for a fresh, empty database of backend."""
     if backend == "sqlite":
-        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "govcloud-test.db")
-    url = pg_url()
-    ensure_pg_database(url)
-    return url
+        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "govcloud-test.db"), lambda: None
+    url, schema = ensure_pg_database(pg_url())
+    return url, lambda: drop_pg_schema(pg_url(), schema)
 
 
 def make_test_app(database_url, instance_path, **overrides):
@@ -63,12 +91,13 @@ def make_test_app(database_url, instance_path, **overrides):
 def migrated_app(request, tmp_path_factory):
     """An app whose database (SQLite file or PostgreSQL) is migrated to the newest revision."""
     from portal import migrate
-    url = database_url_for(request.param, tmp_path_factory)
+    url, cleanup = database_url_for(request.param, tmp_path_factory)
     app = make_test_app(url, tmp_path_factory.mktemp("instance"))
     migrate.upgrade(app.config["DATABASE_URL"])
     app.backend = request.param
     yield app
     app.extensions["govcloud_db"][0].dispose()
+    cleanup()
 
 
 @dataclass
