@@ -13,7 +13,7 @@ from .database import utcnow
 from .errors import PortalError
 from .extensions import babel, csrf, db, login_manager
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
-from .labels import ACTION_LABELS, LEVEL_LABELS, OUTCOME_LABELS, ROLE_LABELS, label
+from .labels import ACTION_LABELS, LEVEL_LABELS, OBJECT_LABELS, OUTCOME_LABELS, ROLE_LABELS, label
 from .passwords import Passwords
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def _register_template_helpers(app):
             "language_form": language_form, "now_utc": utcnow(),
             "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS,
             "ACTION_LABELS": ACTION_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS,
+            "OBJECT_LABELS": OBJECT_LABELS,
             "label": label, "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": select_locale(), "nav_items": _nav_items(),
         }

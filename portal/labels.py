@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),
 }
+OBJECT_LABELS = {"user": _l("User"), "department": _l("Department")}
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
 
 

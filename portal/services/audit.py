@@ -54,7 +54,7 @@ def list_events(session, user, *, action="", actor="", page=1, per_page=20):
     """Return one page of the audit events user may see, newest first."""
     stmt = scoped(select(AuditEvent), user)
     if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
+        stmt = stmt.where(AuditEvent.action == action)
     if actor:
         stmt = stmt.where(AuditEvent.actor_username == actor)
     stmt = stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())

@@ -147,3 +147,19 @@ def test_bad_form_input_shows_chinese_errors_in_place(live_portal, page):
     assert page.locator("#departments-table tbody tr").count() == 3
     page.screenshot(path=str(SHOTS / "departments-list.png"), full_page=True)
     assert page.problems == []
+
+
+def test_admin_tables_render(live_portal, page):
+    base, seed = live_portal
+    log_in(page, base, seed.users["admin"])
+    page.goto(base + "/users/?role=department")
+    rows = page.locator("#users-table tbody tr")
+    assert rows.count() == 5 and "a-admin" in page.inner_text("#users-table")
+    assert "管理员" in page.inner_text("#users-table")
+    page.screenshot(path=str(SHOTS / "users-list.png"), full_page=True)
+    page.goto(base + "/audit/?action=auth.login")
+    assert page.locator("#audit-table tbody tr").count() >= 1
+    audit_table = page.inner_text("#audit-table")
+    assert "登录" in audit_table and "登录失败" not in audit_table and "用户 " in audit_table
+    page.screenshot(path=str(SHOTS / "audit-log.png"), full_page=True)
+    assert page.problems == []
