@@ -28,3 +28,4 @@ def init_app(app):
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
