@@ -231,9 +231,12 @@ def install():
     shims.mkdir(exist_ok=True)
     sudo = shims / "sudo"
     if shutil.which("sudo", path="/usr/bin:/bin:/usr/sbin:/sbin") is None:
-        sudo.write_text('#!/bin/sh\n# dev cloud only: every service already runs as root\n'
-                        'while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done\n'
-                        'exec "$@"\n')
+        sudo.write_text(
+            '#!/bin/sh\n# dev cloud only: every service already runs as root\n'
+            'while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done\n'
+            '# "<svc>-rootwrap <conf> cmd...": run cmd itself (no rootwrap filters here)\n'
+            'case "$1" in *-rootwrap) shift 2 ;; esac\n'
+            'exec "$@"\n')
         sudo.chmod(0o755)
     else:
         sudo.unlink(missing_ok=True)
@@ -336,6 +339,7 @@ def gen_config():
                         "default_volume_type": "__DEFAULT__",
                         "auth_strategy": "keystone", "osapi_volume_workers": 1,
                         "api_paste_config": ETC / "cinder" / "api-paste.ini",
+                        "resource_query_filters_file": ETC / "cinder" / "resource_filters.json",
                         "state_path": DATA / "cinder", "my_ip": HOST,
                         "glance_api_servers": f"http://{HOST}:9292",
                         "backup_driver": "cinder.backup.drivers.posix.PosixBackupDriver",
@@ -373,6 +377,8 @@ def gen_config():
     for path, sections in files.items():
         path.write_text(ini(sections))
     shutil.copy(SRC / "etc" / "cinder-api-paste.ini", ETC / "cinder" / "api-paste.ini")
+    shutil.copy(SRC / "etc" / "cinder-resource-filters.json",
+                ETC / "cinder" / "resource_filters.json")
     shutil.copy(venv_etc / "glance" / "glance-api-paste.ini", ETC / "glance")
     shutil.copy(venv_etc / "nova" / "api-paste.ini", ETC / "nova")
 
