@@ -15,6 +15,7 @@ def register_commands(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_demo_command)
+    app.cli.add_command(audit_group)
 
 
 def _services():
@@ -131,6 +132,56 @@ def load_demo_command(credentials_file):
             out.write(line + "\n")
             click.echo(f"demo login (shown once, also in {path}): {line}")
     os.replace(path + ".new", path)
+
+
+@click.group("audit", help="The tamper-evident audit log.")
+def audit_group():
+    pass
+
+
+def _audit_key(required):
+    from .audit_chain import load_key
+    try:
+        return load_key(current_app.config, create=required)
+    except OSError as exc:
+        raise click.ClickException(f"audit key: {exc}") from None
+
+
+@audit_group.command("digest", help="Sign the chain head with the audit key (kept outside the database).")
+@with_appcontext
+def audit_digest():
+    from .audit_chain import write_digest
+    from .extensions import db
+    digest = write_digest(db.session, _audit_key(required=True))
+    db.session.commit()
+    if digest is None:
+        click.echo("audit log is empty; no digest written")
+    else:
+        click.echo(f"digest {digest.id}: seq {digest.seq} hash {digest.hash}")
+
+
+@audit_group.command("verify", help="Check the whole chain (or a time range) and name every break.")
+@click.option("--since", type=click.DateTime(), default=None, help="From this UTC time.")
+@click.option("--until", type=click.DateTime(), default=None, help="Up to this UTC time.")
+@with_appcontext
+def audit_verify(since, until):
+    from datetime import timezone
+
+    from .audit_chain import verify
+    from .extensions import db
+    key = _audit_key(required=False)
+    report = verify(db.session, key,
+                    since=since.replace(tzinfo=timezone.utc) if since else None,
+                    until=until.replace(tzinfo=timezone.utc) if until else None)
+    span = f"seq {report.first_seq}..{report.last_seq}" if report.events else "no events"
+    click.echo(f"checked {report.events} events ({span}), {report.digests} signed digests")
+    if key is None:
+        click.echo("warning: no audit key configured; signed digests were not checked", err=True)
+    for problem in report.problems:
+        click.echo(f"TAMPERED ({problem.kind}): {problem.message}", err=True)
+    if not report.ok:
+        sys.exit(1)
+    click.echo("audit chain intact / 审计日志完整")
 
 
 def _create_app_for_cli():

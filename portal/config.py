@@ -33,6 +33,10 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "REMEMBER_COOKIE_DURATION": 0,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # audit digests are signed with AUDIT_HMAC_KEY, else the key in AUDIT_KEY_FILE (None:
+    # audit-hmac.key in the instance folder); keep the key out of the database and its backups
+    "AUDIT_HMAC_KEY": None,
+    "AUDIT_KEY_FILE": None,
 }
 
 
@@ -64,6 +68,8 @@ def _finish(app):
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "govcloud.db")
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
+    if not cfg.get("AUDIT_KEY_FILE"):
+        cfg["AUDIT_KEY_FILE"] = os.path.join(app.instance_path, "audit-hmac.key")
     if cfg.get("SECRET_KEY") is not None and not isinstance(cfg["SECRET_KEY"], str):
         cfg["SECRET_KEY"] = str(cfg["SECRET_KEY"])  # from_prefixed_env parsed it as JSON
     if not cfg.get("SECRET_KEY"):

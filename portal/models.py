@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base, UTCDateTime, utcnow
@@ -165,5 +165,32 @@ class AuditEvent(Base):
     request_id: Mapped[str] = mapped_column(String(64), default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # the hash chain (portal/audit_chain.py): set when the writing transaction commits
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     __scope_column__ = "department_id"
+
+
+class AuditChainHead(Base):
+    """The newest link of the audit chain; its row lock orders concurrent appends."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditDigest(Base):
+    """A signed record of the chain head at one moment (HMAC key kept outside the database)."""
+
+    __tablename__ = "audit_digest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from .. import audit_chain
 from ..models import AuditEvent
 from ..pagination import paginate
 from ..scoping import scoped
@@ -43,6 +44,7 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         detail=detail,
     )
     session.add(event)
+    audit_chain.track(session, event)
     log.info("audit action=%s outcome=%s actor=%s object=%s:%s department=%s", action, outcome,
              event.actor_username or "-", object_type or "-", event.object_id or "-",
              department_id if department_id is not None else "-",
