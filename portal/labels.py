@@ -28,8 +28,9 @@ ACTION_LABELS = {
     "department.create": _l("Department registered"),
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),
+    "audit.export": _l("Audit log exported"),
 }
-OBJECT_LABELS = {"user": _l("User"), "department": _l("Department")}
+OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log")}
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
 
 

@@ -50,6 +50,7 @@ POLICY = {
     ("users.edit", "GET"): only("dept_admin", "admin"),
     ("users.edit", "POST"): only("dept_admin", "admin"),
     ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
+    ("audit.export", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
 }
 
 
