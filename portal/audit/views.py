@@ -1,4 +1,5 @@
 """The audit log (操作日志): search, keyset pages newest first, CSV export that streams."""
+import json
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,12 @@ from ..web import request_info
 from .forms import AuditSearchForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
+
+
+@bp.app_template_filter("json_text")
+def json_text(value):
+    """Render before/after JSON readably: Chinese as itself, keys sorted (autoescaped)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _search():

@@ -190,7 +190,8 @@ def seed_audit(app, seed, n=45):
         for i in range(n):
             dept = seed.dept_a if i % 3 else seed.dept_b
             record_event(db.session, ctx, "department.update", object_type="department",
-                         object_id=str(dept), department_id=dept, detail=f"n{i}", after={"n": i},
+                         object_id=str(dept), department_id=dept, detail=f"n{i}",
+                         after={"n": i, "名称": "甲局"},
                          outcome="failure" if i == 7 else "success")
         db.session.commit()
 
@@ -213,10 +214,11 @@ def test_audit_pages_walk_the_log_both_ways(app, seed, login_as):
     third = client.get(_link(second, "older")).get_data(as_text=True)
     assert [len(_rows(h)) for h in (first, second, third)] == [20, 20, 5]
     assert _link(first, "newer") is None and _link(third, "older") is None
-    assert '{"n": 44}' in first and '{"n": 0}' in third  # newest first
+    assert '{&#34;n&#34;: 44, &#34;名称&#34;: &#34;甲局&#34;}' in first  # readable, escaped
+    assert '&#34;n&#34;: 0,' in third  # newest first
     back = client.get(_link(third, "newer")).get_data(as_text=True)
-    assert len(_rows(back)) == 20 and '{"n": 24}' in back and '{"n": 5}' in back
-    assert '{"n": 25}' not in back and '{"n": 4}' not in back
+    assert len(_rows(back)) == 20 and "&#34;n&#34;: 24," in back and "&#34;n&#34;: 5," in back
+    assert "&#34;n&#34;: 25," not in back and "&#34;n&#34;: 4," not in back
 
 
 def test_audit_search_filters_and_scopes(app, seed, login_as):
