@@ -55,6 +55,7 @@ def create_app(config=None):
 
     for bp in (main_bp, auth_bp, departments_bp, users_bp, audit_bp):
         app.register_blueprint(bp)
+    _register_request_blueprints(app)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -62,6 +63,19 @@ def create_app(config=None):
     from .cli import register_commands
     register_commands(app)
     return app
+
+
+def _register_request_blueprints(app):
+    """Resource requests, reviews, receipts and the JSON API (issue 4)."""
+    from .api.views import bp as api_bp
+    from .requests.views import bp as requests_bp
+    from .reviews.views import bp as reviews_bp
+
+    for bp in (requests_bp, reviews_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)
+    from .requests.cli import register
+    register(app)
 
 
 @login_manager.user_loader
@@ -110,6 +124,11 @@ def _nav_items():
         items.append(("departments.index", _("Departments"), None))
     if allows(current_user, (Role.ADMIN, DEPARTMENT_ADMIN, Role.AUDITOR)):
         items.append(("users.index", _("Users"), None))
+    items.append(("requests.index", _("Resource requests"), None))
+    if allows(current_user, (Role.BUREAU,)):
+        items.append(("reviews.index", _("Review queue"), None))
+    if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)):
+        items.append(("reviews.jobs", _("Provisioning queue"), None))
     if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)):
         items.append(("audit.index", _("Audit log"), None))
     return items

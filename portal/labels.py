@@ -32,6 +32,44 @@ ACTION_LABELS = {
 }
 OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log")}
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
+# resource requests, provisioning, receipts, API tokens (issue 4)
+ACTION_LABELS.update({
+    "request.create": _l("Request created"),
+    "request.update": _l("Request edited"),
+    "request.attach": _l("Document uploaded"),
+    "request.submit": _l("Request submitted"),
+    "request.cancel": _l("Request cancelled"),
+    "request.start_review": _l("Review started"),
+    "request.approve": _l("Request approved"),
+    "request.reject": _l("Request rejected"),
+    "request.return": _l("Request returned for revision"),
+    "request.green_channel": _l("Green channel provisioning"),
+    "request.green_approval": _l("Green channel approval completed"),
+    "request.start_provisioning": _l("Provisioning started"),
+    "request.retry": _l("Provisioning retried"),
+    "request.finish": _l("Resources provisioned"),
+    "request.fail": _l("Provisioning failed"),
+    "request.confirm_receipt": _l("Receipt confirmed"),
+    "receipt.confirm": _l("Receipt confirmed"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
+    "cloud.create": _l("Cloud resource created"),
+    "cloud.adopt": _l("Cloud resource found and recorded"),
+    "cloud.delete": _l("Cloud resource deleted"),
+    "cloud.resize": _l("Server resized"),
+    "cloud.extend": _l("Volume extended"),
+    "cloud.attach": _l("Volume attached"),
+    "cloud.set_quotas": _l("Quotas set"),
+    "cloud.add_router_interface": _l("Network connected to the router"),
+    "provisioning.retry_later": _l("Provisioning will be retried"),
+})
+OBJECT_LABELS.update({
+    "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"),
+    "api_token": _l("API token"), "provisioning_job": _l("Provisioning job"), "project": _l("Project"),
+    "server": _l("Server"), "volume": _l("Volume"), "network": _l("Network"), "subnet": _l("Subnet"),
+    "router": _l("Router"), "security_group": _l("Security group"),
+    "security_group_rule": _l("Security group rule"), "keypair": _l("Key pair"), "floating_ip": _l("Floating IP"),
+})
 
 
 def label(mapping, value):

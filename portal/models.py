@@ -194,3 +194,5 @@ class AuditDigest(Base):
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))
 
+# Resource request models (issue 4: requests, versions, jobs, cloud resources, receipts, API tokens).
+from .request_models import *  # noqa: E402,F401,F403

@@ -109,6 +109,7 @@ class Seed:
     county: int = 0
     users: dict = field(default_factory=dict)  # key -> username
     user_ids: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # URL argument -> (id in dept_a, id in dept_b)
 
 
 # key -> (username, role, department key, department admin)
@@ -159,6 +160,8 @@ def reset_and_seed(app):
             seed.users[key] = username
             seed.user_ids[key] = user.id
         session.commit()
+        from tests.requests_seed import seed_requests
+        seed.extra.update(seed_requests(session, seed, app.instance_path))
     return seed
 
 

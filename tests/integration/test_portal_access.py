@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import csrf_token_from, make_test_app
 
 A, D, L = "allow", "deny", "login"
+U = "unauthorized"  # 401: the JSON API wants a bearer token
 ROLES = ["anonymous", "dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign",
          "bureau", "vendor", "auditor", "admin"]
 # role -> the seeded user who acts (None: nobody logged in)
@@ -25,6 +26,7 @@ PUBLIC = {r: A for r in ROLES}
 LOGGED_IN = only(*ROLES[1:])
 DEPT_USERS = ("dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign")
 OWN_DEPT = ("dept_own", "dept_admin")
+TOKEN_ONLY = {r: U for r in ROLES}
 
 POLICY = {
     ("static", "GET"): PUBLIC,
@@ -50,6 +52,50 @@ POLICY = {
     ("users.edit", "GET"): only("dept_admin", "admin"),
     ("users.edit", "POST"): only("dept_admin", "admin"),
     ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
+    # resource requests, reviews, receipts, tokens, API (issue 4)
+    ("requests.index", "GET"): LOGGED_IN,
+    ("requests.create", "GET"): only(*DEPT_USERS),
+    ("requests.create", "POST"): only(*DEPT_USERS),
+    ("requests.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.edit", "GET"): only(*OWN_DEPT),
+    ("requests.edit", "POST"): only(*OWN_DEPT),
+    ("requests.submit", "POST"): only(*OWN_DEPT),
+    ("requests.cancel", "POST"): only(*OWN_DEPT),
+    ("requests.upload", "POST"): only(*OWN_DEPT),
+    ("requests.attachment", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.change", "POST"): only(*OWN_DEPT),
+    ("requests.decommission", "GET"): only(*OWN_DEPT),
+    ("requests.decommission", "POST"): only(*OWN_DEPT),
+    ("requests.receipt", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.receipt_pdf", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.confirm_receipt", "POST"): only(*OWN_DEPT),
+    ("requests.tokens", "GET"): LOGGED_IN,
+    ("requests.tokens", "POST"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
+    ("requests.revoke_token", "POST"): only("dept_own"),  # the token of the acting user
+    ("reviews.index", "GET"): only("bureau"),
+    ("reviews.review", "GET"): only("bureau"),
+    ("reviews.start", "POST"): only("bureau"),
+    ("reviews.approve", "POST"): only("bureau"),
+    ("reviews.reject", "POST"): only("bureau"),
+    ("reviews.send_back", "POST"): only("bureau"),
+    ("reviews.green_channel", "POST"): only("bureau"),
+    ("reviews.complete_approval", "POST"): only("bureau"),
+    ("reviews.jobs", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("reviews.retry", "POST"): only("vendor", "admin"),
+    # the API ignores the session cookie: without a bearer token everyone gets 401 (test_requests_api.py)
+    ("api.openapi", "GET"): PUBLIC,
+    ("api.list_requests", "GET"): TOKEN_ONLY,
+    ("api.create_request", "POST"): TOKEN_ONLY,
+    ("api.get_request", "GET"): TOKEN_ONLY,
+    ("api.update_request", "PATCH"): TOKEN_ONLY,
+    ("api.submit_request", "POST"): TOKEN_ONLY,
+    ("api.cancel_request", "POST"): TOKEN_ONLY,
+    ("api.review_request", "POST"): TOKEN_ONLY,
+    ("api.change_request", "POST"): TOKEN_ONLY,
+    ("api.decommission_request", "POST"): TOKEN_ONLY,
+    ("api.request_resources", "GET"): TOKEN_ONLY,
+    ("api.request_receipt", "GET"): TOKEN_ONLY,
+    ("api.confirm_receipt", "POST"): TOKEN_ONLY,
     ("audit.export", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
 }
 
@@ -69,11 +115,14 @@ ROUTES = _routes()
 def arg_values(seed, role):
     """Values for URL arguments: the acting user's own department, or another one."""
     foreign = role in FOREIGN
-    return {
+    values = {
         "department_id": seed.dept_b if foreign else seed.dept_a,
         "user_id": seed.user_ids["dept_b"] if foreign else seed.user_ids["dept_member"],
         "filename": "css/portal.css",
     }
+    for name, (own, other) in seed.extra.items():
+        values[name] = other if foreign else own
+    return values
 
 
 def test_every_route_has_a_policy():
@@ -99,6 +148,8 @@ def test_access(app, seed, login_as, role, endpoint, method, rule, arguments):
     client = app.test_client() if ACTOR[role] is None else login_as(ACTOR[role])
     if method == "GET":
         response = client.get(url)
+    elif method == "PATCH":
+        response = client.patch(url, json={})
     else:
         page = client.get("/" if ACTOR[role] else "/login", follow_redirects=True)
         response = client.post(url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
@@ -109,5 +160,7 @@ def test_access(app, seed, login_as, role, endpoint, method, rule, arguments):
         assert status in (200, 302) and not to_login, f"{role} {method} {url}: {status} {location}"
     elif expected == D:
         assert status in (403, 404), f"{role} {method} {url}: expected 403/404, got {status} {location}"
+    elif expected == U:
+        assert status == 401, f"{role} {method} {url}: expected 401, got {status} {location}"
     else:
         assert to_login, f"{role} {method} {url}: expected redirect to login, got {status} {location}"

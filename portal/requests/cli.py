@@ -1,0 +1,64 @@
+"""CLI of issue 4: `govcloud worker` and `govcloud api-token create|revoke`."""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("worker", help="Run the provisioning worker (claims approved requests and provisions them).")
+@click.option("--once", is_flag=True, help="Run the due jobs, then exit.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for new jobs.")
+@with_appcontext
+def worker_command(once, poll):
+    from provisioner.cloud import Cloud
+    from provisioner.worker import Worker
+    from ..extensions import db
+    cloud = Cloud.from_config(current_app.config)
+    try:
+        Worker(db.engine, cloud, name_prefix=current_app.config.get("CLOUD_NAME_PREFIX") or "gc",
+               poll_seconds=poll).run(once=once)
+    finally:
+        cloud.close()
+
+
+@click.group("api-token", help="Personal API tokens.")
+def api_token_group():
+    pass
+
+
+@api_token_group.command("create", help="Create an API token for a user; the token is printed once.")
+@click.option("--username", required=True)
+@click.option("--name", required=True, help="What the token is for.")
+@with_appcontext
+def api_token_create(username, name):
+    from sqlalchemy import select
+    from ..extensions import db
+    from ..models import User
+    from ..services import api_tokens
+    from ..services.audit import RequestInfo
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    _token, plaintext = api_tokens.create_token(db.session, RequestInfo(request_id="cli"), user, name)
+    click.echo(plaintext)
+
+
+@api_token_group.command("revoke", help="Revoke an API token of a user by its id.")
+@click.option("--username", required=True)
+@click.option("--token-id", required=True, type=int)
+@with_appcontext
+def api_token_revoke(username, token_id):
+    from sqlalchemy import select
+    from ..extensions import db
+    from ..models import User
+    from ..services import api_tokens
+    from ..services.audit import RequestInfo
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    api_tokens.revoke_token(db.session, RequestInfo(request_id="cli"), user, token_id)
+    click.echo(f"revoked token {token_id}")
+
+
+def register(app):
+    app.cli.add_command(worker_command)
+    app.cli.add_command(api_token_group)

@@ -1,0 +1,89 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
+
+from ..forms_common import length, optional, required
+
+SERVER_ROWS = 4
+VOLUME_ROWS = 3
+RULE_ROWS = 4
+SECURITY_LEVELS = [SelectChoice(str(n), _l("Level %(n)d", n=n)) for n in (1, 2, 3, 4)]
+
+
+class RequestForm(FlaskForm):
+    """The fields of 附件1 besides the resource rows (those are read by spec_from_form)."""
+
+    system_name = StringField(_l("System name"), validators=[required(), length(120)])
+    purpose = TextAreaField(_l("Purpose"), validators=[optional(), length(4000)])
+    project_ref = StringField(_l("Informatization project"), validators=[optional(), length(200)])
+    security_level = SelectField(_l("Security protection level"), choices=SECURITY_LEVELS, default="2")
+    construction_plan = TextAreaField(_l("Construction plan"), validators=[optional(), length(8000)])
+    reason = TextAreaField(_l("Reason for the change"), validators=[optional(), length(4000)])
+    network_cidr = StringField(_l("Network (CIDR)"), validators=[optional(), length(32)])
+    floating_ips = IntegerField(_l("Floating IPs"), default=0, validators=[optional(), NumberRange(min=0, max=20)])
+    ssh_public_key = TextAreaField(_l("SSH public key"), validators=[optional(), length(4000)])
+    save = SubmitField(_l("Save draft"))
+
+    def data_for_service(self):
+        return {"system_name": self.system_name.data, "purpose": self.purpose.data,
+                "project_ref": self.project_ref.data, "security_level": self.security_level.data,
+                "construction_plan": self.construction_plan.data, "reason": self.reason.data}
+
+
+def spec_from_form(form, formdata):
+    """Build the raw spec from the form and its numbered resource rows."""
+    servers = [{"name": formdata.get(f"servers-{n}-name", ""), "flavor": formdata.get(f"servers-{n}-flavor", ""),
+                "image": formdata.get(f"servers-{n}-image", ""), "count": formdata.get(f"servers-{n}-count", ""),
+                "data_volumes": formdata.get(f"servers-{n}-data_volumes", "")}
+               for n in range(1, SERVER_ROWS + 1)]
+    servers = [s for s in servers if s["name"].strip()]
+    volumes = [{"name": formdata.get(f"volumes-{n}-name", ""), "size_gb": formdata.get(f"volumes-{n}-size_gb", ""),
+                "attach_to": formdata.get(f"volumes-{n}-attach_to", "")} for n in range(1, VOLUME_ROWS + 1)]
+    volumes = [v for v in volumes if v["name"].strip() or v["size_gb"].strip()]
+    rules = [{"port": formdata.get(f"rules-{n}-port", ""), "protocol": formdata.get(f"rules-{n}-protocol", "tcp"),
+              "source": formdata.get(f"rules-{n}-source", "")} for n in range(1, RULE_ROWS + 1)]
+    rules = [r for r in rules if r["port"].strip() or r["source"].strip()]
+    return {"servers": servers, "volumes": volumes, "rules": rules,
+            "network": {"cidr": form.network_cidr.data or ""}, "floating_ips": form.floating_ips.data or 0,
+            "ssh_public_key": form.ssh_public_key.data or ""}
+
+
+def fill_form(form, request):
+    """Put a stored request into the form (GET of the edit page)."""
+    for name in ("system_name", "purpose", "project_ref", "construction_plan", "reason"):
+        form[name].data = getattr(request, name)
+    form.security_level.data = str(request.security_level)
+    spec = request.spec or {}
+    form.network_cidr.data = (spec.get("network") or {}).get("cidr", "")
+    form.floating_ips.data = spec.get("floating_ips", 0)
+    form.ssh_public_key.data = spec.get("ssh_public_key", "")
+
+
+class UploadForm(FlaskForm):
+    purpose = SelectField(_l("Document"), choices=[SelectChoice("construction_plan", _l("Construction plan")),
+                                                   SelectChoice("self_test", _l("Performance and security self-test report"))])
+    document = FileField(_l("File (PDF, Word or Excel, at most 10 MB)"))
+    upload = SubmitField(_l("Upload"))
+
+
+class DecommissionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the decommission"), validators=[required(), length(4000)])
+    backup_confirmed = BooleanField(_l("The data has been migrated or backed up (第十条二)"))
+    save = SubmitField(_l("Save draft"))
+
+
+class ActionForm(FlaskForm):
+    """A bare POST with its CSRF token (submit, cancel, confirm)."""
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField(_l("Comment"), validators=[optional(), length(4000)])
+    floating_ips = IntegerField(_l("Floating IPs"), validators=[optional(), NumberRange(min=0, max=20)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[required(), length(64)])
+    create = SubmitField(_l("Create token"))

@@ -1,0 +1,351 @@
+"""Resource requests (附件1/附件2), receipts (附件3) and personal API tokens, for the department and all readers."""
+import os
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   session as web_session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import require
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Role
+from ..services import api_tokens, receipts, resource_requests as svc
+from ..services.cloud_catalog import catalog
+from ..services.resource_requests import SubmissionInvalid
+from ..specs import diff_specs, expand, normalize_spec
+from ..web import page_arg, per_page, request_info, show_error
+from ..workflow import EDITABLE, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, RequestKind, RequestState
+from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
+                    UploadForm, fill_form, spec_from_form)
+
+bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="templates")
+ALL_ROLES = tuple(Role)
+
+
+def upload_dir():
+    return os.path.join(current_app.instance_path, "uploads")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS}
+
+
+@bp.route("/")
+@require(*ALL_ROLES)
+def index():
+    state = request.args.get("state", "")
+    kind = request.args.get("kind", "")
+    state = state if state in set(RequestState) else ""
+    kind = kind if kind in set(RequestKind) else ""
+    q = request.args.get("q", "").strip()
+    urgent = request.args.get("urgent") == "1"
+    page = svc.list_requests(db.session, current_user, state=state, kind=kind, q=q, urgent=urgent,
+                             page=page_arg(), per_page=per_page())
+    return render_template("requests/index.html", page=page, state=state, kind=kind, q=q, urgent=urgent)
+
+
+def _render_form(form, req, problems=()):
+    spec = normalize_spec(req.spec if req is not None else {})
+    if request.method == "POST":
+        spec = normalize_spec(spec_from_form(form, request.form))
+    servers = spec["servers"] + [None] * (SERVER_ROWS - len(spec["servers"]))
+    volumes = spec["volumes"] + [None] * (VOLUME_ROWS - len(spec["volumes"]))
+    rules = spec["rules"] + [None] * (RULE_ROWS - len(spec["rules"]))
+    return render_template("requests/form.html", form=form, req=req, catalog=catalog(current_app.config),
+                           servers=servers[:max(SERVER_ROWS, len(spec["servers"]))],
+                           volumes=volumes[:max(VOLUME_ROWS, len(spec["volumes"]))],
+                           rules=rules[:max(RULE_ROWS, len(spec["rules"]))], problems=problems,
+                           upload_form=UploadForm(formdata=None))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Role.DEPARTMENT)
+def create():
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            req = svc.create_request(db.session, request_info(), form.data_for_service(),
+                                     spec_from_form(form, request.form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("The draft %(number)s was saved.", number=req.number), "success")
+            return redirect(url_for("requests.edit", request_id=req.id))
+    return _render_form(form, None)
+
+
+@bp.route("/<int:request_id>")
+@require(*ALL_ROLES)
+def detail(request_id):
+    req = svc.get_request(db.session, current_user, request_id)
+    system_id = req.system_root_id
+    current = svc.current_spec(db.session, system_id) if req.kind != RequestKind.NEW else None
+    changes = diff_specs(current, req.spec) if current is not None and req.kind == RequestKind.CHANGE else []
+    jobs = svc.request_jobs(db.session, req)
+    spec = normalize_spec(req.approved_spec or req.spec)
+    instances, volumes = expand(spec)
+    return render_template(
+        "requests/detail.html", req=req, spec=spec, changes=changes, jobs=jobs, instances=instances,
+        volumes=volumes,
+        resources=svc.system_resources(db.session, current_user, system_id),
+        receipt=receipts.receipt_for_request(db.session, req.id),
+        system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
+        is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
+        problems=web_session.pop(f"problems-{req.id}", []))
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@require(Role.DEPARTMENT)
+def edit(request_id):
+    req = svc.get_request(db.session, current_user, request_id)
+    if req.kind == RequestKind.DECOMMISSION:
+        return redirect(url_for("requests.decommission", request_id=req.system_root_id))
+    form = RequestForm()
+    if request.method == "GET":
+        fill_form(form, req)
+    elif form.validate_on_submit():
+        try:
+            svc.update_request(db.session, request_info(), req.id, form.data_for_service(),
+                               spec_from_form(form, request.form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            if request.form.get("then") == "submit":
+                return _submit(req.id)
+            flash(_("The draft was saved."), "success")
+            return redirect(url_for("requests.edit", request_id=req.id))
+    return _render_form(form, req)
+
+
+def _submit(request_id):
+    try:
+        req = svc.submit_request(db.session, request_info(), request_id, catalog(current_app.config))
+    except SubmissionInvalid as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        for _field, message in exc.problems:
+            flash(str(message), "danger")
+        return redirect(url_for("requests.edit", request_id=request_id))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("requests.detail", request_id=request_id))
+    flash(_("Request %(number)s was submitted for review.", number=req.number), "success")
+    return redirect(url_for("requests.detail", request_id=request_id))
+
+
+@bp.route("/<int:request_id>/submit", methods=["POST"])
+@require(Role.DEPARTMENT)
+def submit(request_id):
+    svc.get_request(db.session, current_user, request_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _submit(request_id)
+
+
+@bp.route("/<int:request_id>/cancel", methods=["POST"])
+@require(Role.DEPARTMENT)
+def cancel(request_id):
+    return _action(request_id, lambda: svc.cancel_request(db.session, request_info(), request_id),
+                   _("The request was cancelled."))
+
+
+def _action(request_id, call, message, target=None):
+    svc.get_request(db.session, current_user, request_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("requests.detail", request_id=request_id))
+    flash(message, "success")
+    return redirect(target(result) if target else url_for("requests.detail", request_id=request_id))
+
+
+@bp.route("/<int:request_id>/upload", methods=["POST"])
+@require(Role.DEPARTMENT)
+def upload(request_id):
+    svc.get_request(db.session, current_user, request_id)
+    form = UploadForm()
+    file = form.document.data if form.validate_on_submit() else None
+    if file is None or not getattr(file, "filename", ""):
+        flash(_("Choose a file to upload."), "danger")
+    else:
+        try:
+            svc.add_attachment(db.session, request_info(), request_id, form.purpose.data, file.filename,
+                               file.stream, upload_dir())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("The document was uploaded."), "success")
+    return redirect(url_for("requests.edit", request_id=request_id))
+
+
+@bp.route("/<int:request_id>/documents/<int:attachment_id>")
+@require(*ALL_ROLES)
+def attachment(request_id, attachment_id):
+    att, path = svc.get_attachment(db.session, current_user, request_id, attachment_id, upload_dir())
+    if not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+
+
+@bp.route("/<int:request_id>/change", methods=["POST"])
+@require(Role.DEPARTMENT)
+def change(request_id):
+    return _action(request_id, lambda: svc.start_change(db.session, request_info(), request_id, RequestKind.CHANGE),
+                   _("A change request was opened; adjust the resources and submit it."),
+                   target=lambda r: url_for("requests.edit", request_id=r.id))
+
+
+@bp.route("/<int:request_id>/decommission", methods=["GET", "POST"])
+@require(Role.DEPARTMENT)
+def decommission(request_id):
+    system = svc.get_request(db.session, current_user, request_id)
+    form = DecommissionForm()
+    if form.validate_on_submit() and not form.backup_confirmed.data:
+        show_error(form, ValidationFailed(_("Confirm that the data has been migrated or backed up."),
+                                          field="backup_confirmed"))
+    elif form.validate_on_submit():
+        data = {"reason": form.reason.data, "backup_confirmed": form.backup_confirmed.data}
+        try:
+            req = svc.start_change(db.session, request_info(), system.id, RequestKind.DECOMMISSION, data)
+            req = svc.submit_request(db.session, request_info(), req.id, {})
+        except SubmissionInvalid as exc:
+            db.session.rollback()
+            for field, message in exc.problems:
+                show_error(form, ValidationFailed(message, field=field))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("Request %(number)s was submitted for review.", number=req.number), "success")
+            return redirect(url_for("requests.detail", request_id=req.id))
+    return render_template("requests/decommission.html", form=form, system=system,
+                           resources=svc.system_resources(db.session, current_user, system.id))
+
+
+# -- receipts (附件3)
+
+@bp.route("/receipts/<int:receipt_id>")
+@require(*ALL_ROLES)
+def receipt(receipt_id):
+    rec = receipts.get_receipt(db.session, current_user, receipt_id)
+    return render_template("requests/receipt.html", receipt=rec, req=rec.request, action_form=ActionForm())
+
+
+@bp.route("/receipts/<int:receipt_id>/pdf")
+@require(*ALL_ROLES)
+def receipt_pdf(receipt_id):
+    rec = receipts.get_receipt(db.session, current_user, receipt_id)
+    pdf = receipts.receipt_pdf(rec, _pdf_labels(rec))
+    import io
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                     download_name=f"{rec.number}.pdf")
+
+
+def _pdf_labels(rec):
+    req = rec.request
+    confirmed = (_("Confirmed by %(name)s at %(time)s", name=rec.confirmed_by.full_name or rec.confirmed_by.username,
+                   time=_localtime_text(rec.confirmed_at)) if rec.confirmed_at else _("Not yet confirmed"))
+    return {
+        "title": _("Government cloud resource delivery receipt"),
+        "header": [(_("Receipt number"), rec.number), (_("Request"), f"{req.number} {KIND_LABELS[req.kind]}"),
+                   (_("Department"), req.department.name), (_("System name"), req.system_name),
+                   (_("Delivered at"), _localtime_text(rec.issued_at)), (_("Operator"), rec.operator)],
+        "columns": [_("Type"), _("Name"), _("OpenStack ID"), _("Flavor / size"), _("Status"), _("Addresses / network"),
+                    _("Floating IP")],
+        "row": lambda i: [_resource_kind(i["kind"]), i["name"], i["openstack_id"], _size(i),
+                          _("Deleted") if i.get("status") == "deleted" else _("Delivered"), _addresses(i),
+                          i.get("address", "")],
+        "footer": [_("Receipt (签收): %(state)s", state=confirmed)],
+    }
+
+
+def _localtime_text(value):
+    from flask_babel import format_datetime
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def _resource_kind(kind):
+    from ..labels import label
+    from .labels import RESOURCE_LABELS
+    return str(label(RESOURCE_LABELS, kind))
+
+
+def _size(item):
+    if item.get("flavor"):
+        return item["flavor"]
+    if item.get("size_gb"):
+        return f"{item['size_gb']} GB"
+    return item.get("cidr", "")
+
+
+def _addresses(item):
+    if item.get("addresses"):
+        return ", ".join(f"{a['addr']} ({a['network']})" for a in item["addresses"])
+    if item.get("attached_to"):
+        return item["attached_to"]
+    return item.get("fixed", "")
+
+
+@bp.app_template_global()
+def resource_size(item):
+    return _size(item)
+
+
+@bp.app_template_global()
+def resource_addresses(item):
+    return _addresses(item)
+
+
+@bp.app_template_global()
+def resource_kind(kind):
+    return _resource_kind(kind)
+
+
+@bp.route("/receipts/<int:receipt_id>/confirm", methods=["POST"])
+@require(Role.DEPARTMENT)
+def confirm_receipt(receipt_id):
+    rec = receipts.get_receipt(db.session, current_user, receipt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        receipts.confirm_receipt(db.session, request_info(), rec.id)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("The receipt was confirmed."), "success")
+    return redirect(url_for("requests.receipt", receipt_id=rec.id))
+
+
+# -- personal API tokens
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@require(*ALL_ROLES)
+def tokens():
+    form = TokenForm()
+    plaintext = None
+    if form.validate_on_submit():
+        _token, plaintext = api_tokens.create_token(db.session, request_info(), current_user, form.name.data)
+        flash(_("Copy the token now: it is shown only once."), "warning")
+    return render_template("requests/tokens.html", form=form, tokens=api_tokens.list_tokens(db.session, current_user),
+                           plaintext=plaintext, action_form=ActionForm())
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@require(*ALL_ROLES)
+def revoke_token(token_id):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    api_tokens.revoke_token(db.session, request_info(), current_user, token_id)
+    flash(_("The token was revoked."), "success")
+    return redirect(url_for("requests.tokens"))

@@ -1,0 +1,93 @@
+"""Delivery receipts (资源交付回执单, 附件3): show, confirm (签收), PDF."""
+import io
+import os
+
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..errors import Forbidden, ValidationFailed
+from ..models import Role
+from ..request_models import DeliveryReceipt
+from ..scoping import get_scoped
+from ..text import _l
+from ..workflow import RequestState, transition
+from .audit import record_event
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+def get_receipt(session, user, receipt_id):
+    return get_scoped(session, DeliveryReceipt, receipt_id, user, kind=_l("Receipt"))
+
+
+def receipt_for_request(session, request_id):
+    return session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request_id))
+
+
+def confirm_receipt(session, ctx, receipt_id):
+    """The department confirms the receipt (签收); the request becomes delivered."""
+    receipt = get_receipt(session, ctx.actor, receipt_id)
+    if ctx.actor.role != Role.DEPARTMENT:
+        raise Forbidden()
+    if receipt.confirmed_at is not None:
+        raise ValidationFailed(_l("The receipt has already been confirmed."))
+    receipt.confirmed_at = utcnow()
+    receipt.confirmed_by_id = ctx.actor.id
+    record_event(session, ctx, "receipt.confirm", object_type="delivery_receipt", object_id=receipt.id,
+                 department_id=receipt.department_id, after={"number": receipt.number})
+    if receipt.request.state == RequestState.PROVISIONED:
+        transition(session, ctx, receipt.request, "confirm_receipt", after={"receipt": receipt.number})
+    session.commit()
+    return receipt
+
+
+def cjk_font_path():
+    """Return the path of a TrueType CJK font to embed, or raise when none is installed."""
+    for path in FONT_CANDIDATES:
+        if os.path.exists(path):
+            return path
+    raise RuntimeError("no TrueType CJK font found; install fonts-wqy-zenhei")
+
+
+def receipt_pdf(receipt, labels):
+    """Render the receipt as a PDF with an embedded CJK font; labels maps English keys to shown text."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    if "GovCJK" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("GovCJK", cjk_font_path(), subfontIndex=0))
+    title = ParagraphStyle("t", fontName="GovCJK", fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("b", fontName="GovCJK", fontSize=9, leading=12)
+    cell = ParagraphStyle("c", fontName="GovCJK", fontSize=7.5, leading=9.5)
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
+                            topMargin=12 * mm, bottomMargin=12 * mm, title=labels["title"])
+    request = receipt.request
+    story = [Paragraph(labels["title"], title), Spacer(1, 4 * mm)]
+    for key, value in labels["header"]:
+        story.append(Paragraph(f"{key}：{value}", body))
+    story.append(Spacer(1, 4 * mm))
+    rows = [[Paragraph(h, cell) for h in labels["columns"]]]
+    for item in receipt.items:
+        rows.append([Paragraph(str(v), cell) for v in labels["row"](item)])
+    table = Table(rows, repeatRows=1, colWidths=[22 * mm, 55 * mm, 62 * mm, 30 * mm, 20 * mm, 50 * mm, 25 * mm])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(table)
+    story.append(Spacer(1, 6 * mm))
+    for line in labels["footer"]:
+        story.append(Paragraph(line, body))
+    doc.build(story)
+    del request
+    return buf.getvalue()

@@ -1,0 +1,300 @@
+"""Department side of resource requests: drafts, uploads, submit, cancel, change, decommission."""
+import hashlib
+import os
+import uuid
+
+from sqlalchemy import or_, select
+
+from ..database import utcnow
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..models import Role
+from ..pagination import paginate
+from ..request_models import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
+from ..scoping import get_scoped, scoped
+from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
+from ..text import _l
+from ..workflow import EDITABLE, LIVE, RequestKind, RequestState, transition
+from .audit import record_event
+
+TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# content signatures: the type is decided by the bytes, never by the name or the browser
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"PK\x03\x04", "application/zip", ".zip"),  # docx, xlsx, odt are zip files
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage", ".doc"),
+)
+ATTACHMENT_PURPOSES = ("construction_plan", "self_test")
+
+
+def _require_department_user(user, department_id=None):
+    if user is None or user.role != Role.DEPARTMENT:
+        raise Forbidden()
+    if department_id is not None and user.department_id != department_id:
+        raise NotFound(_l("Request"), "")
+
+
+def list_requests(session, user, *, state="", kind="", q="", urgent=False, page=1, per_page=20):
+    """Return one page of the requests user may see, newest first."""
+    stmt = scoped(select(ResourceRequest), user)
+    if state:
+        stmt = stmt.where(ResourceRequest.state == state)
+    if kind:
+        stmt = stmt.where(ResourceRequest.kind == kind)
+    if urgent:
+        stmt = stmt.where(ResourceRequest.urgent.is_(True))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(ResourceRequest.system_name.ilike(like), ResourceRequest.number.ilike(like)))
+    stmt = stmt.order_by(ResourceRequest.id.desc())
+    return paginate(session, stmt, page, per_page)
+
+
+def get_request(session, user, request_id):
+    """Return a request user may see, or raise NotFound."""
+    return get_scoped(session, ResourceRequest, request_id, user, kind=_l("Request"))
+
+
+def _clean(data):
+    out = {f: str(data.get(f) or "").strip() for f in TEXT_FIELDS}
+    try:
+        level = int(data.get("security_level") or 2)
+    except (TypeError, ValueError):
+        level = 0
+    out["security_level"] = level
+    return out
+
+
+def _number(request):
+    return f"ZWY-{request.created_at:%Y%m%d}-{request.id:05d}"
+
+
+def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=None):
+    """Save a new draft request of the acting department user."""
+    user = ctx.actor
+    _require_department_user(user)
+    fields = _clean(data)
+    if not fields["system_name"]:
+        raise ValidationFailed(_l("This field is required."), field="system_name")
+    request = ResourceRequest(number=f"tmp-{uuid.uuid4().hex[:20]}", kind=kind, department_id=user.department_id,
+                              system_id=system.id if system is not None else None, state=RequestState.DRAFT,
+                              spec=normalize_spec(spec), created_by_id=user.id, created_at=utcnow(), **fields)
+    if "backup_confirmed" in data:
+        request.backup_confirmed = bool(data["backup_confirmed"])
+    session.add(request)
+    session.flush()
+    request.number = _number(request)
+    record_event(session, ctx, "request.create", object_type="resource_request", object_id=request.id,
+                 department_id=request.department_id, after={"number": request.number, "kind": kind})
+    session.commit()
+    return request
+
+
+def update_request(session, ctx, request_id, data, spec):
+    """Change a draft or returned request."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    if request.state not in EDITABLE:
+        raise ValidationFailed(_l("Only drafts and returned requests can be edited."))
+    fields = _clean(data)
+    if not fields["system_name"]:
+        raise ValidationFailed(_l("This field is required."), field="system_name")
+    before = {"spec": request.spec, **{f: getattr(request, f) for f in fields}}
+    for key, value in fields.items():
+        setattr(request, key, value)
+    if "backup_confirmed" in data:
+        request.backup_confirmed = bool(data["backup_confirmed"])
+    if request.kind != RequestKind.DECOMMISSION:
+        request.spec = normalize_spec(spec)
+    record_event(session, ctx, "request.update", object_type="resource_request", object_id=request.id,
+                 department_id=request.department_id, before={"changes": len(diff_specs(before["spec"], request.spec))},
+                 after={"version": request.version})
+    session.commit()
+    return request
+
+
+def sniff(head):
+    """Return (content_type, extension) for the first bytes of a file, or None when not allowed."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir):
+    """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    if request.state not in EDITABLE:
+        raise ValidationFailed(_l("Only drafts and returned requests can be edited."))
+    if purpose not in ATTACHMENT_PURPOSES:
+        raise ValidationFailed(_l("Choose what the document is."), field="purpose")
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(_l("The file is larger than 10 MB."), field="document")
+    if not data:
+        raise ValidationFailed(_l("The file is empty."), field="document")
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ValidationFailed(_l("Only PDF and Word/Excel documents can be uploaded."), field="document")
+    content_type, ext = kind
+    stored_name = f"{uuid.uuid4().hex}{ext}"
+    os.makedirs(upload_dir, exist_ok=True)
+    path = os.path.join(upload_dir, stored_name)
+    with open(path, "xb") as fh:
+        fh.write(data)
+    safe_name = os.path.basename(str(filename or "document").replace("\\", "/"))[:200] or "document"
+    attachment = RequestAttachment(request_id=request.id, purpose=purpose, filename=safe_name,
+                                   stored_name=stored_name, content_type=content_type, size=len(data),
+                                   sha256=hashlib.sha256(data).hexdigest())
+    session.add(attachment)
+    record_event(session, ctx, "request.attach", object_type="resource_request", object_id=request.id,
+                 department_id=request.department_id,
+                 after={"filename": safe_name, "size": len(data), "sha256": attachment.sha256})
+    session.commit()
+    return attachment
+
+
+def get_attachment(session, user, request_id, attachment_id, upload_dir):
+    """Return (attachment, path) of a document of a request user may see."""
+    request = get_request(session, user, request_id)
+    attachment = session.get(RequestAttachment, attachment_id)
+    if attachment is None or attachment.request_id != request.id:
+        raise NotFound(_l("Document"), attachment_id)
+    return attachment, os.path.join(upload_dir, attachment.stored_name)
+
+
+def submission_problems(request, catalog, current=None):
+    """Return (field, message) problems that keep request from being submitted."""
+    problems = []
+    if not request.system_name:
+        problems.append(("system_name", _l("This field is required.")))
+    if request.kind == RequestKind.NEW:
+        if not request.purpose:
+            problems.append(("purpose", _l("This field is required.")))
+        if not 1 <= request.security_level <= 4:
+            problems.append(("security_level", _l("Choose a security protection level from 1 to 4.")))
+    if request.kind in (RequestKind.CHANGE, RequestKind.DECOMMISSION) and not request.reason:
+        problems.append(("reason", _l("Explain the reason for the change or decommission.")))
+    if request.kind == RequestKind.DECOMMISSION:
+        if not request.backup_confirmed:
+            problems.append(("backup_confirmed", _l("Confirm that the data has been migrated or backed up.")))
+        return problems
+    problems.extend(validate_spec(normalize_spec(request.spec), catalog))
+    if request.kind == RequestKind.CHANGE and current is not None:
+        if not diff_specs(current, request.spec):
+            problems.append(("servers", _l("The change request does not change anything.")))
+        problems.extend(change_problems(current, request.spec))
+    return problems
+
+
+def submit_request(session, ctx, request_id, catalog):
+    """Validate a draft or returned request and submit it for review; keep the version."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    current = current_spec(session, request.system_id) if request.system_id else None
+    problems = submission_problems(request, catalog, current)
+    if problems:
+        raise SubmissionInvalid(problems)
+    if request.state == RequestState.RETURNED:
+        request.version += 1
+    transition(session, ctx, request, "submit", after={"version": request.version})
+    session.add(RequestVersion(request_id=request.id, version=request.version, submitted_by=ctx.actor.username,
+                               content=_content(request)))
+    session.commit()
+    return request
+
+
+def _content(request):
+    return {"system_name": request.system_name, "purpose": request.purpose, "project_ref": request.project_ref,
+            "security_level": request.security_level, "construction_plan": request.construction_plan,
+            "reason": request.reason, "backup_confirmed": request.backup_confirmed, "spec": request.spec}
+
+
+def cancel_request(session, ctx, request_id):
+    """Withdraw a draft or returned request."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    transition(session, ctx, request, "cancel")
+    session.commit()
+    return request
+
+
+class SubmissionInvalid(ValidationFailed):
+    """The request has problems; `problems` lists (field, message)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(_l("The request cannot be submitted yet: correct the marked fields."))
+
+
+# -- systems: a new request and the changes that followed it
+
+def system_requests(session, system_id):
+    """Return every request of a system (the new request and its changes), oldest first."""
+    return list(session.scalars(select(ResourceRequest).where(
+        or_(ResourceRequest.id == system_id, ResourceRequest.system_id == system_id)).order_by(ResourceRequest.id)))
+
+
+def current_spec(session, system_id):
+    """Return the spec the system's resources have now (its last executed request), or the empty spec."""
+    done = [r for r in system_requests(session, system_id)
+            if r.state in (RequestState.PROVISIONED, RequestState.DELIVERED)]
+    if not done:
+        return normalize_spec(EMPTY_SPEC)
+    last = done[-1]
+    if last.kind == RequestKind.DECOMMISSION:
+        return normalize_spec(EMPTY_SPEC)
+    return normalize_spec(last.approved_spec)
+
+
+def system_status(session, system_id):
+    """Return "pending" (a request is open), "live", "decommissioned" or "none"."""
+    requests = system_requests(session, system_id)
+    open_ = [r for r in requests if r.state not in (RequestState.PROVISIONED, RequestState.DELIVERED,
+                                                    RequestState.REJECTED, RequestState.CANCELLED)]
+    if open_:
+        return "pending"
+    done = [r for r in requests if r.state in (RequestState.PROVISIONED, RequestState.DELIVERED)]
+    if not done:
+        return "none"
+    return "decommissioned" if done[-1].kind == RequestKind.DECOMMISSION else "live"
+
+
+def start_change(session, ctx, system_id, kind, data=None):
+    """Open a change or decommission request (a draft) for a live system of the user's department."""
+    system = get_request(session, ctx.actor, system_id)
+    _require_department_user(ctx.actor, system.department_id)
+    if system.kind != RequestKind.NEW:
+        raise NotFound(_l("Request"), system_id)
+    status = system_status(session, system.id)
+    if status == "pending":
+        raise ValidationFailed(_l("Another request of this system is still open."))
+    if status != "live":
+        raise ValidationFailed(_l("Only a system whose resources are provisioned can be changed."))
+    data = dict(data or {})
+    for field in ("system_name", "purpose", "project_ref", "construction_plan", "security_level"):
+        data.setdefault(field, getattr(system, field))
+    spec = current_spec(session, system.id) if kind == RequestKind.CHANGE else EMPTY_SPEC
+    return create_request(session, ctx, data, spec, kind=kind, system=system)
+
+
+def system_resources(session, user, system_id):
+    """Return the live cloud resources of a system user may see."""
+    system = get_request(session, user, system_id)
+    return list(session.scalars(select(CloudResource).where(
+        CloudResource.system_id == system.id, CloudResource.deleted.is_(False)).order_by(CloudResource.id)))
+
+
+def live_systems(session, department_id):
+    """Return the new requests of a department whose systems hold resources (for quotas)."""
+    roots = session.scalars(select(ResourceRequest).where(ResourceRequest.department_id == department_id,
+                                                          ResourceRequest.kind == RequestKind.NEW))
+    return [r for r in roots if any(x.state in LIVE for x in system_requests(session, r.id))
+            and system_status(session, r.id) != "decommissioned"]
+
+
+def request_jobs(session, request):
+    """Return the provisioning jobs of a request, oldest first."""
+    return list(session.scalars(select(ProvisioningJob).where(ProvisioningJob.request_id == request.id)
+                                .order_by(ProvisioningJob.id)))

@@ -1,0 +1,175 @@
+"""Bureau side of resource requests: the queue, approve (with adjustments), reject, return, green channel."""
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..errors import Forbidden, ValidationFailed
+from ..models import Role
+from ..pagination import paginate
+from ..request_models import ProvisioningJob, RequestVersion, ResourceRequest
+from ..specs import EMPTY_SPEC, apply_adjustment, diff_specs, normalize_spec, validate_spec
+from ..text import _l
+from ..workflow import IN_REVIEW, JobState, RequestKind, RequestState, transition
+from .audit import record_event
+from .resource_requests import get_request
+
+REVIEWERS = (Role.BUREAU,)
+
+
+def _require_reviewer(user):
+    if user is None or user.role not in REVIEWERS:
+        raise Forbidden()
+
+
+def review_queue(session, user, *, page=1, per_page=20, state=""):
+    """Return the requests waiting for the bureau (oldest first), or those in state."""
+    _require_reviewer(user)
+    states = [state] if state else list(IN_REVIEW)
+    stmt = (select(ResourceRequest).where(ResourceRequest.state.in_(states))
+            .order_by(ResourceRequest.urgent.desc(), ResourceRequest.submitted_at, ResourceRequest.id))
+    return paginate(session, stmt, page, per_page)
+
+
+def start_review(session, ctx, request_id):
+    """Take a submitted request into review (审核中)."""
+    _require_reviewer(ctx.actor)
+    request = get_request(session, ctx.actor, request_id)
+    transition(session, ctx, request, "start_review")
+    session.commit()
+    return request
+
+
+def _desired(request):
+    return normalize_spec(EMPTY_SPEC) if request.kind == RequestKind.DECOMMISSION else normalize_spec(request.spec)
+
+
+def enqueue_job(session, request):
+    """Add the durable provisioning job of an approved request (once)."""
+    existing = session.scalar(select(ProvisioningJob).where(ProvisioningJob.request_id == request.id,
+                                                            ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING])))
+    if existing is not None:
+        return existing
+    job = ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
+                          available_at=utcnow())
+    session.add(job)
+    return job
+
+
+def approve_request(session, ctx, request_id, catalog, *, counts=None, volume_sizes=None, floating_ips=None,
+                    comment=""):
+    """Approve a request, optionally with adjusted quantities (the difference is kept), and queue it."""
+    _require_reviewer(ctx.actor)
+    request = get_request(session, ctx.actor, request_id)
+    desired = _desired(request)
+    approved = apply_adjustment(desired, counts, volume_sizes, floating_ips)
+    if request.kind != RequestKind.DECOMMISSION:
+        problems = validate_spec(approved, catalog)
+        if problems:
+            raise ValidationFailed(problems[0][1])
+    adjustment = diff_specs(desired, approved)
+    transition(session, ctx, request, "approve", detail=comment,
+               after={"adjustment": adjustment} if adjustment else None)
+    request.approved_spec = approved
+    request.adjustment = adjustment
+    request.review_comment = comment
+    request.reviewed_by_id = ctx.actor.id
+    request.approved_at = utcnow()
+    enqueue_job(session, request)
+    session.commit()
+    return request
+
+
+def reject_request(session, ctx, request_id, reason):
+    """Reject a request; the reason (驳回理由) is required."""
+    _require_reviewer(ctx.actor)
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("A reason is required to reject a request."), field="comment")
+    request = get_request(session, ctx.actor, request_id)
+    transition(session, ctx, request, "reject", detail=reason.strip())
+    request.review_comment = reason.strip()
+    request.reviewed_by_id = ctx.actor.id
+    session.commit()
+    return request
+
+
+def return_request(session, ctx, request_id, comment):
+    """Send a request back to the department for revision; the comment (退回意见) is required."""
+    _require_reviewer(ctx.actor)
+    if not (comment or "").strip():
+        raise ValidationFailed(_l("A comment is required to return a request for revision."), field="comment")
+    request = get_request(session, ctx.actor, request_id)
+    transition(session, ctx, request, "return", detail=comment.strip())
+    request.review_comment = comment.strip()
+    request.reviewed_by_id = ctx.actor.id
+    version = session.scalar(select(RequestVersion).where(RequestVersion.request_id == request.id,
+                                                          RequestVersion.version == request.version))
+    if version is not None:
+        version.review_comment = comment.strip()
+    session.commit()
+    return request
+
+
+def green_channel(session, ctx, request_id, catalog, reason):
+    """Provision an urgent request at once (第二十四条); the approval is completed afterwards."""
+    _require_reviewer(ctx.actor)
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("Say why the request is urgent."), field="comment")
+    request = get_request(session, ctx.actor, request_id)
+    approved = _desired(request)
+    if request.kind != RequestKind.DECOMMISSION and validate_spec(approved, catalog):
+        raise ValidationFailed(validate_spec(approved, catalog)[0][1])
+    transition(session, ctx, request, "green_channel", detail=reason.strip(), after={"urgent": True})
+    request.urgent = True
+    request.approved_spec = approved
+    request.adjustment = []
+    request.review_comment = reason.strip()
+    request.reviewed_by_id = ctx.actor.id
+    enqueue_job(session, request)  # approved_at stays empty until the approval is completed
+    session.commit()
+    return request
+
+
+def complete_green_approval(session, ctx, request_id, comment=""):
+    """Record the approval that follows a green-channel provisioning."""
+    _require_reviewer(ctx.actor)
+    request = get_request(session, ctx.actor, request_id)
+    if not request.urgent or request.approved_at is not None:
+        raise ValidationFailed(_l("This request has no approval to complete."))
+    request.approved_at = utcnow()
+    record_event(session, ctx, "request.green_approval", object_type="resource_request", object_id=request.id,
+                 department_id=request.department_id, after={"approved_at": request.approved_at.isoformat()},
+                 detail=comment)
+    session.commit()
+    return request
+
+
+def capacity_check(capacity, allocation):
+    """Return rows (resource, needed, free, enough) comparing a request's need to the cloud's free capacity."""
+    rows = []
+    for rc, need in (("VCPU", allocation["cores"]), ("MEMORY_MB", allocation["ram"])):
+        free = capacity.get(rc, {}).get("free")
+        rows.append({"resource": rc, "needed": need, "free": free, "enough": free is None or need <= free})
+    return rows
+
+
+def list_jobs(session, user, *, state="", page=1, per_page=20):
+    """Return the provisioning jobs (vendor and bureau), newest first."""
+    if user.role not in (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR):
+        raise Forbidden()
+    stmt = select(ProvisioningJob)
+    if state:
+        stmt = stmt.where(ProvisioningJob.state == state)
+    return paginate(session, stmt.order_by(ProvisioningJob.id.desc()), page, per_page)
+
+
+def retry_job(session, ctx, request_id):
+    """Queue a failed request again (vendor): the steps resume where they stopped."""
+    if ctx.actor.role not in (Role.VENDOR, Role.ADMIN):
+        raise Forbidden()
+    request = get_request(session, ctx.actor, request_id)
+    if request.state != RequestState.FAILED:
+        raise ValidationFailed(_l("Only failed requests can be retried."))
+    transition(session, ctx, request, "retry")
+    request.failure_message = ""
+    enqueue_job(session, request)
+    session.commit()
+    return request

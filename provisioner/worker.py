@@ -1,0 +1,80 @@
+"""The provisioning worker process: `python -m provisioner.worker` (or `govcloud worker`).
+
+It claims durable jobs from the database with a lease and runs them; jobs survive a restart of the
+portal or of the worker, and an expired lease is taken over.
+"""
+import argparse
+import logging
+import signal
+import time
+
+from sqlalchemy.orm import Session
+
+from .cloud import Cloud
+from .runner import claim_job, default_worker_id, run_job
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Claim and run jobs until stopped (or, with once=True, until no job is left)."""
+
+    def __init__(self, engine, cloud, *, worker_id=None, name_prefix="gc", poll_seconds=2.0):
+        self.engine = engine
+        self.cloud = cloud
+        self.worker_id = worker_id or default_worker_id()
+        self.name_prefix = name_prefix
+        self.poll_seconds = poll_seconds
+        self.stopping = False
+
+    def run_one(self):
+        """Claim and run one job; return its final state, or None when there was none."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            job = claim_job(session, self.worker_id)
+            if job is None:
+                return None
+            log.info("worker=%s claimed job=%s request=%s attempt=%s", self.worker_id, job.id, job.request_id,
+                     job.attempts)
+            return run_job(session, self.cloud, job, worker_id=self.worker_id, name_prefix=self.name_prefix)
+
+    def run(self, once=False):
+        while not self.stopping:
+            state = self.run_one()
+            if state is None:
+                if once:
+                    return
+                time.sleep(self.poll_seconds)
+
+
+def app_settings():
+    """Return (engine, cloud, name_prefix) from the portal's configuration (file, GOVCLOUD_* env)."""
+    from portal.app import create_app
+    app = create_app()
+    engine = app.extensions["govcloud_db"][0]
+    cloud = Cloud.from_config(app.config)
+    return engine, cloud, app.config.get("CLOUD_NAME_PREFIX") or "gc"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="govcloud provisioning worker")
+    parser.add_argument("--once", action="store_true", help="run the due jobs, then exit")
+    parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks for new jobs")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine, cloud, prefix = app_settings()
+    worker = Worker(engine, cloud, name_prefix=prefix, poll_seconds=args.poll)
+
+    def _stop(signum, _frame):
+        log.info("worker=%s stopping on signal %s", worker.worker_id, signum)
+        worker.stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        worker.run(once=args.once)
+    finally:
+        cloud.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The whole path through HTTP against the dev cloud: apply, return, resubmit, approve with an
+adjustment, provision (the worker process), receipt; change (resize + extend); decommission.
+
+Everything is checked in OpenStack with the admin connection. Runs on PostgreSQL (the worker's
+production database); the pure web paths run on both backends in test_requests_web.py.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import select
+
+from tests.conftest import csrf_token_from, database_url_for, make_test_app
+
+pytestmark = pytest.mark.devcloud
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKER_TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def migrated_app(tmp_path_factory):
+    """This module's app: PostgreSQL only (the cloud flow is slow; SQLite is covered elsewhere)."""
+    from portal import migrate
+    url, drop = database_url_for("postgresql", tmp_path_factory)
+    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
+    migrate.upgrade(app.config["DATABASE_URL"])
+    app.backend = "postgresql"
+    yield app
+    app.extensions["govcloud_db"][0].dispose()
+    drop()
+
+
+def ssh_key():
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def post(client, url, data, page=None):
+    """POST a form with a CSRF token taken from page (or from url itself)."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf_token_from(html), **data})
+
+
+def run_worker(app, prefix):
+    """Run `python -m provisioner.worker --once` against the test database; return its output."""
+    env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="worker-test",
+               GOVCLOUD_CLOUD_NAME_PREFIX=prefix, GOVCLOUD_INSTANCE_PATH=app.instance_path)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "provisioner.worker", "--once"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return time.monotonic() - started, proc.stderr
+
+
+def purge_prefix(cloud, prefix):
+    """Delete every project named prefix-* and whatever it holds (cleanup, registered before creating)."""
+    for project in list(cloud.identity.projects()):
+        if not project.name.startswith(prefix + "-"):
+            continue
+        pid = project.id
+        for ip in cloud.network.ips(project_id=pid):
+            cloud.network.delete_ip(ip)
+        for server in cloud.compute.servers(all_projects=True, project_id=pid):
+            cloud.compute.delete_server(server)
+            cloud.compute.wait_for_delete(server, wait=120)
+        for vol in cloud.block_storage.volumes(all_projects=True, project_id=pid):
+            cloud.block_storage.wait_for_status(vol, status="available", failures=["error"], wait=120)
+            cloud.block_storage.delete_volume(vol)
+            cloud.block_storage.wait_for_delete(vol, wait=120)
+        for router in cloud.network.routers(project_id=pid):
+            for port in cloud.network.ports(device_id=router.id, device_owner="network:router_interface"):
+                cloud.network.remove_interface_from_router(router, port_id=port.id)
+            cloud.network.delete_router(router)
+        for net in cloud.network.networks(project_id=pid):
+            cloud.network.delete_network(net)
+        for sg in [s for s in cloud.network.security_groups() if s.project_id == pid]:
+            cloud.network.delete_security_group(sg)
+        cloud.identity.delete_project(project)
+    for kp in cloud.compute.keypairs():
+        if kp.name.startswith(prefix + "-"):
+            cloud.compute.delete_keypair(kp)
+
+
+def project_view(cloud, project_id):
+    servers = list(cloud.compute.servers(all_projects=True, project_id=project_id))
+    volumes = list(cloud.block_storage.volumes(all_projects=True, project_id=project_id))
+    return servers, volumes
+
+
+def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, run_id, cleanup):
+    from portal.models import Department
+    from portal.request_models import DeliveryReceipt, ResourceRequest
+
+    prefix = f"gc{run_id}"
+    cleanup(lambda: purge_prefix(cloud, prefix))
+    with app.app_context():  # department A starts without systems (the access walk seeds one)
+        from portal.extensions import db
+        from portal.request_models import RequestAttachment
+        for model in (DeliveryReceipt, RequestAttachment, ResourceRequest):
+            rows = db.session.scalars(select(model)).all()
+            for row in rows:
+                if getattr(row, "department_id", None) == seed.dept_a or (
+                        model is RequestAttachment and row.request.department_id == seed.dept_a):
+                    db.session.delete(row)
+            db.session.flush()
+        db.session.commit()
+    dept = login_as("dept")
+    bureau = login_as("bureau")
+    key = ssh_key()
+
+    # -- apply (附件1): web x1 and app x2 (the reviewer approves one app), two volumes, ports 22/443
+    form = {"system_name": "不动产登记系统", "purpose": "不动产登记业务", "project_ref": "2026年信息化项目",
+            "security_level": "3", "construction_plan": "分两期建设",
+            "servers-1-name": "web", "servers-1-flavor": "m1.tiny", "servers-1-image": "cirros-devcloud",
+            "servers-1-count": "1", "servers-2-name": "app", "servers-2-flavor": "m1.tiny",
+            "servers-2-image": "cirros-devcloud", "servers-2-count": "2",
+            "volumes-1-name": "data1", "volumes-1-size_gb": "1", "volumes-1-attach_to": "web-1",
+            "volumes-2-name": "data2", "volumes-2-size_gb": "2", "volumes-2-attach_to": "app-1",
+            "rules-1-port": "22", "rules-1-protocol": "tcp", "rules-1-source": "10.0.0.0/8",
+            "rules-2-port": "443", "rules-2-protocol": "tcp", "rules-2-source": "0.0.0.0/0",
+            "network_cidr": "192.168.50.0/24", "floating_ips": "1", "ssh_public_key": key, "then": "save"}
+    response = post(dept, "/requests/new", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    request_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
+    response = post(dept, f"/requests/{request_id}/submit", {}, page=f"/requests/{request_id}")
+    assert response.status_code == 302
+    with app.app_context():
+        from portal.extensions import db
+        req = db.session.get(ResourceRequest, request_id)
+        assert req.state == "submitted", req.state
+
+    # -- the bureau returns it with a comment; the department edits and resubmits (version 2)
+    review_page = f"/reviews/{request_id}"
+    html = bureau.get(review_page).get_data(as_text=True)
+    assert "capacity" in html
+    assert post(bureau, f"/reviews/{request_id}/return", {"comment": ""}, page=review_page).status_code == 302
+    assert post(bureau, f"/reviews/{request_id}/return", {"comment": "请补充自测报告说明"},
+                page=review_page).status_code == 302
+    edit_page = dept.get(f"/requests/{request_id}/edit").get_data(as_text=True)
+    assert "请补充自测报告说明" in edit_page
+    form.update(purpose="不动产登记业务（已补充自测说明）", then="submit")
+    response = post(dept, f"/requests/{request_id}/edit", form)
+    assert response.status_code == 302
+
+    # -- approve with an adjustment: app 2 -> 1
+    assert post(bureau, f"/reviews/{request_id}/approve", {"count-app": "1", "count-web": "1", "size-data1": "1",
+                                                           "size-data2": "2", "floating_ips": "1",
+                                                           "comment": "app 先开通一台"},
+                page=review_page).status_code == 302
+    with app.app_context():
+        from portal.extensions import db
+        db.session.expire_all()
+        req = db.session.get(ResourceRequest, request_id)
+        assert req.state == "approved" and req.version == 2 and len(req.versions) == 2
+        assert req.versions[0].review_comment == "请补充自测报告说明"
+        assert req.adjustment == [{"item": "server app", "field": "count", "from": 2, "to": 1}]
+    detail = dept.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert "app 先开通一台" in detail and 'id="adjustment"' in detail
+
+    # -- the worker provisions it
+    seconds, _log = run_worker(app, prefix)
+    with app.app_context():
+        from portal.extensions import db
+        db.session.expire_all()
+        req = db.session.get(ResourceRequest, request_id)
+        assert req.state == "provisioned", (req.state, req.failure_message)
+        department = db.session.get(Department, seed.dept_a)
+        project_id = department.openstack_project_id
+        receipt = db.session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request_id))
+        receipt_id, items = receipt.id, receipt.items
+    assert project_id
+
+    # -- in OpenStack, as admin
+    project = cloud.identity.get_project(project_id)
+    assert project.name == f"{prefix}-dept-a"
+    compute = cloud.get_compute_quotas(project_id)
+    assert (compute.instances, compute.cores, compute.ram) == (2, 2, 1024)
+    volume_quota = cloud.get_volume_quotas(project_id)
+    assert (volume_quota.volumes, volume_quota.gigabytes) == (2, 3)
+    assert cloud.get_network_quotas(project_id).floating_ips == 1
+    servers, volumes = project_view(cloud, project_id)
+    by_name = {s.name: s for s in servers}
+    assert sorted(by_name) == [f"{prefix}-dept-a-server-R{request_id}-app-1", f"{prefix}-dept-a-server-R{request_id}-web-1"]
+    net = cloud.network.find_network(f"{prefix}-dept-a-network-R{request_id}", project_id=project_id)
+    assert net is not None
+    for server in servers:
+        assert server.status == "ACTIVE"
+        assert server.flavor["original_name"] == "m1.tiny"
+        assert list(server.addresses) == [net.name]
+        assert server.metadata["govcloud_request"] == req.number
+    vol_by_name = {v.name: v for v in volumes}
+    data1 = vol_by_name[f"{prefix}-dept-a-volume-R{request_id}-data1"]
+    data2 = vol_by_name[f"{prefix}-dept-a-volume-R{request_id}-data2"]
+    assert (data1.size, data2.size) == (1, 2)
+    web = by_name[f"{prefix}-dept-a-server-R{request_id}-web-1"]
+    app1 = by_name[f"{prefix}-dept-a-server-R{request_id}-app-1"]
+    assert [a["server_id"] for a in data1.attachments] == [web.id]
+    assert [a["server_id"] for a in data2.attachments] == [app1.id]
+    sg = cloud.network.find_security_group(f"{prefix}-dept-a-sg-R{request_id}", project_id=project_id)
+    rules = {(r.protocol, r.port_range_min, r.remote_ip_prefix) for r in cloud.network.security_group_rules(
+        security_group_id=sg.id) if r.direction == "ingress"}
+    assert rules == {("tcp", 22, "10.0.0.0/8"), ("tcp", 443, "0.0.0.0/0")}
+    fips = list(cloud.network.ips(project_id=project_id))
+    assert len(fips) == 1 and fips[0].fixed_ip_address in [a["addr"] for a in web.addresses[net.name]]
+
+    # -- the receipt lists exactly those ids; printable page, PDF; the department signs
+    ids = {i["kind"]: set() for i in items}
+    for i in items:
+        ids[i["kind"]].add(i["openstack_id"])
+    assert ids["server"] == {s.id for s in servers}
+    assert ids["volume"] == {v.id for v in volumes}
+    assert ids["security_group"] == {sg.id}
+    assert net.id in ids["network"]
+    assert ids["floating_ip"] == {fips[0].id}
+    page = dept.get(f"/requests/receipts/{receipt_id}").get_data(as_text=True)
+    assert all(s.id in page for s in servers) and all(v.id in page for v in volumes)
+    pdf = dept.get(f"/requests/receipts/{receipt_id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and b"FontFile2" in pdf.data
+    assert post(dept, f"/requests/receipts/{receipt_id}/confirm", {},
+                page=f"/requests/receipts/{receipt_id}").status_code == 302
+    with app.app_context():
+        from portal.extensions import db
+        db.session.expire_all()
+        assert db.session.get(ResourceRequest, request_id).state == "delivered"
+
+    # -- change (附件2): web-1 to m1.medium (resize + confirm), data1 1 -> 2 GB
+    response = post(dept, f"/requests/{request_id}/change", {}, page=f"/requests/{request_id}")
+    assert response.status_code == 302, response.headers
+    change_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
+    form.update({"servers-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
+                 "reason": "访问量增加", "then": "submit"})
+    response = post(dept, f"/requests/{change_id}/edit", form)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/requests/{change_id}"), response.headers["Location"]
+    assert post(bureau, f"/reviews/{change_id}/approve", {"comment": "同意"},
+                page=f"/reviews/{change_id}").status_code == 302
+    run_worker(app, prefix)
+    with app.app_context():
+        from portal.extensions import db
+        db.session.expire_all()
+        change = db.session.get(ResourceRequest, change_id)
+        assert change.state == "provisioned", (change.state, change.failure_message)
+    web = cloud.compute.get_server(web.id)
+    assert web.status == "ACTIVE" and web.flavor["original_name"] == "m1.medium"
+    assert cloud.compute.get_server(app1.id).flavor["original_name"] == "m1.tiny"
+    data1 = cloud.block_storage.get_volume(data1.id)
+    assert data1.size == 2 and [a["server_id"] for a in data1.attachments] == [web.id]
+    compute = cloud.get_compute_quotas(project_id)
+    assert (compute.instances, compute.cores, compute.ram) == (2, 3, 4608)
+    assert cloud.get_volume_quotas(project_id).gigabytes == 4
+    servers, volumes = project_view(cloud, project_id)
+    assert len(servers) == 2 and len(volumes) == 2  # changed in place, nothing duplicated
+
+    # -- decommission: requires the backup confirmation, then deletes everything and lowers the quota
+    decom_page = f"/requests/{request_id}/decommission"
+    html = post(dept, decom_page, {"reason": "系统下线"}).get_data(as_text=True)
+    assert "invalid-feedback" in html  # backup not confirmed
+    response = post(dept, decom_page, {"reason": "系统下线", "backup_confirmed": "y"})
+    assert response.status_code == 302
+    decom_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert post(bureau, f"/reviews/{decom_id}/approve", {"comment": "同意注销"},
+                page=f"/reviews/{decom_id}").status_code == 302
+    run_worker(app, prefix)
+    with app.app_context():
+        from portal.extensions import db
+        db.session.expire_all()
+        decom = db.session.get(ResourceRequest, decom_id)
+        assert decom.state == "provisioned", (decom.state, decom.failure_message)
+    servers, volumes = project_view(cloud, project_id)
+    leftovers = {
+        "servers": servers, "volumes": volumes,
+        "networks": list(cloud.network.networks(project_id=project_id)),
+        "routers": list(cloud.network.routers(project_id=project_id)),
+        "ports": list(cloud.network.ports(project_id=project_id)),
+        "floating_ips": list(cloud.network.ips(project_id=project_id)),
+        "security_groups": [s for s in cloud.network.security_groups()
+                            if s.project_id == project_id and s.name != "default"],
+        "keypairs": [k for k in cloud.compute.keypairs() if k.name.startswith(prefix)],
+    }
+    assert {k: v for k, v in leftovers.items() if v} == {}
+    compute = cloud.get_compute_quotas(project_id)
+    assert (compute.instances, compute.cores, compute.ram) == (0, 0, 0)
+    assert cloud.get_volume_quotas(project_id).gigabytes == 0
+    assert cloud.identity.get_project(project_id) is not None  # the empty project stays
+    print(f"approval to receipt (worker process): {seconds:.1f} s")
