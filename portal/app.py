@@ -55,6 +55,12 @@ def create_app(config=None):
 
     for bp in (main_bp, auth_bp, departments_bp, users_bp, audit_bp):
         app.register_blueprint(bp)
+    # operations (issue 6): maintenance windows, incidents, jobs, probes, SLA, /metrics
+    from .incidents.views import bp as incidents_bp
+    from .maintenance.views import bp as maintenance_bp
+    from .operations.views import bp as operations_bp
+    for bp in (maintenance_bp, incidents_bp, operations_bp):
+        app.register_blueprint(bp)
     _register_request_blueprints(app)
 
     _register_template_helpers(app)
@@ -131,6 +137,13 @@ def _nav_items():
         items.append(("reviews.jobs", _("Provisioning queue"), None))
     if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)):
         items.append(("audit.index", _("Audit log"), None))
+    items.append(("maintenance.index", _("Maintenance"), None))
+    items.append(("incidents.index", _("Incidents"), None))
+    items.append(("operations.sla_report", _("SLA"), None))
+    items.append(("operations.usage", _("Usage"), None))
+    if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
+        items.append(("operations.probe_list", _("Probes"), None))
+        items.append(("operations.job_list", _("Jobs"), None))
     return items
 
 

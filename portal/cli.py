@@ -15,6 +15,7 @@ def register_commands(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(create_user_command)
     app.cli.add_command(load_demo_command)
+    app.cli.add_command(scheduler_command)
     app.cli.add_command(audit_group)
 
 
@@ -197,3 +198,10 @@ def _create_app_for_cli():
              load_dotenv=False, set_debug_flag=False)
 def main():
     """govcloud portal administration."""
+
+
+@click.command("scheduler", help="Run the scheduler process (monitoring jobs) in the foreground.")
+@click.option("--run-once", default=None, metavar="JOB_ID", help="Run one job now and exit.")
+def scheduler_command(run_once):
+    from monitoring.scheduler import main as scheduler_main
+    sys.exit(scheduler_main(["--run-once", run_once] if run_once else []))

@@ -28,9 +28,22 @@ ACTION_LABELS = {
     "department.create": _l("Department registered"),
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),
+    # monitoring (issue 6)
+    "maintenance.apply": _l("Maintenance window applied for"),
+    "maintenance.approve": _l("Maintenance window approved"),
+    "maintenance.reject": _l("Maintenance window rejected"),
+    "maintenance.cancel": _l("Maintenance window cancelled"),
+    "incident.open": _l("Incident opened"),
+    "incident.acknowledge": _l("Incident acknowledged"),
+    "incident.resolve": _l("Incident resolved"),
+    "incident.root_cause": _l("Incident root cause recorded"),
+    "probe_target.create": _l("Probe target added"),
+    "probe_target.update": _l("Probe target changed"),
     "audit.export": _l("Audit log exported"),
 }
 OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log")}
+OBJECT_LABELS.update({"maintenance_window": _l("Maintenance window"), "incident": _l("Incident"),
+                      "probe_target": _l("Probe target")})
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
 # resource requests, provisioning, receipts, API tokens (issue 4)
 ACTION_LABELS.update({

@@ -196,3 +196,7 @@ class AuditDigest(Base):
 
 # Resource request models (issue 4: requests, versions, jobs, cloud resources, receipts, API tokens).
 from .request_models import *  # noqa: E402,F401,F403
+
+
+# Operations models (issue 6: jobs, maintenance windows, probes, incidents, notifications).
+from .ops_models import *  # noqa: E402,F401,F403

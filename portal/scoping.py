@@ -17,6 +17,9 @@ def scoped(query, user):
     if user.role != Role.DEPARTMENT:
         return stmt
     model = stmt.column_descriptions[0]["entity"]
+    clause = getattr(model, "__scope_clause__", None)
+    if clause is not None:  # rows linked to several departments (e.g. maintenance windows)
+        return stmt.where(clause(user.department_id))
     column = getattr(model, model.__scope_column__)
     return stmt.where(column == user.department_id)
 

@@ -533,3 +533,103 @@ def simple_tenant_usage(cloud, project_id, start, end):
         usage = cloud.admin.compute.get_usage(project_id, start=naive_utc(start), end=naive_utc(end))
     return {"vcpu_hours": usage.total_vcpus_usage or 0.0, "ram_mib_hours": usage.total_memory_mb_usage or 0.0,
             "servers": len(usage.server_usages or [])}
+
+
+# ---------------------------------------------------------------------------------------------
+# monitoring (issue 6): read-only inventory for the collector, as plain data
+# ---------------------------------------------------------------------------------------------
+class _CallCounter:
+    """Count the HTTP requests of a connection (token requests included)."""
+
+    def __init__(self, conn):
+        self.calls = 0
+        self._hooks = conn.session.session.hooks.setdefault("response", [])
+        self._hooks.append(self)
+
+    def __call__(self, response, *args, **kwargs):
+        self.calls += 1
+        return response
+
+    def close(self):
+        if self in self._hooks:
+            self._hooks.remove(self)
+
+
+def _epoch(text):
+    """Return the Unix time of an OpenStack timestamp ("2026-11-26T20:00:00.000000"), or None."""
+    if not text:
+        return None
+    from datetime import datetime, timezone
+    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def monitoring_inventory(cloud, page_size=1000):
+    """List everything across all projects with paginated all-projects listings, plus the state of
+    the services and the capacity; the number of API calls does not grow with the projects.
+
+    Returns {"servers": [{id, project_id, status, vcpus, ram_mib}], "volumes": [{project_id,
+    status, size_gib}], "snapshots": [{project_id, status, created_at}], "backups": [same],
+    "networks": [{project_id}], "floating_ips": [{project_id, status}], "services": {type: 0/1},
+    "capacity": {resource: {"used", "total"}}, "api_calls": n}.
+    """
+    conn = cloud.admin
+    counter = _CallCounter(conn)
+    services = {}
+    out = {}
+
+    def listing(service, key, fetch):
+        try:
+            with translate_errors(f"list {key}"):
+                out[key] = fetch()
+            services[service] = services.get(service, 1)
+        except errors.TransientCloudError:
+            out[key] = []
+            services[service] = 0
+
+    try:
+        listing("compute", "servers", lambda: [
+            {"id": s.id, "project_id": s.project_id, "status": s.status,
+             "vcpus": int((s.flavor or {}).get("vcpus") or 0), "ram_mib": int((s.flavor or {}).get("ram") or 0)}
+            for s in conn.compute.servers(details=True, all_projects=True, limit=page_size)])
+        listing("volumev3", "volumes", lambda: [
+            {"project_id": v.project_id, "status": v.status, "size_gib": int(v.size or 0)}
+            for v in conn.block_storage.volumes(details=True, all_projects=True, limit=page_size)])
+        listing("volumev3", "snapshots", lambda: [
+            {"project_id": s.project_id, "status": s.status, "created_at": _epoch(s.created_at)}
+            for s in conn.block_storage.snapshots(details=True, all_projects=True, limit=page_size)])
+        listing("volumev3", "backups", lambda: [
+            {"project_id": b.project_id, "status": b.status, "created_at": _epoch(b.created_at)}
+            for b in conn.block_storage.backups(details=True, all_projects=True, limit=page_size)])
+        listing("network", "networks", lambda: [
+            {"project_id": n.project_id} for n in conn.network.networks(limit=page_size)])
+        listing("network", "floating_ips", lambda: [
+            {"project_id": ip.project_id, "status": ip.status} for ip in conn.network.ips(limit=page_size)])
+        listing("image", "images", lambda: [{"id": i.id} for i in conn.image.images(limit=page_size)])
+        try:
+            services["placement"] = 1
+            capacity = cloud.capacity()
+        except errors.TransientCloudError:
+            services["placement"] = 0
+            capacity = {}
+        out["capacity"] = {
+            "vcpus": {k: capacity.get("VCPU", {}).get(k, 0) for k in ("used", "total")},
+            "memory_bytes": {k: capacity.get("MEMORY_MB", {}).get(k, 0) * 1024 * 1024 for k in ("used", "total")},
+            "disk_bytes": {k: capacity.get("DISK_GB", {}).get(k, 0) * 1024 ** 3 for k in ("used", "total")},
+        }
+        try:
+            with translate_errors("list compute services"):
+                down = [s for s in conn.compute.services() if s.state != "up" and s.status == "enabled"]
+            if down:
+                services["compute"] = 0
+        except errors.TransientCloudError:
+            services["compute"] = 0
+        services["identity"] = 1  # the token of this cycle came from Keystone
+    finally:
+        counter.close()
+    out.pop("images", None)
+    out["services"] = services
+    out["api_calls"] = counter.calls
+    return out

@@ -160,6 +160,8 @@ def reset_and_seed(app):
             seed.users[key] = username
             seed.user_ids[key] = user.id
         session.commit()
+        from tests.monitoring_seed import seed_monitoring
+        seed.extra.update(seed_monitoring(session, seed))
         from tests.requests_seed import seed_requests
         seed.extra.update(seed_requests(session, seed, app.instance_path))
     return seed

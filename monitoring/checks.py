@@ -1,0 +1,105 @@
+"""Availability checks, one function per probe kind; each returns a CheckOutcome and never raises
+for the failures it is there to find (refused, timed out, wrong status, bad host key)."""
+import base64
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import paramiko
+
+from portal.services.probes import CheckOutcome
+
+
+def _ms(started):
+    return int((time.monotonic() - started) * 1000)
+
+
+def check_tcp(host, port, timeout=5.0):
+    """Open and close a TCP connection to host:port."""
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        return CheckOutcome(ok=False, latency_ms=_ms(started), detail=f"tcp {host}:{port}: {exc}")
+    return CheckOutcome(ok=True, latency_ms=_ms(started))
+
+
+def check_http(url, timeout=5.0):
+    """GET url (an OpenStack API endpoint's version document); any answer below 500 is up."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code  # 300 (version list) and 401 (needs a token) mean the service answers
+    except OSError as exc:
+        return CheckOutcome(ok=False, latency_ms=_ms(started), detail=f"GET {url}: {exc}")
+    if status >= 500:
+        return CheckOutcome(ok=False, latency_ms=_ms(started), detail=f"GET {url}: HTTP {status}")
+    return CheckOutcome(ok=True, latency_ms=_ms(started))
+
+
+def _pinned_host_keys(host, port, host_key_line):
+    """Build a HostKeys holding exactly the pinned key ("ssh-ed25519 AAAA...")."""
+    parts = host_key_line.split()
+    if len(parts) < 2:
+        raise ValueError("host_key must be '<type> <base64>'")
+    key = paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
+    keys = paramiko.HostKeys()
+    name = host if int(port) == 22 else f"[{host}]:{port}"
+    keys.add(name, key.get_name(), key)
+    return keys
+
+
+def check_ssh(host, port, username, key_path, host_key, command, timeout=10.0):
+    """Log in with a key, the server's host key pinned (unknown or changed keys are rejected),
+    run command and expect exit status 0."""
+    started = time.monotonic()
+    client = paramiko.SSHClient()
+    try:
+        pinned = _pinned_host_keys(host, port, host_key)
+        for hostname, entries in pinned.items():
+            for key_type, key in entries.items():
+                client.get_host_keys().add(hostname, key_type, key)
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        client.connect(host, port=int(port), username=username, key_filename=key_path, timeout=timeout,
+                       banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False)
+        _stdin, stdout, stderr = client.exec_command(command, timeout=timeout)
+        status = stdout.channel.recv_exit_status()
+        if status != 0:
+            err = stderr.read(200).decode("utf-8", "replace").strip()
+            return CheckOutcome(ok=False, latency_ms=_ms(started),
+                                detail=f"ssh {host}:{port} `{command}` exit {status}: {err}")
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        return CheckOutcome(ok=False, latency_ms=_ms(started),
+                            detail=f"ssh {host}:{port}: {type(exc).__name__}: {exc}")
+    finally:
+        client.close()
+    return CheckOutcome(ok=True, latency_ms=_ms(started))
+
+
+def check_server_status(server_id, statuses):
+    """Look the server up in the collector's status map: ACTIVE is up."""
+    status = statuses.get(server_id)
+    if status is None:
+        return CheckOutcome(ok=False, detail=f"server {server_id} not found in the inventory")
+    if status != "ACTIVE":
+        return CheckOutcome(ok=False, detail=f"server {server_id} is {status}")
+    return CheckOutcome(ok=True)
+
+
+def run_check(target, *, server_statuses=None, timeout=5.0):
+    """Run the check of target's kind with its settings."""
+    s = target.settings
+    if target.kind == "tcp":
+        return check_tcp(s["host"], s["port"], timeout)
+    if target.kind == "openstack_api":
+        return check_http(s["url"], timeout)
+    if target.kind == "ssh":
+        return check_ssh(s["host"], s["port"], s["username"], s["key_path"], s["host_key"], s["command"],
+                         timeout * 2)
+    if target.kind == "server_status":
+        return check_server_status(s["server_id"], server_statuses or {})
+    return CheckOutcome(ok=False, detail=f"unknown probe kind {target.kind}")

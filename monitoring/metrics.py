@@ -1,0 +1,243 @@
+"""/metrics: Prometheus families built from the portal's database and the inventory snapshot.
+
+A scrape never calls the cloud: the collector job keeps the snapshot, this module only reads it.
+Labels come from small fixed sets (department code, status, service, job, system), never server
+or request ids. Under gunicorn, PROMETHEUS_MULTIPROC_DIR switches the in-process counters to the
+client's multiprocess mode; the database families are the same in every worker.
+"""
+import os
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.database import utcnow
+from portal.models import Department
+from portal.ops_models import (Incident, InventorySnapshot, MaintenanceState, MaintenanceWindow, Notification,
+                               ProbeTarget)
+from portal.services import jobs as job_history
+from portal.services import sla
+from portal.services.incidents import ACTIVE
+
+PLATFORM = "_platform"  # the department label of targets without a department (OpenStack APIs)
+
+# in-process metrics of the web workers (multiprocess-safe)
+SCRAPES = Counter("govcloud_metrics_scrapes_total", "Scrapes of /metrics served by the portal.")
+SCRAPE_SECONDS = Histogram("govcloud_metrics_scrape_duration_seconds", "Time to build the /metrics answer.",
+                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
+
+
+def _gauge(name, doc, labels=()):
+    return GaugeMetricFamily(name, doc, labels=list(labels))
+
+
+class DatabaseCollector:
+    """Build the govcloud families from the database at each scrape."""
+
+    def __init__(self, engine, now=None):
+        self.engine = engine
+        self.now = now or utcnow
+
+    def collect(self):
+        with Session(self.engine) as session:
+            yield from self._collect(session)
+
+    def _collect(self, session):
+        now = self.now()
+        codes = dict(session.execute(select(Department.id, Department.code)).all())
+        yield from self._inventory(session)
+        yield from self._probes(session, codes)
+        yield from self._incidents(session, codes)
+        yield from self._sla(session, now)
+        yield from self._jobs(session)
+        yield from self._requests(session)
+        active = _gauge("govcloud_maintenance_windows_active", "Approved maintenance windows in progress.")
+        active.add_metric([], session.scalar(select(func.count()).select_from(MaintenanceWindow).where(
+            MaintenanceWindow.state == MaintenanceState.APPROVED, MaintenanceWindow.starts_at <= now,
+            MaintenanceWindow.ends_at > now)) or 0)
+        yield active
+        pending = _gauge("govcloud_notifications", "Notifications by state.", ["state"])
+        for state, n in session.execute(select(Notification.state, func.count()).group_by(Notification.state)):
+            pending.add_metric([state], n)
+        yield pending
+
+    def _inventory(self, session):
+        snap = session.scalars(select(InventorySnapshot).order_by(InventorySnapshot.taken_at.desc()).limit(1)).first()
+        servers = _gauge("govcloud_servers", "Servers (云主机) per department and status.", ["department", "status"])
+        vcpus = _gauge("govcloud_server_vcpus", "vCPUs of servers per department.", ["department"])
+        ram = _gauge("govcloud_server_memory_bytes", "RAM of servers per department.", ["department"])
+        volumes = _gauge("govcloud_volumes", "Volumes (云硬盘) per department and status.", ["department", "status"])
+        volume_bytes = _gauge("govcloud_volume_bytes", "Volume size per department.", ["department"])
+        fips = _gauge("govcloud_floating_ips", "Floating IPs (弹性公网IP) per department.", ["department"])
+        backup_ts = _gauge("govcloud_backup_last_success_timestamp_seconds",
+                           "Newest available volume backup per department (Unix time).", ["department"])
+        up = _gauge("govcloud_cloud_service_up", "Cloud service answers (1) or not (0).", ["service"])
+        capacity = _gauge("govcloud_cloud_capacity", "Cloud capacity by resource (vcpus, memory_bytes, "
+                          "disk_bytes) and state (used, total).", ["resource", "state"])
+        snap_ts = _gauge("govcloud_inventory_snapshot_timestamp_seconds", "When the inventory was collected.")
+        snap_calls = _gauge("govcloud_inventory_snapshot_api_calls", "API calls of the last collection cycle.")
+        snap_secs = _gauge("govcloud_inventory_snapshot_duration_seconds", "Duration of the last collection cycle.")
+        if snap is not None:
+            for code, d in sorted(snap.departments.items()):
+                for status, n in sorted(d.get("servers", {}).items()):
+                    servers.add_metric([code, status], n)
+                for status, n in sorted(d.get("volumes", {}).items()):
+                    volumes.add_metric([code, status], n)
+                vcpus.add_metric([code], d.get("vcpus", 0))
+                ram.add_metric([code], d.get("ram_bytes", 0))
+                volume_bytes.add_metric([code], d.get("volume_bytes", 0))
+                fips.add_metric([code], d.get("floating_ips", 0))
+                if d.get("last_backup_at"):
+                    backup_ts.add_metric([code], d["last_backup_at"])
+            for service, value in sorted(snap.services.items()):
+                up.add_metric([service], value)
+            for resource, states in sorted(snap.capacity.items()):
+                for state, value in sorted(states.items()):
+                    capacity.add_metric([resource, state], value)
+            snap_ts.add_metric([], snap.taken_at.timestamp())
+            snap_calls.add_metric([], snap.api_calls)
+            snap_secs.add_metric([], snap.duration_seconds)
+        yield from (servers, vcpus, ram, volumes, volume_bytes, fips, backup_ts, up, capacity, snap_ts,
+                    snap_calls, snap_secs)
+
+    def _probes(self, session, codes):
+        success = _gauge("govcloud_probe_success", "1 when every probe of the system and kind passed its "
+                         "last check, else 0.", ["department", "system", "kind"])
+        duration = _gauge("govcloud_probe_duration_seconds", "Slowest last check of the system and kind.",
+                          ["department", "system", "kind"])
+        grouped = {}
+        for t in session.execute(select(ProbeTarget.department_id, ProbeTarget.system_name, ProbeTarget.kind,
+                                        ProbeTarget.last_ok, ProbeTarget.last_latency_ms)
+                                 .where(ProbeTarget.enabled.is_(True), ProbeTarget.last_ok.is_not(None))):
+            key = (codes.get(t.department_id, PLATFORM), t.system_name, t.kind)
+            ok, latency = grouped.get(key, (True, 0))
+            grouped[key] = (ok and t.last_ok, max(latency, t.last_latency_ms or 0))
+        for key, (ok, latency) in sorted(grouped.items()):
+            success.add_metric(list(key), 1 if ok else 0)
+            duration.add_metric(list(key), latency / 1000)
+        yield success
+        yield duration
+
+    def _incidents(self, session, codes):
+        family = _gauge("govcloud_incidents_open", "Incidents not yet resolved.", ["department"])
+        for dept_id, n in session.execute(select(Incident.department_id, func.count())
+                                          .where(Incident.state.in_(ACTIVE)).group_by(Incident.department_id)):
+            family.add_metric([codes.get(dept_id, PLATFORM)], n)
+        yield family
+
+    def _sla(self, session, now):
+        family = _gauge("govcloud_sla_availability_ratio", "Availability of the system this month so far "
+                        "(approved maintenance excluded).", ["department", "system"])
+        lost = _gauge("govcloud_sla_downtime_seconds", "Outage this month so far, outside approved maintenance.",
+                      ["department", "system"])
+        year, month = sla.current_month(now)
+        codes = dict(session.execute(select(Department.id, Department.code)).all())
+        for fig in sla.monthly_report(session, None, year, month, now, every_department=True):
+            code = codes.get(fig.department_id, PLATFORM)
+            family.add_metric([code, fig.system_name], fig.ratio)
+            lost.add_metric([code, fig.system_name], fig.minutes_lost * 60)
+        yield family
+        yield lost
+
+    def _jobs(self, session):
+        runs = CounterMetricFamily("govcloud_job_runs", "Finished runs of scheduler jobs by outcome.",
+                                   labels=["scheduler_job", "outcome"])
+        for (job, outcome), n in sorted(job_history.run_counts(session).items()):
+            runs.add_metric([job, outcome], n)
+        yield runs
+        last = _gauge("govcloud_job_last_success_timestamp_seconds", "Start of the last successful run.", ["scheduler_job"])
+        for job, at in sorted(job_history.last_successes(session).items()):
+            if at.tzinfo is None:  # SQLite aggregate bypasses the column type
+                from datetime import timezone
+                at = at.replace(tzinfo=timezone.utc)
+            last.add_metric([job], at.timestamp())
+        yield last
+
+
+    def _requests(self, session):
+        """Resource requests (issue 4): counts by kind and state, durations, provisioning failures."""
+        from portal.request_models import ProvisioningJob, ResourceRequest
+        requests = _gauge("govcloud_requests", "Resource requests by kind and state.", ["kind", "state"])
+        for kind, state, n in session.execute(select(ResourceRequest.kind, ResourceRequest.state, func.count())
+                                              .group_by(ResourceRequest.kind, ResourceRequest.state)):
+            requests.add_metric([kind, state], n)
+        yield requests
+        jobs = _gauge("govcloud_provisioning_jobs", "Provisioning jobs by state.", ["state"])
+        failures = {}
+        for state, message, n in session.execute(
+                select(ProvisioningJob.state, ProvisioningJob.error_message, func.count())
+                .group_by(ProvisioningJob.state, ProvisioningJob.error_message)):
+            if state in ("failed", "errored"):
+                failures_key = "errored" if state == "errored" else FAILURE_REASONS.get(message, "other")
+                failures[failures_key] = failures.get(failures_key, 0) + n
+            _add_to(jobs, [state], n)
+        yield jobs
+        failed = CounterMetricFamily("govcloud_provisioning_failures", "Provisioning jobs that failed, by reason.",
+                                     labels=["reason"])
+        for reason, n in sorted(failures.items()):
+            failed.add_metric([reason], n)
+        yield failed
+        rows = session.execute(select(ResourceRequest.submitted_at, ResourceRequest.approved_at,
+                                      ResourceRequest.provisioned_at)
+                               .where(ResourceRequest.approved_at.is_not(None))).all()
+        yield _histogram("govcloud_request_review_duration_seconds", "From submission to approval.",
+                         [(a - s).total_seconds() for s, a, _p in rows if s is not None], REVIEW_BUCKETS)
+        yield _histogram("govcloud_request_provisioning_duration_seconds", "From approval to delivery.",
+                         [(p - a).total_seconds() for _s, a, p in rows if p is not None], PROVISION_BUCKETS)
+
+
+REVIEW_BUCKETS = (3600, 4 * 3600, 86400, 2 * 86400, 5 * 86400, 10 * 86400)
+PROVISION_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 86400)
+
+
+def _failure_reasons():
+    from provisioner import errors
+    return {errors.QUOTA_EXCEEDED: "quota", errors.NO_VALID_HOST: "no_valid_host",
+            errors.IMAGE_MISSING: "image_missing", errors.FLAVOR_MISSING: "flavor_missing",
+            errors.SERVER_ERROR: "server_error", errors.TIMEOUT: "timeout",
+            errors.CLOUD_UNAVAILABLE: "cloud_unavailable", errors.REJECTED_BY_CLOUD: "rejected"}
+
+
+FAILURE_REASONS = _failure_reasons()
+
+
+def _add_to(family, labels, value):
+    """Add value to the sample of family with labels (several rows fold into one sample)."""
+    for i, sample in enumerate(family.samples):
+        if list(sample.labels.values()) == labels:
+            family.samples[i] = sample._replace(value=sample.value + value)
+            return
+    family.add_metric(labels, value)
+
+
+def _histogram(name, doc, values, bounds):
+    buckets = [[str(float(b)), sum(1 for v in values if v <= b)] for b in bounds]
+    buckets.append(["+Inf", len(values)])
+    family = HistogramMetricFamily(name, doc)
+    family.add_metric([], buckets, sum(values))
+    return family
+
+
+def build_registry(engine):
+    """Return the registry /metrics serves: the database families plus the workers' own metrics."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(engine))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(SCRAPES)
+        registry.register(SCRAPE_SECONDS)
+    return registry
+
+
+def render(registry):
+    """Return the exposition text of registry, counting the scrape."""
+    from prometheus_client import generate_latest
+    started = time.perf_counter()
+    body = generate_latest(registry)
+    SCRAPES.inc()
+    SCRAPE_SECONDS.observe(time.perf_counter() - started)
+    return body

@@ -1,0 +1,46 @@
+"""Deliver notifications: e-mail over SMTP and JSON webhooks (no Flask, no database)."""
+import json
+import smtplib
+import urllib.request
+from email.message import EmailMessage
+
+
+class DeliveryError(Exception):
+    """A notification could not be delivered; the message says why."""
+
+    def __init__(self, channel, recipient, reason):
+        self.channel = channel
+        self.recipient = recipient
+        super().__init__(f"{channel} to {recipient} failed: {reason}")
+
+
+def send_email(settings, recipient, subject, body):
+    """Send one plain-text e-mail through the configured SMTP server."""
+    message = EmailMessage()
+    message["From"] = settings.get("SMTP_FROM") or "govcloud@localhost"
+    message["To"] = recipient
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(settings["SMTP_HOST"], int(settings.get("SMTP_PORT") or 25),
+                          timeout=float(settings.get("SMTP_TIMEOUT_SECONDS") or 10)) as smtp:
+            if settings.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if settings.get("SMTP_USERNAME"):
+                smtp.login(settings["SMTP_USERNAME"], settings.get("SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError("email", recipient, exc) from exc
+
+
+def send_webhook(settings, url, payload):
+    """POST payload as JSON to url; any 2xx answer counts as delivered."""
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=float(settings.get("WEBHOOK_TIMEOUT_SECONDS") or 10)) as resp:
+            if not 200 <= resp.status < 300:
+                raise DeliveryError("webhook", url, f"HTTP {resp.status}")
+    except OSError as exc:  # URLError and HTTPError are OSErrors
+        raise DeliveryError("webhook", url, exc) from exc

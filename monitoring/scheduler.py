@@ -1,0 +1,110 @@
+"""The scheduler process: `python -m monitoring.scheduler` or `govcloud scheduler`.
+
+APScheduler 3.x BlockingScheduler in its own process (never inside web workers), its job store
+in the portal's database; each job has an explicit id, replace_existing, coalesce and
+max_instances=1, so a slow run is never doubled and missed runs collapse into one.
+"""
+import argparse
+import logging
+import signal
+from dataclasses import dataclass
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import jobs, runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    func: object
+    description: str
+    interval_setting: str | None = None  # seconds between runs, from the settings
+    default_seconds: int = 60
+    cron: dict | None = None             # or a daily time (Beijing)
+
+    def trigger(self, settings):
+        if self.cron is not None:
+            return CronTrigger(timezone="Asia/Shanghai", **self.cron)
+        seconds = int(settings.get(self.interval_setting) or self.default_seconds)
+        return IntervalTrigger(seconds=seconds)
+
+
+JOBS = (
+    JobSpec("run_probes", jobs.run_probes, "Availability probes", "PROBE_INTERVAL_SECONDS", 60),
+    JobSpec("deliver_notifications", jobs.deliver_notifications, "Notifications to department contacts",
+            "NOTIFY_INTERVAL_SECONDS", 30),
+    JobSpec("collect_inventory", jobs.collect_inventory, "Cloud inventory collector",
+            "COLLECT_INTERVAL_SECONDS", 300),
+    JobSpec("prune_history", jobs.prune_history, "Prune probe results and job runs",
+            cron={"hour": 3, "minute": 17}),
+)
+JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
+
+
+def build_scheduler(settings, engine, scheduler_class=BlockingScheduler):
+    """Return a scheduler with the database job store and every job of JOBS (replaced if stored)."""
+    scheduler = scheduler_class(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1,
+                      "misfire_grace_time": int(settings.get("JOB_MISFIRE_GRACE_SECONDS") or 30)},
+        timezone="Asia/Shanghai")
+    for spec in JOBS:
+        scheduler.add_job(spec.func, spec.trigger(settings), id=spec.job_id, name=spec.description,
+                          replace_existing=True, coalesce=True, max_instances=1)
+    return scheduler
+
+
+def stored_jobs(engine):
+    """Return (job id, description, trigger text, next run) of the jobs in the database job store.
+
+    Used by the portal's job page: it reads the store, it does not run a scheduler.
+    """
+    store = SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")
+    store.start(None, "default")
+    try:
+        stored = {job.id: job for job in store.get_all_jobs()}
+    except LookupError:  # a job whose function no longer imports
+        stored = {}
+    out = []
+    for spec in JOBS:
+        job = stored.get(spec.job_id)
+        out.append((spec.job_id, spec.description, str(job.trigger) if job else "",
+                    job.next_run_time if job else None))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="govcloud scheduler", description=__doc__.splitlines()[0])
+    parser.add_argument("--run-once", metavar="JOB_ID", help="run one job now and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    rt = runtime.configure_from_portal()
+    if args.run_once:
+        spec = next((s for s in JOBS if s.job_id == args.run_once), None)
+        if spec is None:
+            parser.error(f"unknown job {args.run_once}; known: {', '.join(s.job_id for s in JOBS)}")
+        spec.func()
+        return 0
+    scheduler = build_scheduler(rt.settings, rt.engine)
+
+    def _stop(signum, _frame):
+        log.info("signal %s: stopping the scheduler", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("scheduler starting with jobs %s", ", ".join(s.job_id for s in JOBS))
+    scheduler.start()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Maintenance windows (维护窗口): list, apply (vendor), approve / reject (bureau), cancel."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import require
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Role
+from ..ops_labels import template_labels
+from ..ops_models import MaintenanceState
+from ..services import maintenance
+from ..services.departments import department_choices
+from ..web import page_arg, per_page, request_info, show_error
+from ..workdays import CHINA, earliest_planned_start
+from ..database import utcnow
+from .forms import DecisionForm, WindowForm
+
+bp = Blueprint("maintenance", __name__, url_prefix="/maintenance", template_folder="templates")
+ALL_ROLES = tuple(Role)
+
+
+@bp.app_context_processor
+def _maintenance_banner():
+    """Operations labels, and the banner of approved windows not yet over (departments: their own)."""
+    labels = template_labels()
+    if not current_user.is_authenticated or request.endpoint == "static":
+        return {"maintenance_banners": [], **labels}
+    return {"maintenance_banners": maintenance.current_banners(db.session, current_user), **labels}
+
+
+@bp.route("/")
+@require(*ALL_ROLES)
+def index():
+    state = request.args.get("state", "")
+    if state not in set(MaintenanceState):
+        state = ""
+    page = maintenance.list_windows(db.session, current_user, state=state, page=page_arg(), per_page=per_page())
+    return render_template("maintenance/index.html", page=page, state=state,
+                           can_apply=current_user.role in maintenance.APPLICANTS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(*maintenance.APPLICANTS)
+def create():
+    form = WindowForm()
+    form.set_departments(department_choices(db.session, current_user))
+    if form.validate_on_submit():
+        try:
+            window = maintenance.apply_window(db.session, request_info(), form.data_for_service())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("The maintenance window was submitted for approval."), "success")
+            return redirect(url_for("maintenance.detail", window_id=window.id))
+    earliest = earliest_planned_start(utcnow()).astimezone(CHINA)
+    return render_template("maintenance/form.html", form=form, earliest=earliest)
+
+
+@bp.route("/<int:window_id>")
+@require(*ALL_ROLES)
+def detail(window_id):
+    window = maintenance.get_window(db.session, current_user, window_id)
+    return render_template("maintenance/detail.html", window=window, form=DecisionForm(),
+                           can_decide=current_user.role == Role.BUREAU and window.state == MaintenanceState.SUBMITTED,
+                           can_cancel=current_user.role in (Role.BUREAU, Role.VENDOR)
+                           and window.state in (MaintenanceState.SUBMITTED, MaintenanceState.APPROVED))
+
+
+@bp.route("/<int:window_id>/decide", methods=["POST"])
+@require(Role.BUREAU, Role.VENDOR)
+def decide(window_id):
+    form = DecisionForm()
+    if form.validate_on_submit():
+        ctx, settings = request_info(), current_app.config
+        try:
+            if form.approve.data:
+                maintenance.approve_window(db.session, ctx, window_id, settings, form.note.data or "")
+                flash(_("The maintenance window was approved; the departments are notified."), "success")
+            elif form.reject.data:
+                maintenance.reject_window(db.session, ctx, window_id, form.note.data)
+                flash(_("The maintenance window was rejected."), "success")
+            elif form.cancel.data:
+                maintenance.cancel_window(db.session, ctx, window_id, settings, form.note.data or "")
+                flash(_("The maintenance window was cancelled."), "success")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+    return redirect(url_for("maintenance.detail", window_id=window_id))

@@ -1,0 +1,120 @@
+"""Operations pages: scheduler jobs, probe targets, SLA; and /metrics for Prometheus."""
+import hmac
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import public, require
+from ..database import utcnow
+from ..errors import ValidationFailed
+from ..extensions import csrf, db
+from ..models import Role
+from ..services import inventory, jobs, probes, sla
+from ..services.departments import department_choices
+from ..web import request_info, show_error
+from .forms import ProbeTargetForm, ToggleForm
+
+bp = Blueprint("operations", __name__, template_folder="templates")
+OPERATORS = (Role.VENDOR, Role.BUREAU, Role.ADMIN)
+ALL_ROLES = tuple(Role)
+
+
+@bp.route("/jobs")
+@require(*OPERATORS)
+def job_list():
+    from monitoring.scheduler import stored_jobs
+    statuses = jobs.job_statuses(db.session, stored_jobs(db.engine))
+    return render_template("operations/jobs.html", statuses=statuses, runs=jobs.recent_runs(db.session, limit=30))
+
+
+@bp.route("/probes")
+@require(*ALL_ROLES)
+def probe_list():
+    page = probes.list_targets(db.session, current_user, page=request.args.get("page", 1, type=int))
+    return render_template("operations/probes.html", page=page, toggle_form=ToggleForm(),
+                           can_manage=current_user.role in probes.MANAGERS)
+
+
+@bp.route("/probes/new", methods=["GET", "POST"])
+@require(*probes.MANAGERS)
+def probe_create():
+    form = ProbeTargetForm()
+    form.set_departments(department_choices(db.session, current_user), _("(platform: OpenStack API)"))
+    if form.validate_on_submit():
+        try:
+            target = probes.create_target(db.session, request_info(), form.data_for_service())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            flash(_("The probe target was added."), "success")
+            return redirect(url_for("operations.probe_detail", target_id=target.id))
+    return render_template("operations/probe_form.html", form=form)
+
+
+@bp.route("/probes/<int:target_id>")
+@require(*ALL_ROLES)
+def probe_detail(target_id):
+    target = probes.get_target(db.session, current_user, target_id)
+    return render_template("operations/probe_detail.html", target=target,
+                           results=probes.recent_results(db.session, target), toggle_form=ToggleForm(),
+                           can_manage=current_user.role in probes.MANAGERS)
+
+
+@bp.route("/probes/<int:target_id>/toggle", methods=["POST"])
+@require(*probes.MANAGERS)
+def probe_toggle(target_id):
+    if ToggleForm().validate_on_submit():
+        target = probes.get_target(db.session, current_user, target_id)
+        probes.set_target_enabled(db.session, request_info(), target_id, not target.enabled)
+        flash(_("The probe target was switched."), "success")
+    return redirect(url_for("operations.probe_detail", target_id=target_id))
+
+
+def _month_arg():
+    year, month = sla.current_month()
+    raw = request.args.get("month", "")
+    try:
+        y, m = (int(x) for x in raw.split("-"))
+        if 2000 <= y <= 2100 and 1 <= m <= 12:
+            return y, m
+    except ValueError:
+        pass
+    return year, month
+
+
+@bp.route("/sla")
+@require(*ALL_ROLES)
+def sla_report():
+    year, month = _month_arg()
+    figures = sla.monthly_report(db.session, current_user, year, month)
+    return render_template("operations/sla.html", figures=figures, year=year, month=month,
+                           target=current_app.config["SLA_TARGET_RATIO"],
+                           previous=sla.previous_month(year, month), now=utcnow())
+
+
+@bp.route("/usage")
+@require(*ALL_ROLES)
+def usage():
+    view = inventory.usage_view(db.session, current_user)
+    return render_template("operations/usage.html", view=view)
+
+
+@bp.route("/metrics")
+@public
+@csrf.exempt
+def metrics():
+    token = current_app.config.get("METRICS_BEARER_TOKEN")
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            abort(401)
+    registry = current_app.extensions.get("govcloud_metrics")
+    if registry is None:
+        from monitoring.metrics import build_registry
+        registry = current_app.extensions.setdefault("govcloud_metrics", build_registry(db.engine))
+    from monitoring.metrics import render
+    from prometheus_client import CONTENT_TYPE_LATEST
+    return Response(render(registry), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
+                    headers={"Cache-Control": "no-store"})

@@ -1,0 +1,137 @@
+"""Incidents (故障事件, 第二十五条): opened by failing probes, acknowledged and explained by the
+vendor, resolved automatically when the probe passes again."""
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..errors import Forbidden, ValidationFailed
+from ..models import Role
+from ..ops_models import Incident, IncidentEvent, IncidentState
+from ..pagination import paginate
+from ..scoping import get_scoped, scoped
+from ..text import _l
+from .audit import record_event
+from .notifications import notify_department
+
+S = IncidentState
+TRANSITIONS = {
+    S.OPEN: {S.ACKNOWLEDGED, S.RESOLVED},
+    S.ACKNOWLEDGED: {S.RESOLVED},
+    S.RESOLVED: set(),
+}
+ACTIVE = {S.OPEN, S.ACKNOWLEDGED}
+HANDLERS = {Role.VENDOR}  # acknowledge, root cause
+
+
+def list_incidents(session, user, *, state="", page=1, per_page=20):
+    """Return one page of incidents user may see (departments: their own), newest first."""
+    stmt = scoped(select(Incident), user)
+    if state == "active":
+        stmt = stmt.where(Incident.state.in_(ACTIVE))
+    elif state:
+        stmt = stmt.where(Incident.state == state)
+    stmt = stmt.order_by(Incident.detected_at.desc(), Incident.id.desc())
+    return paginate(session, stmt, page, per_page)
+
+
+def get_incident(session, user, incident_id):
+    return get_scoped(session, Incident, incident_id, user, kind=_l("Incident"))
+
+
+def open_incident_for(session, target):
+    """Return the target's unresolved incident, if any."""
+    return session.scalars(select(Incident).where(Incident.target_id == target.id,
+                                                  Incident.state.in_(ACTIVE))).first()
+
+
+def _event(incident, kind, at, note="", actor=None):
+    incident.events.append(IncidentEvent(kind=kind, at=at, note=note,
+                                         actor_username=getattr(actor, "username", "") or ""))
+
+
+def _move(session, ctx, incident, target, at):
+    if target not in TRANSITIONS[S(incident.state)]:
+        raise ValidationFailed(_l("This incident cannot change to that state any more."))
+    before = {"state": incident.state}
+    incident.state = target
+    if target == S.ACKNOWLEDGED:
+        incident.acknowledged_at = at
+    elif target == S.RESOLVED:
+        incident.resolved_at = at
+    record_event(session, ctx, f"incident.{'acknowledge' if target == S.ACKNOWLEDGED else 'resolve'}",
+                 object_type="incident", object_id=incident.id, department_id=incident.department_id,
+                 before=before, after={"state": incident.state})
+
+
+def _notify(session, settings, incident, subject, body, at):
+    if incident.department_id is None:
+        return
+    rows = notify_department(session, settings, incident.department_id, subject=subject, body=body,
+                             topic=f"incident:{incident.id}")
+    if rows:
+        _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows})))
+
+
+def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail):
+    """Open an incident for a failing target and notify its department (the caller commits)."""
+    incident = Incident(department_id=target.department_id, target_id=target.id,
+                        system_name=target.system_name, state=S.OPEN,
+                        title=f"{target.system_name}: {target.name} ({target.kind})",
+                        started_at=started_at, detected_at=detected_at)
+    session.add(incident)
+    _event(incident, "detected", detected_at, detail)
+    session.flush()
+    record_event(session, ctx, "incident.open", object_type="incident", object_id=incident.id,
+                 department_id=incident.department_id, after={"state": incident.state,
+                                                              "system": incident.system_name},
+                 detail=detail)
+    _notify(session, settings, incident, f"[政务云] 故障事件 / Incident: {incident.title}",
+            f"故障事件 #{incident.id}: {incident.title}\n"
+            f"开始 / Started: {started_at.isoformat()}\n发现 / Detected: {detected_at.isoformat()}\n"
+            f"详情 / Detail: {detail}\n", detected_at)
+    return incident
+
+
+def resolve_incident(session, ctx, settings, incident, *, at, note=""):
+    """Resolve an incident at time at (the probe passed again) and notify (the caller commits)."""
+    _move(session, ctx, incident, S.RESOLVED, at)
+    _event(incident, "resolved", at, note)
+    minutes = (at - incident.started_at).total_seconds() / 60
+    _notify(session, settings, incident, f"[政务云] 故障恢复 / Incident resolved: {incident.title}",
+            f"故障事件 #{incident.id} 已恢复 / resolved at {at.isoformat()}\n"
+            f"中断时长 / Duration: {minutes:.0f} min\n", at)
+    return incident
+
+
+def acknowledge_incident(session, ctx, incident_id, note=""):
+    """The vendor acknowledges an open incident."""
+    if ctx.actor is None or ctx.actor.role not in HANDLERS:
+        raise Forbidden()
+    incident = get_incident(session, ctx.actor, incident_id)
+    now = utcnow()
+    _move(session, ctx, incident, S.ACKNOWLEDGED, now)
+    _event(incident, "acknowledged", now, note, ctx.actor)
+    session.commit()
+    return incident
+
+
+def set_root_cause(session, ctx, incident_id, root_cause):
+    """The vendor records the root cause (any time, also after resolution)."""
+    if ctx.actor is None or ctx.actor.role not in HANDLERS:
+        raise Forbidden()
+    root_cause = (root_cause or "").strip()
+    if not root_cause:
+        raise ValidationFailed(_l("This field is required."), field="root_cause")
+    incident = get_incident(session, ctx.actor, incident_id)
+    before = {"root_cause": incident.root_cause}
+    incident.root_cause = root_cause
+    _event(incident, "root_cause", utcnow(), root_cause, ctx.actor)
+    record_event(session, ctx, "incident.root_cause", object_type="incident", object_id=incident.id,
+                 department_id=incident.department_id, before=before, after={"root_cause": root_cause})
+    session.commit()
+    return incident
+
+
+def count_open(session, user):
+    from sqlalchemy import func
+    stmt = scoped(select(Incident), user).where(Incident.state.in_(ACTIVE))
+    return session.scalar(select(func.count()).select_from(stmt.subquery()))

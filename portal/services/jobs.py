@@ -1,0 +1,72 @@
+"""Run history of the scheduler's jobs and the page that lists them."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..database import utcnow
+from ..ops_models import JobOutcome, JobRun
+
+
+@dataclass
+class JobStatus:
+    """A scheduled job with its next run and its latest run."""
+
+    job_id: str
+    description: str
+    trigger: str
+    next_run_at: datetime | None
+    last_run: JobRun | None
+    last_success_at: datetime | None
+    runs: int
+
+
+def start_run(session, job_id):
+    """Record that job_id started; return the row (committed, so a crash leaves a trace)."""
+    run = JobRun(job_id=job_id, started_at=utcnow(), outcome=JobOutcome.RUNNING)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_run(session, run, outcome, *, summary="", error=""):
+    """Record how a run ended and how long it took."""
+    run.outcome = outcome
+    run.duration_seconds = (utcnow() - run.started_at).total_seconds()
+    run.summary = (summary or "")[:255]
+    run.error = error or ""
+    session.commit()
+    return run
+
+
+def job_statuses(session, jobs):
+    """Return a JobStatus per (job_id, description, trigger, next_run_at) in jobs."""
+    latest_ids = dict(session.execute(select(JobRun.job_id, func.max(JobRun.id)).group_by(JobRun.job_id)).all())
+    latest = {r.job_id: r for r in session.scalars(select(JobRun).where(JobRun.id.in_(latest_ids.values())))}
+    successes = dict(session.execute(select(JobRun.job_id, func.max(JobRun.started_at))
+                                     .where(JobRun.outcome == JobOutcome.SUCCESS).group_by(JobRun.job_id)).all())
+    counts = dict(session.execute(select(JobRun.job_id, func.count()).group_by(JobRun.job_id)).all())
+    return [JobStatus(job_id=job_id, description=description, trigger=trigger, next_run_at=next_run,
+                      last_run=latest.get(job_id), last_success_at=successes.get(job_id),
+                      runs=counts.get(job_id, 0))
+            for job_id, description, trigger, next_run in jobs]
+
+
+def recent_runs(session, job_id=None, limit=50):
+    stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job_id:
+        stmt = stmt.where(JobRun.job_id == job_id)
+    return list(session.scalars(stmt))
+
+
+def run_counts(session):
+    """Return {(job_id, outcome): count} of finished runs (for /metrics)."""
+    rows = session.execute(select(JobRun.job_id, JobRun.outcome, func.count())
+                           .where(JobRun.outcome != JobOutcome.RUNNING)
+                           .group_by(JobRun.job_id, JobRun.outcome)).all()
+    return {(job, outcome): n for job, outcome, n in rows}
+
+
+def last_successes(session):
+    return dict(session.execute(select(JobRun.job_id, func.max(JobRun.started_at))
+                                .where(JobRun.outcome == JobOutcome.SUCCESS).group_by(JobRun.job_id)).all())

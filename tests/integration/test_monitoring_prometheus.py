@@ -1,0 +1,138 @@
+"""A real Prometheus (Debian package) scrapes the portal with the project's configuration.
+
+It finds a govcloud metric through its HTTP API, the alert rules pass `promtool check rules`, and
+the probe-failing rule fires once a probe target is made unreachable. Intervals are shortened to
+one second so the test stays short.
+"""
+import json
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from monitoring.jobs import probe_cycle
+from portal.ops_models import ProbeTarget
+from portal.services.audit import RequestInfo
+from portal.services.probes import create_target
+from tests.integration.monitoring_fixtures import free_port, tcp_service, wait_for_port  # noqa: F401
+
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "prometheus"
+PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+
+
+def _need_prometheus():
+    if not (Path(PROMETHEUS).exists() and Path(PROMTOOL).exists()):
+        pytest.fail("Prometheus is missing: run `make sysdeps` (Debian package prometheus)")
+
+
+def test_promtool_checks_the_rules_and_the_config():
+    _need_prometheus()
+    rules = subprocess.run([PROMTOOL, "check", "rules", str(CONFIG / "alerts.yml")], capture_output=True, text=True)
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    config = subprocess.run([PROMTOOL, "check", "config", str(CONFIG / "prometheus.yml")],
+                            capture_output=True, text=True)
+    assert config.returncode == 0, config.stdout + config.stderr
+
+
+@pytest.fixture
+def portal_server(app):
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    thread.join(5)
+
+
+def _api(port, path, **params):
+    url = f"http://127.0.0.1:{port}/api/v1/{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.loads(resp.read())["data"]
+
+
+def _wait(what, fn, timeout=60):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout} s (last answer {last!r})")
+
+
+@pytest.fixture
+def prometheus(portal_server, tmp_path):
+    """Prometheus with the project's scrape file and rules, pointed at the test portal."""
+    _need_prometheus()
+    config = yaml.safe_load((CONFIG / "prometheus.yml").read_text())
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    job = config["scrape_configs"][0]
+    job.update(scrape_interval="1s", scrape_timeout="1s")
+    job["static_configs"][0]["targets"] = [f"127.0.0.1:{portal_server}"]
+    rules = yaml.safe_load((CONFIG / "alerts.yml").read_text())
+    for group in rules["groups"]:
+        group["interval"] = "1s"
+        for rule in group["rules"]:
+            rule["for"] = "0s"  # fire at the first evaluation that matches
+    (tmp_path / "alerts.yml").write_text(yaml.safe_dump(rules, allow_unicode=True))
+    config["rule_files"] = [str(tmp_path / "alerts.yml")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = open(tmp_path / "prometheus.log", "wb")
+    proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, 30)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+def test_prometheus_scrapes_the_portal_and_the_probe_alert_fires(app, seed, db_session, prometheus, tcp_service):
+    for target in db_session.scalars(select(ProbeTarget)):
+        target.enabled = False
+    db_session.commit()
+    create_target(db_session, RequestInfo(request_id="test"), {
+        "department_id": seed.dept_a, "system_name": "门户网站", "name": "https", "kind": "tcp",
+        "settings": {"host": "127.0.0.1", "port": tcp_service.port}, "failure_threshold": 2})
+    probe_cycle(db_session, app.config)
+
+    def probe_value():
+        result = _api(prometheus, "query", query='govcloud_probe_success{department="DEPT-A",system="门户网站"}')
+        return result["result"][0]["value"][1] if result["result"] else None
+
+    assert _wait("Prometheus has scraped the probe metric", probe_value) == "1"
+    health = _api(prometheus, "targets")["activeTargets"][0]
+    assert health["health"] == "up" and health["labels"]["job"] == "govcloud-portal"
+
+    tcp_service.stop()
+    probe_cycle(db_session, app.config)
+    probe_cycle(db_session, app.config)
+
+    def firing():
+        alerts = _api(prometheus, "alerts")["alerts"]
+        return [a for a in alerts if a["labels"]["alertname"] == "GovcloudProbeFailing"
+                and a["labels"].get("system") == "门户网站" and a["state"] == "firing"]
+
+    alert = _wait("GovcloudProbeFailing fires", firing)[0]
+    assert alert["labels"]["department"] == "DEPT-A" and alert["labels"]["kind"] == "tcp"
