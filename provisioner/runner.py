@@ -36,9 +36,13 @@ def default_worker_id():
 def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
     """Claim the next runnable job (queued and due, or running with an expired lease); None when idle."""
     now = utcnow()
+    # one running job per department: its project, router and quotas are shared by its requests
+    busy = (select(ProvisioningJob.department_id)
+            .where(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at >= now))
     stmt = (select(ProvisioningJob)
             .where(or_(and_(ProvisioningJob.state == JobState.QUEUED, ProvisioningJob.available_at <= now),
-                       and_(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at < now)))
+                       and_(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at < now)),
+                   ProvisioningJob.department_id.not_in(busy))
             .order_by(ProvisioningJob.available_at, ProvisioningJob.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -53,6 +57,33 @@ def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
     job.started_at = job.started_at or now
     session.commit()
     return job
+
+
+def release_dead_leases(session, hostname=None):
+    """Make jobs claimable again whose lease belongs to a dead worker process on this host.
+
+    A worker killed on this machine (kill -9, reboot) would otherwise hold its jobs until the
+    lease expires; workers on other hosts still wait for the expiry.
+    """
+    import os
+    hostname = hostname or socket.gethostname()
+    released = 0
+    for job in session.scalars(select(ProvisioningJob).where(ProvisioningJob.state == JobState.RUNNING,
+                                                             ProvisioningJob.lease_owner.like(f"{hostname}:%"))):
+        pid = job.lease_owner.rsplit(":", 1)[1]
+        alive = True
+        if pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+        if not alive:
+            job.lease_expires_at = utcnow()
+            released += 1
+    session.commit()
+    return released
 
 
 def resource_name(prefix, department, key):
@@ -309,7 +340,7 @@ class JobRunner:
         if request.state == RequestState.APPROVED:
             transition(self.session, self.ctx, request, "start_provisioning")
             self.session.commit()
-        self.flavors = self.cloud.catalog()["flavors"]
+        self.flavors = self.cloud.catalog(refresh=True)["flavors"]
         desired = normalize_spec(EMPTY_SPEC) if request.kind == RequestKind.DECOMMISSION \
             else normalize_spec(request.approved_spec)
         self.step("project")

@@ -11,7 +11,7 @@ import time
 from sqlalchemy.orm import Session
 
 from .cloud import Cloud
-from .runner import claim_job, default_worker_id, run_job
+from .runner import claim_job, default_worker_id, release_dead_leases, run_job
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ class Worker:
             return run_job(session, self.cloud, job, worker_id=self.worker_id, name_prefix=self.name_prefix)
 
     def run(self, once=False):
+        with Session(self.engine, expire_on_commit=False) as session:
+            released = release_dead_leases(session)
+        if released:
+            log.info("worker=%s took over %d job(s) of dead local workers", self.worker_id, released)
         while not self.stopping:
             state = self.run_one()
             if state is None:

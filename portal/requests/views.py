@@ -94,7 +94,7 @@ def detail(request_id):
         receipt=receipts.receipt_for_request(db.session, req.id),
         system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
-        problems=web_session.pop(f"problems-{req.id}", []))
+        )
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
@@ -104,8 +104,10 @@ def edit(request_id):
     if req.kind == RequestKind.DECOMMISSION:
         return redirect(url_for("requests.decommission", request_id=req.system_root_id))
     form = RequestForm()
+    problems = ()
     if request.method == "GET":
         fill_form(form, req)
+        problems = web_session.pop(f"problems-{req.id}", [])
     elif form.validate_on_submit():
         try:
             svc.update_request(db.session, request_info(), req.id, form.data_for_service(),
@@ -118,7 +120,7 @@ def edit(request_id):
                 return _submit(req.id)
             flash(_("The draft was saved."), "success")
             return redirect(url_for("requests.edit", request_id=req.id))
-    return _render_form(form, req)
+    return _render_form(form, req, problems)
 
 
 def _submit(request_id):
@@ -129,6 +131,7 @@ def _submit(request_id):
         flash(str(exc.message), "danger")
         for _field, message in exc.problems:
             flash(str(message), "danger")
+        web_session[f"problems-{request_id}"] = sorted({field for field, _m in exc.problems})
         return redirect(url_for("requests.edit", request_id=request_id))
     except ValidationFailed as exc:
         db.session.rollback()
@@ -309,6 +312,18 @@ def resource_addresses(item):
 @bp.app_template_global()
 def resource_kind(kind):
     return _resource_kind(kind)
+
+
+@bp.app_template_global()
+def diff_row(change):
+    """Return (item, field, from, to) of a spec difference in the user's language."""
+    from .labels import DIFF_FIELDS, DIFF_ITEMS, DIFF_VALUES
+    kind, _, name = str(change.get("item", "")).partition(" ")
+    item = f"{DIFF_ITEMS[kind]} {name}".strip() if kind in DIFF_ITEMS else change.get("item", "")
+    field = change.get("field", "")
+    values = [DIFF_VALUES.get(v, v) if isinstance(v, str) else v for v in (change.get("from"), change.get("to"))]
+    values = [", ".join(map(str, v)) if isinstance(v, list) else v for v in values]
+    return item, DIFF_FIELDS.get(field, field), values[0], values[1]
 
 
 @bp.route("/receipts/<int:receipt_id>/confirm", methods=["POST"])

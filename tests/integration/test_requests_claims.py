@@ -1,0 +1,61 @@
+"""Job claiming on a throw-away in-memory SQLite database: due jobs only, one running job per department,
+expired leases taken over, dead local workers released."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from portal.database import Base, utcnow
+from portal.models import Department
+from portal.request_models import ProvisioningJob, ResourceRequest
+from provisioner.runner import claim_job, release_dead_leases
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        for n in (1, 2):
+            s.add(Department(id=n, name=f"d{n}", code=f"D{n}", level="city"))
+        s.flush()
+        for n, dept in ((1, 1), (2, 1), (3, 2)):
+            s.add(ResourceRequest(id=n, number=f"R{n}", department_id=dept, system_name="s", spec={}))
+        s.commit()
+        yield s
+    engine.dispose()
+
+
+def job(session, request_id, dept, **kw):
+    j = ProvisioningJob(request_id=request_id, department_id=dept, **kw)
+    session.add(j)
+    session.commit()
+    return j
+
+
+def test_one_running_job_per_department_and_future_jobs_wait(session):
+    a = job(session, 1, 1)
+    job(session, 2, 1)
+    c = job(session, 3, 2, available_at=utcnow() + timedelta(minutes=5))
+    assert claim_job(session, "h:1").id == a.id
+    assert claim_job(session, "h:2") is None  # department 1 is busy, department 2's job is not due
+    c.available_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert claim_job(session, "h:2").id == c.id
+
+
+def test_expired_and_dead_leases_are_taken_over(session):
+    a = job(session, 1, 1)
+    claimed = claim_job(session, "otherhost:1", lease_seconds=600)
+    assert claimed.id == a.id and claim_job(session, "h:2") is None
+    a.lease_expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    again = claim_job(session, "h:2")
+    assert again.id == a.id and again.attempts == 2 and again.lease_owner == "h:2"
+    # a worker of this host that no longer exists (pid 999999999) releases at once
+    a.lease_owner = "thishost:999999999"
+    a.lease_expires_at = utcnow() + timedelta(minutes=10)
+    session.commit()
+    assert release_dead_leases(session, hostname="thishost") == 1
+    assert claim_job(session, "thishost:5").id == a.id
