@@ -13,6 +13,7 @@ from portal.database import utcnow
 from portal.ops_models import JobOutcome
 from portal.services import jobs as job_history
 from portal.services import notifications, probes
+from portal.services.incidents import escalate_overdue
 from portal.services.maintenance import approved_windows
 
 from . import runtime
@@ -66,6 +67,8 @@ def probe_cycle(session, settings, now=None, server_statuses=None):
         failing += not outcome.ok
         probes.record_check(session, settings, target, outcome, now, windows)
         session.commit()  # one target's result and incident at a time
+    escalate_overdue(session, settings, now, probes.SYSTEM_CTX)
+    session.commit()
     return len(targets), failing
 
 
@@ -122,6 +125,14 @@ def collect_inventory():
             return JobResult(summary=str(exc)[:255], failed=True)
     servers = sum(sum(d.get("servers", {}).values()) for d in snapshot.departments.values())
     return JobResult(summary=f"{servers} servers, {snapshot.api_calls} API calls")
+
+
+@recorded("sync_probe_targets")
+def sync_probe_targets():
+    """Attach probe targets to delivered servers (issue 4) and switch off those of deleted ones."""
+    with runtime.session_scope() as session:
+        added, disabled = probes.sync_delivered_targets(session)
+    return JobResult(summary=f"{added} added, {disabled} switched off")
 
 
 @recorded("prune_history")

@@ -5,6 +5,7 @@ Labels come from small fixed sets (department code, status, service, job, system
 or request ids. Under gunicorn, PROMETHEUS_MULTIPROC_DIR switches the in-process counters to the
 client's multiprocess mode; the database families are the same in every worker.
 """
+import gc
 import os
 import time
 
@@ -65,7 +66,10 @@ class DatabaseCollector:
         yield pending
 
     def _inventory(self, session):
-        snap = session.scalars(select(InventorySnapshot).order_by(InventorySnapshot.taken_at.desc()).limit(1)).first()
+        snap = session.execute(select(InventorySnapshot.taken_at, InventorySnapshot.api_calls,
+                                      InventorySnapshot.duration_seconds, InventorySnapshot.departments,
+                                      InventorySnapshot.services, InventorySnapshot.capacity)
+                               .order_by(InventorySnapshot.taken_at.desc()).limit(1)).first()
         servers = _gauge("govcloud_servers", "Servers (云主机) per department and status.", ["department", "status"])
         vcpus = _gauge("govcloud_server_vcpus", "vCPUs of servers per department.", ["department"])
         ram = _gauge("govcloud_server_memory_bytes", "RAM of servers per department.", ["department"])
@@ -221,23 +225,65 @@ def _histogram(name, doc, values, bounds):
     return family
 
 
-def build_registry(engine):
-    """Return the registry /metrics serves: the database families plus the workers' own metrics."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(engine))
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
-    else:
-        registry.register(SCRAPES)
-        registry.register(SCRAPE_SECONDS)
-    return registry
+def _escape(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def render(registry):
-    """Return the exposition text of registry, counting the scrape."""
-    from prometheus_client import generate_latest
-    started = time.perf_counter()
-    body = generate_latest(registry)
-    SCRAPES.inc()
-    SCRAPE_SECONDS.observe(time.perf_counter() - started)
-    return body
+def _number(value):
+    if value == INF:
+        return "+Inf"
+    if value == -INF:
+        return "-Inf"
+    if value != value:
+        return "NaN"
+    return repr(float(value))
+
+
+INF = float("inf")
+
+
+def render_families(families):
+    """Write families in the text exposition format 0.0.4.
+
+    The database families hold thousands of samples (5,000 servers in 200 departments); this
+    plain loop is several times faster than the client's generic writer, which validates every
+    name again on each scrape.
+    """
+    out = []
+    for family in families:
+        kind = "counter" if family.type == "counter" else family.type
+        name = family.name + ("_total" if family.type == "counter" else "")
+        out.append(f"# HELP {name} {family.documentation}\n# TYPE {name} {kind}\n")
+        for sample in family.samples:
+            if sample.labels:
+                labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sample.labels.items())
+                out.append(f"{sample.name}{{{labels}}} {_number(sample.value)}\n")
+            else:
+                out.append(f"{sample.name} {_number(sample.value)}\n")
+    return "".join(out).encode("utf-8")
+
+
+class MetricsEndpoint:
+    """What /metrics serves: the database families plus the web workers' own metrics."""
+
+    def __init__(self, engine):
+        # Built at the first scrape, when the worker has loaded the whole application: move what
+        # exists now out of the collector's view, so the garbage collections that the thousands of
+        # samples of a scrape trigger do not walk the application's heap every time (p99).
+        gc.freeze()
+        self.database = DatabaseCollector(engine)
+        self.process = CollectorRegistry(auto_describe=False)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            MultiProcessCollector(self.process)
+        else:
+            self.process.register(SCRAPES)
+            self.process.register(SCRAPE_SECONDS)
+
+    def render(self):
+        """Return the exposition text, counting the scrape."""
+        from prometheus_client import generate_latest
+        started = time.perf_counter()
+        body = render_families(self.database.collect()) + generate_latest(self.process)
+        SCRAPES.inc()
+        SCRAPE_SECONDS.observe(time.perf_counter() - started)
+        return body

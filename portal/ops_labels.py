@@ -13,7 +13,7 @@ INCIDENT_STATE_LABELS = {IncidentState.OPEN: _l("Open"), IncidentState.ACKNOWLED
                          IncidentState.RESOLVED: _l("Resolved")}
 INCIDENT_EVENT_LABELS = {"detected": _l("Detected"), "acknowledged": _l("Acknowledged"),
                          "notified": _l("Notified"), "resolved": _l("Resolved"),
-                         "root_cause": _l("Root cause")}
+                         "root_cause": _l("Root cause"), "escalated": _l("Escalated")}
 PROBE_KIND_LABELS = {ProbeKind.OPENSTACK_API: _l("OpenStack API endpoint"),
                      ProbeKind.SERVER_STATUS: _l("Server status"),
                      ProbeKind.TCP: _l("TCP port"), ProbeKind.SSH: _l("SSH command")}

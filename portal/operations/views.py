@@ -110,11 +110,10 @@ def metrics():
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             abort(401)
-    registry = current_app.extensions.get("govcloud_metrics")
-    if registry is None:
-        from monitoring.metrics import build_registry
-        registry = current_app.extensions.setdefault("govcloud_metrics", build_registry(db.engine))
-    from monitoring.metrics import render
+    endpoint = current_app.extensions.get("govcloud_metrics")
+    if endpoint is None:
+        from monitoring.metrics import MetricsEndpoint
+        endpoint = current_app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine))
     from prometheus_client import CONTENT_TYPE_LATEST
-    return Response(render(registry), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
+    return Response(endpoint.render(), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
                     headers={"Cache-Control": "no-store"})

@@ -135,3 +135,32 @@ def count_open(session, user):
     from sqlalchemy import func
     stmt = scoped(select(Incident), user).where(Incident.state.in_(ACTIVE))
     return session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+def escalate_overdue(session, settings, now, ctx):
+    """Escalate incidents unresolved for ESCALATE_AFTER_MINUTES (第二十五条: large outages go up):
+    a timeline entry and a message to the department and to ESCALATION_EMAIL (the bureau's duty desk).
+    Returns the escalated incidents (the caller commits)."""
+    from datetime import timedelta
+
+    from ..ops_models import Notification, NotificationChannel
+    minutes = int(settings.get("ESCALATE_AFTER_MINUTES") or 30)
+    overdue = session.scalars(select(Incident).where(Incident.state.in_(ACTIVE),
+                                                     Incident.started_at <= now - timedelta(minutes=minutes))).all()
+    escalated = []
+    for incident in overdue:
+        if any(e.kind == "escalated" for e in incident.events):
+            continue
+        _event(incident, "escalated", now, f"unresolved after {minutes} min")
+        subject = f"[政务云] 故障升级 / Incident escalated: {incident.title}"
+        body = (f"故障事件 #{incident.id} 超过 {minutes} 分钟未恢复 / unresolved for over {minutes} min.\n"
+                f"开始 / Started: {incident.started_at.isoformat()}\n")
+        _notify(session, settings, incident, subject, body, now)
+        if settings.get("ESCALATION_EMAIL") and settings.get("SMTP_HOST"):
+            session.add(Notification(department_id=incident.department_id, channel=NotificationChannel.EMAIL,
+                                     recipient=settings["ESCALATION_EMAIL"], subject=subject, body=body,
+                                     topic=f"incident:{incident.id}"))
+        record_event(session, ctx, "incident.escalate", object_type="incident", object_id=incident.id,
+                     department_id=incident.department_id, detail=f"{minutes} min")
+        escalated.append(incident)
+    return escalated

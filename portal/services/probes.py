@@ -150,3 +150,69 @@ def prune_results(session, before):
 
 
 RETENTION = timedelta(days=40)  # a month and the days to write its report
+
+
+def _tcp_ports(spec):
+    """Return the single TCP ports a system's security group rules open (its declared services)."""
+    ports = []
+    for rule in (spec or {}).get("rules") or []:
+        port = str(rule.get("port") or "").strip()
+        if (rule.get("protocol") or "tcp") == "tcp" and port.isdigit() and 0 < int(port) < 65536:
+            ports.append(int(port))
+    return sorted(set(ports))
+
+
+def sync_delivered_targets(session, ctx=SYSTEM_CTX):
+    """Attach probe targets to the servers issue 4 delivered: a server-status probe per server and a
+    TCP probe per declared port on its floating IP; targets of deleted servers are switched off.
+
+    Returns (added, disabled). Runs without the cloud: it reads the portal's cloud_resource rows.
+    """
+    from ..request_models import CloudResource, ResourceRequest
+
+    existing = {t.server_ref: t for t in session.scalars(select(ProbeTarget).where(ProbeTarget.server_ref.is_not(None)))}
+    resources = list(session.scalars(select(CloudResource).where(CloudResource.kind.in_(("server", "floating_ip")))))
+    systems = {}
+    specs = {}
+    for request in session.scalars(select(ResourceRequest).order_by(ResourceRequest.id)):
+        root = request.system_id or request.id
+        systems.setdefault(root, request.system_name)
+        if request.approved_spec:
+            specs[root] = request.approved_spec  # the newest approved spec of the system wins
+    address_of = {r.attributes.get("server"): r.attributes.get("address") for r in resources
+                  if r.kind == "floating_ip" and not r.deleted and r.attributes.get("address")}
+    wanted = {}
+    for r in resources:
+        if r.kind != "server" or r.deleted or not r.openstack_id or r.system_id is None:
+            continue
+        system_name = systems.get(r.system_id, r.name)
+        wanted[r.key] = dict(department_id=r.department_id, system_name=system_name, name=r.name,
+                             kind=ProbeKind.SERVER_STATUS, settings={"server_id": r.openstack_id})
+        address = address_of.get(r.openstack_id)
+        if address:
+            for port in _tcp_ports(specs.get(r.system_id)):
+                wanted[f"{r.key}:tcp/{port}"] = dict(
+                    department_id=r.department_id, system_name=system_name, name=f"{r.name}:{port}",
+                    kind=ProbeKind.TCP, settings={"host": address, "port": port})
+    added = disabled = 0
+    for ref, fields in wanted.items():
+        target = existing.get(ref)
+        if target is None:
+            target = ProbeTarget(server_ref=ref, **fields)
+            session.add(target)
+            session.flush()
+            record_event(session, ctx, "probe_target.create", object_type="probe_target", object_id=target.id,
+                         department_id=target.department_id, after=target.snapshot())
+            added += 1
+        elif target.settings != fields["settings"]:
+            target.settings = fields["settings"]
+    for ref, target in existing.items():
+        if ref not in wanted and target.enabled:
+            before = target.snapshot()
+            target.enabled = False
+            record_event(session, ctx, "probe_target.update", object_type="probe_target", object_id=target.id,
+                         department_id=target.department_id, before=before, after=target.snapshot(),
+                         detail="the delivered server is gone")
+            disabled += 1
+    session.commit()
+    return added, disabled

@@ -95,18 +95,29 @@ def monthly_report(session, user, year, month, now=None, *, every_department=Fal
         .with_only_columns(ProbeTarget.department_id, ProbeTarget.system_name).distinct()).all()
     if not systems:
         return []
-    windows = approved_windows(session, start, end)
-    departments = {d.id: d for d in session.scalars(
-        select(Department).where(Department.id.in_({s[0] for s in systems})))}
-    incidents = session.scalars(select(Incident).where(
-        Incident.department_id.in_(list(departments)), Incident.started_at < end,
-        (Incident.resolved_at.is_(None)) | (Incident.resolved_at > start))).all()
+    dept_ids = list({s[0] for s in systems})
+    departments = {row.id: row for row in session.execute(
+        select(Department.id, Department.name).where(Department.id.in_(dept_ids)))}
+    windows_of = {}
+    for window in approved_windows(session, start, end):
+        for department in window.departments:
+            windows_of.setdefault(department.id, []).append(window)
     by_system = {}
-    for incident in incidents:
+    for incident in session.scalars(select(Incident).where(
+            Incident.department_id.in_(dept_ids), Incident.started_at < end,
+            (Incident.resolved_at.is_(None)) | (Incident.resolved_at > start))):
         by_system.setdefault((incident.department_id, incident.system_name), []).append(incident)
-    figures = [system_figure(departments[dept_id], name, by_system.get((dept_id, name), []), windows, start, end)
-               for dept_id, name in systems]
+    total = (end - start).total_seconds() / 60
+    figures = []
+    for dept_id, name in systems:
+        department = departments[dept_id]
+        incidents, windows = by_system.get((dept_id, name)), windows_of.get(dept_id)
+        if not incidents and not windows:  # the common case: nothing happened this month
+            figures.append(SlaFigure(dept_id, department.name, name, total, 0.0, 0.0, 0))
+        else:
+            figures.append(system_figure(department, name, incidents or [], windows or [], start, end))
     return sorted(figures, key=lambda f: (f.department_name, f.system_name))
+
 
 def current_month(now=None):
     local = (now or utcnow()).astimezone(CHINA)

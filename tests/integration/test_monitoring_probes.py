@@ -138,3 +138,19 @@ def test_failures_in_an_approved_window_are_recorded_but_not_counted(db_session,
 def test_tcp_check_reports_refused_port():
     outcome = check_tcp("127.0.0.1", free_port(), timeout=2)
     assert not outcome.ok and "127.0.0.1" in outcome.detail
+
+
+def test_long_outage_is_escalated_once(db_session, seed, settings, tcp_service, smtp_sink):
+    _department_a(db_session, seed)
+    tcp = _add(db_session, seed.dept_a, "web", "tcp", {"host": "127.0.0.1", "port": tcp_service.port})
+    settings = dict(settings, ESCALATE_AFTER_MINUTES=5, ESCALATION_EMAIL="duty@bureau.test")
+    tcp_service.stop()
+    for i in range(1, 9):
+        probe_cycle(db_session, settings, now=minute(i))
+    incident = db_session.scalars(select(Incident).where(Incident.target_id == tcp.id)).one()
+    kinds = [e.kind for e in incident.events]
+    assert kinds.count("escalated") == 1
+    escalated = next(e for e in incident.events if e.kind == "escalated")
+    assert escalated.at == minute(6)  # started at minute 1, five minutes later
+    deliver_pending(db_session, settings)
+    assert any(m["to"] == ["duty@bureau.test"] and "unresolved" in m["data"] for m in smtp_sink.messages)
