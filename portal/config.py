@@ -50,21 +50,6 @@ DEFAULTS = {
     "SLA_TARGET_RATIO": 0.999,
     "ESCALATE_AFTER_MINUTES": 30,  # 第二十五条: unresolved incidents go up after this long
     "ESCALATION_EMAIL": None,  # the bureau's duty desk, also told of escalations
-    # monitoring (issue 6): scheduler intervals, probes, notifications, /metrics
-    "PROBE_INTERVAL_SECONDS": 60,
-    "PROBE_TIMEOUT_SECONDS": 5,
-    "COLLECT_INTERVAL_SECONDS": 300,
-    "NOTIFY_INTERVAL_SECONDS": 30,
-    "NOTIFY_MAX_ATTEMPTS": 5,
-    "SMTP_HOST": None,  # None: no e-mail notifications
-    "SMTP_PORT": 25,
-    "SMTP_FROM": "govcloud@localhost",
-    "SMTP_STARTTLS": False,
-    "SMTP_USERNAME": None,
-    "SMTP_PASSWORD": None,
-    "NOTIFY_WEBHOOK_URL": None,  # None: no webhook notifications
-    "METRICS_BEARER_TOKEN": None,  # None: /metrics open (restrict it at the proxy or firewall)
-    "SLA_TARGET_RATIO": 0.999,
     # audit digests are signed with AUDIT_HMAC_KEY, else the key in AUDIT_KEY_FILE (None:
     # audit-hmac.key in the instance folder); keep the key out of the database and its backups
     "AUDIT_HMAC_KEY": None,

@@ -40,17 +40,6 @@ ACTION_LABELS = {
     "incident.escalate": _l("Incident escalated"),
     "probe_target.create": _l("Probe target added"),
     "probe_target.update": _l("Probe target changed"),
-    # monitoring (issue 6)
-    "maintenance.apply": _l("Maintenance window applied for"),
-    "maintenance.approve": _l("Maintenance window approved"),
-    "maintenance.reject": _l("Maintenance window rejected"),
-    "maintenance.cancel": _l("Maintenance window cancelled"),
-    "incident.open": _l("Incident opened"),
-    "incident.acknowledge": _l("Incident acknowledged"),
-    "incident.resolve": _l("Incident resolved"),
-    "incident.root_cause": _l("Incident root cause recorded"),
-    "probe_target.create": _l("Probe target added"),
-    "probe_target.update": _l("Probe target changed"),
     "audit.export": _l("Audit log exported"),
 }
 OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log")}
