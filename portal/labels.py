@@ -74,6 +74,7 @@ ACTION_LABELS.update({
     "cloud.extend": _l("Volume extended"),
     "cloud.attach": _l("Volume attached"),
     "cloud.set_quotas": _l("Quotas set"),
+    "cloud.grant_role": _l("Role granted in the project"),
     "cloud.add_router_interface": _l("Network connected to the router"),
     "provisioning.retry_later": _l("Provisioning will be retried"),
 })

@@ -171,6 +171,7 @@ class JobRunner:
             dept.openstack_project_id = project_id
             self.store("project", "project", name, project_id, None)
         self.cloud.grant_member(project_id)
+        self.audit("cloud.grant_role", "project", project_id, after={"role": "member"})
         self.session.commit()
         return project_id
 

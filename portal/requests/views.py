@@ -268,7 +268,9 @@ def _pdf_labels(rec):
         "row": lambda i: [_resource_kind(i["kind"]), i["name"], i["openstack_id"], _size(i),
                           _("Deleted") if i.get("status") == "deleted" else _("Delivered"), _addresses(i),
                           i.get("address", "")],
-        "footer": [_("Receipt (签收): %(state)s", state=confirmed)],
+        "footer": [_("Receipt (签收): %(state)s", state=confirmed), "",
+                   _("Department (signature): ____________    Date: ____________"),
+                   _("Cloud vendor (signature): ____________    Date: ____________")],
     }
 
 

@@ -97,18 +97,21 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_prefix(cloud, prefix))
-    with app.app_context():  # department A starts without systems (the access walk seeds one)
+    # a department of its own: the access walk's seeds put fake systems into departments A and B
+    from tests.conftest import PASSWORD, login
+    with app.app_context():
         from portal.extensions import db
-        from portal.request_models import RequestAttachment
-        for model in (DeliveryReceipt, RequestAttachment, ResourceRequest):
-            rows = db.session.scalars(select(model)).all()
-            for row in rows:
-                if getattr(row, "department_id", None) == seed.dept_a or (
-                        model is RequestAttachment and row.request.department_id == seed.dept_a):
-                    db.session.delete(row)
-            db.session.flush()
+        from portal.models import User
+        flow_dept = Department(name=f"流程测试局{run_id}", code=f"FLOW{run_id[1:5]}".upper(), level="city")
+        db.session.add(flow_dept)
+        db.session.flush()
+        hasher = app.extensions["govcloud_passwords"]
+        db.session.add(User(username=f"flow-{run_id}", role="department", department_id=flow_dept.id,
+                            password_hash=hasher.hash(PASSWORD)))
         db.session.commit()
-    dept = login_as("dept")
+        dept_id, code = flow_dept.id, flow_dept.code.lower()
+    dept = app.test_client()
+    assert login(dept, f"flow-{run_id}").status_code == 302
     bureau = login_as("bureau")
     key = ssh_key()
 
@@ -168,7 +171,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
         db.session.expire_all()
         req = db.session.get(ResourceRequest, request_id)
         assert req.state == "provisioned", (req.state, req.failure_message)
-        department = db.session.get(Department, seed.dept_a)
+        department = db.session.get(Department, dept_id)
         project_id = department.openstack_project_id
         receipt = db.session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request_id))
         receipt_id, items = receipt.id, receipt.items
@@ -176,7 +179,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
 
     # -- in OpenStack, as admin
     project = cloud.identity.get_project(project_id)
-    assert project.name == f"{prefix}-dept-a"
+    assert project.name == f"{prefix}-{code}"
     compute = cloud.get_compute_quotas(project_id)
     assert (compute.instances, compute.cores, compute.ram) == (2, 2, 1024)
     volume_quota = cloud.get_volume_quotas(project_id)
@@ -184,8 +187,8 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     assert cloud.get_network_quotas(project_id).floating_ips == 1
     servers, volumes = project_view(cloud, project_id)
     by_name = {s.name: s for s in servers}
-    assert sorted(by_name) == [f"{prefix}-dept-a-server-R{request_id}-app-1", f"{prefix}-dept-a-server-R{request_id}-web-1"]
-    net = cloud.network.find_network(f"{prefix}-dept-a-network-R{request_id}", project_id=project_id)
+    assert sorted(by_name) == [f"{prefix}-{code}-server-R{request_id}-app-1", f"{prefix}-{code}-server-R{request_id}-web-1"]
+    net = cloud.network.find_network(f"{prefix}-{code}-network-R{request_id}", project_id=project_id)
     assert net is not None
     for server in servers:
         assert server.status == "ACTIVE"
@@ -193,14 +196,14 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
         assert list(server.addresses) == [net.name]
         assert server.metadata["govcloud_request"] == req.number
     vol_by_name = {v.name: v for v in volumes}
-    data1 = vol_by_name[f"{prefix}-dept-a-volume-R{request_id}-data1"]
-    data2 = vol_by_name[f"{prefix}-dept-a-volume-R{request_id}-data2"]
+    data1 = vol_by_name[f"{prefix}-{code}-volume-R{request_id}-data1"]
+    data2 = vol_by_name[f"{prefix}-{code}-volume-R{request_id}-data2"]
     assert (data1.size, data2.size) == (1, 2)
-    web = by_name[f"{prefix}-dept-a-server-R{request_id}-web-1"]
-    app1 = by_name[f"{prefix}-dept-a-server-R{request_id}-app-1"]
+    web = by_name[f"{prefix}-{code}-server-R{request_id}-web-1"]
+    app1 = by_name[f"{prefix}-{code}-server-R{request_id}-app-1"]
     assert [a["server_id"] for a in data1.attachments] == [web.id]
     assert [a["server_id"] for a in data2.attachments] == [app1.id]
-    sg = cloud.network.find_security_group(f"{prefix}-dept-a-sg-R{request_id}", project_id=project_id)
+    sg = cloud.network.find_security_group(f"{prefix}-{code}-sg-R{request_id}", project_id=project_id)
     rules = {(r.protocol, r.port_range_min, r.remote_ip_prefix) for r in cloud.network.security_group_rules(
         security_group_id=sg.id) if r.direction == "ingress"}
     assert rules == {("tcp", 22, "10.0.0.0/8"), ("tcp", 443, "0.0.0.0/0")}
@@ -232,6 +235,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     assert response.status_code == 302, response.headers
     change_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
     form.update({"servers-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
+                 "volumes-3-name": "data3", "volumes-3-size_gb": "1", "volumes-3-attach_to": "app-1",
                  "reason": "访问量增加", "then": "submit"})
     response = post(dept, f"/requests/{change_id}/edit", form)
     assert response.status_code == 302
@@ -251,9 +255,12 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     assert data1.size == 2 and [a["server_id"] for a in data1.attachments] == [web.id]
     compute = cloud.get_compute_quotas(project_id)
     assert (compute.instances, compute.cores, compute.ram) == (2, 3, 4608)
-    assert cloud.get_volume_quotas(project_id).gigabytes == 4
+    volume_quota = cloud.get_volume_quotas(project_id)
+    assert (volume_quota.volumes, volume_quota.gigabytes) == (3, 5)
     servers, volumes = project_view(cloud, project_id)
-    assert len(servers) == 2 and len(volumes) == 2  # changed in place, nothing duplicated
+    assert len(servers) == 2 and len(volumes) == 3  # changed in place, one volume added, nothing duplicated
+    data3 = {v.name: v for v in volumes}[f"{prefix}-{code}-volume-R{request_id}-data3"]
+    assert data3.size == 1 and [a["server_id"] for a in data3.attachments] == [app1.id]
 
     # -- decommission: requires the backup confirmation, then deletes everything and lowers the quota
     decom_page = f"/requests/{request_id}/decommission"
