@@ -129,10 +129,21 @@ def collect_inventory():
 
 @recorded("sync_probe_targets")
 def sync_probe_targets():
-    """Attach probe targets to delivered servers (issue 4) and switch off those of deleted ones."""
+    """Attach probe targets to delivered servers (issue 4) and to each OpenStack API endpoint."""
+    from provisioner import errors as cloud_errors
+    from provisioner.cloud import Cloud, public_endpoints
+    rt = runtime.current()
     with runtime.session_scope() as session:
         added, disabled = probes.sync_delivered_targets(session)
-    return JobResult(summary=f"{added} added, {disabled} switched off")
+        cloud = Cloud.from_config(rt.settings)
+        try:
+            endpoints = public_endpoints(cloud)
+        except cloud_errors.ProvisioningError as exc:
+            return JobResult(summary=f"{added} added, {disabled} switched off; catalog: {exc}"[:255], failed=True)
+        finally:
+            cloud.close()
+        more, fewer = probes.sync_platform_targets(session, endpoints)
+    return JobResult(summary=f"{added + more} added, {disabled + fewer} switched off")
 
 
 @recorded("prune_history")

@@ -633,3 +633,19 @@ def monitoring_inventory(cloud, page_size=1000):
     out["services"] = services
     out["api_calls"] = counter.calls
     return out
+
+
+def public_endpoints(cloud):
+    """Return {root URL: [service types]} of the catalog's public endpoints (read from the token,
+    no extra API call); the root (scheme://host:port/) answers without a project id or token."""
+    from urllib.parse import urlsplit
+    conn = cloud.admin
+    with translate_errors("read the service catalog"):
+        access = conn.session.auth.get_access(conn.session)
+    roots = {}
+    for service in access.service_catalog.catalog:
+        for endpoint in service.get("endpoints", []):
+            if endpoint.get("interface") == "public":
+                parts = urlsplit(endpoint["url"])
+                roots.setdefault(f"{parts.scheme}://{parts.netloc}/", []).append(service["type"])
+    return {root: sorted(types) for root, types in sorted(roots.items())}

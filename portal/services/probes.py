@@ -216,3 +216,34 @@ def sync_delivered_targets(session, ctx=SYSTEM_CTX):
             disabled += 1
     session.commit()
     return added, disabled
+
+
+PLATFORM_SYSTEM = "OpenStack"
+
+
+def sync_platform_targets(session, endpoints, ctx=SYSTEM_CTX):
+    """Keep one OpenStack-API probe per public endpoint root ({url: [service types]}); targets of
+    endpoints gone from the catalog are switched off. Returns (added, disabled)."""
+    existing = {t.server_ref: t for t in session.scalars(
+        select(ProbeTarget).where(ProbeTarget.kind == ProbeKind.OPENSTACK_API, ProbeTarget.department_id.is_(None),
+                                  ProbeTarget.server_ref.like("endpoint:%")))}
+    added = disabled = 0
+    wanted = {f"endpoint:{url}": (url, types) for url, types in endpoints.items()}
+    for ref, (url, types) in wanted.items():
+        target = existing.get(ref)
+        if target is None:
+            target = ProbeTarget(department_id=None, system_name=PLATFORM_SYSTEM, name="/".join(types),
+                                 kind=ProbeKind.OPENSTACK_API, settings={"url": url}, server_ref=ref)
+            session.add(target)
+            session.flush()
+            record_event(session, ctx, "probe_target.create", object_type="probe_target", object_id=target.id,
+                         after=target.snapshot())
+            added += 1
+        elif not target.enabled:
+            target.enabled = True
+    for ref, target in existing.items():
+        if ref not in wanted and target.enabled:
+            target.enabled = False
+            disabled += 1
+    session.commit()
+    return added, disabled

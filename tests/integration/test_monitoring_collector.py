@@ -37,3 +37,33 @@ def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup
     assert stored.id == snapshot.id and stored.api_calls == before
     assert stored.departments["DEPT-A"]["networks"] == 1
     assert stored.services["network"] == 1
+
+
+def test_each_openstack_endpoint_gets_a_probe_that_passes(db_session, settings_for_probes):
+    from monitoring.jobs import probe_cycle
+    from portal.ops_models import ProbeTarget
+    from portal.services.probes import sync_platform_targets
+    from provisioner.cloud import public_endpoints
+
+    for target in db_session.scalars(select(ProbeTarget)):
+        target.enabled = False
+    db_session.commit()
+    ours = Cloud.from_config({})
+    try:
+        endpoints = public_endpoints(ours)
+    finally:
+        ours.close()
+    assert any("compute" in types for types in endpoints.values())
+    assert all(url.count("/") == 3 for url in endpoints)  # roots: no project ids in the URL
+    added, _ = sync_platform_targets(db_session, endpoints)
+    assert added == len(endpoints)
+    assert sync_platform_targets(db_session, endpoints) == (0, 0)
+    checked, failing = probe_cycle(db_session, settings_for_probes)
+    assert checked == len(endpoints) and failing == 0
+    targets = db_session.scalars(select(ProbeTarget).where(ProbeTarget.kind == "openstack_api")).all()
+    assert all(t.state == "up" and t.department_id is None for t in targets)
+
+
+@pytest.fixture
+def settings_for_probes():
+    return {"PROBE_TIMEOUT_SECONDS": 5}
