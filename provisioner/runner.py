@@ -5,6 +5,7 @@ carries the department and the request), and only then is the thing created; its
 committed before the next step, so a re-run (after a crash or a retry) never duplicates anything.
 """
 import logging
+import random
 import socket
 import traceback
 from datetime import timedelta
@@ -474,7 +475,8 @@ def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
         session.rollback()
         if exc.transient and job.attempts < MAX_ATTEMPTS:
             job.state = JobState.QUEUED
-            job.available_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS * 2 ** (job.attempts - 1))
+            delay = BACKOFF_SECONDS * 2 ** (job.attempts - 1) * random.uniform(0.5, 1.5)  # jitter
+            job.available_at = utcnow() + timedelta(seconds=delay)
             job.lease_owner = ""
             job.error_message = exc.message
             job.error_detail = exc.detail

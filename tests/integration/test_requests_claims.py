@@ -59,3 +59,44 @@ def test_expired_and_dead_leases_are_taken_over(session):
     session.commit()
     assert release_dead_leases(session, hostname="thishost") == 1
     assert claim_job(session, "thishost:5").id == a.id
+
+
+class FakeCloud:
+    """Fails the first cloud call of a job with the given exception."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def catalog(self, refresh=False):
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc,job_state,request_state", [
+    ("transient", "queued", "provisioning"),
+    ("permanent", "failed", "failed"),
+    ("bug", "errored", "failed"),
+])
+def test_outcomes_are_kept_apart(session, exc, job_state, request_state):
+    from provisioner import errors
+    from provisioner.runner import run_job
+
+    req = session.get(ResourceRequest, 1)
+    req.state = "approved"
+    req.approved_spec = {}
+    session.commit()
+    j = job(session, 1, 1)
+    claimed = claim_job(session, "h:1")
+    failure = {"transient": errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, "HTTP 503"),
+               "permanent": errors.PermanentCloudError(errors.QUOTA_EXCEEDED, "HTTP 413 quota"),
+               "bug": ZeroDivisionError("oops")}[exc]
+    assert run_job(session, FakeCloud(failure), claimed) == job_state
+    session.expire_all()
+    j = session.get(ProvisioningJob, j.id)
+    assert session.get(ResourceRequest, 1).state == request_state
+    if exc == "transient":
+        assert j.available_at > utcnow() and j.lease_owner == ""  # retried later, with backoff
+    elif exc == "permanent":
+        assert session.get(ResourceRequest, 1).failure_message == errors.QUOTA_EXCEEDED
+        assert "HTTP 413 quota" in j.error_detail
+    else:
+        assert "ZeroDivisionError" in j.error_detail and "Traceback" in j.error_detail
