@@ -63,6 +63,14 @@ def test_application_form_and_review_page(live_portal, browser):  # noqa: F811
     adjustment = dept.inner_text("#adjustment")
     assert "云主机 web" in adjustment and "数量" in adjustment and "3" in adjustment and "2" in adjustment
     dept.screenshot(path=str(SHOTS / "requests-detail-approved.png"), full_page=True)
+    # the printable receipt (附件3) of the seeded provisioned request, and its signing
+    dept.goto(base + f"/requests/receipts/{_seed.extra['receipt_id'][0]}")
+    assert dept.inner_text("h1") == "政务云资源交付回执单"
+    assert "尚未签收" in dept.inner_text("#receipt-confirmation")
+    dept.click("#confirm-receipt")
+    dept.wait_for_load_state()
+    assert "a-user 于" in dept.inner_text("#receipt-confirmation")
+    dept.screenshot(path=str(SHOTS / "requests-receipt.png"), full_page=True)
     assert problems == []
     bureau_context.close()
     context.close()
