@@ -61,6 +61,11 @@ def create_app(config=None):
     from .operations.views import bp as operations_bp
     for bp in (maintenance_bp, incidents_bp, operations_bp):
         app.register_blueprint(bp)
+    # usage, statements, monthly reports, budget (issue 9)
+    from .billing.views import bp as billing_bp
+    app.register_blueprint(billing_bp)
+    from .billing.cli import register as register_billing_cli
+    register_billing_cli(app)
     _register_request_blueprints(app)
 
     _register_template_helpers(app)
@@ -140,6 +145,7 @@ def _nav_items():
     items.append(("maintenance.index", _("Maintenance"), None))
     items.append(("incidents.index", _("Incidents"), None))
     items.append(("operations.sla_report", _("SLA"), None))
+    items.append(("billing.index", _("Fees and reports"), None))
     items.append(("operations.usage", _("Usage"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))

@@ -33,6 +33,9 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "REMEMBER_COOKIE_DURATION": 0,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # usage metering (issue 9): sample interval; a longer pause than the tolerance is a marked gap
+    "METERING_INTERVAL_SECONDS": 300,
+    "METERING_GAP_TOLERANCE_SECONDS": 900,
     # monitoring (issue 6): scheduler intervals, probes, notifications, /metrics
     "PROBE_INTERVAL_SECONDS": 60,
     "PROBE_TIMEOUT_SECONDS": 5,

@@ -82,3 +82,14 @@ class RateLimited(PortalError):
 
     def default_message(self):
         return _l("Too many login attempts from your address. Please wait and try again.")
+
+
+class Immutable(PortalError):
+    """The object is frozen (e.g. a 费用结算单 after approval) and can no longer change."""
+
+    http_status = 409
+
+    def __init__(self, kind, ident):
+        self.kind = kind
+        self.ident = ident
+        super().__init__(_l("%(kind)s %(ident)s is frozen and cannot be changed.", kind=kind, ident=ident))

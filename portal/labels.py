@@ -90,3 +90,16 @@ OBJECT_LABELS.update({
 def label(mapping, value):
     """Return the translated label of value, or value itself when unknown."""
     return mapping.get(value, value)
+# usage, rate card, statements, monthly reports (issue 9)
+ACTION_LABELS.update({
+    "rate.create": _l("Price added to the rate card"),
+    "statement.rate": _l("Statement rated"),
+    "statement.rerate": _l("Statement draft rated again"),
+    "statement.new_version": _l("Statement rated again as a new version"),
+    "statement.review": _l("Statement reviewed"),
+    "statement.reopen": _l("Statement reopened"),
+    "statement.freeze": _l("Statement frozen"),
+    "monthly_report.generate": _l("Monthly summary report generated"),
+})
+OBJECT_LABELS.update({"rate": _l("Rate card"), "statement": _l("Statement"),
+                      "monthly_report": _l("Monthly summary reports")})

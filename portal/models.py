@@ -200,3 +200,6 @@ from .request_models import *  # noqa: E402,F401,F403
 
 # Operations models (issue 6: jobs, maintenance windows, probes, incidents, notifications).
 from .ops_models import *  # noqa: E402,F401,F403
+
+# Billing models (issue 9: metering runs, usage, rate card, statements, monthly reports).
+from .billing_models import *  # noqa: E402,F401,F403

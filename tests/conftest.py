@@ -162,6 +162,8 @@ def reset_and_seed(app):
         session.commit()
         from tests.monitoring_seed import seed_monitoring
         seed.extra.update(seed_monitoring(session, seed))
+        from tests.billing_seed import seed_billing
+        seed.extra.update(seed_billing(session, seed))
         from tests.requests_seed import seed_requests
         seed.extra.update(seed_requests(session, seed, app.instance_path))
     return seed

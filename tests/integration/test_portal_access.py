@@ -71,6 +71,19 @@ POLICY = {
     ("operations.sla_report", "GET"): LOGGED_IN,
     ("operations.usage", "GET"): LOGGED_IN,
     ("operations.metrics", "GET"): PUBLIC,
+    # usage, statements, rate card, monthly reports, budget (issue 9)
+    ("billing.index", "GET"): LOGGED_IN,
+    ("billing.rate", "POST"): only("bureau", "vendor", "admin"),
+    ("billing.statement", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("billing.transition", "POST"): only("bureau"),
+    ("billing.rerate", "POST"): only("bureau", "vendor", "admin"),
+    ("billing.rates", "GET"): LOGGED_IN,
+    ("billing.rates", "POST"): only("bureau"),
+    ("billing.report_list", "GET"): LOGGED_IN,
+    ("billing.report_list", "POST"): only("bureau", "vendor", "admin"),
+    ("billing.report", "GET"): LOGGED_IN,
+    ("billing.report_export", "GET"): LOGGED_IN,
+    ("billing.budget", "GET"): LOGGED_IN,
     # resource requests, reviews, receipts, tokens, API (issue 4)
     ("requests.index", "GET"): LOGGED_IN,
     ("requests.create", "GET"): only(*DEPT_USERS),
@@ -138,6 +151,7 @@ def arg_values(seed, role):
         "department_id": seed.dept_b if foreign else seed.dept_a,
         "user_id": seed.user_ids["dept_b"] if foreign else seed.user_ids["dept_member"],
         "filename": "css/portal.css",
+        "fmt": "csv",
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own
