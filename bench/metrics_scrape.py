@@ -66,12 +66,20 @@ def main():
             "services": {"compute": 1, "volumev3": 1, "network": 1, "image": 1, "placement": 1, "identity": 1},
             "capacity": {"vcpus": {"used": 20000, "total": 40000}},
         }
-        lists = ("servers", "volumes", "snapshots", "backups", "networks", "floating_ips", "images")
-        sizes = {k: len(inventory.get(k, [])) for k in lists}
-        # one token request, each listing = its pages (+1 empty page at the end), compute services,
-        # Placement: providers list + 2 per provider (hypervisors, here 50)
+        # Steady state (token and endpoint discovery done): Nova and Cinder follow a next link only
+        # after a full page; Neutron and Glance ask once more after any non-empty page. Then the
+        # compute services, and Placement: the provider list plus 2 calls per provider.
+        def nova_cinder(n):
+            return n // PAGE + 1 if n % PAGE == 0 and n else max(1, math.ceil(n / PAGE))
+
+        def neutron_glance(n):
+            return math.ceil(n / PAGE) + 1 if n else 1
+
         hypervisors = 50
-        calls = 1 + sum(math.ceil(n / PAGE) + 1 for n in sizes.values()) + 1 + 1 + 2 * hypervisors
+        images = 20
+        calls = (sum(nova_cinder(len(inventory[k])) for k in ("servers", "volumes", "snapshots", "backups"))
+                 + sum(neutron_glance(len(inventory[k])) for k in ("networks", "floating_ips")) + neutron_glance(images)
+                 + 1 + 1 + 2 * hypervisors)
         inventory["api_calls"] = calls
         session.commit()
         started = time.perf_counter()

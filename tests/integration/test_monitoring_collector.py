@@ -16,14 +16,16 @@ def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup
         monitoring_inventory(ours)  # first cycle: token and endpoint discovery
         before = monitoring_inventory(ours)["api_calls"]
         projects = []
-        for i in range(3):
+        for i in range(6):
             project = cloud.identity.create_project(name=f"govcloud-mon-{run_id}-{i}", domain_id="default")
             cleanup(lambda p=project: cloud.identity.delete_project(p))
             network = cloud.network.create_network(name=f"mon-{run_id}-{i}", project_id=project.id)
             cleanup(lambda n=network: cloud.network.delete_network(n))
             projects.append(project)
         inventory = monitoring_inventory(ours)
-        assert inventory["api_calls"] == before, "a collection cycle must not call per project"
+        # a listing that turns from empty to not empty may cost one more page (other tests run on
+        # the same cloud); a per-project design would cost at least 6 more calls here
+        assert inventory["api_calls"] - before <= 3, "a collection cycle must not call per project"
         assert {n["project_id"] for n in inventory["networks"]} >= {p.id for p in projects}
         assert inventory["services"]["compute"] == 1 and inventory["capacity"]["vcpus"]["total"] > 0
 
@@ -34,7 +36,7 @@ def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup
     finally:
         ours.close()
     stored = db_session.scalars(select(InventorySnapshot).order_by(InventorySnapshot.id.desc())).first()
-    assert stored.id == snapshot.id and stored.api_calls == before
+    assert stored.id == snapshot.id and stored.api_calls - before <= 3
     assert stored.departments["DEPT-A"]["networks"] == 1
     assert stored.services["network"] == 1
 
