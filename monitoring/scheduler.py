@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import jobs, runtime
+from . import billing_jobs, jobs, runtime
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,11 @@ JOBS = (
             "COLLECT_INTERVAL_SECONDS", 300),
     JobSpec("prune_history", jobs.prune_history, "Prune probe results and job runs",
             cron={"hour": 3, "minute": 17}),
+    # issue 9: usage metering (用量) and, on the 1st, last month's statements and 月度汇总报备
+    JobSpec("collect_usage", billing_jobs.collect_usage, "Usage metering for the statements",
+            "METERING_INTERVAL_SECONDS", 300),
+    JobSpec("monthly_summary", billing_jobs.monthly_summary, "Monthly statements and summary report",
+            cron={"day": 1, "hour": 1, "minute": 5}),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

@@ -1,0 +1,68 @@
+"""Scheduler jobs of issue 9: sample usage (metering) and the monthly summary on the 1st.
+
+Module-level functions, recorded in the run history like the other jobs (monitoring.jobs).
+"""
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from portal.database import utcnow
+from portal.services import metering, reports, statements
+from portal.services.audit import RequestInfo
+
+from . import runtime
+from .jobs import JobResult, recorded
+
+log = logging.getLogger(__name__)
+SYSTEM = RequestInfo(actor=None, request_id="scheduler")
+
+
+def collect_usage_once(session, settings, cloud, now=None):
+    """Sample the cloud once and store the metering run; return the run (committed)."""
+    tolerance = int(settings.get("METERING_GAP_TOLERANCE_SECONDS") or metering.DEFAULT_TOLERANCE_SECONDS)
+    run = metering.collect(session, cloud, now or utcnow(), tolerance_seconds=tolerance)
+    session.commit()
+    return run
+
+
+@recorded("collect_usage")
+def collect_usage():
+    """Sample what every department holds in the cloud (用量) for the statements."""
+    from provisioner.cloud import Cloud
+    from provisioner.errors import ProvisioningError
+    rt = runtime.current()
+    cloud = Cloud.from_config(rt.settings)
+    try:
+        with runtime.session_scope() as session:
+            try:
+                run = collect_usage_once(session, rt.settings, cloud)
+            except ProvisioningError as exc:
+                return JobResult(summary=str(exc)[:255], failed=True)
+            except IntegrityError:  # another collector recorded this interval first: nothing lost
+                session.rollback()
+                return JobResult(summary="interval already recorded by another collector", failed=True)
+    finally:
+        cloud.close()
+    return JobResult(summary=f"{run.state}: {run.resources} resources, {run.unknown_projects} unknown projects",
+                     failed=run.state == "gap")
+
+
+def close_month(session, year, month, now=None):
+    """Rate every department's month as a draft statement and generate the monthly summary."""
+    from sqlalchemy import select
+
+    from portal.models import Department
+    for dept_id in session.scalars(select(Department.id)):
+        statements.rate_month(session, SYSTEM, dept_id, year, month, now=now)
+    report = reports.generate(session, SYSTEM, year, month, generated_by="scheduler")
+    session.commit()
+    return report
+
+
+@recorded("monthly_summary")
+def monthly_summary():
+    """On the 1st: draft statements of last month and the 月度汇总报备 (第十条三)."""
+    year, month = reports.previous_month()
+    with runtime.session_scope() as session:
+        report = close_month(session, year, month)
+    return JobResult(summary=f"{year}-{month:02d}: {len(report.entries)} departments")
