@@ -261,17 +261,24 @@ class JobRunner:
                            system_id=self.system_id)
 
     def ensure_server(self, instance, network_id, sg_id, key_name):
+        """Start building a server (not waiting: the servers of a request build in parallel)."""
         key = f"server:R{self.system_id}:{instance['name']}"
         self.step(key)
         metadata = {"govcloud_request": self.request.number, "govcloud_system": str(self.system_id),
                     "govcloud_department": self.department.code}
-        server_id = self.ensure(
+        return self.ensure(
             key, "server", lambda n: self.cloud.find_server(self.project_id, n),
             lambda n: self.cloud.create_server(self.project_id, n, instance["flavor"], instance["image"],
                                                network_id, sg_id, key_name, metadata),
             system_id=self.system_id)
+
+    def complete_server(self, instance, server_id):
+        """Wait until the server is ACTIVE with its flavor (resize + confirm when it differs)."""
+        key = f"server:R{self.system_id}:{instance['name']}"
         self.step(f"{key}:wait")
         view = self.cloud.get_server(self.project_id, server_id)
+        if view["status"] in ("BUILD", "REBUILD"):
+            view = self.cloud.wait_for_server(self.project_id, server_id)
         if view["status"] == "VERIFY_RESIZE" or view["flavor"] != instance["flavor"]:
             self.step(f"{key}:resize")
             if self.cloud.resize_server(self.project_id, server_id, instance["flavor"]):
@@ -282,13 +289,18 @@ class JobRunner:
         self.session.commit()
         return server_id
 
-    def ensure_volume(self, volume, servers):
+    def ensure_volume(self, volume):
+        """Start creating a volume (not waiting)."""
         key = f"volume:R{self.system_id}:{volume['name']}"
         self.step(key)
         metadata = {"govcloud_request": self.request.number, "govcloud_system": str(self.system_id)}
-        volume_id = self.ensure(key, "volume", lambda n: self.cloud.find_volume(self.project_id, n),
-                                lambda n: self.cloud.create_volume(self.project_id, n, volume["size_gb"], metadata),
-                                system_id=self.system_id)
+        return self.ensure(key, "volume", lambda n: self.cloud.find_volume(self.project_id, n),
+                           lambda n: self.cloud.create_volume(self.project_id, n, volume["size_gb"], metadata),
+                           system_id=self.system_id)
+
+    def complete_volume(self, volume, volume_id, servers):
+        """Wait for the volume, extend it to its size, attach it to its server."""
+        key = f"volume:R{self.system_id}:{volume['name']}"
         self.step(f"{key}:extend")
         view = self.cloud.get_volume(self.project_id, volume_id)
         if view["status"] == "creating":
@@ -361,17 +373,18 @@ class JobRunner:
             key_name = self.ensure_keypair(desired)
             if key_name:
                 keep.add(f"keypair:R{self.system_id}")
-            servers = {}
-            for instance in instances:
-                servers[instance["name"]] = self.ensure_server(instance, network, sg, key_name)
-                keep.add(f"server:R{self.system_id}:{instance['name']}")
-            # volumes whose server goes away are detached (deleted) before their server
-            self.remove_unwanted(keep | {f"volume:R{self.system_id}:{v['name']}" for v in volumes}
-                                 | {f"fip:R{self.system_id}:{n}" for n in range(1, desired["floating_ips"] + 1)}
+            keep |= {f"server:R{self.system_id}:{i['name']}" for i in instances}
+            keep |= {f"volume:R{self.system_id}:{v['name']}" for v in volumes}
+            # what the spec no longer has goes first (volumes before their servers): the quota
+            # holds the approved total, not the old and the new side by side
+            self.remove_unwanted(keep | {f"fip:R{self.system_id}:{n}" for n in range(1, desired["floating_ips"] + 1)}
                                  | {k for k in self._keys("network") | self._keys("subnet")})
+            servers = {i["name"]: self.ensure_server(i, network, sg, key_name) for i in instances}
+            volume_ids = {v["name"]: self.ensure_volume(v) for v in volumes}
+            for instance in instances:
+                self.complete_server(instance, servers[instance["name"]])
             for volume in volumes:
-                self.ensure_volume(volume, servers)
-                keep.add(f"volume:R{self.system_id}:{volume['name']}")
+                self.complete_volume(volume, volume_ids[volume["name"]], servers)
             for n in range(1, desired["floating_ips"] + 1):
                 self.ensure_floating_ip(n, servers[instances[n - 1]["name"]])
                 keep.add(f"fip:R{self.system_id}:{n}")

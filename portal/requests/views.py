@@ -13,6 +13,7 @@ from ..models import Role
 from ..services import api_tokens, receipts, resource_requests as svc
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
+from ..services.statements import estimate_for_spec
 from ..specs import diff_specs, expand, normalize_spec
 from ..web import page_arg, per_page, request_info, show_error
 from ..workflow import EDITABLE, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, RequestKind, RequestState
@@ -53,7 +54,10 @@ def _render_form(form, req, problems=()):
     servers = spec["servers"] + [None] * (SERVER_ROWS - len(spec["servers"]))
     volumes = spec["volumes"] + [None] * (VOLUME_ROWS - len(spec["volumes"]))
     rules = spec["rules"] + [None] * (RULE_ROWS - len(spec["rules"]))
-    return render_template("requests/form.html", form=form, req=req, catalog=catalog(current_app.config),
+    cat = catalog(current_app.config)
+    # the estimated monthly fee at today's 计费标准 (issue 9), shown before submission
+    estimate = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
+    return render_template("requests/form.html", form=form, req=req, catalog=cat, estimate=estimate,
                            servers=servers[:max(SERVER_ROWS, len(spec["servers"]))],
                            volumes=volumes[:max(VOLUME_ROWS, len(spec["volumes"]))],
                            rules=rules[:max(RULE_ROWS, len(spec["rules"]))], problems=problems,
