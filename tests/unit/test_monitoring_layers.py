@@ -1,0 +1,25 @@
+"""Monitoring's services and jobs import no Flask: the scheduler process runs without the web app."""
+import subprocess
+import sys
+
+BELOW_THE_WEB = ["portal.ops_models", "portal.workdays", "portal.ops_labels", "portal.services.maintenance",
+                 "portal.services.incidents", "portal.services.probes", "portal.services.sla",
+                 "portal.services.jobs", "portal.services.notifications", "portal.services.inventory",
+                 "monitoring.jobs", "monitoring.scheduler", "monitoring.metrics", "monitoring.collector",
+                 "monitoring.checks", "monitoring.notify"]
+
+
+def test_monitoring_does_not_import_flask():
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in BELOW_THE_WEB)
+            + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_babel', "
+              "'flask_login', 'flask_wtf', 'werkzeug'))\nprint(bad)\nsys.exit(1 if bad else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_provisioner_cloud_imports_openstack():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[2]
+    offenders = [str(p.relative_to(root)) for d in ("monitoring", "portal") for p in (root / d).rglob("*.py")
+                 if "import openstack" in p.read_text() or "from openstack" in p.read_text()]
+    assert offenders == []
