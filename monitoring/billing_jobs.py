@@ -38,6 +38,9 @@ def collect_usage():
                 run = collect_usage_once(session, rt.settings, cloud)
             except ProvisioningError as exc:
                 return JobResult(summary=str(exc)[:255], failed=True)
+            except metering.SampleNotAfterLast as exc:  # ran again within the same second: nothing to add
+                session.rollback()
+                return JobResult(summary=str(exc)[:255])
             except IntegrityError:  # another collector recorded this interval first: nothing lost
                 session.rollback()
                 return JobResult(summary="interval already recorded by another collector", failed=True)

@@ -22,6 +22,10 @@ DEFAULT_TOLERANCE_SECONDS = 900
 NOT_CHARGED_SERVER_STATUSES = frozenset({"ERROR", "DELETED", "SOFT_DELETED"})
 
 
+class SampleNotAfterLast(ValueError):
+    """A sample at or before the newest stored one (same second, or a clock gone backwards)."""
+
+
 def _attribution(session):
     """Return {openstack id: (system id, system name)} of the resources govcloud created."""
     try:
@@ -88,7 +92,7 @@ def record_sample(session, inventory, now, *, tolerance_seconds=DEFAULT_TOLERANC
     end = now.replace(microsecond=0)
     previous = last_run(session)
     if previous is not None and end <= previous.interval_end:
-        raise ValueError(f"sample at {end.isoformat()} is not after the last one ({previous.interval_end.isoformat()})")
+        raise SampleNotAfterLast(f"sample at {end.isoformat()} is not after the last one ({previous.interval_end.isoformat()})")
     departments = dict(session.execute(
         select(Department.openstack_project_id, Department.id)
         .where(Department.openstack_project_id.is_not(None))).all())

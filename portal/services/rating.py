@@ -203,10 +203,10 @@ def estimate_monthly_cost(spec, flavors, prices, at):
     "ram"} (MiB). Returns (lines [(resource type, quantity, Decimal amount)], Decimal total), each
     line rounded half up to the cent like a statement line.
     """
-    quantities = {"vcpu": 0, "ram": 0, "volume": 0, "floating_ip": int(spec.get("floating_ips") or 0)}
+    quantities = {"vcpu": 0, "ram": 0, "volume": 0, "floating_ip": max(0, int(spec.get("floating_ips") or 0))}
     for server in spec.get("servers", []):
         flavor = flavors.get(server.get("flavor")) or {}
-        count = int(server.get("count") or 1)
+        count = max(0, int(server.get("count") or 1))
         quantities["vcpu"] += count * int(flavor.get("vcpus") or 0)
         quantities["ram"] += count * int(flavor.get("ram") or 0)
         quantities["volume"] += count * sum(max(0, int(v)) for v in server.get("data_volumes", []))

@@ -24,7 +24,7 @@ def _delete_server(conn, server):
     conn.compute.wait_for_delete(server, wait=WAIT)
 
 
-def test_vcpu_hours_match_simple_tenant_usage(cloud, run_id, cleanup, db_session, seed):
+def test_vcpu_hours_match_simple_tenant_usage(app, cloud, run_id, cleanup, db_session, seed):
     from tests.integration.conftest import clouds_yaml
     from portal.request_models import CloudResource, ResourceRequest
 
@@ -87,6 +87,24 @@ def test_vcpu_hours_match_simple_tenant_usage(cloud, run_id, cleanup, db_session
     print(f"\nmetered vCPU-hours {metered_vcpu_hours:.6f}, os-simple-tenant-usage {nova_vcpu_hours:.6f}, "
           f"difference {difference * 100:.3f} %")
     assert difference < Decimal("0.01")
+
+    # the scheduler's job does the same sampling and records its run
+    from sqlalchemy import select
+
+    from monitoring import runtime
+    from monitoring.billing_jobs import collect_usage
+    from portal.billing_models import MeteringRun
+    from portal.ops_models import JobRun
+    runtime.configure({**app.config, "CLOUDS_YAML": str(clouds_yaml()), "CLOUD": "devcloud"},
+                      app.extensions["govcloud_db"][0])
+    time.sleep(1)  # samples are whole seconds: the job's must fall after the last one
+    result = collect_usage()
+    assert not result.failed, result.summary
+    db_session.expire_all()
+    job_run = db_session.scalars(select(JobRun).where(JobRun.job_id == "collect_usage")).one()
+    assert job_run.outcome == "success"
+    newest = db_session.scalars(select(MeteringRun).order_by(MeteringRun.interval_end.desc())).first()
+    assert newest.state == "ok" and newest.interval_start == end
 
 
 def metering_now():
