@@ -93,3 +93,17 @@ def test_scheduler_close_month_and_budget(db_session, seed, login_as):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][-2:] == ("2026年合计", "2027年预测")
     assert Decimal(str(rows[-1][-1])) == Decimal("5326.96")
+
+
+def test_cli_close_month(app, db_session, seed):
+    from portal.billing_models import MonthlyReport, Statement
+    load_samples(db_session, seed.dept_a)
+    result = app.test_cli_runner().invoke(args=["billing", "close-month", "--month", "2026-10"])
+    assert result.exit_code == 0, result.output
+    assert "monthly report" in result.output
+    db_session.expire_all()
+    assert db_session.query(MonthlyReport).filter_by(year=2026, month=10).count() == 1
+    october = db_session.query(Statement).filter_by(department_id=seed.dept_a, year=2026, month=10).one()
+    assert october.total == Decimal("454.07") and october.state == "draft"
+    bad = app.test_cli_runner().invoke(args=["billing", "close-month", "--month", "2026-13"])
+    assert bad.exit_code != 0
