@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import billing_jobs, jobs, runtime
+from . import billing_jobs, jobs, runtime, trust_jobs
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ JOBS = (
             "METERING_INTERVAL_SECONDS", 300),
     JobSpec("monthly_summary", billing_jobs.monthly_summary, "Monthly statements and summary report",
             cron={"day": 1, "hour": 1, "minute": 5}),
+    # issue 8: vendor access grants end on time; the audit chain's head is signed hourly
+    JobSpec("expire_grants", trust_jobs.expire_grants, "End vendor access grants that are over",
+            "GRANT_EXPIRY_INTERVAL_SECONDS", 60),
+    JobSpec("audit_digest", trust_jobs.audit_digest, "Signed digest of the audit log",
+            "AUDIT_DIGEST_INTERVAL_SECONDS", 3600),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

@@ -55,6 +55,7 @@ def create_app(config=None):
 
     for bp in (main_bp, auth_bp, departments_bp, users_bp, audit_bp):
         app.register_blueprint(bp)
+    _register_request_blueprints(app)
     # operations (issue 6): maintenance windows, incidents, jobs, probes, SLA, /metrics
     from .incidents.views import bp as incidents_bp
     from .maintenance.views import bp as maintenance_bp
@@ -66,7 +67,9 @@ def create_app(config=None):
     app.register_blueprint(billing_bp)
     from .billing.cli import register as register_billing_cli
     register_billing_cli(app)
-    _register_request_blueprints(app)
+    # vendor access grants (issue 8, 第十八条)
+    from .grants.views import bp as grants_bp
+    app.register_blueprint(grants_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -145,8 +148,9 @@ def _nav_items():
     items.append(("maintenance.index", _("Maintenance"), None))
     items.append(("incidents.index", _("Incidents"), None))
     items.append(("operations.sla_report", _("SLA"), None))
-    items.append(("billing.index", _("Fees and reports"), None))
     items.append(("operations.usage", _("Usage"), None))
+    items.append(("billing.index", _("Fees and reports"), None))
+    items.append(("grants.index", _("Vendor access"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))

@@ -57,6 +57,8 @@ DEFAULTS = {
     # audit-hmac.key in the instance folder); keep the key out of the database and its backups
     "AUDIT_HMAC_KEY": None,
     "AUDIT_KEY_FILE": None,
+    # private keys of live vendor access grants (None: grant-keys/ in the instance folder)
+    "GRANT_KEY_DIR": None,
 }
 
 
@@ -90,6 +92,8 @@ def _finish(app):
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
     if not cfg.get("AUDIT_KEY_FILE"):
         cfg["AUDIT_KEY_FILE"] = os.path.join(app.instance_path, "audit-hmac.key")
+    if not cfg.get("GRANT_KEY_DIR"):
+        cfg["GRANT_KEY_DIR"] = os.path.join(app.instance_path, "grant-keys")
     if cfg.get("SECRET_KEY") is not None and not isinstance(cfg["SECRET_KEY"], str):
         cfg["SECRET_KEY"] = str(cfg["SECRET_KEY"])  # from_prefixed_env parsed it as JSON
     if not cfg.get("SECRET_KEY"):

@@ -1,11 +1,13 @@
 """Locale and time zone selection, and date formatting for templates."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 def select_locale():
     """Use the language chosen in this session, else the configured default (zh_CN)."""
+    if not has_request_context():  # CLI commands, scheduled jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang") or request.cookies.get("govcloud_lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

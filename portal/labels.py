@@ -41,8 +41,17 @@ ACTION_LABELS = {
     "probe_target.create": _l("Probe target added"),
     "probe_target.update": _l("Probe target changed"),
     "audit.export": _l("Audit log exported"),
+    "grant.apply": _l("Access applied for"),
+    "grant.approve": _l("Access granted"),
+    "grant.refuse": _l("Access refused"),
+    "grant.revoke": _l("Access revoked"),
+    "grant.expire": _l("Access expired"),
+    "grant.withdraw": _l("Access application withdrawn"),
+    "access.console": _l("Console log read"),
+    "access.ssh": _l("Command run on a host"),
 }
-OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log")}
+OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log"),
+                 "vendor_grant": _l("Vendor access grant"), "server": _l("Server")}
 OBJECT_LABELS.update({"maintenance_window": _l("Maintenance window"), "incident": _l("Incident"),
                       "probe_target": _l("Probe target")})
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base, UTCDateTime, utcnow
@@ -147,6 +147,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (
         CheckConstraint("outcome IN ('success', 'failure', 'denied')", name="outcome"),
+        Index("ix_audit_event_object", "object_type", "object_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -162,7 +163,7 @@ class AuditEvent(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(16), default="success")
-    request_id: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str] = mapped_column(String(64), default="", index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     # the hash chain (portal/audit_chain.py): set when the writing transaction commits
@@ -194,12 +195,15 @@ class AuditDigest(Base):
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))
 
-# Resource request models (issue 4: requests, versions, jobs, cloud resources, receipts, API tokens).
-from .request_models import *  # noqa: E402,F401,F403
-
 
 # Operations models (issue 6: jobs, maintenance windows, probes, incidents, notifications).
 from .ops_models import *  # noqa: E402,F401,F403
 
+# Resource request models (issue 4: requests, versions, jobs, cloud resources, receipts, API tokens).
+from .request_models import *  # noqa: E402,F401,F403
+
 # Billing models (issue 9: metering runs, usage, rate card, statements, monthly reports).
 from .billing_models import *  # noqa: E402,F401,F403
+
+# Vendor access grants (issue 8: 运维授权, 第十八条).
+from .grant_models import *  # noqa: E402,F401,F403

@@ -635,6 +635,17 @@ def monitoring_inventory(cloud, page_size=1000):
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# vendor access (issue 8): what an operator may read of a server during a department's grant
+# ---------------------------------------------------------------------------------------------
+def server_console_output(cloud, server_id, length=100):
+    """Return the last `length` lines of a server's console log (Nova os-getConsoleOutput)."""
+    with translate_errors("get console output"):
+        server = cloud.admin.compute.get_server(server_id)
+        output = cloud.admin.compute.get_server_console_output(server, length=length)
+    return output.get("output", "") if isinstance(output, dict) else str(output or "")
+
+
 def public_endpoints(cloud):
     """Return {root URL: [service types]} of the catalog's public endpoints (read from the token,
     no extra API call); the root (scheme://host:port/) answers without a project id or token."""

@@ -160,12 +160,14 @@ def reset_and_seed(app):
             seed.users[key] = username
             seed.user_ids[key] = user.id
         session.commit()
+        from tests.requests_seed import seed_requests
+        seed.extra.update(seed_requests(session, seed, app.instance_path))
         from tests.monitoring_seed import seed_monitoring
         seed.extra.update(seed_monitoring(session, seed))
         from tests.billing_seed import seed_billing
         seed.extra.update(seed_billing(session, seed))
-        from tests.requests_seed import seed_requests
-        seed.extra.update(seed_requests(session, seed, app.instance_path))
+        from tests.grants_seed import seed_grants
+        seed.extra.update(seed_grants(session, seed))
     return seed
 
 

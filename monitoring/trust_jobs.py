@@ -1,0 +1,30 @@
+"""Scheduled jobs of the trust features (issue 8): grants that end, and signed audit digests."""
+from portal import audit_chain
+from portal.services import vendor_access
+from portal.services.audit import RequestInfo
+
+from . import runtime
+from .jobs import JobResult, recorded
+
+
+@recorded("expire_grants")
+def expire_grants():
+    """End vendor access grants whose window is over and destroy their private keys."""
+    settings = runtime.current().settings
+    with runtime.session_scope() as session:
+        ended = vendor_access.expire_grants(session, RequestInfo(request_id="scheduler"),
+                                            settings["GRANT_KEY_DIR"])
+    return JobResult(summary=f"{ended} grants ended")
+
+
+@recorded("audit_digest")
+def audit_digest():
+    """Sign the audit chain's head with the key kept outside the database."""
+    settings = runtime.current().settings
+    key = audit_chain.load_key(settings, create=True)
+    with runtime.session_scope() as session:
+        digest = audit_chain.write_digest(session, key)
+        session.commit()
+    if digest is None:
+        return JobResult(summary="audit log empty")
+    return JobResult(summary=f"seq {digest.seq} signed")
