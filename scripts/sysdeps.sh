@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages govcloud's services and tests need, only those missing.
 set -euo pipefail
-pkgs=(mariadb-server rabbitmq-server postgresql chromium fonts-noto-cjk poppler-utils
+pkgs=(mariadb-server rabbitmq-server postgresql chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils
       openssh-server openssh-client prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
