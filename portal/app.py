@@ -7,6 +7,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from . import access, logs, security
 from .database import utcnow
@@ -19,6 +20,16 @@ from .passwords import Passwords
 log = logging.getLogger(__name__)
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: ids too long for the databases' INTEGER match no route (404).
+
+    Bounded in the regex rather than with `max`: werkzeug answers 405 instead of 404 when a
+    converter rejects a value on a path that other methods share.
+    """
+
+    regex = r"\d{1,9}"
+
+
 def create_app(config=None):
     """Build the portal: configuration, extensions, blueprints, error pages, CLI."""
     from .config import load_config
@@ -27,6 +38,7 @@ def create_app(config=None):
     if instance_path:
         instance_path = os.path.abspath(instance_path)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     load_config(app, config)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX_X_FOR"]:
@@ -157,8 +169,15 @@ def _nav_items():
     return items
 
 
+API_ERROR_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   405: "method_not_allowed", 409: "conflict", 500: "server_error"}
+
+
 def _register_error_pages(app):
     def render_error(code, title, message):
+        from flask import jsonify, request
+        if request.path.startswith("/api/"):  # e.g. no route matched: still the API's JSON errors
+            return jsonify({"code": API_ERROR_CODES.get(code, "error"), "message": str(message)}), code
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     @app.errorhandler(CSRFError)
