@@ -1,6 +1,7 @@
 """Fixtures of the portal tests: app (on SQLite and on PostgreSQL), client, seeded users, login_as."""
 import os
 import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 
@@ -57,13 +58,22 @@ def ensure_pg_database(url):
                 conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
-    run_url = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    # application_name marks this run's connections, so teardown can find the ones left open
+    run_url = parsed.update_query_dict({"options": f"-csearch_path={schema}",
+                                        "application_name": schema})
     return run_url.render_as_string(hide_password=False), schema
 
 
 def drop_pg_schema(url, schema):
+    """Drop the run's schema; first end the run's connections still open (they would block it)."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
+        leaked = conn.execute(text(
+            "SELECT pid, state, left(query, 160) FROM pg_stat_activity "
+            "WHERE application_name = :name AND pid <> pg_backend_pid()"), {"name": schema}).all()
+        for pid, state, query in leaked:
+            sys.stderr.write(f"\nconnection left open by a test ({state}): {query}\n")
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from ..access import require
@@ -71,6 +72,8 @@ def export():
                        after={k: v for k, v in request.args.items()})
     db.session.commit()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Response(stream_with_context(audit.export_csv(db.session, current_user, search)),
+    engine = current_app.extensions["govcloud_db"][0]
+    rows = audit.export_csv(lambda: Session(engine), current_user, search)
+    return Response(stream_with_context(rows),
                     mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})

@@ -134,32 +134,39 @@ CSV_COLUMNS = ("seq", "occurred_at", "actor_username", "actor_role", "department
                "after", "detail", "hash")
 
 
-def export_csv(session, user, f, batch=1000):
-    """Yield the filtered events as CSV text, oldest first, a batch at a time (constant memory)."""
+def export_csv(new_session, user, f, batch=1000):
+    """Yield the filtered events as CSV text, oldest first, a batch at a time (constant memory).
+
+    It reads through a session of its own (from new_session()), closed when the export ends or
+    is abandoned, so a slow or vanished client holds no connection of the request's session.
+    """
     import json
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")  # Excel reads UTF-8 Chinese text only with a BOM
     writer.writerow(CSV_COLUMNS)
+    yield buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
     last_id = 0
     base = _filtered(user, f).order_by(AuditEvent.id.asc())
-    while True:
-        rows = list(session.scalars(base.where(AuditEvent.id > last_id).limit(batch)))
-        for ev in rows:
-            session.expunge(ev)  # keep the session's identity map from growing
-        for ev in rows:
-            values = []
-            for name in CSV_COLUMNS:
-                value = getattr(ev, name)
-                if isinstance(value, datetime):
-                    value = value.isoformat(timespec="seconds")
-                elif isinstance(value, (dict, list)):
-                    value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-                values.append("" if value is None else value)
-            writer.writerow(values)
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        if len(rows) < batch:
-            return
-        last_id = rows[-1].id
+    with new_session() as session:
+        while True:
+            rows = list(session.scalars(base.where(AuditEvent.id > last_id).limit(batch)))
+            session.expunge_all()  # keep the identity map from growing
+            for ev in rows:
+                values = []
+                for name in CSV_COLUMNS:
+                    value = getattr(ev, name)
+                    if isinstance(value, datetime):
+                        value = value.isoformat(timespec="seconds")
+                    elif isinstance(value, (dict, list)):
+                        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+                    values.append("" if value is None else value)
+                writer.writerow(values)
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if len(rows) < batch:
+                return
+            last_id = rows[-1].id
