@@ -83,7 +83,9 @@ def wait_services(conn, seconds=180):
         up = {s.binary for s in conn.compute.services() if s.state == "up"}
         up |= {s.binary for s in conn.block_storage.services() if s.state == "up"}
         hypervisors = list(conn.compute.hypervisors())
-        if need <= up and hypervisors:
+        # the volume scheduler knows a backend only once cinder-volume has reported to it
+        pools = list(conn.block_storage.backend_pools()) if "cinder-volume" in up else []
+        if need <= up and hypervisors and pools:
             return
         if "nova-compute" in up and not hypervisors:  # map the new compute host to cell1
             subprocess.run([str(Path(sys.executable).parent / "nova-manage"), "--config-file",
@@ -91,7 +93,7 @@ def wait_services(conn, seconds=180):
                             "cell_v2", "discover_hosts"], check=True, capture_output=True)
         time.sleep(2)
     raise SystemExit(f"devcloud: services not up within {seconds} s: {sorted(need - up)}"
-                     " (is a hypervisor discovered? see .devcloud/logs)")
+                     " (or no hypervisor discovered / no volume pool reported; see .devcloud/logs)")
 
 
 def resources(conn):

@@ -22,6 +22,7 @@ def test_every_service_is_up(cloud):
     up |= {s.binary for s in cloud.block_storage.services() if s.state == "up"}
     assert EXPECTED_SERVICES <= up, f"down: {sorted(EXPECTED_SERVICES - up)}"
     assert list(cloud.compute.hypervisors()), "no hypervisor mapped to a cell"
+    assert list(cloud.block_storage.backend_pools()), "the volume scheduler knows no backend"
     for service_type in ("identity", "compute", "network", "image", "block-storage",
                          "placement"):
         endpoint = cloud.session.get_endpoint(service_type=service_type, interface="public")
