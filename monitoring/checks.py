@@ -1,6 +1,5 @@
 """Availability checks, one function per probe kind; each returns a CheckOutcome and never raises
 for the failures it is there to find (refused, timed out, wrong status, bad host key)."""
-import base64
 import socket
 import time
 import urllib.error
@@ -9,6 +8,7 @@ import urllib.request
 import paramiko
 
 from portal.services.probes import CheckOutcome
+from provisioner.ssh import SSHError, pinned_client
 
 
 def _ms(started):
@@ -41,29 +41,15 @@ def check_http(url, timeout=5.0):
     return CheckOutcome(ok=True, latency_ms=_ms(started))
 
 
-def _pinned_host_keys(host, port, host_key_line):
-    """Build a HostKeys holding exactly the pinned key ("ssh-ed25519 AAAA...")."""
-    parts = host_key_line.split()
-    if len(parts) < 2:
-        raise ValueError("host_key must be '<type> <base64>'")
-    key = paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
-    keys = paramiko.HostKeys()
-    name = host if int(port) == 22 else f"[{host}]:{port}"
-    keys.add(name, key.get_name(), key)
-    return keys
-
-
 def check_ssh(host, port, username, key_path, host_key, command, timeout=10.0):
     """Log in with a key, the server's host key pinned (unknown or changed keys are rejected),
     run command and expect exit status 0."""
     started = time.monotonic()
-    client = paramiko.SSHClient()
     try:
-        pinned = _pinned_host_keys(host, port, host_key)
-        for hostname, entries in pinned.items():
-            for key_type, key in entries.items():
-                client.get_host_keys().add(hostname, key_type, key)
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        client = pinned_client(host, port, host_key)
+    except SSHError as exc:
+        return CheckOutcome(ok=False, latency_ms=_ms(started), detail=f"ssh {host}:{port}: {exc}")
+    try:
         client.connect(host, port=int(port), username=username, key_filename=key_path, timeout=timeout,
                        banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False)
         _stdin, stdout, stderr = client.exec_command(command, timeout=timeout)
@@ -72,7 +58,7 @@ def check_ssh(host, port, username, key_path, host_key, command, timeout=10.0):
             err = stderr.read(200).decode("utf-8", "replace").strip()
             return CheckOutcome(ok=False, latency_ms=_ms(started),
                                 detail=f"ssh {host}:{port} `{command}` exit {status}: {err}")
-    except (OSError, paramiko.SSHException, ValueError) as exc:
+    except (OSError, paramiko.SSHException) as exc:
         return CheckOutcome(ok=False, latency_ms=_ms(started),
                             detail=f"ssh {host}:{port}: {type(exc).__name__}: {exc}")
     finally:
