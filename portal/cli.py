@@ -1,4 +1,5 @@
-"""Command line: `govcloud db upgrade`, `create-admin`, `create-user`, `load-demo` (also `flask --app portal`)."""
+"""Command line: `govcloud db upgrade`, `db-backup`, `db-restore`, `create-admin`, `create-user`, `load-demo`
+(also `flask --app portal`)."""
 import getpass
 import os
 import sys
@@ -17,6 +18,8 @@ def register_commands(app):
     app.cli.add_command(load_demo_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(db_backup_command)
+    app.cli.add_command(db_restore_command)
 
 
 def _services():
@@ -50,6 +53,38 @@ def db_check():
             click.echo(f"difference: {diff}", err=True)
         sys.exit(1)
     click.echo("models and migrations agree")
+
+
+@click.command("db-backup", help="Back up the portal database (SQLite online backup / pg_dump -Fc) "
+                                 "into DIR with a checksum, keeping the newest N.")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False),
+              help="Directory for the backups (created when missing).")
+@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=0),
+              help="Keep the newest N backups in DIR (0: keep all).")
+@with_appcontext
+def db_backup_command(directory, keep):
+    from backup.dbdump import DumpError, backup_database
+    try:
+        result = backup_database(current_app.config["DATABASE_URL"], directory, keep=keep)
+    except DumpError as exc:
+        raise click.ClickException(f"backup failed: {exc}") from None
+    click.echo(f"backup {result.path} ({result.size} bytes, sha256 {result.sha256})")
+    for path in result.removed:
+        click.echo(f"rotated out {path.name}")
+
+
+@click.command("db-restore", help="Restore a backup made by db-backup into a FRESH database at URL.")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "url", required=True,
+              help="Database URL of the new, empty database (sqlite:///new.db or postgresql+psycopg://...).")
+def db_restore_command(backup_file, url):
+    from backup.dbdump import DumpError, restore_database
+    try:
+        restore_database(backup_file, url)
+    except DumpError as exc:
+        raise click.ClickException(f"restore failed: {exc}") from None
+    click.echo(f"restored {backup_file} into the new database; point DATABASE_URL at it and run "
+               "`govcloud db upgrade`")
 
 
 def _password(prompt_password):

@@ -207,3 +207,6 @@ from .billing_models import *  # noqa: E402,F401,F403
 
 # Vendor access grants (issue 8: 运维授权, 第十八条).
 from .grant_models import *  # noqa: E402,F401,F403
+
+# Backup and recovery (issue 7: policies, runs, artifacts, restores, extractions, 第十九条).
+from .backup_models import *  # noqa: E402,F401,F403
