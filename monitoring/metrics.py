@@ -85,6 +85,7 @@ class DatabaseCollector:
         yield from self._sla(session, now)
         yield from self._jobs(session)
         yield from self._requests(session)
+        yield from self._provisioning_ops(session)
         active = _gauge("govcloud_maintenance_windows_active", "Approved maintenance windows in progress.")
         active.add_metric([], session.scalar(select(func.count()).select_from(MaintenanceWindow).where(
             MaintenanceWindow.state == MaintenanceState.APPROVED, MaintenanceWindow.starts_at <= now,
@@ -223,6 +224,58 @@ class DatabaseCollector:
                          [(p - a).total_seconds() for _s, a, p in rows if p is not None], PROVISION_BUCKETS)
 
 
+    def _provisioning_ops(self, session):
+        """Provisioning operations (issue 5): step durations by kind, retries, rollbacks, reconciler findings."""
+        from sqlalchemy import case
+
+        from portal.models import AuditEvent
+        from portal.reconcile_models import FINDING_KINDS, ProvisioningStep, ReconcileFinding, ReconcileRun
+        from portal.request_models import ProvisioningJob
+        steps = HistogramMetricFamily("govcloud_provisioning_step_duration_seconds",
+                                      "Duration of provisioning steps by kind (project, server, server_wait, ...).",
+                                      labels=["kind"])
+        columns = [func.sum(case((ProvisioningStep.seconds <= b, 1), else_=0)) for b in STEP_BUCKETS]
+        for kind, n, total, *counts in session.execute(
+                select(ProvisioningStep.kind, func.count(), func.sum(ProvisioningStep.seconds), *columns)
+                .group_by(ProvisioningStep.kind).order_by(ProvisioningStep.kind)):
+            buckets = [[str(float(b)), int(c or 0)] for b, c in zip(STEP_BUCKETS, counts)] + [["+Inf", n]]
+            steps.add_metric([kind], buckets, float(total or 0))
+        yield steps
+        retries = CounterMetricFamily("govcloud_provisioning_retries", "Retried attempts of provisioning jobs: "
+                                      "requeue (the job ran again), resume (steps resumed in the worker).",
+                                      labels=["kind"])
+        retries.add_metric(["requeue"], session.scalar(
+            select(func.coalesce(func.sum(ProvisioningJob.attempts - 1), 0)).where(ProvisioningJob.attempts > 1)))
+        retries.add_metric(["resume"], session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "provisioning_job",
+                                                               AuditEvent.action == "provisioning.resume")))
+        yield retries
+        rollbacks = _gauge("govcloud_provisioning_rollbacks", "Rollback jobs of failed requests by state.",
+                           ["state"])
+        for state, n in session.execute(select(ProvisioningJob.state, func.count())
+                                        .where(ProvisioningJob.action == "rollback")
+                                        .group_by(ProvisioningJob.state).order_by(ProvisioningJob.state)):
+            rollbacks.add_metric([state], n)
+        yield rollbacks
+        findings = _gauge("govcloud_reconciler_findings", "Findings of the last reconciler run by kind "
+                          "(orphan, drift, quota).", ["kind"])
+        last = _gauge("govcloud_reconciler_last_run_timestamp_seconds", "Start of the last reconciler run "
+                      "that listed the cloud.")
+        run_at = session.scalar(select(func.max(ReconcileRun.started_at)).where(ReconcileRun.error == ""))
+        if run_at is not None:
+            counts = dict(session.execute(select(ReconcileFinding.kind, func.count())
+                                          .group_by(ReconcileFinding.kind)).all())
+            for kind in FINDING_KINDS:
+                findings.add_metric([kind], counts.get(kind, 0))
+            if run_at.tzinfo is None:  # SQLite aggregate bypasses the column type
+                from datetime import timezone
+                run_at = run_at.replace(tzinfo=timezone.utc)
+            last.add_metric([], run_at.timestamp())
+        yield findings
+        yield last
+
+
+STEP_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 REVIEW_BUCKETS = (3600, 4 * 3600, 86400, 2 * 86400, 5 * 86400, 10 * 86400)
 PROVISION_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 86400)
 

@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import billing_jobs, jobs, runtime, trust_jobs
+from . import billing_jobs, jobs, reconcile_jobs, runtime, trust_jobs
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ JOBS = (
             "GRANT_EXPIRY_INTERVAL_SECONDS", 60),
     JobSpec("audit_digest", trust_jobs.audit_digest, "Signed digest of the audit log",
             "AUDIT_DIGEST_INTERVAL_SECONDS", 3600),
+    # issue 5: the reconciler (orphans, drift, quota vs approved allocation)
+    JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
+            "RECONCILE_INTERVAL_SECONDS", 900),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

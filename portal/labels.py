@@ -112,3 +112,10 @@ ACTION_LABELS.update({
 })
 OBJECT_LABELS.update({"rate": _l("Rate card"), "statement": _l("Statement"),
                       "monthly_report": _l("Monthly summary reports")})
+# operator actions on failed provisioning (issue 5)
+ACTION_LABELS.update({
+    "request.roll_back": _l("Rollback queued"),
+    "request.finish_rollback": _l("Request rolled back"),
+    "request.rollback_failed": _l("Rollback failed"),
+    "request.resolve": _l("Failure marked as resolved"),
+})

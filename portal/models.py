@@ -210,3 +210,6 @@ from .grant_models import *  # noqa: E402,F401,F403
 
 # Backup and recovery (issue 7: policies, runs, artifacts, restores, extractions, 第十九条).
 from .backup_models import *  # noqa: E402,F401,F403
+
+# Provisioning operations (issue 5: reconciler findings, step timings).
+from .reconcile_models import *  # noqa: E402,F401,F403

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base, UTCDateTime, utcnow
-from .workflow import JobState, RequestKind, RequestState
+from .workflow import JobAction, JobState, RequestKind, RequestState
 
 
 def _in(values):
@@ -47,6 +47,7 @@ class ResourceRequest(Base):
     adjustment: Mapped[list | None] = mapped_column(JSON)
     review_comment: Mapped[str] = mapped_column(Text, default="")
     failure_message: Mapped[str] = mapped_column(Text, default="")
+    resolution: Mapped[str] = mapped_column(Text, default="")  # how the vendor handled a failure (resolve)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -122,6 +123,7 @@ class ProvisioningJob(Base):
     __tablename__ = "provisioning_job"
     __table_args__ = (
         CheckConstraint(f"state IN ({_in(JobState)})", name="state"),
+        CheckConstraint(f"action IN ({_in(JobAction)})", name="action"),
         Index("ix_provisioning_job_claim", "state", "available_at"),
     )
 
@@ -129,6 +131,7 @@ class ProvisioningJob(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("resource_request.id", ondelete="RESTRICT"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED)
+    action: Mapped[str] = mapped_column(String(16), default=JobAction.PROVISION, server_default="provision")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     current_step: Mapped[str] = mapped_column(String(120), default="")
     lease_owner: Mapped[str] = mapped_column(String(120), default="")
@@ -139,6 +142,7 @@ class ProvisioningJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_message: Mapped[str] = mapped_column(Text, default="")  # for people (Chinese in the UI)
     error_detail: Mapped[str] = mapped_column(Text, default="")  # for the vendor: exception, traceback
+    step_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when current_step began (timings)
 
     request: Mapped[ResourceRequest] = relationship()
 

@@ -24,6 +24,10 @@ class RequestState(StrEnum):
     FAILED = "failed"
     DELIVERED = "delivered"  # the department signed the receipt (签收)
     CANCELLED = "cancelled"
+    # a failed provisioning closed by the vendor (issue 5): rolled back by the worker, or handled by hand
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    RESOLVED = "resolved"
 
 
 class JobState(StrEnum):
@@ -32,6 +36,11 @@ class JobState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # expected: a person must act (quota, no valid host, bad image)
     ERRORED = "errored"  # a bug: traceback stored
+
+
+class JobAction(StrEnum):
+    PROVISION = "provision"  # make the cloud match the request
+    ROLLBACK = "rollback"  # delete what the failed request created
 
 
 S = RequestState
@@ -56,10 +65,17 @@ TRANSITIONS = {
     (S.PROVISIONING, "finish"): S.PROVISIONED,
     (S.PROVISIONING, "fail"): S.FAILED,
     (S.PROVISIONED, "confirm_receipt"): S.DELIVERED,
+    # operator actions on a failed provisioning (issue 5); a failed rollback can be tried again
+    (S.FAILED, "roll_back"): S.ROLLING_BACK,
+    (S.ROLLING_BACK, "finish_rollback"): S.ROLLED_BACK,
+    (S.ROLLING_BACK, "rollback_failed"): S.FAILED,
+    (S.FAILED, "resolve"): S.RESOLVED,
 }
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 IN_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW})
-TERMINAL = frozenset({S.REJECTED, S.CANCELLED, S.DELIVERED})
+TERMINAL = frozenset({S.REJECTED, S.CANCELLED, S.DELIVERED, S.ROLLED_BACK, S.RESOLVED})
+# no longer open: nothing more happens to the request (a system with only these is not pending)
+SETTLED = frozenset({S.PROVISIONED, S.DELIVERED, S.REJECTED, S.CANCELLED, S.ROLLED_BACK, S.RESOLVED})
 # a system whose last request is in one of these still holds (or is about to hold) resources
 LIVE = frozenset({S.APPROVED, S.PROVISIONING, S.PROVISIONED, S.FAILED, S.DELIVERED})
 
@@ -75,6 +91,9 @@ STATE_LABELS = {
     S.FAILED: _l("Provisioning failed"),
     S.DELIVERED: _l("Receipt confirmed"),
     S.CANCELLED: _l("Cancelled"),
+    S.ROLLING_BACK: _l("Rolling back"),
+    S.ROLLED_BACK: _l("Rolled back"),
+    S.RESOLVED: _l("Resolved by hand"),
 }
 KIND_LABELS = {
     RequestKind.NEW: _l("Resource request"),
@@ -87,6 +106,10 @@ JOB_STATE_LABELS = {
     JobState.SUCCEEDED: _l("Succeeded"),
     JobState.FAILED: _l("Failed"),
     JobState.ERRORED: _l("Errored"),
+}
+JOB_ACTION_LABELS = {
+    JobAction.PROVISION: _l("Provision"),
+    JobAction.ROLLBACK: _l("Roll back"),
 }
 
 

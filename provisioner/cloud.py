@@ -660,3 +660,64 @@ def public_endpoints(cloud):
                 parts = urlsplit(endpoint["url"])
                 roots.setdefault(f"{parts.scheme}://{parts.netloc}/", []).append(service["type"])
     return {root: sorted(types) for root, types in sorted(roots.items())}
+
+
+# ---------------------------------------------------------------------------------------------
+# -- reconciler (issue 5): what carries govcloud's names, across all projects or in one, as plain data
+# ---------------------------------------------------------------------------------------------
+def govcloud_inventory(cloud, prefix, project_id=None):
+    """List the resources whose name (floating IPs: description) starts with `prefix-`, as admin.
+
+    With project_id only that project is listed, else all projects. Servers and volumes whose
+    metadata carries `govcloud_request` are listed whatever their name. Returns a list of
+    {kind, id, name, project_id, status, request, flavor, size, attached_to}; kinds are server,
+    volume, floating_ip, keypair, security_group, router, network, subnet.
+    """
+    conn = cloud.admin
+    start = prefix + "-"
+    scope = {"project_id": project_id} if project_id else {}
+    out = []
+
+    def add(kind, obj_id, name, project, status="", request="", **extra):
+        out.append({"kind": kind, "id": obj_id, "name": name or "", "project_id": project or "",
+                    "status": status or "", "request": request or "", "flavor": extra.get("flavor", ""),
+                    "size": extra.get("size"), "attached_to": extra.get("attached_to", [])})
+
+    with translate_errors("list servers for the reconciler"):
+        for s in conn.compute.servers(details=True, all_projects=True, **scope):
+            meta = s.metadata or {}
+            if (s.name or "").startswith(start) or meta.get("govcloud_request"):
+                view = _server_view(s)
+                add("server", s.id, s.name, s.project_id, s.status, meta.get("govcloud_request"),
+                    flavor=view["flavor"])
+    with translate_errors("list volumes for the reconciler"):
+        for v in conn.block_storage.volumes(details=True, all_projects=True, **scope):
+            meta = v.metadata or {}
+            if (v.name or "").startswith(start) or meta.get("govcloud_request"):
+                add("volume", v.id, v.name, v.project_id, v.status, meta.get("govcloud_request"), size=v.size,
+                    attached_to=[a.get("server_id") for a in (v.attachments or [])])
+    with translate_errors("list network resources for the reconciler"):
+        for ip in conn.network.ips(**scope):
+            if (ip.description or "").startswith(start):
+                add("floating_ip", ip.id, ip.description, ip.project_id, ip.status)
+        for kind, listing in (("router", conn.network.routers), ("network", conn.network.networks),
+                              ("subnet", conn.network.subnets), ("security_group", conn.network.security_groups)):
+            for item in listing(**scope):
+                if (item.name or "").startswith(start):
+                    add(kind, item.id, item.name, item.project_id, getattr(item, "status", "") or "")
+    with translate_errors("list keypairs for the reconciler"):
+        for kp in conn.compute.keypairs():  # the account's keypairs: no project
+            if (kp.name or "").startswith(start):
+                add("keypair", kp.name, kp.name, "")
+    return out
+
+
+def project_quotas(cloud, project_ids):
+    """Return {project_id: quotas} (the keys of Cloud.get_quotas) of the projects that still exist."""
+    out = {}
+    for project_id in project_ids:
+        if cloud.project_exists(project_id):
+            out[project_id] = cloud.get_quotas(project_id)
+    return out
+
+

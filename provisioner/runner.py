@@ -18,9 +18,9 @@ from portal.request_models import CloudResource, DeliveryReceipt, ProvisioningJo
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
-from portal.workflow import JobState, RequestKind, RequestState, transition
+from portal.workflow import JobAction, JobState, RequestKind, RequestState, transition
 
-from . import errors
+from . import errors, timings
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 600
@@ -112,6 +112,7 @@ class JobRunner:
     # -- bookkeeping
     def step(self, name):
         """Record the current step and renew the lease (committed)."""
+        timings.step_started(self.session, self.job, name)  # the previous step's duration (issue 5 metrics)
         self.job.current_step = name
         self.job.lease_expires_at = utcnow() + timedelta(seconds=self.lease_seconds)
         self.session.commit()
@@ -481,6 +482,9 @@ def issue_receipt(session, request, operator):
 
 def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
     """Run a claimed job and settle its outcome: succeeded, requeued (transient), failed or errored."""
+    if job.action == JobAction.ROLLBACK:  # operator action on a failed request (provisioner/rollback.py)
+        from .rollback import run_rollback
+        return run_rollback(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
     runner = JobRunner(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
     try:
         return runner.run()

@@ -13,7 +13,7 @@ from ..request_models import CloudResource, ProvisioningJob, RequestAttachment, 
 from ..scoping import get_scoped, scoped
 from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l
-from ..workflow import EDITABLE, LIVE, RequestKind, RequestState, transition
+from ..workflow import EDITABLE, LIVE, SETTLED, RequestKind, RequestState, transition
 from .audit import record_event
 
 TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
@@ -251,8 +251,7 @@ def current_spec(session, system_id):
 def system_status(session, system_id):
     """Return "pending" (a request is open), "live", "decommissioned" or "none"."""
     requests = system_requests(session, system_id)
-    open_ = [r for r in requests if r.state not in (RequestState.PROVISIONED, RequestState.DELIVERED,
-                                                    RequestState.REJECTED, RequestState.CANCELLED)]
+    open_ = [r for r in requests if r.state not in SETTLED]
     if open_:
         return "pending"
     done = [r for r in requests if r.state in (RequestState.PROVISIONED, RequestState.DELIVERED)]

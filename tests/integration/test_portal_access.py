@@ -82,6 +82,10 @@ POLICY = {
     ("reviews.complete_approval", "POST"): only("bureau"),
     ("reviews.jobs", "GET"): only("bureau", "vendor", "auditor", "admin"),
     ("reviews.retry", "POST"): only("vendor", "admin"),
+    # operator actions on failed provisioning, reconciler (issue 5)
+    ("reviews.rollback", "POST"): only("vendor", "admin"),
+    ("reviews.resolve", "POST"): only("vendor", "admin"),
+    ("reviews.reconcile", "GET"): only("bureau", "vendor", "auditor", "admin"),
     # the API ignores the session cookie: without a bearer token everyone gets 401 (test_requests_api.py)
     ("api.openapi", "GET"): PUBLIC,
     ("api.list_requests", "GET"): TOKEN_ONLY,

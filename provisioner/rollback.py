@@ -1,0 +1,220 @@
+"""Roll back a failed request: delete, idempotently, every resource it created.
+
+What the request created is found twice: by the ids stored in cloud_resource, and in OpenStack by
+the deterministic names (`<prefix>-<department code>-<key>`) and the `govcloud_request` metadata of
+servers and volumes — so a resource created just before a crash, whose id was never stored, is
+deleted too. A new request loses its whole system; a change loses only what it added, and the
+system keeps its previous resources. The department's router and default network stay while
+another live system uses them. The job runs in the worker (`provisioning_job.action = rollback`).
+"""
+import logging
+import random
+import time
+import traceback
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from portal.database import utcnow
+from portal.request_models import CloudResource
+from portal.services.resource_requests import current_spec
+from portal.specs import EMPTY_SPEC, expand, normalize_spec
+from portal.workflow import JobState, RequestKind, RequestState, transition
+
+from . import errors
+from .cloud import govcloud_inventory
+from .runner import BACKOFF_SECONDS, MAX_ATTEMPTS, JobRunner, resource_name
+
+log = logging.getLogger(__name__)
+# deletion order: what holds a thing goes before it
+ORDER = ("floating_ip", "volume", "server", "keypair", "security_group", "subnet", "network", "router")
+DEPARTMENT_KEYS = {"router": "router", "network:default": "network", "subnet:default": "subnet"}
+BUSY_VOLUME = ("creating", "attaching", "detaching", "extending", "reserved", "downloading", "maintenance")
+VOLUME_SETTLE_SECONDS = 120
+
+
+def spec_keys(spec, system_id):
+    """Return {key: kind} of the resources the runner gives a system for spec (without the
+    department's router and default network)."""
+    spec = normalize_spec(spec)
+    instances, volumes = expand(spec)
+    if not (instances or volumes):
+        return {}
+    keys = {f"sg:R{system_id}": "security_group"}
+    if spec["network"]["cidr"]:
+        keys[f"network:R{system_id}"] = "network"
+        keys[f"subnet:R{system_id}"] = "subnet"
+    if spec["ssh_public_key"]:
+        keys[f"keypair:R{system_id}"] = "keypair"
+    keys.update({f"server:R{system_id}:{i['name']}": "server" for i in instances})
+    keys.update({f"volume:R{system_id}:{v['name']}": "volume" for v in volumes})
+    keys.update({f"fip:R{system_id}:{n}": "floating_ip" for n in range(1, spec["floating_ips"] + 1)})
+    return keys
+
+
+def names_system(name, prefix, department, system_id):
+    """True when an OpenStack name is one of a system's deterministic names (any key of R<id>)."""
+    start = f"{prefix}-{department.code.lower()}-"
+    tag = f"-R{system_id}"
+    rest = "-" + name[len(start):]
+    return name.startswith(start) and (rest.endswith(tag) or f"{tag}-" in rest)
+
+
+class RollbackRunner(JobRunner):
+    """Carry out a rollback job (the bookkeeping — steps, lease, audit — is the runner's)."""
+
+    def run(self):
+        """Delete what the request created, set the quotas to the approved total, close the request."""
+        request = self.request
+        deleted = []
+        if request.state == RequestState.ROLLING_BACK:
+            project_id = self.department.openstack_project_id or self.cloud.find_project(
+                f"{self.prefix}-{self.department.code.lower()}")
+            if project_id and self.cloud.project_exists(project_id):
+                self.project_id = project_id
+                self.step("rollback:plan")
+                targets = self.targets()
+                for kind in ORDER:
+                    for openstack_id, (name, row, found_by) in sorted(targets.get(kind, {}).items()):
+                        self.delete(kind, openstack_id, name, row, found_by)
+                        deleted.append(f"{kind} {name} ({openstack_id})")
+                self.step("rollback:quotas")
+                self.flavors = self.cloud.catalog(refresh=True)["flavors"]
+                target, _transitional = self.quotas()
+                self.cloud.set_quotas(project_id, target)
+                self.audit("cloud.set_quotas", "project", project_id, after=target)
+            self.step("rollback:finish")
+            request.failure_message = ""
+            transition(self.session, self.ctx, request, "finish_rollback", after={"deleted": deleted})
+        self.job.state = JobState.SUCCEEDED
+        self.job.finished_at = utcnow()
+        self.job.lease_owner = ""
+        self.job.lease_expires_at = None
+        self.job.error_message = ""
+        self.session.commit()
+        return self.job.state
+
+    # -- what to delete
+    def targets(self):
+        """Return {kind: {openstack_id: (name, row or None, "id"/"name"/"metadata")}}."""
+        request, dept, sid = self.request, self.department, self.system_id
+        rows = {}
+        stored = select(CloudResource).where(CloudResource.department_id == dept.id,
+                                             CloudResource.deleted.is_(False), CloudResource.kind != "project")
+        if request.kind == RequestKind.NEW:
+            own = or_(CloudResource.system_id == sid, CloudResource.created_by_request_id == request.id)
+            keys = None  # every deterministic name of the system
+        else:
+            desired = EMPTY_SPEC if request.kind == RequestKind.DECOMMISSION else request.approved_spec or EMPTY_SPEC
+            before = spec_keys(current_spec(self.session, sid), sid)
+            keys = {k: kind for k, kind in spec_keys(desired, sid).items() if k not in before}
+            own = CloudResource.created_by_request_id == request.id
+        for row in self.session.scalars(stored.where(own)):
+            if row.system_id is None or (keys is not None and row.key not in keys):
+                continue  # department level (below), or a change's row of a resource it did not add
+            rows[row.openstack_id] = row
+        names = {resource_name(self.prefix, dept, k) for k in keys or ()}
+        if request.kind == RequestKind.NEW and not self.other_live_systems():
+            # the department's router and default network go with its last system
+            for key in DEPARTMENT_KEYS:
+                row = self.row(key)
+                if row is not None and not row.deleted:
+                    rows[row.openstack_id] = row
+                names.add(resource_name(self.prefix, dept, key))
+
+        targets = {}
+        for openstack_id, row in rows.items():
+            targets.setdefault(row.kind, {})[openstack_id] = (row.name, row, "id")
+        inventory = govcloud_inventory(self.cloud, self.prefix, self.project_id)
+        for item in inventory:
+            if item["project_id"] and item["project_id"] != self.project_id:
+                continue
+            if item["kind"] == "keypair" and not item["name"].startswith(f"{self.prefix}-{dept.code.lower()}-"):
+                continue
+            if item["request"] == request.number:
+                found_by = "metadata"
+            elif item["name"] in names or (keys is None and names_system(item["name"], self.prefix, dept, sid)):
+                found_by = "name"
+            else:
+                continue
+            if item["id"] not in targets.get(item["kind"], {}):
+                targets.setdefault(item["kind"], {})[item["id"]] = (item["name"], None, found_by)
+        return targets
+
+    # -- deleting one thing
+    def delete(self, kind, openstack_id, name, row, found_by):
+        """Delete one resource (absent counts as deleted); mark its row and audit, committed."""
+        self.step(f"rollback:{kind}")
+        if kind == "subnet":
+            router = self.row("router")
+            router_id = router.openstack_id if router is not None and not router.deleted else \
+                self.cloud.find_router(self.project_id, resource_name(self.prefix, self.department, "router"))
+            if router_id:
+                self.cloud.remove_router_interface(self.project_id, router_id, openstack_id)
+        if kind == "volume":
+            self.settle_volume(openstack_id)
+        self.cloud.delete(self.project_id, kind, openstack_id)
+        if row is not None:
+            row.deleted = True
+        for other in self.session.scalars(select(CloudResource).where(
+                CloudResource.department_id == self.department.id, CloudResource.openstack_id == openstack_id,
+                CloudResource.deleted.is_(False))):
+            other.deleted = True
+        self.audit("cloud.delete", kind, openstack_id, after={"name": name, "found_by": found_by, "rollback": True})
+        self.session.commit()
+
+    def settle_volume(self, volume_id):
+        """Wait while a volume is busy (creating, attaching...): Cinder refuses to delete it then."""
+        deadline = time.monotonic() + VOLUME_SETTLE_SECONDS
+        while True:
+            try:
+                status = self.cloud.get_volume(self.project_id, volume_id)["status"]
+            except errors.PermanentCloudError:
+                return  # gone
+            if status not in BUSY_VOLUME:
+                return
+            if time.monotonic() > deadline:
+                raise errors.TransientCloudError(errors.TIMEOUT, f"volume {volume_id} still {status}")
+            time.sleep(1.0)
+
+
+def run_rollback(session, cloud, job, *, worker_id="", name_prefix="gc"):
+    """Run a claimed rollback job and settle its outcome, like run_job: a transient error queues it
+    again (backoff with jitter); otherwise it fails and the request is `failed` again, with the reason."""
+    runner = RollbackRunner(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
+    try:
+        return runner.run()
+    except errors.ProvisioningError as exc:
+        session.rollback()
+        if exc.transient and job.attempts < MAX_ATTEMPTS:
+            job.state = JobState.QUEUED
+            job.available_at = utcnow() + timedelta(
+                seconds=BACKOFF_SECONDS * 2 ** (job.attempts - 1) * random.uniform(0.5, 1.5))
+            job.lease_owner = ""
+            job.error_message = exc.message
+            job.error_detail = exc.detail
+            runner.audit("provisioning.retry_later", "provisioning_job", job.id, outcome="failure", detail=str(exc))
+            session.commit()
+            return job.state
+        _fail(session, runner, JobState.FAILED, exc.message, exc.detail)
+        return job.state
+    except Exception:  # a bug: traceback stored for the vendor
+        session.rollback()
+        log.exception("rollback job=%s crashed", job.id)
+        _fail(session, runner, JobState.ERRORED, errors.CLOUD_UNAVAILABLE, traceback.format_exc())
+        return job.state
+
+
+def _fail(session, runner, job_state, message, detail):
+    job, request = runner.job, runner.request
+    job.state = job_state
+    job.finished_at = utcnow()
+    job.lease_owner = ""
+    job.lease_expires_at = None
+    job.error_message = message
+    job.error_detail = f"step {job.current_step}: {detail}"
+    if request.state == RequestState.ROLLING_BACK:
+        request.failure_message = message
+        transition(session, runner.ctx, request, "rollback_failed", detail=job.error_detail[:2000],
+                   after={"message": message})
+    session.commit()

@@ -1,0 +1,61 @@
+"""Pure logic of the operator actions (issue 5): states, step kinds, the keys and names a rollback looks for."""
+from types import SimpleNamespace
+
+import pytest
+
+from portal.workflow import LIVE, SETTLED, TERMINAL, RequestState, TransitionNotAllowed, next_state
+from provisioner.rollback import names_system, spec_keys
+from provisioner.timings import KINDS, step_kind
+
+S = RequestState
+
+
+def test_failed_requests_roll_back_or_are_resolved():
+    assert next_state(S.FAILED, "roll_back") == S.ROLLING_BACK
+    assert next_state(S.ROLLING_BACK, "finish_rollback") == S.ROLLED_BACK
+    assert next_state(S.ROLLING_BACK, "rollback_failed") == S.FAILED  # then retry, roll back again or resolve
+    assert next_state(S.FAILED, "resolve") == S.RESOLVED
+    assert {S.ROLLED_BACK, S.RESOLVED} <= TERMINAL and {S.ROLLED_BACK, S.RESOLVED} <= SETTLED
+    assert not {S.ROLLING_BACK, S.ROLLED_BACK, S.RESOLVED} & LIVE  # the system is no longer live
+
+
+@pytest.mark.parametrize("state,action", [(S.PROVISIONED, "roll_back"), (S.PROVISIONING, "resolve"),
+                                          (S.ROLLED_BACK, "retry"), (S.RESOLVED, "roll_back")])
+def test_refused_operator_moves(state, action):
+    with pytest.raises(TransitionNotAllowed):
+        next_state(state, action)
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("project", "project"), ("quotas:raise", "quotas"), ("quotas:final", "quotas"), ("router", "router"),
+    ("network:default", "network"), ("subnet:R12", "subnet"), ("router_interface:R12", "router_interface"),
+    ("sg:R12", "sg"), ("sg:R12:rules", "sg_rules"), ("keypair:R12", "keypair"), ("server:R12:web-1", "server"),
+    ("server:R12:web-1:wait", "server_wait"), ("server:R12:web-1:resize", "server_resize"),
+    ("volume:R12:data", "volume"), ("volume:R12:data:extend", "volume_extend"),
+    ("volume:R12:web-1-d1:attach", "volume_attach"), ("fip:R12:1", "fip"), ("delete:server:R12:web-2", "delete"),
+    ("receipt", "receipt"), ("rollback:server", "rollback"), ("something-new", "other"), ("", "other")])
+def test_step_kinds_are_a_small_fixed_set(name, kind):
+    assert step_kind(name) == kind and kind in KINDS
+
+
+def test_spec_keys_are_the_runners_keys():
+    spec = {"servers": [{"name": "web", "flavor": "m1.tiny", "image": "cirros", "count": 2, "data_volumes": [1]}],
+            "volumes": [{"name": "data", "size_gb": 2, "attach_to": "web-1"}], "rules": [],
+            "network": {"cidr": "192.168.9.0/24"}, "floating_ips": 1, "ssh_public_key": "ssh-ed25519 AAA x"}
+    assert spec_keys(spec, 7) == {
+        "sg:R7": "security_group", "network:R7": "network", "subnet:R7": "subnet", "keypair:R7": "keypair",
+        "server:R7:web-1": "server", "server:R7:web-2": "server", "volume:R7:web-1-d1": "volume",
+        "volume:R7:web-2-d1": "volume", "volume:R7:data": "volume", "fip:R7:1": "floating_ip"}
+    assert spec_keys({}, 7) == {}
+
+
+def test_names_of_a_system_and_not_of_its_neighbours():
+    dept = SimpleNamespace(code="DEPT-A")
+    assert names_system("gc-dept-a-server-R7-web-1", "gc", dept, 7)
+    assert names_system("gc-dept-a-sg-R7", "gc", dept, 7)
+    assert names_system("gc-dept-a-fip-R7-1", "gc", dept, 7)
+    assert not names_system("gc-dept-a-sg-R77", "gc", dept, 7)
+    assert not names_system("gc-dept-a-server-R71-web-1", "gc", dept, 7)
+    assert not names_system("gc-dept-b-sg-R7", "gc", dept, 7)
+    assert not names_system("gc-dept-a-router", "gc", dept, 7)
+    assert not names_system("gcx-dept-a-sg-R7", "gc", dept, 7)
