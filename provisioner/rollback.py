@@ -31,6 +31,8 @@ ORDER = ("floating_ip", "volume", "server", "keypair", "security_group", "subnet
 DEPARTMENT_KEYS = {"router": "router", "network:default": "network", "subnet:default": "subnet"}
 BUSY_VOLUME = ("creating", "attaching", "detaching", "extending", "reserved", "downloading", "maintenance")
 VOLUME_SETTLE_SECONDS = 120
+DELETE_ATTEMPTS = 5
+DELETE_BACKOFF_SECONDS = 1.0
 
 
 def spec_keys(spec, system_id):
@@ -153,7 +155,14 @@ class RollbackRunner(JobRunner):
                 self.cloud.remove_router_interface(self.project_id, router_id, openstack_id)
         if kind == "volume":
             self.settle_volume(openstack_id)
-        self.cloud.delete(self.project_id, kind, openstack_id)
+        for attempt in range(DELETE_ATTEMPTS):
+            try:
+                self.cloud.delete(self.project_id, kind, openstack_id)
+                break
+            except errors.TransientCloudError:  # 409: a port of a server just deleted still holds it
+                if attempt + 1 >= DELETE_ATTEMPTS:
+                    raise
+                time.sleep(DELETE_BACKOFF_SECONDS * 2 ** attempt * random.uniform(0.5, 1.5))
         if row is not None:
             row.deleted = True
         for other in self.session.scalars(select(CloudResource).where(
