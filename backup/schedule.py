@@ -7,12 +7,35 @@ from apscheduler.triggers.cron import CronTrigger
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _day_of_week(field):
+    """Spell crontab day numbers (0 or 7 = Sunday) as names: APScheduler 3 counts 0 = Monday.
+    Numeric ranges are expanded ("0-6" would otherwise run from Sunday = 6 backwards)."""
+    parts = []
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        bounds = base.split("-")
+        if all(b.isdigit() for b in bounds) and len(bounds) == 2:
+            low, high = int(bounds[0]), int(bounds[1])
+            days = range(low, high + 1, int(step) if step.isdigit() and int(step) > 0 else 1)
+            parts.extend(DAY_NAMES[d] for d in days if d <= 7)
+        elif len(bounds) == 1 and base.isdigit() and int(base) <= 7:
+            parts.append(f"{DAY_NAMES[int(base)]}/{step}" if step else DAY_NAMES[int(base)])
+        else:
+            parts.append(part)
+    return ",".join(dict.fromkeys(parts))
+
+
 def parse_cron(text):
     """Return the CronTrigger of a 5-field crontab line; ValueError when it is not one."""
-    text = " ".join((text or "").split())
-    if len(text.split(" ")) != 5:
+    fields = (text or "").split()
+    if len(fields) != 5:
         raise ValueError("a cron line has 5 fields: minute hour day month day-of-week")
-    return CronTrigger.from_crontab(text, timezone=TZ)
+    minute, hour, day, month, dow = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_day_of_week(dow),
+                       timezone=TZ)
 
 
 def next_fire(cron, after):

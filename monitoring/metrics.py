@@ -85,6 +85,7 @@ class DatabaseCollector:
         yield from self._sla(session, now)
         yield from self._jobs(session)
         yield from self._requests(session)
+        yield from backup_families(session, now)
         yield from self._provisioning_ops(session)
         active = _gauge("govcloud_maintenance_windows_active", "Approved maintenance windows in progress.")
         active.add_metric([], session.scalar(select(func.count()).select_from(MaintenanceWindow).where(
@@ -366,3 +367,58 @@ class MetricsEndpoint:
         SCRAPES.inc()
         SCRAPE_SECONDS.observe(time.perf_counter() - started)
         return body
+
+
+# ---------------------------------------------------------------------------------------------
+# backups (issue 7): labels are the artifact kind (snapshot, volume) or the run state, never ids
+# ---------------------------------------------------------------------------------------------
+def backup_families(session, now):
+    """Last success and size of the current backups per kind, failures, verification age, restores."""
+    from portal.backup_models import ArtifactStatus, BackupArtifact, BackupRun, RestoreJob, RunState
+    last = _gauge("govcloud_backup_run_last_success_timestamp_seconds",
+                  "Completion of the newest available backup per kind (snapshot, volume).", ["kind"])
+    size = _gauge("govcloud_backup_size_bytes", "Size of the newest backup of every source, per kind.", ["kind"])
+    age = _gauge("govcloud_backup_verification_age_seconds", "Longest time since the newest backup of a source "
+                 "was verified (never verified: since it was made), per kind.", ["kind"])
+    newest = {}
+    for kind, source, dept, completed, created, size_gb, size_bytes, verified in session.execute(
+            select(BackupArtifact.kind, BackupArtifact.source_key, BackupArtifact.department_id,
+                   BackupArtifact.completed_at, BackupArtifact.created_at, BackupArtifact.size_gb,
+                   BackupArtifact.size_bytes, BackupArtifact.verified_at)
+            .where(BackupArtifact.status == ArtifactStatus.AVAILABLE)
+            .order_by(BackupArtifact.created_at.desc(), BackupArtifact.id.desc())):
+        newest.setdefault((kind, dept, source), (completed or created, size_bytes or size_gb * 1024 ** 3,
+                                                 verified or created))
+    for kind in ("snapshot", "volume"):
+        rows = [v for (k, _d, _s), v in newest.items() if k == kind]
+        if not rows:
+            continue
+        last.add_metric([kind], max(_utc(r[0]).timestamp() for r in rows))
+        size.add_metric([kind], sum(r[1] for r in rows))
+        age.add_metric([kind], max((now - _utc(r[2])).total_seconds() for r in rows))
+    yield last
+    yield size
+    yield age
+    failures = CounterMetricFamily("govcloud_backup_failures", "Backup attempts that failed (retried or not), "
+                                   "by what the run backs up (snapshot, volume, both).", labels=["kind"])
+    for kinds, attempts, state, n in session.execute(
+            select(BackupRun.kinds, BackupRun.attempts, BackupRun.state, func.count())
+            .where(BackupRun.attempts > 0).group_by(BackupRun.kinds, BackupRun.attempts, BackupRun.state)):
+        failed = attempts if state in (RunState.FAILED, RunState.QUEUED) else attempts - 1
+        if failed > 0:
+            failures.add_to([kinds], failed * n)
+    yield failures
+    runs = _gauge("govcloud_backup_runs", "Backup runs by state.", ["state"])
+    for state, n in session.execute(select(BackupRun.state, func.count()).group_by(BackupRun.state)):
+        runs.add_metric([state], n)
+    yield runs
+    restores = _gauge("govcloud_backup_restores", "Restores by mode and state.", ["mode", "state"])
+    for mode, state, n in session.execute(select(RestoreJob.mode, RestoreJob.state, func.count())
+                                          .group_by(RestoreJob.mode, RestoreJob.state)):
+        restores.add_metric([mode, state], n)
+    yield restores
+
+
+def _utc(value):
+    from datetime import timezone
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)

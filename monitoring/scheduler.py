@@ -15,6 +15,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from backup import jobs as backup_jobs
+
 from . import billing_jobs, jobs, reconcile_jobs, runtime, trust_jobs
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,13 @@ JOBS = (
             "GRANT_EXPIRY_INTERVAL_SECONDS", 60),
     JobSpec("audit_digest", trust_jobs.audit_digest, "Signed digest of the audit log",
             "AUDIT_DIGEST_INTERVAL_SECONDS", 3600),
+    # issue 7: backups run when due, the newest are verified daily, restores are followed closely
+    JobSpec("run_due_backups", backup_jobs.run_due_backups, "Backups of due policies (retries included)",
+            "BACKUP_DUE_INTERVAL_SECONDS", 60),
+    JobSpec("verify_backups", backup_jobs.verify_backups, "Verification that the newest backups restore",
+            cron={"hour": 4, "minute": 7}),
+    JobSpec("track_restores", backup_jobs.track_restores, "Restores and backup extractions in progress",
+            "BACKUP_TRACK_INTERVAL_SECONDS", 15),
     # issue 5: the reconciler (orphans, drift, quota vs approved allocation)
     JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
             "RECONCILE_INTERVAL_SECONDS", 900),

@@ -313,6 +313,8 @@ class RestoreJob(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(16), default=RestoreState.RUNNING, index=True)
+    # where a running restore is: detaching, restoring, attaching, rebuilding, building
+    phase: Mapped[str] = mapped_column(String(16), default="")
     target_name: Mapped[str] = mapped_column(String(255), default="")
     target_openstack_id: Mapped[str] = mapped_column(String(64), default="")  # the volume / server restored
     reattach_server_id: Mapped[str] = mapped_column(String(64), default="")   # in place: attach it back here

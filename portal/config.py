@@ -59,6 +59,15 @@ DEFAULTS = {
     "AUDIT_KEY_FILE": None,
     # private keys of live vendor access grants (None: grant-keys/ in the instance folder)
     "GRANT_KEY_DIR": None,
+    # backups (issue 7): scheduler intervals, retries, SSH hooks (private keys of the hooks are files
+    # in BACKUP_SSH_KEY_DIR, None: backup-keys/ in the instance folder), extraction link lifetime
+    "BACKUP_DUE_INTERVAL_SECONDS": 60,
+    "BACKUP_TRACK_INTERVAL_SECONDS": 15,
+    "BACKUP_MAX_ATTEMPTS": 3,
+    "BACKUP_RETRY_SECONDS": 300,
+    "BACKUP_HOOK_TIMEOUT_SECONDS": 300,
+    "BACKUP_SSH_KEY_DIR": None,
+    "BACKUP_EXTRACTION_LINK_HOURS": 24,
 }
 
 
@@ -94,6 +103,8 @@ def _finish(app):
         cfg["AUDIT_KEY_FILE"] = os.path.join(app.instance_path, "audit-hmac.key")
     if not cfg.get("GRANT_KEY_DIR"):
         cfg["GRANT_KEY_DIR"] = os.path.join(app.instance_path, "grant-keys")
+    if not cfg.get("BACKUP_SSH_KEY_DIR"):
+        cfg["BACKUP_SSH_KEY_DIR"] = os.path.join(app.instance_path, "backup-keys")
     if cfg.get("SECRET_KEY") is not None and not isinstance(cfg["SECRET_KEY"], str):
         cfg["SECRET_KEY"] = str(cfg["SECRET_KEY"])  # from_prefixed_env parsed it as JSON
     if not cfg.get("SECRET_KEY"):

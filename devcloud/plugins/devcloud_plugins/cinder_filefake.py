@@ -42,6 +42,10 @@ class FileFakeVolumeDriver(fake_driver.FakeLoggingVolumeDriver):
     def _path(self, volume):
         return os.path.join(self._dir(), 'volume-%s' % volume['id'])
 
+    def local_path(self, volume, vg=None):
+        # the LVM base class uploads this path to Glance (volume upload-to-image)
+        return self._path(volume)
+
     def _make(self, volume, size_gb, source=None):
         path = self._path(volume)
         if source and os.path.exists(source):

@@ -176,6 +176,7 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('phase', sa.String(length=16), nullable=False),
     sa.Column('target_name', sa.String(length=255), nullable=False),
     sa.Column('target_openstack_id', sa.String(length=64), nullable=False),
     sa.Column('reattach_server_id', sa.String(length=64), nullable=False),
