@@ -59,6 +59,33 @@ def translate_errors(what):
         raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, f"{what}: {exc!r}") from exc
 
 
+# ---------------------------------------------------------------------------------------------
+# retries of safe calls (issue 5): reads and deletes are retried inside the call; creates (POST)
+# and actions (PUT) never blindly: the provisioner looks by name and resumes its steps instead
+# ---------------------------------------------------------------------------------------------
+HTTP_RETRIES = 5
+HTTP_RETRY_STATUSES = (500, 502, 503, 504)
+
+
+def http_retry():
+    """Return the urllib3 retry policy of the connections: GET/HEAD/DELETE/OPTIONS, bounded, with
+    exponential backoff and jitter; a request that never reached the cloud (connect error) too."""
+    from urllib3.util.retry import Retry
+    return Retry(total=HTTP_RETRIES, connect=HTTP_RETRIES, read=HTTP_RETRIES, status=HTTP_RETRIES, other=0,
+                 allowed_methods=frozenset({"GET", "HEAD", "DELETE", "OPTIONS"}),
+                 status_forcelist=HTTP_RETRY_STATUSES, backoff_factor=0.2, backoff_max=5.0, backoff_jitter=0.3,
+                 raise_on_status=False, respect_retry_after_header=True)
+
+
+def retry_idempotent_requests(conn):
+    """Mount the retrying HTTP adapter (keystoneauth's keep-alive one) on an openstacksdk connection."""
+    from keystoneauth1.session import TCPKeepAliveAdapter
+    adapter = TCPKeepAliveAdapter(max_retries=http_retry())
+    for scheme in ("http://", "https://"):
+        conn.session.session.mount(scheme, adapter)
+    return conn
+
+
 def _server_view(server, flavors_by_id=None):
     flavor = server.flavor or {}
     addresses = []
@@ -105,6 +132,7 @@ class Cloud:
                     config = openstack.config.OpenStackConfig(config_files=[self.clouds_yaml],
                                                               load_envvars=False)
                     self._admin = openstack.connection.Connection(config=config.get_one(cloud=self.cloud_name))
+                    retry_idempotent_requests(self._admin)
             return self._admin
 
     def project(self, project_id):
@@ -114,6 +142,7 @@ class Cloud:
         if conn is None:
             with translate_errors("connect to project"):
                 conn = self.admin.connect_as_project({"id": project_id, "name": None, "domain_id": "default"})
+                retry_idempotent_requests(conn)
             with self._lock:
                 self._projects[project_id] = conn
         return conn
@@ -388,7 +417,8 @@ class Cloud:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             view = self.get_volume(project_id, volume_id)
-            if view["status"] == status and (size is None or view["size"] == size):
+            if view["status"] in ((status,) if isinstance(status, str) else status) \
+                    and (size is None or view["size"] == size):
                 return view
             if view["status"].startswith("error"):
                 raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, f"volume {volume_id} {view['status']}")
@@ -399,6 +429,8 @@ class Cloud:
     def attach_volume(self, project_id, server_id, volume_id):
         """Attach volume_id to server_id unless it already is; wait until in-use."""
         view = self.get_volume(project_id, volume_id)
+        if view["status"] in ("attaching", "reserved"):  # an attach cut short (crash, lost answer) ends first
+            view = self.wait_for_volume(project_id, volume_id, status=("in-use", "available"))
         if server_id in view["attached_to"]:
             return False
         if view["status"] != "available":
@@ -411,6 +443,8 @@ class Cloud:
     def extend_volume(self, project_id, volume_id, size):
         """Grow volume_id to size GiB (never shrinks); returns False when it is that big already."""
         view = self.get_volume(project_id, volume_id)
+        if view["status"] == "extending":  # an extend cut short ends first
+            view = self.wait_for_volume(project_id, volume_id, status=("in-use", "available"))
         if view["size"] >= size:
             return False
         with translate_errors("extend volume"):

@@ -7,10 +7,11 @@ committed before the next step, so a re-run (after a crash or a retry) never dup
 import logging
 import random
 import socket
+import time
 import traceback
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 
 from portal.database import utcnow
 from portal.models import Department
@@ -26,7 +27,17 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 600
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 5
+CREATE_ATTEMPTS = 4
+RESUME_ATTEMPTS = 4
+RESUME_BACKOFF_SECONDS = 1.0
+CREATE_BACKOFF_SECONDS = 0.5
+CLAIM_LOCK_KEY = 0x6763_6a6f62  # "gcjob": serializes claims, so the per-department check cannot race
 OPEN_STATES = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.FAILED)
+
+
+def backoff(attempt, base):
+    """Return the delay before retry number attempt (0-based): exponential, with full jitter."""
+    return base * 2 ** attempt * random.uniform(0.5, 1.5)
 
 
 def default_worker_id():
@@ -46,6 +57,9 @@ def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
                    ProvisioningJob.department_id.not_in(busy))
             .order_by(ProvisioningJob.available_at, ProvisioningJob.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
+        # two workers could otherwise each see no running job of a department and claim two of its
+        # jobs at once; the lock is held only until the claim commits
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
         stmt = stmt.with_for_update(skip_locked=True)
     job = session.scalars(stmt).first()
     if job is None:
@@ -127,7 +141,7 @@ class JobRunner:
         return self.session.scalar(select(CloudResource).where(CloudResource.department_id == self.department.id,
                                                                CloudResource.key == key))
 
-    def store(self, key, kind, name, openstack_id, system_id, attributes=None):
+    def store(self, key, kind, name, openstack_id, system_id, attributes=None, *, commit=True):
         res = self.row(key)
         if res is None:
             res = CloudResource(department_id=self.department.id, key=key, kind=kind, name=name,
@@ -138,26 +152,41 @@ class JobRunner:
         res.deleted = False
         if attributes is not None:
             res.attributes = attributes
-        self.session.commit()
+        if commit:
+            self.session.commit()
         return res
 
     def ensure(self, key, kind, find, create, *, system_id=None, attributes=None):
-        """Return the OpenStack id of key: stored id, else found by name, else created; stored and committed."""
+        """Return the OpenStack id of key: stored id, else found by name, else created; stored and committed.
+
+        The id and its audit event are committed together. A create that failed transiently (the
+        cloud may have done it without the answer arriving) is retried only after another look by
+        name, a few times with backoff and jitter; then the job's own retry takes over.
+        """
         name = resource_name(self.prefix, self.department, key)
         res = self.row(key)
         if res is not None and res.openstack_id and not res.deleted and find(res.openstack_id):
             return res.openstack_id
-        found = find(name)
-        if found:
-            self.store(key, kind, name, found, system_id, attributes)
-            self.audit("cloud.adopt", kind, found, after={"name": name})
+        for attempt in range(CREATE_ATTEMPTS):
+            found = find(name)
+            if found:
+                self.store(key, kind, name, found, system_id, attributes, commit=False)
+                self.audit("cloud.adopt", kind, found, after={"name": name})
+                self.session.commit()
+                return found
+            try:
+                created = create(name)
+            except errors.TransientCloudError as exc:
+                if attempt + 1 >= CREATE_ATTEMPTS:
+                    raise
+                log.warning("job=%s step=%s create failed (%s), looking again", self.job.id, key, exc)
+                time.sleep(backoff(attempt, CREATE_BACKOFF_SECONDS))
+                continue
+            self.store(key, kind, name, created, system_id, attributes, commit=False)
+            self.audit("cloud.create", kind, created, after={"name": name})
             self.session.commit()
-            return found
-        created = create(name)
-        self.store(key, kind, name, created, system_id, attributes)
-        self.audit("cloud.create", kind, created, after={"name": name})
-        self.session.commit()
-        return created
+            return created
+        raise AssertionError("unreachable")
 
     # -- department level
     def ensure_project(self):
@@ -167,11 +196,14 @@ class JobRunner:
             project_id = dept.openstack_project_id
         else:
             project_id = self.cloud.find_project(name)
+            action = "cloud.adopt"
             if project_id is None:
                 project_id = self.cloud.create_project(name, f"政务云 {dept.name} ({dept.code})")
-                self.audit("cloud.create", "project", project_id, after={"name": name})
+                action = "cloud.create"
             dept.openstack_project_id = project_id
-            self.store("project", "project", name, project_id, None)
+            self.store("project", "project", name, project_id, None, commit=False)
+            self.audit(action, "project", project_id, after={"name": name})
+            self.session.commit()
         self.cloud.grant_member(project_id)
         self.audit("cloud.grant_role", "project", project_id, after={"role": "member"})
         self.session.commit()
@@ -249,6 +281,7 @@ class JobRunner:
             if key_ not in existing:
                 rule_id = self.cloud.create_security_group_rule(self.project_id, sg, *key_)
                 self.audit("cloud.create", "security_group_rule", rule_id, after={"rule": list(key_)})
+                self.session.commit()
         self.session.commit()
         return sg
 
@@ -350,7 +383,28 @@ class JobRunner:
 
     # -- the whole job
     def run(self):
-        """Carry out the job; return the final job state."""
+        """Carry out the job; return the final job state.
+
+        A transient cloud error resumes the steps in this process a few times (backoff with
+        jitter; every step finds what is done by its stored id) before the job is handed back to
+        the queue by run_job.
+        """
+        for attempt in range(RESUME_ATTEMPTS):
+            try:
+                return self._run_steps()
+            except errors.TransientCloudError as exc:
+                if attempt + 1 >= RESUME_ATTEMPTS:
+                    raise
+                self.session.rollback()
+                log.warning("job=%s request=%s step=%s transient error, resuming: %s", self.job.id,
+                            self.request.number, self.job.current_step, exc)
+                self.audit("provisioning.resume", "provisioning_job", self.job.id, outcome="failure",
+                           detail=str(exc)[:2000])
+                self.session.commit()
+                time.sleep(backoff(attempt, RESUME_BACKOFF_SECONDS))
+        raise AssertionError("unreachable")
+
+    def _run_steps(self):
         request = self.request
         if request.state == RequestState.APPROVED:
             transition(self.session, self.ctx, request, "start_provisioning")
