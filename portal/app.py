@@ -82,6 +82,9 @@ def create_app(config=None):
     # vendor access grants (issue 8, 第十八条)
     from .grants.views import bp as grants_bp
     app.register_blueprint(grants_bp)
+    # backup and recovery (issue 7, 第十九条)
+    from .backups.views import bp as backups_bp
+    app.register_blueprint(backups_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)

@@ -73,6 +73,7 @@ ACTION_LABELS.update({
     "request.finish": _l("Resources provisioned"),
     "request.fail": _l("Provisioning failed"),
     "request.confirm_receipt": _l("Receipt confirmed"),
+    "request.confirm_migration": _l("Data migration confirmed"),
     "receipt.confirm": _l("Receipt confirmed"),
     "api_token.create": _l("API token created"),
     "api_token.revoke": _l("API token revoked"),

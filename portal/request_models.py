@@ -40,7 +40,8 @@ class ResourceRequest(Base):
     security_level: Mapped[int] = mapped_column(Integer, default=2)  # 等保级别 1..4
     construction_plan: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a change / decommission
-    backup_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)  # 第十条(二)
+    backup_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)  # 第十条(二): data migrated
+    migration_note: Mapped[str] = mapped_column(Text, default="")  # where the data went (the migration confirmed)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # 绿色通道 第二十四条
     spec: Mapped[dict] = mapped_column(JSON, default=dict)
     approved_spec: Mapped[dict | None] = mapped_column(JSON)

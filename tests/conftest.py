@@ -147,6 +147,8 @@ def reset_and_seed(app):
         for table in reversed(Base.metadata.sorted_tables):
             if table.name == "department":  # sub-units before their parents
                 session.execute(table.delete().where(table.c.parent_id.is_not(None)))
+            if table.name == "resource_request":  # changes and decommissions before their system (RESTRICT)
+                session.execute(table.delete().where(table.c.system_id.is_not(None)))
             session.execute(table.delete())
         session.commit()
         hasher = app.extensions["govcloud_passwords"]

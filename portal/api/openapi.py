@@ -63,7 +63,9 @@ def openapi_document():
                                                  "submit": {"type": "boolean"}}})},
             "/requests/{request_id}/decommission": {"post": _op("Apply for decommission of a system", ok=201, body={
                 "type": "object", "required": ["reason", "backup_confirmed"], "properties": {
-                    "reason": {"type": "string"}, "backup_confirmed": {"type": "boolean"}}})},
+                    "reason": {"type": "string"}, "backup_confirmed": {"type": "boolean"},
+                    "migration_note": {"type": "string", "description": "where the data was migrated to; "
+                                       "required with backup_confirmed (第十条二)"}}})},
             "/requests/{request_id}/resources": {"get": _op("Cloud resources of the system")},
             "/requests/{request_id}/receipt": {"get": _op("Delivery receipt of the request", tag="receipts")},
             "/receipts/{receipt_id}/confirm": {"post": _op("Confirm a receipt (签收)", tag="receipts",

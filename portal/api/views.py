@@ -186,7 +186,8 @@ def change_request(request_id):
 def decommission_request(request_id):
     data = _body()
     r = svc.start_change(db.session, _ctx(), request_id, RequestKind.DECOMMISSION,
-                         {"reason": data.get("reason", ""), "backup_confirmed": bool(data.get("backup_confirmed"))})
+                         {"reason": data.get("reason", ""), "backup_confirmed": bool(data.get("backup_confirmed")),
+                          "migration_note": str(data.get("migration_note") or "")})
     if data.get("submit", True):
         r = svc.submit_request(db.session, _ctx(), r.id, {})
     return jsonify(_request_json(r)), 201

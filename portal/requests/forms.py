@@ -70,8 +70,11 @@ class UploadForm(FlaskForm):
 
 
 class DecommissionForm(FlaskForm):
+    """附件2 注销: the reason, and how the data is kept (a final backup, or migrated with a note)."""
+
     reason = TextAreaField(_l("Reason for the decommission"), validators=[required(), length(4000)])
-    backup_confirmed = BooleanField(_l("The data has been migrated or backed up (第十条二)"))
+    backup_confirmed = BooleanField(_l("The data has been migrated elsewhere (article 10 (2))"))
+    migration_note = TextAreaField(_l("Where the data was migrated to"), validators=[optional(), length(2000)])
     save = SubmitField(_l("Save draft"))
 
 

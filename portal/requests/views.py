@@ -10,7 +10,7 @@ from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Role
-from ..services import api_tokens, receipts, resource_requests as svc
+from ..services import api_tokens, decommission as decommission_svc, receipts, resource_requests as svc
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
@@ -98,6 +98,7 @@ def detail(request_id):
         receipt=receipts.receipt_for_request(db.session, req.id),
         system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
+        guard=decommission_svc.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
         )
 
 
@@ -215,16 +216,26 @@ def change(request_id):
 @bp.route("/<int:request_id>/decommission", methods=["GET", "POST"])
 @require(Role.DEPARTMENT)
 def decommission(request_id):
+    """附件2 注销 with the guard of 第十条(二): a final backup first, or the migration confirmed with a note."""
     system = svc.get_request(db.session, current_user, request_id)
-    form = DecommissionForm()
-    if form.validate_on_submit() and not form.backup_confirmed.data:
-        show_error(form, ValidationFailed(_("Confirm that the data has been migrated or backed up."),
-                                          field="backup_confirmed"))
-    elif form.validate_on_submit():
-        data = {"reason": form.reason.data, "backup_confirmed": form.backup_confirmed.data}
+    if system.kind != RequestKind.NEW:
+        return redirect(url_for("requests.decommission", request_id=system.system_root_id))
+    draft = decommission_svc.open_draft(db.session, system)
+    form = DecommissionForm(obj=draft)
+    if form.validate_on_submit():
+        action = request.form.get("action", "submit")
         try:
-            req = svc.start_change(db.session, request_info(), system.id, RequestKind.DECOMMISSION, data)
-            req = svc.submit_request(db.session, request_info(), req.id, {})
+            draft = decommission_svc.save_draft(db.session, request_info(), system.id, form.reason.data,
+                                                form.backup_confirmed.data, form.migration_note.data)
+            if action == "final_backup":
+                decommission_svc.start_final_backup(db.session, request_info(), draft.id)
+                flash(_("A final backup of the system was requested; submit the decommission once it has "
+                        "succeeded."), "success")
+                return redirect(url_for("requests.decommission", request_id=system.id))
+            if action == "save":
+                flash(_("The draft was saved."), "success")
+                return redirect(url_for("requests.decommission", request_id=system.id))
+            req = svc.submit_request(db.session, request_info(), draft.id, {})
         except SubmissionInvalid as exc:
             db.session.rollback()
             for field, message in exc.problems:
@@ -235,7 +246,9 @@ def decommission(request_id):
         else:
             flash(_("Request %(number)s was submitted for review.", number=req.number), "success")
             return redirect(url_for("requests.detail", request_id=req.id))
-    return render_template("requests/decommission.html", form=form, system=system,
+        draft = decommission_svc.open_draft(db.session, system)
+    return render_template("requests/decommission.html", form=form, system=system, draft=draft,
+                           guard=decommission_svc.guard_status(db.session, draft) if draft else None,
                            resources=svc.system_resources(db.session, current_user, system.id))
 
 

@@ -79,13 +79,14 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     request = ResourceRequest(number=f"tmp-{uuid.uuid4().hex[:20]}", kind=kind, department_id=user.department_id,
                               system_id=system.id if system is not None else None, state=RequestState.DRAFT,
                               spec=normalize_spec(spec), created_by_id=user.id, created_at=utcnow(), **fields)
-    if "backup_confirmed" in data:
-        request.backup_confirmed = bool(data["backup_confirmed"])
     session.add(request)
     session.flush()
     request.number = _number(request)
     record_event(session, ctx, "request.create", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, after={"number": request.number, "kind": kind})
+    if kind == RequestKind.DECOMMISSION and data.get("backup_confirmed"):
+        from .decommission import set_migration  # the decommission guard (第十条二)
+        set_migration(session, ctx, request, True, data.get("migration_note"))
     session.commit()
     return request
 
@@ -102,8 +103,9 @@ def update_request(session, ctx, request_id, data, spec):
     before = {"spec": request.spec, **{f: getattr(request, f) for f in fields}}
     for key, value in fields.items():
         setattr(request, key, value)
-    if "backup_confirmed" in data:
-        request.backup_confirmed = bool(data["backup_confirmed"])
+    if "backup_confirmed" in data and request.kind == RequestKind.DECOMMISSION:
+        from .decommission import set_migration  # the decommission guard (第十条二)
+        set_migration(session, ctx, request, data["backup_confirmed"], data.get("migration_note"))
     if request.kind != RequestKind.DECOMMISSION:
         request.spec = normalize_spec(spec)
     record_event(session, ctx, "request.update", object_type="resource_request", object_id=request.id,
@@ -177,9 +179,7 @@ def submission_problems(request, catalog, current=None):
     if request.kind in (RequestKind.CHANGE, RequestKind.DECOMMISSION) and not request.reason:
         problems.append(("reason", _l("Explain the reason for the change or decommission.")))
     if request.kind == RequestKind.DECOMMISSION:
-        if not request.backup_confirmed:
-            problems.append(("backup_confirmed", _l("Confirm that the data has been migrated or backed up.")))
-        return problems
+        return problems  # and the decommission guard (services/decommission.py), which needs the session
     problems.extend(validate_spec(normalize_spec(request.spec), catalog))
     if request.kind == RequestKind.CHANGE and current is not None:
         if not diff_specs(current, request.spec):
@@ -194,6 +194,9 @@ def submit_request(session, ctx, request_id, catalog):
     _require_department_user(ctx.actor, request.department_id)
     current = current_spec(session, request.system_id) if request.system_id else None
     problems = submission_problems(request, catalog, current)
+    if request.kind == RequestKind.DECOMMISSION:
+        from .decommission import guard_problems
+        problems.extend(guard_problems(session, request))
     if problems:
         raise SubmissionInvalid(problems)
     if request.state == RequestState.RETURNED:
@@ -208,7 +211,8 @@ def submit_request(session, ctx, request_id, catalog):
 def _content(request):
     return {"system_name": request.system_name, "purpose": request.purpose, "project_ref": request.project_ref,
             "security_level": request.security_level, "construction_plan": request.construction_plan,
-            "reason": request.reason, "backup_confirmed": request.backup_confirmed, "spec": request.spec}
+            "reason": request.reason, "backup_confirmed": request.backup_confirmed,
+            "migration_note": request.migration_note, "spec": request.spec}
 
 
 def cancel_request(session, ctx, request_id):

@@ -10,6 +10,7 @@ from ..specs import EMPTY_SPEC, apply_adjustment, diff_specs, normalize_spec, va
 from ..text import _l
 from ..workflow import IN_REVIEW, JobState, RequestKind, RequestState, transition
 from .audit import record_event
+from .decommission import require_cleared
 from .resource_requests import get_request
 
 REVIEWERS = (Role.BUREAU,)
@@ -65,6 +66,8 @@ def approve_request(session, ctx, request_id, catalog, *, counts=None, volume_si
         problems = validate_spec(approved, catalog)
         if problems:
             raise ValidationFailed(problems[0][1])
+    else:
+        require_cleared(session, request)  # 第十条(二): backed up or migrated first
     adjustment = diff_specs(desired, approved)
     transition(session, ctx, request, "approve", detail=comment,
                after={"adjustment": adjustment} if adjustment else None)
@@ -117,6 +120,8 @@ def green_channel(session, ctx, request_id, catalog, reason):
     approved = _desired(request)
     if request.kind != RequestKind.DECOMMISSION and validate_spec(approved, catalog):
         raise ValidationFailed(validate_spec(approved, catalog)[0][1])
+    if request.kind == RequestKind.DECOMMISSION:
+        require_cleared(session, request)  # 第十条(二): backed up or migrated first
     transition(session, ctx, request, "green_channel", detail=reason.strip(), after={"urgent": True})
     request.urgent = True
     request.approved_spec = approved

@@ -262,11 +262,12 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     data3 = {v.name: v for v in volumes}[f"{prefix}-{code}-volume-R{request_id}-data3"]
     assert data3.size == 1 and [a["server_id"] for a in data3.attachments] == [app1.id]
 
-    # -- decommission: requires the backup confirmation, then deletes everything and lowers the quota
+    # -- decommission: requires a final backup or the migration confirmed, then deletes everything and lowers the quota
     decom_page = f"/requests/{request_id}/decommission"
     html = post(dept, decom_page, {"reason": "系统下线"}).get_data(as_text=True)
-    assert "invalid-feedback" in html  # backup not confirmed
-    response = post(dept, decom_page, {"reason": "系统下线", "backup_confirmed": "y"})
+    assert "invalid-feedback" in html  # neither a final backup nor a migration (第十条二)
+    response = post(dept, decom_page, {"reason": "系统下线", "backup_confirmed": "y",
+                                       "migration_note": "数据已迁移至市级共享平台"})
     assert response.status_code == 302
     decom_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
     assert post(bureau, f"/reviews/{decom_id}/approve", {"comment": "同意注销"},

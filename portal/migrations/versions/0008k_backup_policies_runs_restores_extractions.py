@@ -200,8 +200,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_restore_job_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_restore_job_system_id'), ['system_id'], unique=False)
 
+    # the decommission guard (第十条二): the department's note when it confirms the data was migrated
+    with op.batch_alter_table('resource_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('migration_note', sa.Text(), server_default='', nullable=False))
+    with op.batch_alter_table('resource_request', schema=None) as batch_op:
+        batch_op.alter_column('migration_note', server_default=None)
+
 
 def downgrade():
+    with op.batch_alter_table('resource_request', schema=None) as batch_op:
+        batch_op.drop_column('migration_note')
+
     with op.batch_alter_table('restore_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_restore_job_system_id'))
         batch_op.drop_index(batch_op.f('ix_restore_job_state'))
