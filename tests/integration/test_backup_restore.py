@@ -1,0 +1,152 @@
+"""Restores of every mode and the cloud side of an extraction, against the dev cloud.
+
+In place (the attached volume is detached, restored and attached again), a server rebuilt from
+its snapshot, a new server from a snapshot; an approved extraction's file prepared, streamed
+from Glance and removed when the link expires. SQLite (the engine test covers PostgreSQL).
+"""
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backup import engine, export, policies, restore
+from portal.backup_models import BackupExtraction, ExtractionState, RestoreState, RunState
+from portal.database import utcnow
+from portal.models import AuditEvent
+from portal.services.audit import RequestInfo
+from tests.conftest import database_url_for, make_test_app
+from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.devcloud
+CTX = RequestInfo(request_id="test-backup-restore")
+
+
+@pytest.fixture(scope="module")
+def migrated_app(tmp_path_factory):
+    """This module's app: SQLite."""
+    from portal import migrate
+    url, drop = database_url_for("sqlite", tmp_path_factory)
+    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
+    migrate.upgrade(app.config["DATABASE_URL"])
+    app.backend = "sqlite"
+    yield app
+    app.extensions["govcloud_db"][0].dispose()
+    drop()
+
+
+def _track(session, cloud, job, timeout=300):
+    deadline = time.monotonic() + timeout
+    while job.state == RestoreState.RUNNING and time.monotonic() < deadline:
+        restore.track_restores(session, cloud)
+        if job.state == RestoreState.RUNNING:
+            time.sleep(1)
+    assert job.state == RestoreState.SUCCEEDED, (job.phase, job.error_message, job.error_detail)
+    return job
+
+
+@pytest.fixture
+def backed_up(app, db_session, gc_cloud, bk_project):
+    dept, system, _server, _volume = make_system(db_session, bk_project, "BKRES")
+    policy = policies.create_policy(db_session, CTX, dept.id, {
+        "name": "恢复演练", "system_id": system.id, "kinds": "both", "cron": "0 3 * * *", "keep_count": "3"})
+    settings = {"CLOUD_NAME_PREFIX": bk_project["prefix"]}
+    run = engine.run_policy(db_session, gc_cloud, policy, settings=settings, ctx=CTX)
+    assert run.state == RunState.SUCCEEDED, (run.error_message, run.error_detail)
+    return {a.kind: a for a in run.artifacts}, settings
+
+
+def test_restore_in_place_and_servers(db_session, gc_cloud, bk_project, backed_up):
+    artifacts, settings = backed_up
+    conn = gc_cloud.project(bk_project["project_id"])
+
+    # in place: the attached volume goes back to its backup and to its server
+    job = restore.start_restore(db_session, CTX, gc_cloud, artifacts["volume"], "in_place", reason="数据回滚",
+                                settings=settings)
+    assert job.phase == "detaching" and job.reattach_server_id == bk_project["server_id"]
+    _track(db_session, gc_cloud, job)
+    volume = conn.block_storage.get_volume(bk_project["volume_id"])
+    assert volume.status == "in-use" and volume.attachments[0]["server_id"] == bk_project["server_id"]
+
+    # the server rebuilt from its snapshot
+    job = restore.start_restore(db_session, CTX, gc_cloud, artifacts["snapshot"], "server_rebuild",
+                                urgent=True, settings=settings)
+    assert job.target_openstack_id == bk_project["server_id"]
+    _track(db_session, gc_cloud, job)
+    server = conn.compute.get_server(bk_project["server_id"])
+    assert server.status == "ACTIVE" and server.image["id"] == artifacts["snapshot"].openstack_id
+
+    # a new server from the snapshot, like the original (flavor, network)
+    job = restore.start_restore(db_session, CTX, gc_cloud, artifacts["snapshot"], "new_server",
+                                target_name=f"{bk_project['prefix']}-web-1-copy", settings=settings)
+    _track(db_session, gc_cloud, job)
+    copy = conn.compute.get_server(job.target_openstack_id)
+    assert copy.status == "ACTIVE" and copy.flavor["original_name"] == "m1.tiny"
+    assert list(copy.addresses) == list(conn.compute.get_server(bk_project["server_id"]).addresses)
+    gc_cloud.delete_server(bk_project["project_id"], copy.id)
+
+    # a mode that does not fit the backup is refused before any cloud call
+    from portal.errors import ValidationFailed
+    with pytest.raises(ValidationFailed):
+        restore.start_restore(db_session, CTX, gc_cloud, artifacts["snapshot"], "in_place")
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "restore_job").order_by(AuditEvent.id))]
+    assert actions == ["backup.restore.start", "backup.restore.succeeded"] * 3
+
+
+def _read(session, cloud, extraction, limit=None):
+    size, chunks = export.open_export(session, cloud, extraction, chunk_size=64 * 1024)
+    read = 0
+    for chunk in chunks:
+        read += len(chunk)
+        if limit is not None and read >= limit:
+            chunks.close()
+            break
+    return size, read
+
+
+def _extraction(session, artifact):
+    extraction = BackupExtraction(artifact_id=artifact.id, department_id=artifact.department_id,
+                                  reason="移交审计", state=ExtractionState.APPROVED, decided_at=utcnow())
+    session.add(extraction)
+    session.commit()
+    return extraction
+
+
+def test_export_of_an_approved_extraction(db_session, gc_cloud, bk_project, backed_up):
+    artifacts, settings = backed_up
+    conn = gc_cloud.project(bk_project["project_id"])
+
+    # a snapshot: the image itself, streamed
+    extraction = _extraction(db_session, artifacts["snapshot"])
+    export.start_export(db_session, CTX, gc_cloud, extraction, settings)
+    assert export.track_exports(db_session, gc_cloud, settings) == 1
+    assert extraction.state == ExtractionState.READY and extraction.expires_at > utcnow()
+    size, read = _read(db_session, gc_cloud, extraction)
+    assert size == read == artifacts["snapshot"].size_bytes > 0
+
+    # a volume backup: restored to a scratch volume, uploaded to a scratch image, streamed
+    vol_extraction = _extraction(db_session, artifacts["volume"])
+    export.start_export(db_session, CTX, gc_cloud, vol_extraction, settings)
+    assert vol_extraction.export_volume_id
+    deadline = time.monotonic() + 600
+    while vol_extraction.state == ExtractionState.APPROVED and time.monotonic() < deadline:
+        export.track_exports(db_session, gc_cloud, settings)
+        time.sleep(1)
+    assert vol_extraction.state == ExtractionState.READY, (vol_extraction.error_message, vol_extraction.error_detail)
+    assert vol_extraction.export_volume_id == "" and vol_extraction.export_image_id
+    size, read = _read(db_session, gc_cloud, vol_extraction, limit=4 * 1024 * 1024)
+    assert size == 1024 ** 3 and read >= 4 * 1024 * 1024
+
+    # the links expire: the scratch image goes, the snapshot (still a backup) stays
+    scratch = vol_extraction.export_image_id
+    assert export.track_exports(db_session, gc_cloud, settings, now=utcnow() + timedelta(days=2)) == 2
+    assert {extraction.state, vol_extraction.state} == {ExtractionState.EXPIRED}
+    assert conn.image.find_image(scratch) is None
+    assert conn.image.get_image(artifacts["snapshot"].openstack_id).status == "active"
+    with pytest.raises(ValueError):
+        export.open_export(db_session, gc_cloud, extraction)
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "backup_extraction", AuditEvent.object_id == str(vol_extraction.id))
+        .order_by(AuditEvent.id))]
+    assert actions == ["backup.extraction.prepare", "backup.extraction.ready", "backup.extraction.expire"]
