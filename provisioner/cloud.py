@@ -53,8 +53,14 @@ def translate_errors(what):
             raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, text) from exc
         raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, text) from exc
     except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.RetriableConnectionFailure,
-            ConnectionError, TimeoutError) as exc:
+            ks_exceptions.DiscoveryFailure, ConnectionError, TimeoutError) as exc:
         raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, f"{what}: {exc!r}") from exc
+    except ks_exceptions.HttpError as exc:  # keystoneauth's own calls: the token, version discovery
+        status = exc.http_status or 0
+        text = f"{what}: HTTP {status} {exc}"
+        if status >= 500 or status in (409, 429, 0):
+            raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, text) from exc
+        raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, text) from exc
     except os_exceptions.SDKException as exc:
         raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, f"{what}: {exc!r}") from exc
 
@@ -75,6 +81,20 @@ def http_retry():
                  allowed_methods=frozenset({"GET", "HEAD", "DELETE", "OPTIONS"}),
                  status_forcelist=HTTP_RETRY_STATUSES, backoff_factor=0.2, backoff_max=5.0, backoff_jitter=0.3,
                  raise_on_status=False, respect_retry_after_header=True)
+
+
+def retry_transient(fn, *args, attempts=4, base=0.5):
+    """Call fn (an idempotent Cloud operation, such as a PUT of quotas) again on a transient error,
+    a bounded number of times with exponential backoff and jitter."""
+    import random
+    for attempt in range(attempts):
+        try:
+            return fn(*args)
+        except errors.TransientCloudError:
+            if attempt + 1 >= attempts:
+                raise
+            time.sleep(base * 2 ** attempt * random.uniform(0.5, 1.5))
+    return None
 
 
 def retry_idempotent_requests(conn):
@@ -207,6 +227,9 @@ class Cloud:
 
     def grant_member(self, project_id):
         """Give the admin account the member role in project_id (idempotent)."""
+        return retry_transient(self._grant_member, project_id)
+
+    def _grant_member(self, project_id):
         with translate_errors("assign role"):
             conn = self.admin
             user_id = conn.current_user_id
@@ -215,6 +238,9 @@ class Cloud:
 
     def set_quotas(self, project_id, quotas):
         """Set compute, block-storage and network quotas of project_id from a plain dict."""
+        return retry_transient(self._set_quotas, project_id, quotas)
+
+    def _set_quotas(self, project_id, quotas):
         with translate_errors("set quotas"):
             self.admin.set_compute_quotas(project_id, instances=quotas["instances"], cores=quotas["cores"],
                                           ram=quotas["ram"])

@@ -200,12 +200,13 @@ class JobRunner:
             if project_id is None:
                 project_id = self.cloud.create_project(name, f"政务云 {dept.name} ({dept.code})")
                 action = "cloud.create"
+            # the role before the id is stored: after a crash in between, the project is found by name
+            # and the role given again (idempotent); once stored, neither is repeated
+            self.cloud.grant_member(project_id)
             dept.openstack_project_id = project_id
             self.store("project", "project", name, project_id, None, commit=False)
             self.audit(action, "project", project_id, after={"name": name})
-            self.session.commit()
-        self.cloud.grant_member(project_id)
-        self.audit("cloud.grant_role", "project", project_id, after={"role": "member"})
+            self.audit("cloud.grant_role", "project", project_id, after={"role": "member"})
         self.session.commit()
         return project_id
 
@@ -409,9 +410,11 @@ class JobRunner:
         if request.state == RequestState.APPROVED:
             transition(self.session, self.ctx, request, "start_provisioning")
             self.session.commit()
-        self.flavors = self.cloud.catalog(refresh=True)["flavors"]
         desired = normalize_spec(EMPTY_SPEC) if request.kind == RequestKind.DECOMMISSION \
             else normalize_spec(request.approved_spec)
+        self.flavors = self.cloud.catalog()["flavors"]  # cached a few minutes; fresh when a flavor is new
+        if not {s["flavor"] for s in desired["servers"]} <= {f["name"] for f in self.flavors}:
+            self.flavors = self.cloud.catalog(refresh=True)["flavors"]
         self.step("project")
         self.project_id = self.ensure_project()
         target, transitional = self.quotas()
@@ -446,7 +449,8 @@ class JobRunner:
         self.remove_unwanted(keep)
         if request.kind == RequestKind.DECOMMISSION and not self.other_live_systems():
             self.remove_department_network()
-        self.set_quotas(target, "final")
+        if target != transitional:
+            self.set_quotas(target, "final")
         self.step("receipt")
         receipt = issue_receipt(self.session, self.request, self.worker_id)
         transition(self.session, self.ctx, request, "finish", after={"receipt": receipt.number})
