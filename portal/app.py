@@ -166,6 +166,7 @@ def _nav_items():
     items.append(("operations.usage", _("Usage"), None))
     items.append(("billing.index", _("Fees and reports"), None))
     items.append(("grants.index", _("Vendor access"), None))
+    items.append(("backups.index", _("Backup and recovery"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))

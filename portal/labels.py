@@ -120,3 +120,31 @@ ACTION_LABELS.update({
     "request.rollback_failed": _l("Rollback failed"),
     "request.resolve": _l("Failure marked as resolved"),
 })
+# backup and recovery (issue 7, 第十九条)
+ACTION_LABELS.update({
+    "backup.policy.create": _l("Backup policy created"),
+    "backup.policy.update": _l("Backup policy changed"),
+    "backup.run.queue": _l("Backup queued"),
+    "backup.run.start": _l("Backup started"),
+    "backup.run.succeeded": _l("Backup succeeded"),
+    "backup.run.retry": _l("Backup will be retried"),
+    "backup.run.failed": _l("Backup failed"),
+    "backup.run.interrupted": _l("Backup interrupted"),
+    "backup.prune": _l("Old backup pruned"),
+    "backup.verify": _l("Backup verified"),
+    "backup.restore.start": _l("Restore started"),
+    "backup.restore.succeeded": _l("Restore succeeded"),
+    "backup.restore.failed": _l("Restore failed"),
+    "backup.extraction.apply": _l("Extraction applied for"),
+    "backup.extraction.approve": _l("Extraction approved"),
+    "backup.extraction.reject": _l("Extraction rejected"),
+    "backup.extraction.prepare": _l("Extraction file being prepared"),
+    "backup.extraction.ready": _l("Extraction file ready"),
+    "backup.extraction.fail": _l("Extraction failed"),
+    "backup.extraction.expire": _l("Extraction link expired"),
+    "backup.extraction.link": _l("Download link made"),
+    "backup.extraction.download": _l("Backup downloaded"),
+})
+OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Backup run"),
+                      "backup_artifact": _l("Backup"), "restore_job": _l("Restore"),
+                      "backup_extraction": _l("Extraction")})

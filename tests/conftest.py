@@ -180,6 +180,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_billing(session, seed))
         from tests.grants_seed import seed_grants
         seed.extra.update(seed_grants(session, seed))
+        from tests.backups_seed import seed_backups
+        seed.extra.update(seed_backups(session, seed))
     return seed
 
 

@@ -1,8 +1,8 @@
 """月度汇总报备 (第十条三), the annual budget view (第三十条), their CSV/XLSX/PDF files and SVG charts.
 
 The figures come from the audit log (request transitions), the request, receipt, incident and
-maintenance models where they are installed, the SLA service, and the statements. Backups are 0
-until the backup module records them.
+maintenance models where they are installed, the SLA service, the statements, and the backup
+runs and verifications (services/backups.py monthly_counts).
 """
 import csv
 import hashlib
@@ -126,6 +126,9 @@ def department_figures(session, year, month):
             sla[fig.department_id].append({"system": fig.system_name, "availability": f"{fig.ratio * 100:.3f}%",
                                            "incidents": fig.incidents})
     fees = _newest_totals(session, year, month)
+    from .backups import monthly_counts  # 第十九条: runs finished and backups verified in the month
+    backups = monthly_counts(session, start, end)
+    no_backups = {"backups_run": 0, "backups_failed": 0, "backups_verified": 0}
     out = {}
     for d in departments:
         out[d.id] = {
@@ -142,7 +145,7 @@ def department_figures(session, year, month):
             "decommissions": kinds[(d.id, "decommission")],
             "incidents": incidents[d.id],
             "maintenance_windows": windows[d.id],
-            "backups_run": 0, "backups_failed": 0, "backups_verified": 0,
+            **backups.get(d.id, no_backups),
             "fees": str(fees.get(d.id, Decimal("0.00"))),
             "sla": sla[d.id],
         }

@@ -29,7 +29,7 @@ def decommission_of(db_session, system_id):
 def final_runs(db_session, system_id):
     from portal.backup_models import BackupRun
     db_session.expire_all()
-    return db_session.scalars(select(BackupRun).where(BackupRun.system_id == system_id)
+    return db_session.scalars(select(BackupRun).where(BackupRun.system_id == system_id, BackupRun.trigger == "final")
                               .order_by(BackupRun.id)).all()
 
 

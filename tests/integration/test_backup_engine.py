@@ -54,7 +54,7 @@ def test_policy_runs_twice_prunes_restores_and_verifies(app, db_session, gc_clou
     # -- first run at its time
     counts = engine.run_due(db_session, cloud, settings, now=first_due)
     assert counts == {"queued": 1, "succeeded": 1, "retrying": 0, "failed": 0}, _runs(db_session)
-    first = db_session.scalars(select(BackupRun).order_by(BackupRun.id)).one()
+    first = db_session.scalars(select(BackupRun).where(BackupRun.policy_id == policy.id).order_by(BackupRun.id)).one()
     assert first.state == RunState.SUCCEEDED and first.trigger == "schedule" and first.attempts == 1
     assert first.duration_seconds > 0 and first.size_gb >= 1
     assert policy.next_run_at == first_due + timedelta(minutes=5)
@@ -81,7 +81,8 @@ def test_policy_runs_twice_prunes_restores_and_verifies(app, db_session, gc_clou
     # -- the second run, five minutes later; retention (keep 1) removes the first run's backups
     counts = engine.run_due(db_session, cloud, settings, now=first_due + timedelta(minutes=5))
     assert counts["succeeded"] == 1, _runs(db_session)
-    second = db_session.scalars(select(BackupRun).order_by(BackupRun.id.desc())).first()
+    second = db_session.scalars(select(BackupRun).where(BackupRun.policy_id == policy.id)
+                                .order_by(BackupRun.id.desc())).first()
     assert second.id != first.id and second.state == RunState.SUCCEEDED
     db_session.expire_all()
     assert {a.status for a in first.artifacts} == {ArtifactStatus.DELETED}

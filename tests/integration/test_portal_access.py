@@ -143,6 +143,27 @@ POLICY = {
     ("grants.withdraw", "POST"): only("vendor"),
     ("grants.console", "GET"): only(),  # the seeded grant is not live yet: even its vendor is refused
     ("grants.ssh", "POST"): only(),
+    # backup and recovery (issue 7, 第十九条): auditors read; extraction needs the bureau, links the department
+    ("backups.index", "GET"): LOGGED_IN,
+    ("backups.runs", "GET"): LOGGED_IN,
+    ("backups.artifacts", "GET"): LOGGED_IN,
+    ("backups.restores", "GET"): LOGGED_IN,
+    ("backups.extractions", "GET"): LOGGED_IN,
+    ("backups.new_policy", "GET"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
+    ("backups.new_policy", "POST"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
+    ("backups.policy", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("backups.edit_policy", "GET"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
+    ("backups.edit_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
+    ("backups.toggle_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
+    ("backups.run_now", "POST"): only(*OWN_DEPT, "vendor", "admin"),
+    ("backups.restore", "GET"): only(*OWN_DEPT, "vendor"),
+    ("backups.restore", "POST"): only(*OWN_DEPT, "vendor"),
+    ("backups.extract", "GET"): only(*OWN_DEPT),
+    ("backups.extract", "POST"): only(*OWN_DEPT),
+    ("backups.extraction", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("backups.decide", "POST"): only("bureau"),
+    ("backups.make_link", "POST"): only(*OWN_DEPT),
+    ("backups.download", "GET"): only(),  # the seeded link matches nothing: 404 even for its department
 }
 
 

@@ -1,0 +1,70 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
+
+from ..backup_models import BackupKinds
+from ..forms_common import length, optional, required
+from .labels import KINDS_LABELS, RESTORE_MODE_LABELS
+
+
+class PolicyForm(FlaskForm):
+    """A 备份策略; the engine checks the fields again (backup/policies.py validate)."""
+
+    name = StringField(_l("Name"), validators=[required(), length(120)])
+    target = SelectField(_l("Applies to"), choices=[], validate_choice=False)
+    kinds = SelectField(_l("What is backed up"), choices=[SelectChoice(k.value, KINDS_LABELS[k]) for k in BackupKinds],
+                        default=BackupKinds.BOTH.value)
+    cron = StringField(_l("Schedule (cron, Beijing time)"), default="0 2 * * *", validators=[required(), length(120)])
+    keep_count = IntegerField(_l("Keep the newest N backups"), default=7,
+                              validators=[optional(), NumberRange(min=1, max=1000)])
+    keep_days = IntegerField(_l("Keep backups for D days"), validators=[optional(), NumberRange(min=1, max=3650)])
+    timeout_seconds = IntegerField(_l("Time limit of a run (seconds)"), default=3600,
+                                   validators=[optional(), NumberRange(min=60, max=86400)])
+    hook_pre = TextAreaField(_l("Command before the snapshot (e.g. flush and freeze the database)"),
+                             validators=[optional(), length(4000)])
+    hook_post = TextAreaField(_l("Command after the snapshot (e.g. thaw)"), validators=[optional(), length(4000)])
+    ssh_username = StringField(_l("SSH user"), validators=[optional(), length(64)])
+    ssh_host = StringField(_l("SSH host (empty: the server's address)"), validators=[optional(), length(255)])
+    ssh_port = IntegerField(_l("SSH port"), default=22, validators=[optional(), NumberRange(min=1, max=65535)])
+    ssh_host_key = StringField(_l("Host public key (pinned)"), validators=[optional(), length(4000)])
+    ssh_key_ref = StringField(_l("Key file name (in the backup key folder)"), validators=[optional(), length(120)])
+    enabled = BooleanField(_l("Enabled"), default=True)
+    save = SubmitField(_l("Save"))
+
+    FIELDS = ("name", "target", "kinds", "cron", "keep_count", "keep_days", "timeout_seconds", "hook_pre",
+              "hook_post", "ssh_username", "ssh_host", "ssh_port", "ssh_host_key", "ssh_key_ref", "enabled")
+
+    def data_for_service(self):
+        return {f: getattr(self, f).data for f in self.FIELDS}
+
+    def fill(self, policy):
+        for f in self.FIELDS:
+            if f != "target":
+                getattr(self, f).data = getattr(policy, f)
+        self.target.data = f"s{policy.system_id}" if policy.system_id else f"d{policy.department_id}"
+
+
+class RestoreForm(FlaskForm):
+    mode = SelectField(_l("Restore"), choices=[SelectChoice(m.value, label) for m, label in RESTORE_MODE_LABELS.items()],
+                       validators=[required()])
+    target_name = StringField(_l("Name of the new volume or server (optional)"), validators=[optional(), length(200)])
+    urgent = BooleanField(_l("Urgent (article 19: a recovery need is handled at once)"))
+    reason = TextAreaField(_l("Reason (the vendor: the department's request)"), validators=[optional(), length(2000)])
+    submit = SubmitField(_l("Restore now"))
+
+
+class ExtractionForm(FlaskForm):
+    reason = TextAreaField(_l("Why the data is to be extracted"), validators=[required(), length(2000)])
+    submit = SubmitField(_l("Apply for extraction"))
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Reason of the decision"), validators=[optional(), length(2000)])
+    approve = SubmitField(_l("Approve"))
+    reject = SubmitField(_l("Reject"))
+
+
+class ActionForm(FlaskForm):
+    """A bare POST with its CSRF token."""
