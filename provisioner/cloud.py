@@ -725,17 +725,23 @@ def public_endpoints(cloud):
 # ---------------------------------------------------------------------------------------------
 # -- reconciler (issue 5): what carries govcloud's names, across all projects or in one, as plain data
 # ---------------------------------------------------------------------------------------------
-def govcloud_inventory(cloud, prefix, project_id=None):
+def govcloud_inventory(cloud, prefix, project_id=None, projects=()):
     """List the resources whose name (floating IPs: description) starts with `prefix-`, as admin.
 
     With project_id only that project is listed, else all projects. Servers and volumes whose
-    metadata carries `govcloud_request` are listed whatever their name. Returns a list of
-    {kind, id, name, project_id, status, request, flavor, size, attached_to}; kinds are server,
-    volume, floating_ip, keypair, security_group, router, network, subnet.
+    metadata carries `govcloud_request` are listed whatever their name when they sit in our
+    projects (project_id, `prefix-*` projects, `projects`): another deployment's are not ours.
+    Returns a list of {kind, id, name, project_id, status, request, flavor, size, attached_to};
+    kinds are server, volume, floating_ip, keypair, security_group, router, network, subnet.
     """
     conn = cloud.admin
     start = prefix + "-"
     scope = {"project_id": project_id} if project_id else {}
+    if project_id:
+        ours = {project_id}
+    else:
+        with translate_errors("list projects for the reconciler"):
+            ours = {p.id for p in conn.identity.projects() if (p.name or "").startswith(start)} | set(projects)
     out = []
 
     def add(kind, obj_id, name, project, status="", request="", **extra):
@@ -746,14 +752,14 @@ def govcloud_inventory(cloud, prefix, project_id=None):
     with translate_errors("list servers for the reconciler"):
         for s in conn.compute.servers(details=True, all_projects=True, **scope):
             meta = s.metadata or {}
-            if (s.name or "").startswith(start) or meta.get("govcloud_request"):
+            if (s.name or "").startswith(start) or (meta.get("govcloud_request") and s.project_id in ours):
                 view = _server_view(s)
                 add("server", s.id, s.name, s.project_id, s.status, meta.get("govcloud_request"),
                     flavor=view["flavor"])
     with translate_errors("list volumes for the reconciler"):
         for v in conn.block_storage.volumes(details=True, all_projects=True, **scope):
             meta = v.metadata or {}
-            if (v.name or "").startswith(start) or meta.get("govcloud_request"):
+            if (v.name or "").startswith(start) or (meta.get("govcloud_request") and v.project_id in ours):
                 add("volume", v.id, v.name, v.project_id, v.status, meta.get("govcloud_request"), size=v.size,
                     attached_to=[a.get("server_id") for a in (v.attachments or [])])
     with translate_errors("list network resources for the reconciler"):
@@ -779,8 +785,6 @@ def project_quotas(cloud, project_ids):
         if cloud.project_exists(project_id):
             out[project_id] = cloud.get_quotas(project_id)
     return out
-
-
 
 
 # ---------------------------------------------------------------------------------------------

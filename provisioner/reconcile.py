@@ -65,8 +65,9 @@ def system_of(item, department, prefix, requests_by_number):
 
 def find_differences(session, cloud, prefix):
     """Compare; return (findings as dicts, codes of the departments skipped)."""
-    inventory = govcloud_inventory(cloud, prefix)
     departments = list(session.scalars(select(Department)))
+    inventory = govcloud_inventory(cloud, prefix, projects={d.openstack_project_id for d in departments
+                                                            if d.openstack_project_id})
     by_project = {d.openstack_project_id: d for d in departments if d.openstack_project_id}
     busy = set(session.scalars(select(ProvisioningJob.department_id).where(
         ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING]))))
