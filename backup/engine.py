@@ -479,19 +479,25 @@ def execute_run(session, cloud, settings, run, now=None):
         log.warning("backup run=%s attempt %s failed, retry at %s: %s", run.id, run.attempts, run.available_at,
                     failure)
         return run
+    return _give_up(session, settings, run, failure.message, failure.detail, finished)
+
+
+def _give_up(session, settings, run, message, detail, now):
+    """Fail a run for good: audit it and open (or add to) the incident for the vendor."""
+    policy = session.get(BackupPolicy, run.policy_id) if run.policy_id else None
     run.state = RunState.FAILED
-    run.finished_at = finished
+    run.finished_at = now
     if policy is not None:
-        policy.last_run_at = finished
+        policy.last_run_at = now
     record_event(session, SYSTEM_CTX, "backup.run.failed", object_type="backup_run", object_id=run.id,
-                 department_id=run.department_id, outcome="failure", detail=failure.detail[:2000],
-                 after={"attempts": run.attempts, "message": failure.message})
+                 department_id=run.department_id, outcome="failure", detail=detail[:2000],
+                 after={"attempts": run.attempts, "message": message})
     session.flush()
-    incident = _open_incident(session, settings, run, policy, f"{failure.message} {failure.detail}", finished)
+    incident = _open_incident(session, settings, run, policy, f"{message} {detail}", now)
     session.flush()
     run.incident_id = incident.id
     session.commit()
-    log.error("backup run=%s failed after %s attempts: %s", run.id, run.attempts, failure)
+    log.error("backup run=%s failed after %s attempts: %s %s", run.id, run.attempts, message, detail[-500:])
     return run
 
 
@@ -519,12 +525,48 @@ def schedule_due(session, ctx, now):
     return queued
 
 
+def recover_interrupted(session, cloud, settings, now):
+    """Put back runs left "running" by a scheduler that died (longer than their time limit plus
+    the hooks' and a margin): what they created is removed, and the attempt counts as failed."""
+    hook = int(setting(settings, "BACKUP_HOOK_TIMEOUT_SECONDS"))
+    recovered = []
+    for run in list(session.scalars(select(BackupRun).where(BackupRun.state == RunState.RUNNING))):
+        policy = session.get(BackupPolicy, run.policy_id) if run.policy_id else None
+        limit = timedelta(seconds=(policy.timeout_seconds if policy else 3600) + 2 * hook + 600)
+        if run.started_at is None or run.started_at > now - limit:
+            continue
+        project_id = session.get(Department, run.department_id).openstack_project_id
+        for artifact in run.artifacts:
+            if artifact.status in (ArtifactStatus.CREATING, ArtifactStatus.ERROR):
+                try:
+                    delete_artifact(cloud, project_id, artifact)
+                except ProvisioningError as exc:
+                    log.warning("run=%s: %s %s not removed: %s", run.id, artifact.kind, artifact.openstack_id, exc)
+                    continue
+                artifact.status = ArtifactStatus.DELETED
+                artifact.deleted_at = now
+        run.state = RunState.QUEUED
+        run.available_at = now
+        run.error_message = errors.RUN_CRASHED
+        run.error_detail = f"still running at {now.isoformat()}, started {run.started_at.isoformat()}"
+        record_event(session, SYSTEM_CTX, "backup.run.interrupted", object_type="backup_run", object_id=run.id,
+                     department_id=run.department_id, outcome="failure", detail=run.error_detail)
+        session.commit()
+        recovered.append(run)
+    return recovered
+
+
 def run_due(session, cloud, settings, now=None):
-    """The scheduler's pass: queue due policies, then execute queued runs that are available.
+    """The scheduler's pass: recover interrupted runs, queue due policies, then execute queued
+    runs that are available (an interrupted run whose attempts are used up fails for good).
 
     Returns {"queued", "succeeded", "retrying", "failed"} counts.
     """
     now = now or utcnow()
+    max_attempts = int(setting(settings, "BACKUP_MAX_ATTEMPTS"))
+    for run in recover_interrupted(session, cloud, settings, now):
+        if run.attempts >= max_attempts:
+            _give_up(session, settings, run, run.error_message, run.error_detail, now)
     queued = schedule_due(session, SYSTEM_CTX, now)
     counts = {"queued": len(queued), "succeeded": 0, "retrying": 0, "failed": 0}
     ready = list(session.scalars(select(BackupRun).where(BackupRun.state == RunState.QUEUED,

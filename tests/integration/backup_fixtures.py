@@ -102,3 +102,10 @@ def make_system(session, project, code, *, address="127.0.0.1", system_name="不
     session.add_all([server, volume])
     session.commit()
     return dept, system, server, volume
+
+
+def backup_metrics(app):
+    """Return the govcloud_backup_* samples of /metrics as {"name{labels}": value}."""
+    body = app.test_client().get("/metrics").get_data(as_text=True)
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+            if line.startswith("govcloud_backup_")}

@@ -19,7 +19,7 @@ from portal.database import utcnow
 from portal.models import AuditEvent
 from portal.services.audit import RequestInfo
 from tests.conftest import database_url_for, make_test_app
-from tests.integration.backup_fixtures import bk_project, gc_cloud  # noqa: F401  (fixtures)
+from tests.integration.backup_fixtures import backup_metrics, bk_project, gc_cloud  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
 CTX = RequestInfo(request_id="test-backup")
@@ -42,6 +42,7 @@ def test_policy_runs_twice_prunes_restores_and_verifies(app, db_session, gc_clou
     from tests.integration.backup_fixtures import make_system
     cloud, project_id = gc_cloud, bk_project["project_id"]
     settings = {"CLOUD_NAME_PREFIX": bk_project["prefix"], "BACKUP_MAX_ATTEMPTS": 2}
+    metrics_before = backup_metrics(app)
     dept, system, server_row, volume_row = make_system(db_session, bk_project, "BKENG")
     policy = policies.create_policy(db_session, CTX, dept.id, {
         "name": "每日备份", "system_id": system.id, "kinds": "both", "cron": "*/5 * * * *", "keep_count": "1"})
@@ -131,12 +132,14 @@ def test_policy_runs_twice_prunes_restores_and_verifies(app, db_session, gc_clou
     actions = [e.action for e in db_session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == "backup_run", AuditEvent.object_id == str(second.id)).order_by(AuditEvent.id))]
     assert actions == ["backup.run.queue", "backup.run.start", "backup.run.succeeded"]
-    body = app.test_client().get("/metrics").get_data(as_text=True)
-    assert 'govcloud_backup_run_last_success_timestamp_seconds{kind="volume"}' in body
-    assert 'govcloud_backup_size_bytes{kind="snapshot"}' in body
-    assert 'govcloud_backup_verification_age_seconds{kind="volume"}' in body
-    assert 'govcloud_backup_runs{state="succeeded"} 2' in body
-    assert 'govcloud_backup_restores{mode="new_volume",state="succeeded"} 1' in body
+    after = backup_metrics(app)
+    assert after['govcloud_backup_run_last_success_timestamp_seconds{kind="volume"}'] >= \
+        newest_volume.completed_at.timestamp() - 1
+    assert after['govcloud_backup_size_bytes{kind="snapshot"}'] == \
+        next(a for a in second.artifacts if a.kind == "snapshot").size_bytes
+    assert after['govcloud_backup_verification_age_seconds{kind="volume"}'] >= 0
+    assert after['govcloud_backup_runs{state="succeeded"}'] - metrics_before['govcloud_backup_runs{state="succeeded"}'] == 2
+    assert after['govcloud_backup_restores{mode="new_volume",state="succeeded"}'] == 1
 
 
 def _runs(session):

@@ -26,7 +26,8 @@ def test_jobs_are_stored_with_explicit_options(app):
         for job in jobs.values():
             assert job.coalesce is True and job.max_instances == 1
             assert job.func_ref.startswith(("monitoring.jobs:", "monitoring.billing_jobs:",
-                                            "monitoring.trust_jobs:", "monitoring.reconcile_jobs:"))
+                                            "monitoring.trust_jobs:", "monitoring.reconcile_jobs:",
+                                            "backup.jobs:"))
         # building again replaces the stored jobs instead of failing or doubling them
         again = build_scheduler(app.config, engine, scheduler_class=BackgroundScheduler)
         again.start(paused=True)

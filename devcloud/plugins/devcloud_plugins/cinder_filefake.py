@@ -99,6 +99,13 @@ class FileFakeVolumeDriver(fake_driver.FakeLoggingVolumeDriver):
                 'data': {'device_path': self._path(volume),
                          'access_mode': 'rw'}}
 
+    def terminate_connection(self, volume, connector, **kwargs):
+        # a backup restore opens the file for writing (truncating it) and skips zero chunks:
+        # give the volume its size back, as a block device would have kept it
+        super().terminate_connection(volume, connector, **kwargs)
+        if os.path.exists(self._path(volume)):
+            self._make(volume, volume['size'])
+
     def _update_volume_stats(self):
         allocated = 0
         for name in os.listdir(self._dir()):

@@ -1,0 +1,107 @@
+"""Backup bookkeeping without the cloud, on SQLite and PostgreSQL: policies are checked and audited,
+a run left "running" by a dead scheduler is recovered (and fails for good when its attempts are
+used up, with an incident), the decommission guard's question, the /metrics families."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backup import engine, policies
+from backup.errors import RUN_CRASHED
+from portal.backup_models import BackupArtifact, BackupRun, RunState
+from portal.database import utcnow
+from portal.errors import ValidationFailed
+from portal.models import AuditEvent
+from portal.ops_models import Incident
+from portal.request_models import ResourceRequest
+from portal.services.audit import RequestInfo
+from provisioner.cloud import Cloud
+from tests.integration.backup_fixtures import backup_metrics
+
+CTX = RequestInfo(request_id="test-backup-runs")
+
+
+@pytest.fixture
+def system(db_session, seed):
+    req = ResourceRequest(number="ZWY-BK-RUNS", department_id=seed.dept_a, system_name="社保查询系统",
+                          state="delivered", spec={}, approved_spec={}, approved_at=utcnow())
+    db_session.add(req)
+    db_session.commit()
+    return req
+
+
+def test_policies_are_checked_and_audited(db_session, seed, system):
+    policy = policies.create_policy(db_session, CTX, seed.dept_a, {
+        "name": "每日", "system_id": system.id, "cron": "30 1 * * *", "keep_days": "14"})
+    assert (policy.next_run_at.hour, policy.next_run_at.minute) == (17, 30)  # 01:30 in Beijing
+    with pytest.raises(ValidationFailed) as exc:
+        policies.create_policy(db_session, CTX, seed.dept_a, {"name": "第二个", "system_id": system.id,
+                                                              "cron": "0 2 * * *", "keep_count": "1"})
+    assert exc.value.field == "system_id"
+    with pytest.raises(ValidationFailed) as exc:  # a system of another department
+        policies.create_policy(db_session, CTX, seed.dept_b, {"name": "x", "system_id": system.id,
+                                                              "cron": "0 2 * * *", "keep_count": "1"})
+    assert exc.value.field == "system_id"
+    default = policies.create_policy(db_session, CTX, seed.dept_a, {"name": "部门默认", "cron": "0 3 * * *",
+                                                                     "keep_count": "3", "kinds": "volume"})
+    assert policies.policy_for_system(db_session, system.id).id == policy.id
+    policies.set_enabled(db_session, CTX, default, False)
+    assert default.next_run_at is None
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "backup_policy").order_by(AuditEvent.id))]
+    assert actions == ["backup.policy.create", "backup.policy.create", "backup.policy.update"]
+
+
+def test_an_interrupted_run_is_recovered_and_then_fails_with_an_incident(db_session, seed, system):
+    policy = policies.create_policy(db_session, CTX, seed.dept_a, {
+        "name": "每日", "system_id": system.id, "cron": "30 1 * * *", "keep_count": "3"})
+    now = utcnow()
+    run = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.RUNNING,
+                    attempts=1, started_at=now - timedelta(hours=3), kinds="both")
+    db_session.add(run)
+    db_session.commit()
+    db_session.add(BackupArtifact(run_id=run.id, policy_id=policy.id, department_id=seed.dept_a, kind="volume",
+                                  name="made before the crash", status="available"))
+    db_session.commit()
+    cloud = Cloud()  # never called: nothing of the run is still being created
+    counts = engine.run_due(db_session, cloud, {"BACKUP_MAX_ATTEMPTS": 1}, now=now)
+    assert counts["succeeded"] == counts["failed"] == 0  # the run failed in the recovery, not in a new attempt
+    db_session.refresh(run)
+    assert run.state == RunState.FAILED and run.error_message == RUN_CRASHED
+    incident = db_session.get(Incident, run.incident_id)
+    assert incident.department_id == seed.dept_a and incident.system_name == "社保查询系统"
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "backup_run", AuditEvent.object_id == str(run.id)).order_by(AuditEvent.id))]
+    assert actions == ["backup.run.interrupted", "backup.run.failed"]
+    # a second failure of the same policy adds to the open incident instead of opening another
+    again = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.RUNNING,
+                      attempts=1, started_at=now - timedelta(hours=3), kinds="both")
+    db_session.add(again)
+    db_session.commit()
+    engine.run_due(db_session, cloud, {"BACKUP_MAX_ATTEMPTS": 1}, now=now)
+    db_session.refresh(again)
+    assert again.incident_id == incident.id
+    assert len(db_session.scalars(select(Incident).where(Incident.system_name == "社保查询系统")).all()) == 1
+    assert [e.kind for e in incident.events].count("detected") == 2
+
+
+def test_final_backup_guard_and_metrics(app, db_session, seed, system):
+    before = backup_metrics(app)
+    assert engine.final_backup_succeeded(db_session, system.id) is None
+    run = engine.request_final_backup(db_session, CTX, system.id)
+    assert run.trigger == "final" and run.state == "queued"
+    assert engine.final_backup_succeeded(db_session, system.id) is None
+    run.state, run.finished_at, run.attempts = RunState.SUCCEEDED, utcnow(), 2
+    db_session.add(BackupArtifact(run_id=run.id, department_id=seed.dept_a, kind="volume", name="final",
+                                  status="available", size_gb=5, completed_at=utcnow(),
+                                  created_at=utcnow() - timedelta(hours=2), source_key="volume:R1:db"))
+    db_session.commit()
+    assert engine.final_backup_succeeded(db_session, system.id).id == run.id
+    assert engine.final_backup_succeeded(db_session, system.id, since=utcnow() + timedelta(minutes=1)) is None
+    after = backup_metrics(app)
+    assert after['govcloud_backup_size_bytes{kind="volume"}'] - before.get('govcloud_backup_size_bytes{kind="volume"}', 0) \
+        == 5 * 1024 ** 3
+    assert after['govcloud_backup_failures_total{kind="both"}'] == 1  # one retried attempt
+    assert after['govcloud_backup_runs{state="succeeded"}'] - before.get('govcloud_backup_runs{state="succeeded"}', 0) == 1
+    # never verified: the age counts from when it was made, two hours ago
+    assert 7000 < after['govcloud_backup_verification_age_seconds{kind="volume"}'] < 7400
