@@ -46,8 +46,9 @@ def translate_errors(what):
     except os_exceptions.HttpException as exc:
         status = exc.status_code or 0
         text = f"{what}: HTTP {status} {exc.details or exc}"
-        lowered = text.lower()
-        if "quota" in lowered or status == 413:
+        # the cloud's own words decide, not `what` or the URL ("set quotas", os-quota-sets)
+        lowered = str(exc.details or "").lower()
+        if ("quota" in lowered and status < 500) or status == 413:
             raise errors.PermanentCloudError(errors.QUOTA_EXCEEDED, text) from exc
         if status >= 500 or status in (409, 429, 0):
             raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, text) from exc

@@ -41,12 +41,11 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
                 spec["volumes"] = [{"name": "data", "size_gb": 1, "attach_to": "app-1"}]
             request_ids.append(approve_new(app, user_id, seed.user_ids["bureau"], spec, f"并发系统{d}-{n}"))
 
-    logs, workers = [], []
+    workers = []
     for n in range(2):
-        log = open(tmp_path / f"worker{n}.log", "w+")
-        logs.append(log)
-        proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2"], cwd=REPO,
-                                env=worker_env(app, prefix), stdout=subprocess.DEVNULL, stderr=log)
+        with open(tmp_path / f"worker{n}.log", "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2"], cwd=REPO,
+                                    env=worker_env(app, prefix), stdout=subprocess.DEVNULL, stderr=log)
         cleanup(lambda p=proc: p.poll() is None and p.kill())
         workers.append(proc)
     deadline = time.monotonic() + TIMEOUT
@@ -67,10 +66,8 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
     states = request_states(app, request_ids)
     assert all(state == "provisioned" for state, _ in states.values()), states
     claims = []
-    for n, log in enumerate(logs):
-        log.seek(0)
-        claims += [(n, int(job)) for job in re.findall(r"claimed job=(\d+)", log.read())]
-        log.close()
+    for n in range(2):
+        claims += [(n, int(job)) for job in re.findall(r"claimed job=(\d+)", (tmp_path / f"worker{n}.log").read_text())]
     by_job = Counter(job for _, job in claims)
     assert len(by_job) == len(request_ids) and set(by_job.values()) == {1}, by_job
     assert {n for n, _ in claims} == {0, 1}, "both workers ran jobs"
