@@ -105,3 +105,14 @@ def test_final_backup_guard_and_metrics(app, db_session, seed, system):
     assert after['govcloud_backup_runs{state="succeeded"}'] - before.get('govcloud_backup_runs{state="succeeded"}', 0) == 1
     # never verified: the age counts from when it was made, two hours ago
     assert 7000 < after['govcloud_backup_verification_age_seconds{kind="volume"}'] < 7400
+
+
+def test_scheduler_jobs_are_recorded(app, db_session):
+    from backup import jobs
+    from monitoring import runtime
+    from portal.ops_models import JobRun
+    runtime.configure(app.config, app.extensions["govcloud_db"][0])
+    assert jobs.run_due_backups().summary == "0 queued, 0 succeeded, 0 retrying, 0 failed"
+    assert jobs.track_restores().failed is False
+    outcomes = {r.job_id: r.outcome for r in db_session.scalars(select(JobRun))}
+    assert outcomes == {"run_due_backups": "success", "track_restores": "success"}
