@@ -116,3 +116,23 @@ def test_scheduler_jobs_are_recorded(app, db_session):
     assert jobs.track_restores().failed is False
     outcomes = {r.job_id: r.outcome for r in db_session.scalars(select(JobRun))}
     assert outcomes == {"run_due_backups": "success", "track_restores": "success"}
+
+
+def test_a_department_default_covers_the_systems_without_a_policy(db_session, seed, system):
+    from portal.request_models import CloudResource
+    other = ResourceRequest(number="ZWY-BK-RUNS-2", department_id=seed.dept_a, system_name="公积金系统",
+                            state="delivered", spec={}, approved_spec={}, approved_at=utcnow())
+    db_session.add(other)
+    db_session.flush()
+    for req in (system, other):
+        db_session.add(CloudResource(department_id=seed.dept_a, system_id=req.id, kind="volume",
+                                     key=f"volume:R{req.id}:data", name=f"v{req.id}", openstack_id=f"vol-{req.id}"))
+    db_session.commit()
+    policies.create_policy(db_session, CTX, seed.dept_a, {"name": "own", "system_id": system.id,
+                                                          "cron": "0 2 * * *", "keep_count": "1"})
+    default = policies.create_policy(db_session, CTX, seed.dept_a, {"name": "default", "cron": "0 3 * * *",
+                                                                    "keep_count": "1"})
+    run = BackupRun(policy_id=default.id, department_id=seed.dept_a, system_id=None, kinds="volume")
+    covered = engine.covered_systems(db_session, run)
+    assert other.id in covered and system.id not in covered
+    assert policies.policy_for_system(db_session, other.id).id == default.id
