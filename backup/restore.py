@@ -21,7 +21,6 @@ from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
 
 from . import errors
-from .engine import setting
 
 log = logging.getLogger(__name__)
 TRACKER_CTX = RequestInfo(request_id="scheduler:track_restores")
@@ -69,14 +68,15 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
     if artifact.status != ArtifactStatus.AVAILABLE:
         raise ValidationFailed(_l("Only an available backup can be restored."))
     now = utcnow()
-    prefix = setting(settings, "CLOUD_NAME_PREFIX")
     job = RestoreJob(artifact_id=artifact.id, department_id=artifact.department_id, system_id=artifact.system_id,
                      mode=mode, urgent=bool(urgent), reason=(reason or "").strip(), state=RestoreState.RUNNING,
                      requested_by_id=getattr(requested_by or ctx.actor, "id", None), requested_at=now,
                      started_at=now)
     session.add(job)
     session.flush()
-    job.target_name = (target_name or "").strip() or f"{prefix}-restore-{job.id}-{artifact.source_key.split(':')[-1]}"
+    # not `prefix-...`: a restored volume or server is the department's, outside the approved spec,
+    # and must not look like a provisioner resource to the reconciler (which would offer to delete it)
+    job.target_name = (target_name or "").strip() or f"restore-{job.id}-{artifact.source_key.split(':')[-1]}"
     record_event(session, ctx, "backup.restore.start", object_type="restore_job", object_id=job.id,
                  department_id=job.department_id, after={**job.snapshot(), "source": artifact.source_key,
                                                          "reason": job.reason},
