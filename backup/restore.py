@@ -109,8 +109,8 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
             job.target_openstack_id = cloudlib.create_server_from_snapshot(
                 cloud, project_id, job.target_name, artifact.openstack_id, artifact.source_info, metadata)
             job.phase = "building"
-    except ProvisioningError as exc:
-        return _fail(session, ctx, job, errors.RESTORE_FAILED, f"{exc.message}: {exc.detail}")
+    except ProvisioningError as exc:  # the cloud's reason (e.g. the quota) is the clearest message
+        return _fail(session, ctx, job, exc.message, f"{exc.message}: {exc.detail}")
     session.commit()
     log.info("restore=%s %s of artifact %s started (%s)", job.id, mode, artifact.id, job.phase)
     return job
