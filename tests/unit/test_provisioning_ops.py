@@ -59,3 +59,79 @@ def test_names_of_a_system_and_not_of_its_neighbours():
     assert not names_system("gc-dept-b-sg-R7", "gc", dept, 7)
     assert not names_system("gc-dept-a-router", "gc", dept, 7)
     assert not names_system("gcx-dept-a-sg-R7", "gc", dept, 7)
+
+
+# -- the rollback job's outcomes, on a throw-away in-memory SQLite database with a cloud stand-in
+class FakeCloud:
+    """Knows the department's project; fails the first call after that with the given exception."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def project_exists(self, project_id):
+        return True
+
+    def find_project(self, name):
+        return "p1"
+
+    def get_quotas(self, project_id):
+        raise self.exc
+
+    def catalog(self, refresh=False):
+        raise self.exc
+
+    admin = property(lambda self: (_ for _ in ()).throw(self.exc))  # the inventory's listings
+
+
+@pytest.fixture
+def session():
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from portal.database import Base
+    from portal.models import Department
+    from portal.request_models import ResourceRequest
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        s.add(Department(id=1, name="d1", code="D1", level="city", openstack_project_id="p1"))
+        s.flush()
+        s.add(ResourceRequest(id=1, number="R1", department_id=1, system_name="s", spec={}, approved_spec={},
+                              state="rolling_back"))
+        s.commit()
+        yield s
+    engine.dispose()
+
+
+@pytest.mark.parametrize("exc,job_state,request_state", [
+    ("transient", "queued", "rolling_back"),
+    ("permanent", "failed", "failed"),
+    ("bug", "errored", "failed"),
+])
+def test_rollback_outcomes(session, exc, job_state, request_state):
+    from portal.models import AuditEvent
+    from portal.reconcile_models import ProvisioningStep
+    from portal.request_models import ProvisioningJob, ResourceRequest
+    from provisioner import errors
+    from provisioner.runner import claim_job, run_job
+    from sqlalchemy import select
+
+    session.add(ProvisioningJob(request_id=1, department_id=1, action="rollback"))
+    session.commit()
+    job = claim_job(session, "h:1")
+    failure = {"transient": errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, "HTTP 503"),
+               "permanent": errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, "HTTP 403 policy"),
+               "bug": ZeroDivisionError("oops")}[exc]
+    assert run_job(session, FakeCloud(failure), job) == job_state  # dispatched on job.action
+    session.expire_all()
+    req = session.get(ResourceRequest, 1)
+    assert req.state == request_state
+    job = session.get(ProvisioningJob, job.id)
+    actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    if exc == "transient":
+        assert job.lease_owner == "" and "provisioning.retry_later" in actions  # retried later, with backoff
+    else:  # the request is failed again: retry, roll back again or mark resolved
+        assert "request.rollback_failed" in actions and req.failure_message == job.error_message
+        assert job.error_detail.startswith("step rollback:plan")
+    # the step that failed was timed when the job left `running`
+    assert [s.kind for s in session.scalars(select(ProvisioningStep))] == ["rollback"]
