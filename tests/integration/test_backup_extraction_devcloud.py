@@ -1,7 +1,9 @@
 """第十九条 against the dev cloud, through the pages: a real server snapshot (taken by the engine)
 is extracted only after the bureau's approval; the department's link streams exactly Glance's
 image data; every download is counted and audited; another department's user cannot use the
-link; once expired the link answers 410. PostgreSQL (the restore module covers SQLite).
+link; once expired the link answers 410. And the vendor, naming the department's request, starts
+an urgent restore from the page: the cloud call is made at once and audited.
+PostgreSQL (the restore module covers SQLite).
 """
 import hashlib
 import re
@@ -124,3 +126,39 @@ def test_snapshot_extracted_through_an_approved_link_matches_glance(app, seed, l
         AuditEvent.action == "backup.extraction.download", AuditEvent.outcome == "denied",
         AuditEvent.object_id == str(extraction.id))).all()
     assert len(denied) == 2
+
+
+def test_vendor_starts_an_urgent_restore_at_once_through_the_page(app, seed, login_as, db_session, cloud,
+                                                                  gc_cloud, bk_project):
+    from backup import restore
+    from portal.backup_models import RestoreJob, RestoreState
+    app.config["CLOUD_NAME_PREFIX"] = bk_project["prefix"]
+    dept_row, system, _server, _volume = make_system(db_session, bk_project, "BKR")
+    policy = policies.create_policy(db_session, CTX, dept_row.id, {
+        "name": "卷备份", "system_id": system.id, "kinds": "volume", "cron": "0 3 * * *", "keep_count": "2"})
+    run = engine.run_policy(db_session, gc_cloud, policy, settings={"CLOUD_NAME_PREFIX": bk_project["prefix"]})
+    assert run.state == RunState.SUCCEEDED, (run.error_message, run.error_detail)
+    [artifact] = run.artifacts
+    vendor = login_as("vendor")
+    page = f"/backups/artifacts/{artifact.id}/restore"
+    reason = "部门来电（王安全，工单 2026-118）：数据误删，要求立即恢复"
+    response = post(vendor, page, {"mode": "new_volume", "urgent": "y", "reason": reason})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/backups/restores")
+    job = db_session.scalars(select(RestoreJob).where(RestoreJob.artifact_id == artifact.id)).one()
+    # 第十九条: the cloud call was made before the page answered
+    assert job.state == RestoreState.RUNNING and job.target_openstack_id and job.urgent
+    started = time.monotonic()
+    while job.state == RestoreState.RUNNING and time.monotonic() - started < 300:
+        restore.track_restores(db_session, gc_cloud)
+        db_session.refresh(job)
+        time.sleep(0.5)
+    assert job.state == RestoreState.SUCCEEDED, (job.error_message, job.error_detail)
+    volume = cloud.block_storage.get_volume(job.target_openstack_id)
+    assert volume.status == "available" and volume.size == artifact.size_gb
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "backup.restore.start",
+                                                        AuditEvent.object_id == str(job.id))).one()
+    assert (event.actor_username, event.detail, event.department_id) == (seed.users["vendor"], "urgent", dept_row.id)
+    assert event.after["reason"] == reason
+    html = vendor.get("/backups/restores").get_data(as_text=True)
+    assert "紧急" in html and job.target_name in html
+    print(f"urgent restore to a new volume: {job.duration_seconds:.1f} s")
