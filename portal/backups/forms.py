@@ -47,8 +47,8 @@ class PolicyForm(FlaskForm):
 
 
 class RestoreForm(FlaskForm):
-    mode = SelectField(_l("Restore"), choices=[SelectChoice(m.value, label) for m, label in RESTORE_MODE_LABELS.items()],
-                       validators=[required()])
+    mode = SelectField(_l("Restore"), validators=[required()],
+                       choices=[SelectChoice(m.value, label) for m, label in RESTORE_MODE_LABELS.items()])
     target_name = StringField(_l("Name of the new volume or server (optional)"), validators=[optional(), length(200)])
     urgent = BooleanField(_l("Urgent (article 19: a recovery need is handled at once)"))
     reason = TextAreaField(_l("Reason (the vendor: the department's request)"), validators=[optional(), length(2000)])

@@ -246,7 +246,7 @@ def make_link(extraction_id):
 def download(token):
     try:
         ext, size, chunks = svc.open_download(db.session, request_info(), cloud(), token)
-    except (svc.LinkUnknown, svc.LinkGone) as exc:
+    except (svc.LinkUnknown, svc.LinkGone, svc.ExportUnavailable) as exc:
         return render_template("errors/error.html", code=exc.http_status, title=_("Download link"),
                                message=exc.message), exc.http_status
     except PortalError as exc:

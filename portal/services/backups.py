@@ -6,14 +6,17 @@ download links: a random token shown once, only its SHA-256 stored, working only
 extraction is ready and not expired; every use counted and audited.
 """
 import hashlib
+import logging
 import secrets
 
 from sqlalchemy import func, select
 
+from provisioner.errors import ProvisioningError
+
 from ..backup_models import (RESTORE_MODES_BY_KIND, ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy,
                              BackupRun, ExtractionState, RestoreJob, RunState, VerifyOutcome, extraction_next_state)
 from ..database import utcnow
-from ..errors import Forbidden, NotFound, PortalError, ValidationFailed
+from ..errors import Forbidden, PortalError, ValidationFailed
 from ..models import Department, Role
 from ..pagination import paginate
 from ..request_models import ResourceRequest
@@ -21,6 +24,8 @@ from ..scoping import get_scoped, scoped
 from ..text import _l
 from ..workflow import RequestKind
 from .audit import record_event
+
+log = logging.getLogger(__name__)
 
 EDITORS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.ADMIN)  # policies
 RUNNERS = (Role.DEPARTMENT, Role.VENDOR, Role.ADMIN)                # back up now
@@ -37,6 +42,15 @@ class LinkGone(PortalError):
 
     def default_message(self):
         return _l("This download link has expired. Apply for a new extraction if you still need the data.")
+
+
+class ExportUnavailable(PortalError):
+    """The cloud cannot hand out the file now (HTTP 503); nothing was counted."""
+
+    http_status = 503
+
+    def default_message(self):
+        return _l("The file cannot be read from the cloud at the moment; please try again later.")
 
 
 class LinkUnknown(PortalError):
@@ -339,7 +353,11 @@ def open_download(session, ctx, cloud, token, now=None):
                      detail="expired")
         session.commit()
         raise LinkGone()
-    size, chunks = export.open_export(session, cloud, extraction)
+    try:
+        size, chunks = export.open_export(session, cloud, extraction)
+    except ProvisioningError as exc:
+        log.warning("extraction=%s export not readable: %s", extraction.id, exc)
+        raise ExportUnavailable() from None
     extraction.download_count += 1
     extraction.last_downloaded_at = now
     record_event(session, ctx, "backup.extraction.download", object_type="backup_extraction",
