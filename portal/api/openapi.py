@@ -30,6 +30,9 @@ REQUEST_BODY = {"type": "object", "required": ["system_name"], "properties": {
     "system_name": {"type": "string"}, "purpose": {"type": "string"}, "project_ref": {"type": "string"},
     "security_level": {"type": "integer", "minimum": 1, "maximum": 4}, "construction_plan": {"type": "string"},
     "spec": SPEC, "submit": {"type": "boolean"}}}
+OPERATION_BODY = {"type": "object", "required": ["action"], "properties": {
+    "action": {"type": "string", "enum": ["retry", "rollback", "resolve"]},
+    "comment": {"type": "string", "description": "how the failure was handled; required with resolve"}}}
 REVIEW_BODY = {"type": "object", "required": ["decision"], "properties": {
     "decision": {"type": "string", "enum": ["start", "approve", "reject", "return", "green_channel"]},
     "comment": {"type": "string"}, "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
@@ -58,6 +61,8 @@ def openapi_document():
             "/requests/{request_id}/submit": {"post": _op("Submit for review")},
             "/requests/{request_id}/cancel": {"post": _op("Cancel a draft or returned request")},
             "/requests/{request_id}/review": {"post": _op("Review decision (bureau)", body=REVIEW_BODY)},
+            "/requests/{request_id}/operation": {"post": _op("Operator action on a failed request (vendor)",
+                                                             body=OPERATION_BODY)},
             "/requests/{request_id}/change": {"post": _op("Open a change request for a system", ok=201, body={
                 "type": "object", "properties": {"reason": {"type": "string"}, "spec": SPEC,
                                                  "submit": {"type": "boolean"}}})},

@@ -6,7 +6,7 @@ from ..access import SAFE_METHODS, public
 from ..errors import PortalError
 from ..extensions import db
 from ..models import Role
-from ..services import api_tokens, receipts, resource_requests as svc, reviews
+from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
 from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
@@ -165,6 +165,24 @@ def review_request(request_id):
         r = reviews.green_channel(db.session, _ctx(), request_id, catalog(current_app.config), comment)
     else:
         raise ApiError(400, "invalid", "decision must be start, approve, reject, return or green_channel")
+    return jsonify(_request_json(r))
+
+
+@bp.route("/requests/<int:request_id>/operation", methods=["POST"])
+@public
+def operate_request(request_id):
+    """Operator action on a failed request (vendor, admin): retry, rollback, or resolve with a comment."""
+    data = _body()
+    action = data.get("action")
+    comment = data.get("comment")
+    if action == "retry":
+        r = reviews.retry_job(db.session, _ctx(), request_id)
+    elif action == "rollback":
+        r = provisioning_ops.rollback_request(db.session, _ctx(), request_id)
+    elif action == "resolve":
+        r = provisioning_ops.resolve_request(db.session, _ctx(), request_id, comment if isinstance(comment, str) else "")
+    else:
+        raise ApiError(400, "invalid", "action must be retry, rollback or resolve")
     return jsonify(_request_json(r))
 
 

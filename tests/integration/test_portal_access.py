@@ -95,6 +95,7 @@ POLICY = {
     ("api.submit_request", "POST"): TOKEN_ONLY,
     ("api.cancel_request", "POST"): TOKEN_ONLY,
     ("api.review_request", "POST"): TOKEN_ONLY,
+    ("api.operate_request", "POST"): TOKEN_ONLY,
     ("api.change_request", "POST"): TOKEN_ONLY,
     ("api.decommission_request", "POST"): TOKEN_ONLY,
     ("api.request_resources", "GET"): TOKEN_ONLY,

@@ -193,6 +193,28 @@ def test_resolve_records_the_comment(app, seed, login_as, db_session):
     assert db_session.get(ResourceRequest, request_id).state == "resolved"
 
 
+def test_operator_actions_through_the_api(app, seed, login_as, db_session):
+    """POST /api/v1/requests/<id>/operation: the vendor's token may act, a department's may not."""
+    from portal.request_models import ProvisioningJob, ResourceRequest
+    from tests.integration.test_api_requests import ui_token
+    request_id = seed.extra["request_id"][0]
+    req = db_session.get(ResourceRequest, request_id)
+    req.state = "failed"
+    db_session.commit()
+    api, url = app.test_client(), f"/api/v1/requests/{request_id}/operation"
+    vendor = {"Authorization": f"Bearer {ui_token(login_as('vendor'))}"}
+    dept = {"Authorization": f"Bearer {ui_token(login_as('dept'))}"}
+    assert api.post(url, json={"action": "rollback"}, headers=dept).status_code == 403
+    assert api.post(url, json={"action": "explode"}, headers=vendor).status_code == 400
+    answer = api.post(url, json={"action": "resolve"}, headers=vendor)
+    assert answer.status_code == 400 and answer.get_json()["code"] == "invalid"
+    answer = api.post(url, json={"action": "rollback"}, headers=vendor)
+    assert answer.status_code == 200 and answer.get_json()["state"] == "rolling_back"
+    job = db_session.scalars(select(ProvisioningJob).where(ProvisioningJob.request_id == request_id)).one()
+    assert job.action == "rollback" and job.state == "queued"
+    assert api.post(url, json={"action": "resolve", "comment": "x"}, headers=vendor).status_code in (400, 409)
+
+
 def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(app, seed, login_as, cloud, run_id,
                                                                              cleanup):
     from portal.extensions import db
