@@ -297,6 +297,11 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     server = servers[0]
     cloud.compute.delete_server(server)
     cloud.compute.wait_for_delete(server, wait=120)
+    # and the system's volume (detached with its server) put into the error state by the admin
+    data = next(iter(volumes.values()))
+    cloud.block_storage.wait_for_status(data, status="available", wait=120)
+    cloud.block_storage.reset_volume_status(data, status="error", attach_status="detached")
+    cleanup(lambda: cloud.block_storage.reset_volume_status(data, status="available", attach_status="detached"))
     assert reconcile_jobs.reconcile().failed is False
     with app.app_context():
         found = sorted((f.kind, f.problem, f.suggestion, f.resource_kind, f.openstack_id, f.department_id)
@@ -304,6 +309,7 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     assert found == sorted([
         ("orphan", "no_owner", "delete_orphan", "volume", orphan.id, dept_id),
         ("drift", "missing", "reprovision", "server", server.id, dept_id),
+        ("drift", "error", "repair", "volume", data.id, dept_id),
         ("quota", "quota", "fix_quota", "", "", dept_id)]), found
     with app.app_context():
         quota = db.session.scalars(select(ReconcileFinding).where(ReconcileFinding.kind == "quota")).one()
@@ -312,12 +318,13 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     for who in ("vendor", "bureau", "auditor"):
         html = login_as(who).get("/reviews/reconcile").get_data(as_text=True)
         assert "孤立资源" in html and "状态偏离" in html and "配额不一致" in html
+        assert "处于错误（ERROR）状态" in html and "手工修复或重建该资源" in html
         assert "在云平台中删除该孤立资源" in html and "重新执行该系统的开通" in html
         assert "将项目配额设为批准的分配量" in html
     assert login_as("dept").get("/reviews/reconcile").status_code == 403
     fams = metrics(app.test_client())
     assert {s.labels["kind"]: s.value for s in fams["govcloud_reconciler_findings"].samples} == {
-        "orphan": 1, "drift": 1, "quota": 1}
+        "orphan": 1, "drift": 2, "quota": 1}
     assert fams["govcloud_reconciler_last_run_timestamp_seconds"].samples[0].value > 0
     retries = {s.labels["kind"] for s in fams["govcloud_provisioning_retries"].samples}
     assert retries == {"requeue", "resume"}
