@@ -135,11 +135,13 @@ def test_policy_runs_twice_prunes_restores_and_verifies(app, db_session, gc_clou
     after = backup_metrics(app)
     assert after['govcloud_backup_run_last_success_timestamp_seconds{kind="volume"}'] >= \
         newest_volume.completed_at.timestamp() - 1
-    assert after['govcloud_backup_size_bytes{kind="snapshot"}'] == \
-        next(a for a in second.artifacts if a.kind == "snapshot").size_bytes
+    assert after['govcloud_backup_size_bytes{kind="snapshot"}'] \
+        - metrics_before.get('govcloud_backup_size_bytes{kind="snapshot"}', 0) \
+        == next(a for a in second.artifacts if a.kind == "snapshot").size_bytes
     assert after['govcloud_backup_verification_age_seconds{kind="volume"}'] >= 0
     assert after['govcloud_backup_runs{state="succeeded"}'] - metrics_before['govcloud_backup_runs{state="succeeded"}'] == 2
-    assert after['govcloud_backup_restores{mode="new_volume",state="succeeded"}'] == 1
+    assert after['govcloud_backup_restores{mode="new_volume",state="succeeded"}'] \
+        - metrics_before.get('govcloud_backup_restores{mode="new_volume",state="succeeded"}', 0) == 1
 
 
 def _runs(session):
