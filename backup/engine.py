@@ -16,8 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from portal.backup_models import (ArtifactKind, ArtifactStatus, BackupArtifact, BackupKinds, BackupPolicy,
-                                  BackupRun, BackupTrigger, RunState)
+from portal.backup_models import (ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
+                                  BackupPolicy, BackupRun, BackupTrigger, ExtractionState, RestoreJob, RestoreState,
+                                  RunState)
 from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models import Department
@@ -605,8 +606,8 @@ def prunable(artifacts, keep_count, keep_days, now):
 
 def prune_policy(session, ctx, cloud, policy, now=None):
     """Delete the policy's backups beyond keep_count / older than keep_days, per source and kind;
-    never the newest available one, nor the newest verified one, nor final backups. Returns the
-    number deleted."""
+    never the newest available one, nor the newest verified one, nor final backups, nor one being
+    restored from or extracted. Returns the number deleted."""
     now = now or utcnow()
     project_id = session.get(Department, policy.department_id).openstack_project_id
     rows = list(session.scalars(select(BackupArtifact).join(BackupRun, BackupArtifact.run_id == BackupRun.id)
@@ -614,8 +615,14 @@ def prune_policy(session, ctx, cloud, policy, now=None):
                                        BackupArtifact.status == ArtifactStatus.AVAILABLE,
                                        BackupRun.trigger != BackupTrigger.FINAL)
                                 .order_by(BackupArtifact.created_at.desc(), BackupArtifact.id.desc())))
+    # a backup someone is restoring from or extracting stays until that is over
+    busy = set(session.scalars(select(RestoreJob.artifact_id).where(RestoreJob.state == RestoreState.RUNNING)))
+    busy |= set(session.scalars(select(BackupExtraction.artifact_id).where(
+        BackupExtraction.state.in_((ExtractionState.APPLIED, ExtractionState.APPROVED, ExtractionState.READY)))))
     deleted = 0
     for artifact, reason in prunable(rows, policy.keep_count, policy.keep_days, now):
+        if artifact.id in busy:
+            continue
         try:
             delete_artifact(cloud, project_id, artifact)
         except ProvisioningError as exc:

@@ -137,3 +137,23 @@ def test_a_department_default_covers_the_systems_without_a_policy(db_session, se
     covered = engine.covered_systems(db_session, run)
     assert other.id in covered and system.id not in covered
     assert policies.policy_for_system(db_session, other.id).id == default.id
+
+
+def test_a_backup_being_extracted_is_not_pruned(db_session, seed, system):
+    from portal.backup_models import BackupExtraction
+    policy = policies.create_policy(db_session, CTX, seed.dept_a, {
+        "name": "每日", "system_id": system.id, "cron": "30 1 * * *", "keep_count": "1"})
+    run = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.SUCCEEDED,
+                    kinds="volume", trigger="schedule")
+    db_session.add(run)
+    db_session.flush()
+    old, new = (BackupArtifact(run_id=run.id, policy_id=policy.id, department_id=seed.dept_a, kind="volume",
+                               name=n, status="available", source_key="volume:R1:data", openstack_id=f"b-{n}",
+                               created_at=utcnow() - timedelta(days=d)) for n, d in (("old", 2), ("new", 1)))
+    db_session.add_all([old, new])
+    db_session.flush()
+    db_session.add(BackupExtraction(artifact_id=old.id, department_id=seed.dept_a, reason="审计", state="ready"))
+    db_session.commit()
+    assert engine.prunable([old, new], 1, None, utcnow())[0][0] is old
+    assert engine.prune_policy(db_session, CTX, Cloud(), policy) == 0  # the cloud is not called
+    assert old.status == "available"
