@@ -359,19 +359,24 @@ class Attempt:
 
 def delete_artifact(cloud, project_id, artifact):
     """Delete an artifact's image or Cinder backup in the cloud (absent counts as deleted)."""
-    if not artifact.openstack_id:
+    delete_backup(cloud, project_id, artifact.kind, artifact.openstack_id)
+
+
+def delete_backup(cloud, project_id, kind, openstack_id):
+    """Delete a snapshot image or a Cinder backup; a backup still being made is waited for first."""
+    if not openstack_id:
         return
-    if artifact.kind == ArtifactKind.SNAPSHOT:
-        cloudlib.delete_image(cloud, project_id, artifact.openstack_id)
-    else:
-        view = cloudlib.get_volume_backup(cloud, project_id, artifact.openstack_id)
-        if view is not None and view["status"] == "creating":
-            # a backup still being made cannot be deleted: wait for it briefly
-            deadline = time.monotonic() + cloud.wait_seconds
-            while view is not None and view["status"] == "creating" and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
-                view = cloudlib.get_volume_backup(cloud, project_id, artifact.openstack_id)
-        cloudlib.delete_volume_backup(cloud, project_id, artifact.openstack_id)
+    if kind == ArtifactKind.SNAPSHOT:
+        cloudlib.delete_image(cloud, project_id, openstack_id)
+        return
+    view = cloudlib.get_volume_backup(cloud, project_id, openstack_id)
+    if view is not None and view["status"] == "creating":
+        # a backup still being made cannot be deleted: wait for it briefly
+        deadline = time.monotonic() + cloud.wait_seconds
+        while view is not None and view["status"] == "creating" and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            view = cloudlib.get_volume_backup(cloud, project_id, openstack_id)
+    cloudlib.delete_volume_backup(cloud, project_id, openstack_id)
 
 
 # -- running, retrying, failing -------------------------------------------------------------------
@@ -546,6 +551,19 @@ def recover_interrupted(session, cloud, settings, now):
                     continue
                 artifact.status = ArtifactStatus.DELETED
                 artifact.deleted_at = now
+        recorded = {a.openstack_id for a in run.artifacts}
+        code = session.get(Department, run.department_id).code.lower()
+        name_start = f"{setting(settings, 'CLOUD_NAME_PREFIX')}-bk-{code}-r{run.id}-"
+        if project_id:  # made just before the crash, never recorded: found by the run's label and name
+            try:
+                for item in cloudlib.list_run_backups(cloud, project_id, run.id):
+                    if item["id"] not in recorded and (item["name"] or "").startswith(name_start):
+                        delete_backup(cloud, project_id, item["kind"], item["id"])
+                        record_event(session, SYSTEM_CTX, "backup.prune", object_type=item["kind"],
+                                     object_id=item["id"], department_id=run.department_id,
+                                     detail=f"unrecorded, made by interrupted run {run.id}")
+            except ProvisioningError as exc:
+                log.warning("run=%s: unrecorded backups not removed: %s", run.id, exc)
         run.state = RunState.QUEUED
         run.available_at = now
         run.error_message = errors.RUN_CRASHED

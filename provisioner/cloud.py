@@ -989,3 +989,19 @@ def list_backups_tagged(cloud, project_id):
             if (backup.metadata or {}).get("govcloud_backup_policy") is not None:
                 out.append({"kind": "volume", "id": backup.id, "name": backup.name, "status": backup.status})
     return out
+
+
+def list_run_backups(cloud, project_id, run_id):
+    """Return the images and Cinder backups of a project made by backup run `run_id` (property or
+    metadata govcloud_run), as [{kind, id, name, status}]: finds what a run created but had not
+    recorded when its process died."""
+    out = []
+    with translate_errors("list images of a backup run"):
+        for image in cloud.project(project_id).image.images(owner=project_id):
+            if str((image.properties or {}).get("govcloud_run", "")) == str(run_id):
+                out.append({"kind": "snapshot", "id": image.id, "name": image.name, "status": image.status})
+    with translate_errors("list volume backups of a backup run"):
+        for backup in cloud.project(project_id).block_storage.backups(details=True):
+            if str((backup.metadata or {}).get("govcloud_run", "")) == str(run_id):
+                out.append({"kind": "volume", "id": backup.id, "name": backup.name, "status": backup.status})
+    return out

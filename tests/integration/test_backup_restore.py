@@ -170,3 +170,39 @@ def test_export_of_an_approved_extraction(db_session, gc_cloud, bk_project, back
         AuditEvent.object_type == "backup_extraction", AuditEvent.object_id == str(vol_extraction.id))
         .order_by(AuditEvent.id))]
     assert actions == ["backup.extraction.prepare", "backup.extraction.ready", "backup.extraction.expire"]
+
+
+def test_what_an_interrupted_run_made_but_did_not_record_is_removed(db_session, gc_cloud, bk_project):
+    """The scheduler died between the create call and storing the id: the next pass finds the
+    backups by the run's label and name and removes them; the run fails (its attempts used up)."""
+    from backup.engine import Attempt
+    from portal.backup_models import BackupRun
+    from provisioner import cloud as cloudlib
+    from tests.integration.backup_fixtures import make_system
+    dept, system, server, volume = make_system(db_session, bk_project, "BKINT")
+    policy = policies.create_policy(db_session, CTX, dept.id, {
+        "name": "中断", "system_id": system.id, "kinds": "both", "cron": "0 3 * * *", "keep_count": "3"})
+    settings = {"CLOUD_NAME_PREFIX": bk_project["prefix"], "BACKUP_MAX_ATTEMPTS": 1}
+    run = BackupRun(policy_id=policy.id, department_id=dept.id, system_id=system.id, state=RunState.RUNNING,
+                    attempts=1, kinds="both", started_at=utcnow() - timedelta(hours=3))
+    db_session.add(run)
+    db_session.commit()
+    attempt = Attempt(db_session, gc_cloud, settings, run, utcnow())  # its names and labels, no records
+    project_id = bk_project["project_id"]
+    backup_id = cloudlib.create_volume_backup(gc_cloud, project_id, volume.openstack_id, attempt.name(volume), "",
+                                              attempt.labels(system.id))
+    image_id = cloudlib.create_server_snapshot(gc_cloud, project_id, server.openstack_id, attempt.name(server),
+                                               attempt.labels(system.id))
+    assert {i["id"] for i in cloudlib.list_run_backups(gc_cloud, project_id, run.id)} >= {backup_id, image_id}
+
+    engine.run_due(db_session, gc_cloud, settings)
+
+    db_session.refresh(run)
+    assert run.state == RunState.FAILED and run.incident_id
+    conn = gc_cloud.project(project_id)
+    left = conn.block_storage.find_backup(backup_id)
+    assert left is None or left.status == "deleting"
+    deadline = time.monotonic() + 120
+    while conn.image.find_image(image_id) is not None and time.monotonic() < deadline:
+        time.sleep(1)  # Nova may still be uploading when the image is deleted: it then gives up
+    assert conn.image.find_image(image_id) is None
