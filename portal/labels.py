@@ -87,6 +87,7 @@ ACTION_LABELS.update({
     "cloud.grant_role": _l("Role granted in the project"),
     "cloud.add_router_interface": _l("Network connected to the router"),
     "provisioning.retry_later": _l("Provisioning will be retried"),
+    "provisioning.resume": _l("Provisioning resumed after a transient cloud error"),
 })
 OBJECT_LABELS.update({
     "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"),

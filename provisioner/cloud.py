@@ -138,6 +138,8 @@ class Cloud:
         self._lock = threading.Lock()
         self._catalog = None
         self._catalog_at = 0.0
+        self._external = {}  # external network name -> id
+        self._member_role = None
 
     @classmethod
     def from_config(cls, config=None):
@@ -234,8 +236,9 @@ class Cloud:
         with translate_errors("assign role"):
             conn = self.admin
             user_id = conn.current_user_id
-            role = conn.identity.find_role("member")
-            conn.identity.assign_project_role_to_user(project_id, user_id, role.id)
+            if self._member_role is None:  # looked up once per process
+                self._member_role = conn.identity.find_role("member").id
+            conn.identity.assign_project_role_to_user(project_id, user_id, self._member_role)
 
     def set_quotas(self, project_id, quotas):
         """Set compute, block-storage and network quotas of project_id from a plain dict."""
@@ -289,11 +292,17 @@ class Cloud:
     def create_router(self, project_id, name, external_network="public"):
         with translate_errors("create router"):
             conn = self.project(project_id)
-            public = conn.network.find_network(external_network)
+            public_id = self.external_network_id(conn, external_network)
+            return conn.network.create_router(name=name, external_gateway_info={"network_id": public_id}).id
+
+    def external_network_id(self, conn, name):
+        """Return the id of the external network name (looked up once per process)."""
+        if name not in self._external:
+            public = conn.network.find_network(name)
             if public is None:
-                raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD,
-                                                 f"external network {external_network} not found")
-            return conn.network.create_router(name=name, external_gateway_info={"network_id": public.id}).id
+                raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, f"external network {name} not found")
+            self._external[name] = public.id
+        return self._external[name]
 
     def ensure_router_interface(self, project_id, router_id, subnet_id):
         """Attach subnet_id to router_id unless a port of the router already sits on it."""
@@ -510,11 +519,11 @@ class Cloud:
     def create_floating_ip(self, project_id, description, server_id, external_network="public"):
         with translate_errors("create floating ip"):
             conn = self.project(project_id)
-            public = conn.network.find_network(external_network)
+            public_id = self.external_network_id(conn, external_network)
             ports = list(conn.network.ports(device_id=server_id))
             if not ports:
                 raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, f"server {server_id} has no port yet")
-            return conn.network.create_ip(floating_network_id=public.id, port_id=ports[0].id,
+            return conn.network.create_ip(floating_network_id=public_id, port_id=ports[0].id,
                                           description=description).id
 
     def get_floating_ip(self, project_id, ip_id):

@@ -121,6 +121,7 @@ class JobRunner:
         self.system_id = self.request.system_root_id
         self.ctx = RequestInfo(request_id=f"job-{job.id}")
         self.project_id = None
+        self.new_project = False  # created by this pass: nothing in it can predate the job
         self.flavors = []
 
     # -- bookkeeping
@@ -168,7 +169,10 @@ class JobRunner:
         if res is not None and res.openstack_id and not res.deleted and find(res.openstack_id):
             return res.openstack_id
         for attempt in range(CREATE_ATTEMPTS):
-            found = find(name)
+            # in a project this very pass created there is nothing to look for (key pairs belong to
+            # the account, not the project); a resumed or retried pass always looks
+            skip_lookup = attempt == 0 and self.new_project and kind != "keypair"
+            found = None if skip_lookup else find(name)
             if found:
                 self.store(key, kind, name, found, system_id, attributes, commit=False)
                 self.audit("cloud.adopt", kind, found, after={"name": name})
@@ -192,6 +196,7 @@ class JobRunner:
     def ensure_project(self):
         dept = self.department
         name = f"{self.prefix}-{dept.code.lower()}"
+        self.new_project = False
         if dept.openstack_project_id and self.cloud.project_exists(dept.openstack_project_id):
             project_id = dept.openstack_project_id
         else:
@@ -200,6 +205,7 @@ class JobRunner:
             if project_id is None:
                 project_id = self.cloud.create_project(name, f"政务云 {dept.name} ({dept.code})")
                 action = "cloud.create"
+                self.new_project = True
             # the role before the id is stored: after a crash in between, the project is found by name
             # and the role given again (idempotent); once stored, neither is repeated
             self.cloud.grant_member(project_id)

@@ -6,6 +6,7 @@ portal or of the worker, and an expired lease is taken over.
 import argparse
 import logging
 import signal
+import threading
 import time
 
 from sqlalchemy.orm import Session
@@ -19,12 +20,15 @@ log = logging.getLogger(__name__)
 class Worker:
     """Claim and run jobs until stopped (or, with once=True, until no job is left)."""
 
-    def __init__(self, engine, cloud, *, worker_id=None, name_prefix="gc", poll_seconds=2.0):
+    def __init__(self, engine, cloud, *, worker_id=None, name_prefix="gc", poll_seconds=2.0, concurrency=1):
         self.engine = engine
         self.cloud = cloud
         self.worker_id = worker_id or default_worker_id()
         self.name_prefix = name_prefix
         self.poll_seconds = poll_seconds
+        # jobs run side by side in threads (each with its own database session, claims go through the
+        # database as between processes); SQLite allows one writer, so it runs one job at a time
+        self.concurrency = max(1, concurrency) if engine.dialect.name != "sqlite" else 1
         self.stopping = False
 
     def run_one(self):
@@ -42,6 +46,18 @@ class Worker:
             released = release_dead_leases(session)
         if released:
             log.info("worker=%s took over %d job(s) of dead local workers", self.worker_id, released)
+        if self.concurrency == 1:
+            return self._loop(once)
+        threads = [threading.Thread(target=self._loop, args=(once,), name=f"jobs-{n}", daemon=True)
+                   for n in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):  # the main thread stays free for signals
+            for thread in threads:
+                thread.join(0.5)
+        return None
+
+    def _loop(self, once):
         while not self.stopping:
             state = self.run_one()
             if state is None:
@@ -63,10 +79,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="govcloud provisioning worker")
     parser.add_argument("--once", action="store_true", help="run the due jobs, then exit")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks for new jobs")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="jobs run at the same time by this process (PostgreSQL; one per department)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine, cloud, prefix = app_settings()
-    worker = Worker(engine, cloud, name_prefix=prefix, poll_seconds=args.poll)
+    worker = Worker(engine, cloud, name_prefix=prefix, poll_seconds=args.poll, concurrency=args.concurrency)
 
     def _stop(signum, _frame):
         log.info("worker=%s stopping on signal %s", worker.worker_id, signum)

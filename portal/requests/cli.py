@@ -7,15 +7,17 @@ from flask.cli import with_appcontext
 @click.command("worker", help="Run the provisioning worker (claims approved requests and provisions them).")
 @click.option("--once", is_flag=True, help="Run the due jobs, then exit.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for new jobs.")
+@click.option("--concurrency", default=1, show_default=True,
+              help="Jobs this process runs at the same time (PostgreSQL; one per department).")
 @with_appcontext
-def worker_command(once, poll):
+def worker_command(once, poll, concurrency):
     from provisioner.cloud import Cloud
     from provisioner.worker import Worker
     from ..extensions import db
     cloud = Cloud.from_config(current_app.config)
     try:
         Worker(db.engine, cloud, name_prefix=current_app.config.get("CLOUD_NAME_PREFIX") or "gc",
-               poll_seconds=poll).run(once=once)
+               poll_seconds=poll, concurrency=concurrency).run(once=once)
     finally:
         cloud.close()
 

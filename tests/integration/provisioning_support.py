@@ -127,22 +127,26 @@ def owned_resources(app, department_ids):
 
 
 def cloud_inventory(cloud, prefix):
-    """Return {kind: sorted [(name, id)]} of everything named prefix-* in OpenStack, all projects."""
-    def named(items):
-        return sorted((i.name, i.id) for i in items if (i.name or "").startswith(prefix + "-"))
-    projects = named(cloud.identity.projects())
+    """Return {kind: sorted [(name, id)]} of everything in OpenStack (admin, all projects) that is named
+    prefix-* or lives in a prefix-* project, whatever its name (the projects' "default" security
+    groups aside)."""
+    projects = sorted((p.name, p.id) for p in cloud.identity.projects() if p.name.startswith(prefix + "-"))
     project_ids = {pid for _, pid in projects}
+
+    def ours(items, attr="name"):
+        return sorted((getattr(i, attr) or "", i.id) for i in items
+                      if (getattr(i, attr) or "").startswith(prefix + "-")
+                      or (i.project_id in project_ids and getattr(i, attr) != "default"))
     return {
         "project": projects,
-        "router": named(cloud.network.routers()),
-        "network": named(cloud.network.networks()),
-        "subnet": named(cloud.network.subnets()),
-        "security_group": named(cloud.network.security_groups()),
+        "router": ours(cloud.network.routers()),
+        "network": ours(cloud.network.networks()),
+        "subnet": ours(cloud.network.subnets()),
+        "security_group": ours(cloud.network.security_groups()),
         "keypair": sorted((k.name, k.name) for k in cloud.compute.keypairs() if k.name.startswith(prefix + "-")),
-        "server": named(cloud.compute.servers(all_projects=True)),
-        "volume": named(cloud.block_storage.volumes(all_projects=True)),
-        "floating_ip": sorted((ip.description, ip.id) for ip in cloud.network.ips()
-                              if (ip.description or "").startswith(prefix + "-") or ip.project_id in project_ids),
+        "server": ours(cloud.compute.servers(all_projects=True)),
+        "volume": ours(cloud.block_storage.volumes(all_projects=True)),
+        "floating_ip": ours(cloud.network.ips(), "description"),
     }
 
 

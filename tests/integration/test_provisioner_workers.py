@@ -1,7 +1,8 @@
-"""Two worker processes share the job table on PostgreSQL: 20 approved requests of five departments
-are each run exactly once (one claim, one `request.start_provisioning`, one create-or-adopt per
-resource in the audit log; each resource once in OpenStack), both workers take part, and no two jobs
-of one department run at the same time (the per-department limit). Dev cloud."""
+"""Two worker processes (two jobs at a time each) share the job table on PostgreSQL: 20 approved
+requests of five departments are each run exactly once (one claim, one `request.start_provisioning`,
+one create-or-adopt per resource in the audit log; each resource once in OpenStack), both workers
+take part, and no two jobs of one department run at the same time (the per-department limit).
+Dev cloud."""
 import os
 import re
 import signal
@@ -44,8 +45,8 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
     workers = []
     for n in range(2):
         with open(tmp_path / f"worker{n}.log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2"], cwd=REPO,
-                                    env=worker_env(app, prefix), stdout=subprocess.DEVNULL, stderr=log)
+            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2", "--concurrency", "2"],
+                                    cwd=REPO, env=worker_env(app, prefix), stdout=subprocess.DEVNULL, stderr=log)
         cleanup(lambda p=proc: p.poll() is None and p.kill())
         workers.append(proc)
     deadline = time.monotonic() + TIMEOUT
