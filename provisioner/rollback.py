@@ -114,19 +114,22 @@ class RollbackRunner(JobRunner):
         for row in self.session.scalars(stored.where(own)):
             if row.system_id is None or (keys is not None and row.key not in keys):
                 continue  # department level (below), or a change's row of a resource it did not add
-            rows[row.openstack_id] = row
+            rows[row.id] = row
         names = {resource_name(self.prefix, dept, k) for k in keys or ()}
         if request.kind == RequestKind.NEW and not self.other_live_systems():
             # the department's router and default network go with its last system
             for key in DEPARTMENT_KEYS:
                 row = self.row(key)
                 if row is not None and not row.deleted:
-                    rows[row.openstack_id] = row
+                    rows[row.id] = row
                 names.add(resource_name(self.prefix, dept, key))
 
         targets = {}
-        for openstack_id, row in rows.items():
-            targets.setdefault(row.kind, {})[openstack_id] = (row.name, row, "id")
+        for row in rows.values():
+            if not row.openstack_id:  # never got an id: only its name can find it (below)
+                row.deleted = True
+                continue
+            targets.setdefault(row.kind, {})[row.openstack_id] = (row.name, row, "id")
         inventory = govcloud_inventory(self.cloud, self.prefix, self.project_id)
         for item in inventory:
             if item["project_id"] and item["project_id"] != self.project_id:
