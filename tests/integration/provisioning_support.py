@@ -192,3 +192,26 @@ def assert_audited_once(app, department_ids):
     assert set(counts) == ids, f"audited {sorted(set(counts) - ids)} not stored; stored {sorted(ids - set(counts))} " \
                                "not audited"
     assert all(c == 1 for c in counts.values()), {k: c for k, c in counts.items() if c != 1}
+
+
+def purge_fast(cloud, prefix):
+    """Delete what the prefix-* projects hold, servers and volumes all at once rather than one by one
+    (cleanup of the many-request tests); test_requests_cloud_flow.purge_prefix then removes the rest."""
+    from tests.integration.test_requests_cloud_flow import purge_prefix
+    project_ids = [p.id for p in cloud.identity.projects() if p.name.startswith(prefix + "-")]
+    for pid in project_ids:
+        for ip in cloud.network.ips(project_id=pid):
+            cloud.network.delete_ip(ip)
+    servers = [s for pid in project_ids for s in cloud.compute.servers(all_projects=True, project_id=pid)]
+    for server in servers:
+        cloud.compute.delete_server(server, ignore_missing=True)
+    for server in servers:
+        cloud.compute.wait_for_delete(server, wait=180)
+    volumes = [v for pid in project_ids for v in cloud.block_storage.volumes(all_projects=True, project_id=pid)]
+    for volume in volumes:
+        cloud.block_storage.wait_for_status(volume, status="available", failures=["error"], wait=180)
+        cloud.block_storage.delete_volume(volume, ignore_missing=True)
+    for volume in volumes:
+        cloud.block_storage.wait_for_delete(volume, wait=180)
+    purge_prefix(cloud, prefix)
+

@@ -17,9 +17,9 @@ from tests.conftest import login
 from tests.integration.conftest import clouds_yaml
 from tests.integration.faultproxy import FaultProxy, catalog_roots, write_clouds_yaml
 from tests.integration.provisioning_support import (REPO, approve_new, assert_audited_once, assert_cloud_matches,
-                                                    cloud_inventory, make_department, request_states,
+                                                    cloud_inventory, make_department, purge_fast, request_states,
                                                     run_workers_until_settled, stray_servers, worker_env)
-from tests.integration.test_requests_cloud_flow import migrated_app, purge_prefix  # noqa: F401
+from tests.integration.test_requests_cloud_flow import migrated_app  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
 TIMEOUT = 600
@@ -40,7 +40,7 @@ def test_ten_requests_through_ten_percent_faults(app, seed, cloud, run_id, clean
 
     proxy, proxied_yaml = fault_proxy
     prefix = f"gc{run_id}"
-    cleanup(lambda: purge_prefix(cloud, prefix))
+    cleanup(lambda: purge_fast(cloud, prefix))
     departments, request_ids = [], []
     for d in range(5):
         dept_id, user_id = make_department(app, f"F{d}{run_id[1:6]}".upper(), f"故障演练局{d}{run_id}")
@@ -100,7 +100,7 @@ def test_quota_used_up_fails_with_message_and_rollback_leaves_nothing(app, seed,
     from provisioner import errors
 
     prefix = f"gc{run_id}"
-    cleanup(lambda: purge_prefix(cloud, prefix))
+    cleanup(lambda: purge_fast(cloud, prefix))
     code = f"Q{run_id[1:7]}".upper()
     dept_id, user_id = make_department(app, code, f"配额演练局{run_id}")
     # the department's project exists already (govcloud adopts it by name) and a server made by hand

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.provisioning_support import (REPO, approve_new, assert_audited_once, assert_cloud_matches,
-                                                    make_department, request_states, stray_servers, worker_env)
-from tests.integration.test_requests_cloud_flow import migrated_app, purge_prefix  # noqa: F401
+                                                    make_department, purge_fast, request_states, stray_servers,
+                                                    worker_env)
+from tests.integration.test_requests_cloud_flow import migrated_app  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
 DEPARTMENTS = 5
@@ -30,7 +31,7 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
     from portal.request_models import ProvisioningJob, ResourceRequest
 
     prefix = f"gc{run_id}"
-    cleanup(lambda: purge_prefix(cloud, prefix))
+    cleanup(lambda: purge_fast(cloud, prefix))
     departments, request_ids = [], []
     for d in range(DEPARTMENTS):
         dept_id, user_id = make_department(app, f"W{d}{run_id[1:6]}".upper(), f"并发演练局{d}{run_id}")
