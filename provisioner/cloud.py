@@ -71,6 +71,7 @@ def translate_errors(what):
 # and actions (PUT) never blindly: the provisioner looks by name and resumes its steps instead
 # ---------------------------------------------------------------------------------------------
 HTTP_RETRIES = 5
+API_TIMEOUT = 300  # seconds without an answer, unless clouds.yaml sets api_timeout
 HTTP_RETRY_STATUSES = (500, 502, 503, 504)
 
 
@@ -154,7 +155,10 @@ class Cloud:
                 with translate_errors("connect"):
                     config = openstack.config.OpenStackConfig(config_files=[self.clouds_yaml],
                                                               load_envvars=False)
-                    self._admin = openstack.connection.Connection(config=config.get_one(cloud=self.cloud_name))
+                    region = config.get_one(cloud=self.cloud_name)
+                    if region.config.get("api_timeout") is None:  # a hung call ends (transient), never blocks a job
+                        region.config["api_timeout"] = API_TIMEOUT
+                    self._admin = openstack.connection.Connection(config=region)
                     retry_idempotent_requests(self._admin)
             return self._admin
 
