@@ -377,18 +377,44 @@ class Cloud:
                       metadata):
         with translate_errors("create server"):
             conn = self.project(project_id)
-            flavor_obj = conn.compute.find_flavor(flavor)
-            if flavor_obj is None:
-                raise errors.PermanentCloudError(errors.FLAVOR_MISSING, flavor)
-            image_obj = conn.image.find_image(image)
-            if image_obj is None:
-                raise errors.PermanentCloudError(errors.IMAGE_MISSING, image)
-            kwargs = {"name": name, "flavor_id": flavor_obj.id, "image_id": image_obj.id,
+            cached = self._catalog_ids(flavor, image)
+            flavor_id, image_id = cached or self._find_flavor_image(conn, flavor, image)
+            kwargs = {"name": name, "flavor_id": flavor_id, "image_id": image_id,
                       "networks": [{"uuid": network_id}], "security_groups": [{"name": security_group_id}],
                       "metadata": metadata}
             if key_name:
                 kwargs["key_name"] = key_name
-            return conn.compute.create_server(**kwargs).id
+            try:
+                return conn.compute.create_server(**kwargs).id
+            except os_exceptions.BadRequestException:
+                if not cached:
+                    raise
+                # the flavor or image may have been replaced since the catalog was read: look both up
+                # afresh and send again (Nova refused the first POST, so it created nothing)
+                self._catalog = None
+                kwargs["flavor_id"], kwargs["image_id"] = self._find_flavor_image(conn, flavor, image)
+                return conn.compute.create_server(**kwargs).id
+
+    def _catalog_ids(self, flavor, image):
+        """Return (flavor id, image id) by name from the cached catalog, or None when it lacks either."""
+        catalog = self._catalog
+        if catalog is None:
+            return None
+        flavors = {f["name"]: f["id"] for f in catalog["flavors"]}
+        images = {i["name"]: i["id"] for i in catalog["images"]}
+        if flavor in flavors and image in images:
+            return flavors[flavor], images[image]
+        return None
+
+    @staticmethod
+    def _find_flavor_image(conn, flavor, image):
+        flavor_obj = conn.compute.find_flavor(flavor)
+        if flavor_obj is None:
+            raise errors.PermanentCloudError(errors.FLAVOR_MISSING, flavor)
+        image_obj = conn.image.find_image(image)
+        if image_obj is None:
+            raise errors.PermanentCloudError(errors.IMAGE_MISSING, image)
+        return flavor_obj.id, image_obj.id
 
     def wait_for_server(self, project_id, server_id, status="ACTIVE"):
         """Wait until server_id reaches status; ERROR raises with Nova's fault message."""

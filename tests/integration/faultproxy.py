@@ -10,7 +10,7 @@ At `rate`, a request meets one fault, chosen evenly among:
   drop_before  the connection is closed without an answer, the cloud never saw the request
   drop_after   the cloud did the work, then the connection is closed: the client never hears
   delay        the answer comes 0.2-1.5 s late
-`stats` counts the faults by kind and method.
+`force` adds faults for chosen calls; `stats` counts the faults by kind and method.
 """
 import http.client
 import random
@@ -34,6 +34,7 @@ class FaultProxy:
         self.faults = tuple(faults)
         self.random = random.Random(seed)
         self.lock = threading.Lock()
+        self.forced = []  # [fault, method, path regex, how many more times]
         self.stats = Counter()
         self.requests = 0
         self.servers = {}  # upstream root -> server
@@ -66,11 +67,22 @@ class FaultProxy:
     def rewrite(self, body):
         return self._rewrite.sub(lambda m: self.routes[m.group(0).decode()].encode(), body)
 
-    def choose(self, method):
+    def force(self, fault, method, path, times=1):
+        """Give the next `times` requests of method whose path matches the regex `path` this fault
+        (on top of the random ones), e.g. force("drop_after", "POST", r"/servers$")."""
+        with self.lock:
+            self.forced.append([fault, method, re.compile(path), times])
+
+    def choose(self, method, path=""):
         """Return the fault for the next request (None for a clean pass) and count it."""
         with self.lock:
             self.requests += 1
             fault = self.random.choice(self.faults) if self.random.random() < self.rate else None
+            for rule in self.forced:
+                if rule[3] > 0 and rule[1] == method and rule[2].search(path):
+                    rule[3] -= 1
+                    fault = rule[0]
+                    break
             if fault:
                 self.stats[fault] += 1
                 self.stats[f"{fault} {method}"] += 1
@@ -118,7 +130,7 @@ class FaultProxy:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                fault, delay = proxy.choose(self.command)
+                fault, delay = proxy.choose(self.command, self.path)
                 if fault == "503":
                     return self._answer(503, "Service Unavailable", [("Content-Type", "application/json")],
                                         b'{"message": "fault proxy: service unavailable"}')
