@@ -411,6 +411,26 @@ def reset_state():
     run(["rabbitmqctl", "-q", "add_vhost", RABBIT_VHOST])
     run(["rabbitmqctl", "-q", "set_permissions", "-p", RABBIT_VHOST, "guest", ".*", ".*", ".*"])
     shutil.rmtree(DATA, ignore_errors=True)
+    claim_databases()
+
+
+def claim_databases():
+    """Record in MariaDB which checkout's state the devcloud_* databases belong to."""
+    token = os.urandom(16).hex()
+    run(["mariadb", "-uroot", "-e", "DROP DATABASE IF EXISTS devcloud_meta; CREATE DATABASE devcloud_meta; "
+         f"CREATE TABLE devcloud_meta.owner (token VARCHAR(64)); INSERT INTO devcloud_meta.owner VALUES ('{token}');"])
+    (STATE / "owner").write_text(token)
+
+
+def owns_databases():
+    """True when the devcloud_* databases were last reset by this checkout.
+
+    The databases are the machine's, the node state (e.g. nova's compute node id) is the
+    checkout's: after another checkout reset them, this one must start afresh too.
+    """
+    res = run(["mariadb", "-uroot", "-N", "-B", "-e", "SELECT token FROM devcloud_meta.owner"], check=False)
+    owner = STATE / "owner"
+    return res.returncode == 0 and owner.exists() and res.stdout.strip() == owner.read_text().strip()
 
 
 def db_init():
@@ -487,7 +507,7 @@ def up(args):
         d.mkdir(parents=True, exist_ok=True)
     install()
     ensure_infra()
-    fresh = not (STATE / "initialized").exists()
+    fresh = not (STATE / "initialized").exists() or not owns_databases()
     if fresh:
         for svc in services():
             svc.stop()

@@ -88,13 +88,7 @@ class RollbackRunner(JobRunner):
             self.step("rollback:finish")
             request.failure_message = ""
             transition(self.session, self.ctx, request, "finish_rollback", after={"deleted": deleted})
-        self.job.state = JobState.SUCCEEDED
-        self.job.finished_at = utcnow()
-        self.job.lease_owner = ""
-        self.job.lease_expires_at = None
-        self.job.error_message = ""
-        self.session.commit()
-        return self.job.state
+        return self.succeed()
 
     # -- what to delete
     def targets(self):

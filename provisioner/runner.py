@@ -460,6 +460,10 @@ class JobRunner:
         self.step("receipt")
         receipt = issue_receipt(self.session, self.request, self.worker_id)
         transition(self.session, self.ctx, request, "finish", after={"receipt": receipt.number})
+        return self.succeed()
+
+    def succeed(self):
+        """Settle the job as succeeded: lease released, error cleared (committed)."""
         self.job.state = JobState.SUCCEEDED
         self.job.finished_at = utcnow()
         self.job.lease_owner = ""

@@ -97,6 +97,18 @@ def make_test_app(database_url, instance_path, **overrides):
         del os.environ["GOVCLOUD_INSTANCE_PATH"]
 
 
+def single_backend_app(backend, tmp_path_factory):
+    """Yield a migrated app on one backend (for a module whose cloud tests are too slow to run twice)."""
+    from portal import migrate
+    url, drop = database_url_for(backend, tmp_path_factory)
+    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
+    migrate.upgrade(app.config["DATABASE_URL"])
+    app.backend = backend
+    yield app
+    app.extensions["govcloud_db"][0].dispose()
+    drop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def migrated_app(request, tmp_path_factory):
     """An app whose database (SQLite file or PostgreSQL) is migrated to the newest revision."""

@@ -18,7 +18,7 @@ from portal.backup_models import BackupExtraction, ExtractionState, RunState
 from portal.database import utcnow
 from portal.models import AuditEvent, User
 from portal.services.audit import RequestInfo
-from tests.conftest import PASSWORD, csrf_token_from, database_url_for, login, make_test_app
+from tests.conftest import PASSWORD, csrf_token_from, login, single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
@@ -28,14 +28,7 @@ CTX = RequestInfo(request_id="test-backup-extraction")
 @pytest.fixture(scope="module")
 def migrated_app(tmp_path_factory):
     """This module's app: PostgreSQL."""
-    from portal import migrate
-    url, drop = database_url_for("postgresql", tmp_path_factory)
-    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
-    migrate.upgrade(app.config["DATABASE_URL"])
-    app.backend = "postgresql"
-    yield app
-    app.extensions["govcloud_db"][0].dispose()
-    drop()
+    yield from single_backend_app("postgresql", tmp_path_factory)
 
 
 def post(client, url, data, page=None, **kwargs):

@@ -16,7 +16,7 @@ from portal.backup_models import BackupExtraction, ExtractionState, RestoreState
 from portal.database import utcnow
 from portal.models import AuditEvent
 from portal.services.audit import RequestInfo
-from tests.conftest import database_url_for, make_test_app
+from tests.conftest import single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
@@ -27,14 +27,7 @@ MARKER = b"GOVCLOUD-BACKUP-EXPORT-MARKER " * 64
 @pytest.fixture(scope="module")
 def migrated_app(tmp_path_factory):
     """This module's app: SQLite."""
-    from portal import migrate
-    url, drop = database_url_for("sqlite", tmp_path_factory)
-    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
-    migrate.upgrade(app.config["DATABASE_URL"])
-    app.backend = "sqlite"
-    yield app
-    app.extensions["govcloud_db"][0].dispose()
-    drop()
+    yield from single_backend_app("sqlite", tmp_path_factory)
 
 
 def _track(session, cloud, job, timeout=300):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
-from tests.conftest import csrf_token_from, database_url_for, make_test_app
+from tests.conftest import csrf_token_from, single_backend_app
 
 pytestmark = pytest.mark.devcloud
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,14 +24,7 @@ WORKER_TIMEOUT = 240
 @pytest.fixture(scope="module")
 def migrated_app(tmp_path_factory):
     """This module's app: PostgreSQL only (the cloud flow is slow; SQLite is covered elsewhere)."""
-    from portal import migrate
-    url, drop = database_url_for("postgresql", tmp_path_factory)
-    app = make_test_app(url, tmp_path_factory.mktemp("instance"))
-    migrate.upgrade(app.config["DATABASE_URL"])
-    app.backend = "postgresql"
-    yield app
-    app.extensions["govcloud_db"][0].dispose()
-    drop()
+    yield from single_backend_app("postgresql", tmp_path_factory)
 
 
 def ssh_key():
