@@ -85,6 +85,9 @@ def create_app(config=None):
     # backup and recovery (issue 7, 第十九条)
     from .backups.views import bp as backups_bp
     app.register_blueprint(backups_bp)
+    # the working-day calendar (issue 13)
+    from .calendar.views import bp as calendar_bp
+    app.register_blueprint(calendar_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -170,6 +173,8 @@ def _nav_items():
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))
+    if allows(current_user, (Role.BUREAU, Role.ADMIN)):
+        items.append(("calendar.index", _("Working-day calendar"), None))
     return items
 
 

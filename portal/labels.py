@@ -49,11 +49,13 @@ ACTION_LABELS = {
     "grant.withdraw": _l("Access application withdrawn"),
     "access.console": _l("Console log read"),
     "access.ssh": _l("Command run on a host"),
+    "calendar.save": _l("Working-day calendar entered"),
+    "calendar.revert": _l("Working-day calendar entry removed"),
 }
 OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log"),
                  "vendor_grant": _l("Vendor access grant"), "server": _l("Server")}
 OBJECT_LABELS.update({"maintenance_window": _l("Maintenance window"), "incident": _l("Incident"),
-                      "probe_target": _l("Probe target")})
+                      "probe_target": _l("Probe target"), "work_calendar": _l("Working-day calendar")})
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
 # resource requests, provisioning, receipts, API tokens (issue 4)
 ACTION_LABELS.update({

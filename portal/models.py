@@ -213,3 +213,6 @@ from .backup_models import *  # noqa: E402,F401,F403
 
 # Provisioning operations (issue 5: reconciler findings, step timings).
 from .reconcile_models import *  # noqa: E402,F401,F403
+
+# The working-day calendar (issue 13: holidays and adjusted workdays per year).
+from .calendar_models import *  # noqa: E402,F401,F403

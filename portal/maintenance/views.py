@@ -12,7 +12,7 @@ from ..ops_models import MaintenanceState
 from ..services import maintenance
 from ..services.departments import department_choices
 from ..web import page_arg, per_page, request_info, show_error
-from ..workdays import CHINA, earliest_planned_start
+from ..workdays import CHINA
 from ..database import utcnow
 from .forms import DecisionForm, WindowForm
 
@@ -54,8 +54,9 @@ def create():
         else:
             flash(_("The maintenance window was submitted for approval."), "success")
             return redirect(url_for("maintenance.detail", window_id=window.id))
-    earliest = earliest_planned_start(utcnow()).astimezone(CHINA)
-    return render_template("maintenance/form.html", form=form, earliest=earliest)
+    earliest = maintenance.earliest_start(db.session, utcnow())
+    return render_template("maintenance/form.html", form=form, earliest=earliest.value.astimezone(CHINA),
+                           assumed_note=maintenance.assumed_note(earliest))
 
 
 @bp.route("/<int:window_id>")

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..workdays import CHINA, earliest_planned_start
+from ..workdays import CHINA
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
@@ -14,6 +14,7 @@ from ..scoping import get_scoped, scoped
 from ..text import _l
 from .audit import record_event
 from .notifications import notify_department
+from .workcalendar import load_calendar
 
 S = MaintenanceState
 TRANSITIONS = {
@@ -43,7 +44,20 @@ def get_window(session, user, window_id):
     return get_scoped(session, MaintenanceWindow, window_id, user, kind=_l("Maintenance window"))
 
 
-def _check_times(kind, starts_at, ends_at, applied_at):
+def earliest_start(session, applied_at=None):
+    """Reckoned(the earliest start of a planned window applied for at applied_at, assumed years)."""
+    return load_calendar(session).earliest_planned_start(applied_at or utcnow())
+
+
+def assumed_note(reckoned):
+    """The sentence that says a result was counted Monday to Friday for years not entered, or ""."""
+    if not reckoned.assumed:
+        return ""
+    return _l("The %(years)s arrangement of holidays has not been entered: those days were counted Monday to Friday.",
+              years="、".join(str(y) for y in reckoned.assumed_years))
+
+
+def _check_times(session, kind, starts_at, ends_at, applied_at):
     if starts_at is None or ends_at is None or starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise ValidationFailed(_l("Enter the start and the end."), field="starts_at")
     if ends_at <= starts_at:
@@ -51,12 +65,13 @@ def _check_times(kind, starts_at, ends_at, applied_at):
     if ends_at - starts_at > MAX_LENGTH:
         raise ValidationFailed(_l("A maintenance window may last at most 7 days."), field="ends_at")
     if kind == MaintenanceKind.PLANNED:
-        earliest = earliest_planned_start(applied_at)
-        if starts_at < earliest:
+        reckoned = earliest_start(session, applied_at)
+        if starts_at < reckoned.value:
             raise ValidationFailed(
                 _l("A planned maintenance must be applied for at least 2 working days ahead: "
-                   "it may start at %(earliest)s at the earliest.",
-                   earliest=earliest.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")), field="starts_at")
+                   "it may start at %(earliest)s at the earliest. %(note)s",
+                   earliest=reckoned.value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                   note=assumed_note(reckoned)), field="starts_at")
     elif ends_at <= applied_at:
         raise ValidationFailed(_l("An emergency maintenance cannot end in the past."), field="ends_at")
 
@@ -69,7 +84,7 @@ def apply_window(session, ctx, data, *, now=None):
     kind = data.get("kind")
     if kind not in set(MaintenanceKind):
         raise ValidationFailed(_l("Choose planned or emergency."), field="kind")
-    _check_times(kind, data.get("starts_at"), data.get("ends_at"), now)
+    _check_times(session, kind, data.get("starts_at"), data.get("ends_at"), now)
     department_ids = sorted(set(data.get("department_ids") or []))
     departments = list(session.scalars(select(Department).where(Department.id.in_(department_ids))))
     if not departments or len(departments) != len(department_ids):

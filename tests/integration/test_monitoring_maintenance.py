@@ -5,8 +5,13 @@ from sqlalchemy import select
 
 from portal.database import utcnow
 from portal.ops_models import MaintenanceWindow, Notification
-from portal.workdays import CHINA, earliest_planned_start
+from portal.services.workcalendar import library_arrangements
+from portal.workdays import CHINA, WorkCalendar
 from tests.conftest import csrf_token_from
+
+
+def earliest_planned_start(applied_at):
+    return WorkCalendar(library_arrangements().values()).earliest_planned_start(applied_at)
 
 
 def _local(dt):
@@ -34,7 +39,7 @@ def test_planned_window_needs_two_working_days(app, seed, login_as, db_session):
     assert response.status_code == 200
     assert "2" in response.get_data(as_text=True) and db_session.scalar(select(MaintenanceWindow.id).where(
         MaintenanceWindow.title == "核心交换机升级")) is None
-    start = earliest_planned_start(utcnow()) + timedelta(hours=1)
+    start = earliest_planned_start(utcnow()).value + timedelta(hours=1)
     response = _apply(vendor, seed, "planned", start, start + timedelta(hours=2))
     assert response.status_code == 302
     window = db_session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.title == "核心交换机升级")).one()
@@ -74,7 +79,7 @@ def test_emergency_window_approved_notifies_and_shows_a_banner(app, seed, login_
 
 
 def test_bureau_rejects_with_a_reason(app, seed, login_as, db_session):
-    start = earliest_planned_start(utcnow()) + timedelta(days=1)
+    start = earliest_planned_start(utcnow()).value + timedelta(days=1)
     assert _apply(login_as("vendor"), seed, "planned", start, start + timedelta(hours=1),
                   title="机房巡检").status_code == 302
     window = db_session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.title == "机房巡检")).one()

@@ -145,6 +145,12 @@ POLICY = {
     ("grants.console", "GET"): only(),  # the seeded grant is not live yet: even its vendor is refused
     ("grants.ssh", "POST"): only(),
     # backup and recovery (issue 7, 第十九条): auditors read; extraction needs the bureau, links the department
+    # the working-day calendar (issue 13): everyone reads it, the admin enters a year
+    ("calendar.index", "GET"): LOGGED_IN,
+    ("calendar.year", "GET"): LOGGED_IN,
+    ("calendar.edit", "GET"): only("admin"),
+    ("calendar.edit", "POST"): only("admin"),
+    ("calendar.revert", "POST"): only("admin"),
     ("backups.index", "GET"): LOGGED_IN,
     ("backups.runs", "GET"): LOGGED_IN,
     ("backups.artifacts", "GET"): LOGGED_IN,
@@ -188,6 +194,7 @@ def arg_values(seed, role):
         "user_id": seed.user_ids["dept_b"] if foreign else seed.user_ids["dept_member"],
         "filename": "css/portal.css",
         "fmt": "csv",
+        "year": 2027,
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own
