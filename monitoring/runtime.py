@@ -1,36 +1,22 @@
-"""What the scheduler's jobs run with: the portal's settings and a database session factory."""
-from contextlib import contextmanager
-from dataclasses import dataclass
-
-from sqlalchemy.orm import sessionmaker
-
-from portal.database import make_engine
-
-
-@dataclass
-class Runtime:
-    settings: dict
-    engine: object
-    sessions: sessionmaker
-
+"""The runtime of the scheduler process and its jobs (portal.runtime.Runtime, set once at start)."""
+from portal import runtime as portal_runtime
 
 _runtime = None
 
 
 def configure(settings, engine=None):
-    """Set the runtime of this process from the portal's settings (a mapping like app.config)."""
+    """Set the runtime of this process from settings (a mapping like portal.settings.load_settings())."""
     global _runtime
-    engine = engine or make_engine(settings["DATABASE_URL"])
-    _runtime = Runtime(settings=dict(settings), engine=engine,
-                       sessions=sessionmaker(bind=engine, expire_on_commit=False))
+    _runtime = portal_runtime.build(dict(settings), engine=engine)
     return _runtime
 
 
-def configure_from_portal():
-    """Load the portal's configuration (defaults, TOML, GOVCLOUD_* variables) and configure."""
-    from portal.app import create_app
-    app = create_app()
-    return configure(app.config, app.extensions["govcloud_db"][0])
+def configure_from_settings():
+    """Load the settings (defaults, TOML, GOVCLOUD_* variables) and configure; in production a
+    missing clouds.yaml stops the scheduler here."""
+    global _runtime
+    _runtime = portal_runtime.build(needs_cloud=True)
+    return _runtime
 
 
 def current():
@@ -39,11 +25,6 @@ def current():
     return _runtime
 
 
-@contextmanager
 def session_scope():
     """A session of the configured database, closed at the end."""
-    session = current().sessions()
-    try:
-        yield session
-    finally:
-        session.close()
+    return current().session()

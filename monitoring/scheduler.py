@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from backup import jobs as backup_jobs
+from portal.errors import ConfigError
 
 from . import billing_jobs, jobs, reconcile_jobs, runtime, trust_jobs
 
@@ -110,7 +111,11 @@ def main(argv=None):
     parser.add_argument("--run-once", metavar="JOB_ID", help="run one job now and exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    rt = runtime.configure_from_portal()
+    try:
+        rt = runtime.configure_from_settings()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     if args.run_once:
         spec = next((s for s in JOBS if s.job_id == args.run_once), None)
         if spec is None:

@@ -16,6 +16,8 @@ from .extensions import babel, csrf, db, login_manager
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .labels import ACTION_LABELS, LEVEL_LABELS, OBJECT_LABELS, OUTCOME_LABELS, ROLE_LABELS, label
 from .passwords import Passwords
+from .runtime import build as build_runtime
+from .settings import default_instance_path
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,7 @@ def create_app(config=None):
     """Build the portal: configuration, extensions, blueprints, error pages, CLI."""
     from .config import load_config
 
-    instance_path = os.environ.get("GOVCLOUD_INSTANCE_PATH") or None
-    if instance_path:
-        instance_path = os.path.abspath(instance_path)
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = Flask(__name__, instance_path=default_instance_path(), instance_relative_config=True)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     load_config(app, config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -47,7 +46,8 @@ def create_app(config=None):
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    db.init_app(app)
+    app.extensions["govcloud_runtime"] = runtime = build_runtime(app.config)
+    db.init_app(app, runtime.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)

@@ -4,7 +4,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from .database import make_engine, make_session_factory
+from .database import make_session_factory
 
 
 class Database:
@@ -12,8 +12,7 @@ class Database:
 
     key = "govcloud_db"
 
-    def init_app(self, app):
-        engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQLALCHEMY_ECHO", False))
+    def init_app(self, app, engine):
         sessions = make_session_factory(engine)
         app.extensions[self.key] = (engine, sessions)
 

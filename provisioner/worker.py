@@ -11,7 +11,9 @@ import time
 
 from sqlalchemy.orm import Session
 
-from .cloud import Cloud
+from portal import runtime
+from portal.errors import ConfigError
+
 from .runner import claim_job, default_worker_id, release_dead_leases, run_job
 
 log = logging.getLogger(__name__)
@@ -66,13 +68,6 @@ class Worker:
                 time.sleep(self.poll_seconds)
 
 
-def app_settings():
-    """Return (engine, cloud, name_prefix) from the portal's configuration (file, GOVCLOUD_* env)."""
-    from portal.app import create_app
-    app = create_app()
-    engine = app.extensions["govcloud_db"][0]
-    cloud = Cloud.from_config(app.config)
-    return engine, cloud, app.config.get("CLOUD_NAME_PREFIX") or "gc"
 
 
 def main(argv=None):
@@ -83,8 +78,13 @@ def main(argv=None):
                         help="jobs run at the same time by this process (PostgreSQL; one per department)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine, cloud, prefix = app_settings()
-    worker = Worker(engine, cloud, name_prefix=prefix, poll_seconds=args.poll, concurrency=args.concurrency)
+    try:
+        rt = runtime.build(needs_cloud=True)  # settings: defaults, GOVCLOUD_CONFIG, GOVCLOUD_* variables
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    worker = Worker(rt.engine, rt.cloud(), name_prefix=rt.name_prefix, poll_seconds=args.poll,
+                    concurrency=args.concurrency)
 
     def _stop(signum, _frame):
         log.info("worker=%s stopping on signal %s", worker.worker_id, signum)
@@ -95,8 +95,8 @@ def main(argv=None):
     try:
         worker.run(once=args.once)
     finally:
-        cloud.close()
+        rt.close()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

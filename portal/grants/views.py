@@ -40,8 +40,7 @@ def key_dir():
 
 
 def cloud():
-    from provisioner.cloud import Cloud
-    return current_app.extensions.setdefault("govcloud_cloud", Cloud.from_config(current_app.config))
+    return current_app.extensions["govcloud_runtime"].cloud()
 
 
 def _aware(local):

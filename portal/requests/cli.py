@@ -1,6 +1,5 @@
 """CLI of issue 4: `govcloud worker` and `govcloud api-token create|revoke`."""
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 
@@ -9,17 +8,10 @@ from flask.cli import with_appcontext
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for new jobs.")
 @click.option("--concurrency", default=1, show_default=True,
               help="Jobs this process runs at the same time (PostgreSQL; one per department).")
-@with_appcontext
 def worker_command(once, poll, concurrency):
-    from provisioner.cloud import Cloud
-    from provisioner.worker import Worker
-    from ..extensions import db
-    cloud = Cloud.from_config(current_app.config)
-    try:
-        Worker(db.engine, cloud, name_prefix=current_app.config.get("CLOUD_NAME_PREFIX") or "gc",
-               poll_seconds=poll, concurrency=concurrency).run(once=once)
-    finally:
-        cloud.close()
+    """`flask --app portal worker`: the same process as `govcloud worker` (portal.entry)."""
+    from provisioner.worker import main as worker_main
+    worker_main((["--once"] if once else []) + ["--poll", str(poll), "--concurrency", str(concurrency)])
 
 
 @click.group("api-token", help="Personal API tokens.")

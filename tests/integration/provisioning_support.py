@@ -9,6 +9,8 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from tests.integration.conftest import clouds_yaml
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONTACTS = dict(security_officer_name="王安全", security_officer_phone="0571-1", it_lead_name="李信息",
                 it_lead_phone="138", emergency_contact_name="赵应急", emergency_contact_phone="139")
@@ -77,6 +79,8 @@ def approve_change(app, user_id, reviewer_id, system_id, spec=None):
 
 
 def worker_env(app, prefix, **extra):
+    """The environment of a worker process (production settings) on the test's database and cloud."""
+    extra.setdefault("GOVCLOUD_CLOUDS_YAML", str(clouds_yaml()))
     return dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="worker-test",
                 GOVCLOUD_CLOUD_NAME_PREFIX=prefix, GOVCLOUD_INSTANCE_PATH=app.instance_path, **extra)
 

@@ -11,6 +11,7 @@ from monitoring import runtime
 from monitoring.scheduler import JOBS, build_scheduler, stored_jobs
 from portal.database import make_engine
 from portal.ops_models import JobRun
+from tests.integration.conftest import clouds_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -68,7 +69,7 @@ def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, lo
     env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="t",
                GOVCLOUD_INSTANCE_PATH=str(tmp_path), GOVCLOUD_PROBE_INTERVAL_SECONDS="1",
                GOVCLOUD_NOTIFY_INTERVAL_SECONDS="1", GOVCLOUD_COLLECT_INTERVAL_SECONDS="3600",
-               PYTHONPATH=REPO)
+               GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()), PYTHONPATH=REPO)
     log = open(tmp_path / "scheduler.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "monitoring.scheduler"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT)

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
 from tests.conftest import csrf_token_from, single_backend_app
+from tests.integration.provisioning_support import worker_env
 
 pytestmark = pytest.mark.devcloud
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,8 +41,7 @@ def post(client, url, data, page=None):
 
 def run_worker(app, prefix):
     """Run `python -m provisioner.worker --once` against the test database; return its output."""
-    env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="worker-test",
-               GOVCLOUD_CLOUD_NAME_PREFIX=prefix, GOVCLOUD_INSTANCE_PATH=app.instance_path)
+    env = worker_env(app, prefix)
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "provisioner.worker", "--once"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=WORKER_TIMEOUT)

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tests.integration.provisioning_support import worker_env
 from tests.integration.test_requests_cloud_flow import REPO, migrated_app, purge_prefix, run_worker  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
@@ -38,8 +39,7 @@ def test_killed_worker_is_taken_over_without_duplicates(app, seed, cloud, run_id
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         request_id = req.id
 
-    env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="worker-test",
-               GOVCLOUD_CLOUD_NAME_PREFIX=prefix, GOVCLOUD_INSTANCE_PATH=app.instance_path)
+    env = worker_env(app, prefix)
     worker = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2"], cwd=REPO, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cleanup(lambda: worker.poll() is None and worker.kill())

@@ -1,0 +1,231 @@
+"""Settings of every govcloud process (portal, worker, scheduler, CLI), without Flask.
+
+Read in order: the defaults below -> the TOML file named by GOVCLOUD_CONFIG -> GOVCLOUD_* environment
+variables -> overrides given in code. Each key has a type; a value of the wrong type stops the
+process with a ConfigError that names the key. config/govcloud.example.toml explains them for
+operators.
+"""
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from .database import normalize_url
+from .errors import ConfigError
+
+ENV_PREFIX = "GOVCLOUD_"
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+DEV_CLOUDS_YAML = str(PACKAGE_ROOT / ".devcloud" / "clouds.yaml")
+
+
+@dataclass(frozen=True)
+class Setting:
+    type: type
+    default: object
+    doc: str = ""
+    optional: bool = False  # None is allowed (and means "off" or "derived")
+
+
+def _s(type_, default, doc="", optional=False):
+    return Setting(type_, default, doc, optional)
+
+
+SETTINGS = {
+    "SECRET_KEY": _s(str, None, "signs sessions and CSRF tokens; required in production", True),
+    "DATABASE_URL": _s(str, None, "None: SQLite file in the instance folder", True),
+    "SQLALCHEMY_ECHO": _s(bool, False),
+    "TESTING": _s(bool, False),
+    "DEBUG": _s(bool, False),
+    "LOG_LEVEL": _s(str, "INFO"),
+    "BABEL_DEFAULT_LOCALE": _s(str, "zh_CN"),
+    "BABEL_DEFAULT_TIMEZONE": _s(str, "Asia/Shanghai"),
+    "LANGUAGES": _s(list, ["zh_CN", "en"]),
+    "PAGE_SIZE": _s(int, 20),
+    "PROXY_FIX_X_FOR": _s(int, 0, "reverse proxies in front whose X-Forwarded-For/-Proto to trust"),
+    # accounts
+    "LOGIN_MAX_FAILURES": _s(int, 5),
+    "LOGIN_LOCKOUT_MINUTES": _s(int, 15),
+    "LOGIN_RATE_LIMIT": _s(int, 30, "failed logins per address ..."),
+    "LOGIN_RATE_WINDOW_MINUTES": _s(int, 10, "... within this window"),
+    "PASSWORD_MIN_LENGTH": _s(int, 10),
+    "PASSWORD_HASH_TIME_COST": _s(int, 3),
+    "PASSWORD_HASH_MEMORY_KIB": _s(int, 65536),
+    "PASSWORD_HASH_PARALLELISM": _s(int, 4),
+    # session cookie
+    "SESSION_COOKIE_HTTPONLY": _s(bool, True),
+    "SESSION_COOKIE_SAMESITE": _s(str, "Lax"),
+    "SESSION_COOKIE_SECURE": _s(bool, None, "None: Secure unless debug or testing", True),
+    "SESSION_COOKIE_NAME": _s(str, "govcloud_session"),
+    "PERMANENT_SESSION_LIFETIME": _s(int, 8 * 3600, "seconds"),
+    "REMEMBER_COOKIE_DURATION": _s(int, 0),
+    "WTF_CSRF_TIME_LIMIT": _s(int, 8 * 3600),
+    # the cloud (openstacksdk's clouds.yaml; never credentials in these settings)
+    "CLOUDS_YAML": _s(str, None, "required in production; the dev cloud's otherwise", True),
+    "CLOUD": _s(str, "devcloud"),
+    "CLOUD_NAME_PREFIX": _s(str, "gc", "first part of the name of every resource govcloud creates"),
+    # usage metering (issue 9): sample interval; a longer pause than the tolerance is a marked gap
+    "METERING_INTERVAL_SECONDS": _s(int, 300),
+    "METERING_GAP_TOLERANCE_SECONDS": _s(int, 900),
+    # scheduler, probes, notifications, /metrics (issue 6)
+    "JOB_MISFIRE_GRACE_SECONDS": _s(int, 30),
+    "PROBE_INTERVAL_SECONDS": _s(int, 60),
+    "PROBE_TIMEOUT_SECONDS": _s(float, 5),
+    "COLLECT_INTERVAL_SECONDS": _s(int, 300),
+    "RECONCILE_INTERVAL_SECONDS": _s(int, 900),
+    "NOTIFY_INTERVAL_SECONDS": _s(int, 30),
+    "NOTIFY_MAX_ATTEMPTS": _s(int, 5),
+    "SMTP_HOST": _s(str, None, "None: no e-mail notifications", True),
+    "SMTP_PORT": _s(int, 25),
+    "SMTP_FROM": _s(str, "govcloud@localhost"),
+    "SMTP_STARTTLS": _s(bool, False),
+    "SMTP_USERNAME": _s(str, None, optional=True),
+    "SMTP_PASSWORD": _s(str, None, optional=True),
+    "SMTP_TIMEOUT_SECONDS": _s(float, 10),
+    "NOTIFY_WEBHOOK_URL": _s(str, None, "None: no webhook notifications", True),
+    "WEBHOOK_TIMEOUT_SECONDS": _s(float, 10),
+    "METRICS_BEARER_TOKEN": _s(str, None, "None: /metrics open (restrict it at the proxy)", True),
+    "SLA_TARGET_RATIO": _s(float, 0.999),
+    "ESCALATE_AFTER_MINUTES": _s(int, 30, "第二十五条: unresolved incidents go up after this long"),
+    "ESCALATION_EMAIL": _s(str, None, "the bureau's duty desk, also told of escalations", True),
+    # audit digests are signed with AUDIT_HMAC_KEY, else the key in AUDIT_KEY_FILE; keep the key
+    # out of the database and its backups
+    "AUDIT_HMAC_KEY": _s(str, None, optional=True),
+    "AUDIT_KEY_FILE": _s(str, None, "None: audit-hmac.key in the instance folder", True),
+    "AUDIT_DIGEST_INTERVAL_SECONDS": _s(int, 3600),
+    # vendor access grants (issue 8)
+    "GRANT_KEY_DIR": _s(str, None, "None: grant-keys/ in the instance folder", True),
+    "GRANT_EXPIRY_INTERVAL_SECONDS": _s(int, 60),
+    # backups (issue 7); the hooks' private keys are files in BACKUP_SSH_KEY_DIR
+    "BACKUP_DUE_INTERVAL_SECONDS": _s(int, 60),
+    "BACKUP_TRACK_INTERVAL_SECONDS": _s(int, 15),
+    "BACKUP_MAX_ATTEMPTS": _s(int, 3),
+    "BACKUP_RETRY_SECONDS": _s(int, 300),
+    "BACKUP_HOOK_TIMEOUT_SECONDS": _s(int, 300),
+    "BACKUP_SSH_KEY_DIR": _s(str, None, "None: backup-keys/ in the instance folder", True),
+    "BACKUP_EXTRACTION_LINK_HOURS": _s(int, 24),
+}
+DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
+POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH")
+
+
+def default_instance_path():
+    """GOVCLOUD_INSTANCE_PATH, else instance/ beside the package (Flask's choice for this layout)."""
+    return os.path.abspath(os.environ.get("GOVCLOUD_INSTANCE_PATH") or PACKAGE_ROOT / "instance")
+
+
+def _from_file(path):
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError("GOVCLOUD_CONFIG", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("GOVCLOUD_CONFIG", f"file {path} is not valid TOML ({exc})") from None
+    return {k: v for k, v in data.items() if k.isupper()}
+
+
+def _from_env(environ):
+    """GOVCLOUD_* variables; a known key's text is read as its type, another's as JSON or text."""
+    values = {}
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX):]
+        spec = SETTINGS.get(key)
+        if spec is not None and spec.type is str:
+            values[key] = text
+            continue
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    return values
+
+
+TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0", ""}
+
+
+def _typed(key, value):
+    spec = SETTINGS.get(key)
+    if spec is not None and spec.type is bool and not isinstance(value, bool) and value is not None:
+        text = str(value).strip().lower()
+        if text not in TRUE | FALSE:
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return text in TRUE
+    if key == "PERMANENT_SESSION_LIFETIME" and isinstance(value, timedelta):
+        return value
+    if spec is None or value is None:
+        if value is None and spec is not None and not spec.optional and spec.default is not None:
+            raise ConfigError(key, "must be set")
+        return value
+    if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if spec.type is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # e.g. SECRET_KEY = 12345 in the file
+    if spec.type is int and isinstance(value, bool) or not isinstance(value, spec.type):
+        raise ConfigError(key, f"must be {spec.type.__name__}, got {value!r}")
+    return value
+
+
+def is_production(settings):
+    return not (settings.get("DEBUG") or settings.get("TESTING"))
+
+
+def load_settings(overrides=None, *, instance_path=None, environ=None):
+    """Return the settings as a dict (defaults, file, environment, overrides), checked and completed."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    path = environ.get("GOVCLOUD_CONFIG")
+    if path:
+        settings.update(_from_file(path))
+    settings.update(_from_env(environ))
+    settings.update(overrides or {})
+    for key in SETTINGS:
+        settings[key] = _typed(key, settings[key])
+    return _finish(settings, instance_path or default_instance_path())
+
+
+def _finish(cfg, instance_path):
+    cfg["INSTANCE_PATH"] = instance_path
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "govcloud.db")
+    cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
+    for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("GRANT_KEY_DIR", "grant-keys"),
+                      ("BACKUP_SSH_KEY_DIR", "backup-keys")):
+        if not cfg.get(key):
+            cfg[key] = os.path.join(instance_path, name)
+    production = is_production(cfg)
+    if not cfg.get("SECRET_KEY"):
+        if production:
+            raise ConfigError("SECRET_KEY", "is required in production; set GOVCLOUD_SECRET_KEY "
+                              "or SECRET_KEY in the file named by GOVCLOUD_CONFIG")
+        cfg["SECRET_KEY"] = "dev-only-not-secret"
+    if not cfg.get("CLOUDS_YAML") and not production:
+        cfg["CLOUDS_YAML"] = DEV_CLOUDS_YAML
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = production
+    if isinstance(cfg["PERMANENT_SESSION_LIFETIME"], (int, float)):
+        cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=cfg["PERMANENT_SESSION_LIFETIME"])
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    if cfg["PROXY_FIX_X_FOR"] < 0:
+        raise ConfigError("PROXY_FIX_X_FOR", f"must be 0 or a positive integer, got {cfg['PROXY_FIX_X_FOR']!r}")
+    for key in POSITIVE:
+        if cfg[key] < 1:
+            raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")
+    if cfg["BABEL_DEFAULT_LOCALE"] not in cfg["LANGUAGES"]:
+        raise ConfigError("BABEL_DEFAULT_LOCALE", f"must be one of {cfg['LANGUAGES']}")
+    return cfg
+
+
+def require_clouds_yaml(settings):
+    """Return the clouds.yaml path of settings; in production it must be named and exist."""
+    path = settings.get("CLOUDS_YAML")
+    if not path:
+        raise ConfigError("CLOUDS_YAML", "is required in production: set GOVCLOUD_CLOUDS_YAML or CLOUDS_YAML "
+                          "in the file named by GOVCLOUD_CONFIG to the cloud's clouds.yaml")
+    if not os.path.isfile(path):
+        raise ConfigError("CLOUDS_YAML", f"file {path} does not exist")
+    return path
