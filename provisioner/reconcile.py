@@ -9,7 +9,6 @@ Three kinds of findings, each with a suggested action:
 Departments with a provisioning job queued or running are skipped (their state is in motion).
 The findings of the latest run replace the previous ones; the page reads them from the database.
 """
-import re
 import time
 
 from sqlalchemy import delete, select
@@ -22,24 +21,12 @@ from portal.services.resource_requests import current_spec, live_systems, system
 from portal.specs import expand
 from portal.workflow import JobState, RequestState
 
-from . import errors
+from . import errors, naming
 from .cloud import govcloud_inventory
-from .rollback import DEPARTMENT_KEYS, spec_keys
-from .runner import JobRunner
+from .naming import DEPARTMENT_KEYS, department_start, spec_keys, system_named
+from .runner import department_quotas
 
-SYSTEM_TAG = re.compile(r"-R(\d+)(?:-|$)")
 QUOTA_KEYS = ("instances", "cores", "ram", "volumes", "gigabytes", "floating_ips")
-
-
-class _Quotas:
-    """The runner's quota arithmetic (approved total, and its max with what exists) for one department."""
-
-    quotas = JobRunner.quotas
-
-    def __init__(self, session, department, flavors):
-        self.session = session
-        self.department = department
-        self.flavors = flavors
 
 
 def department_of(item, by_project, departments, prefix):
@@ -48,7 +35,7 @@ def department_of(item, by_project, departments, prefix):
         return by_project.get(item["project_id"])
     best = None
     for dept in departments:
-        if item["name"].startswith(f"{prefix}-{dept.code.lower()}-") and (best is None or len(dept.code) > len(best.code)):
+        if item["name"].startswith(department_start(prefix, dept)) and (best is None or len(dept.code) > len(best.code)):
             best = dept
     return best
 
@@ -59,8 +46,7 @@ def system_of(item, department, prefix, requests_by_number):
         return requests_by_number[item["request"]].system_root_id
     if department is None:
         return None
-    match = SYSTEM_TAG.search(item["name"][len(f"{prefix}-{department.code.lower()}"):])
-    return int(match.group(1)) if match else None
+    return system_named(item["name"], prefix, department)
 
 
 def find_differences(session, cloud, prefix):
@@ -116,8 +102,8 @@ def find_differences(session, cloud, prefix):
                 continue  # a request of it is open (failed, approved): no settled target to compare
             spec = current_spec(session, system_id)
             instances, volumes = expand(spec)
-            specs = {f"server:R{system_id}:{i['name']}": ("flavor", i["flavor"]) for i in instances}
-            specs.update({f"volume:R{system_id}:{v['name']}": ("size", v["size_gb"]) for v in volumes})
+            specs = {naming.key("server", system_id, i["name"]): ("flavor", i["flavor"]) for i in instances}
+            specs.update({naming.key("volume", system_id, v["name"]): ("size", v["size_gb"]) for v in volumes})
             for key, kind in spec_keys(spec, system_id).items():
                 expected[key] = (kind, system_id, specs.get(key))
             if instances or volumes:
@@ -154,7 +140,7 @@ def find_differences(session, cloud, prefix):
             continue
         if flavors is None:
             flavors = cloud.catalog(refresh=True)["flavors"]
-        target, transitional = _Quotas(session, dept, flavors).quotas()
+        target, transitional = department_quotas(session, dept.id, flavors)
         actual = cloud.get_quotas(dept.openstack_project_id)
         actual = {k: actual[k] for k in QUOTA_KEYS}
         target = {k: target[k] for k in QUOTA_KEYS}

@@ -8,58 +8,28 @@ system keeps its previous resources. The department's router and default network
 another live system uses them. The job runs in the worker (`provisioning_job.action = rollback`).
 """
 import logging
-import random
 import time
-import traceback
-from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from portal.database import utcnow
 from portal.request_models import CloudResource
 from portal.services.resource_requests import current_spec
-from portal.specs import EMPTY_SPEC, expand, normalize_spec
-from portal.workflow import JobState, RequestKind, RequestState, transition
+from portal.specs import EMPTY_SPEC
+from portal.workflow import RequestKind, RequestState, transition
 
 from . import errors
 from .cloud import govcloud_inventory
-from .runner import BACKOFF_SECONDS, MAX_ATTEMPTS, JobRunner, resource_name
+from .jobs import backoff, close
+from .naming import DEPARTMENT_KEYS, department_start, names_system, resource_name, spec_keys
+from .runner import JobRunner
 
 log = logging.getLogger(__name__)
 # deletion order: what holds a thing goes before it
 ORDER = ("floating_ip", "volume", "server", "keypair", "security_group", "subnet", "network", "router")
-DEPARTMENT_KEYS = {"router": "router", "network:default": "network", "subnet:default": "subnet"}
 BUSY_VOLUME = ("creating", "attaching", "detaching", "extending", "reserved", "downloading", "maintenance")
 VOLUME_SETTLE_SECONDS = 120
 DELETE_ATTEMPTS = 5
 DELETE_BACKOFF_SECONDS = 1.0
-
-
-def spec_keys(spec, system_id):
-    """Return {key: kind} of the resources the runner gives a system for spec (without the
-    department's router and default network)."""
-    spec = normalize_spec(spec)
-    instances, volumes = expand(spec)
-    if not (instances or volumes):
-        return {}
-    keys = {f"sg:R{system_id}": "security_group"}
-    if spec["network"]["cidr"]:
-        keys[f"network:R{system_id}"] = "network"
-        keys[f"subnet:R{system_id}"] = "subnet"
-    if spec["ssh_public_key"]:
-        keys[f"keypair:R{system_id}"] = "keypair"
-    keys.update({f"server:R{system_id}:{i['name']}": "server" for i in instances})
-    keys.update({f"volume:R{system_id}:{v['name']}": "volume" for v in volumes})
-    keys.update({f"fip:R{system_id}:{n}": "floating_ip" for n in range(1, spec["floating_ips"] + 1)})
-    return keys
-
-
-def names_system(name, prefix, department, system_id):
-    """True when an OpenStack name is one of a system's deterministic names (any key of R<id>)."""
-    start = f"{prefix}-{department.code.lower()}-"
-    tag = f"-R{system_id}"
-    rest = "-" + name[len(start):]
-    return name.startswith(start) and (rest.endswith(tag) or f"{tag}-" in rest)
 
 
 class RollbackRunner(JobRunner):
@@ -128,7 +98,7 @@ class RollbackRunner(JobRunner):
         for item in inventory:
             if item["project_id"] and item["project_id"] != self.project_id:
                 continue
-            if item["kind"] == "keypair" and not item["name"].startswith(f"{self.prefix}-{dept.code.lower()}-"):
+            if item["kind"] == "keypair" and not item["name"].startswith(department_start(self.prefix, dept)):
                 continue
             if item["request"] == request.number:
                 found_by = "metadata"
@@ -159,7 +129,7 @@ class RollbackRunner(JobRunner):
             except errors.TransientCloudError:  # 409: a port of a server just deleted still holds it
                 if attempt + 1 >= DELETE_ATTEMPTS:
                     raise
-                time.sleep(DELETE_BACKOFF_SECONDS * 2 ** attempt * random.uniform(0.5, 1.5))
+                time.sleep(backoff(attempt, DELETE_BACKOFF_SECONDS))
         if row is not None:
             row.deleted = True
         for other in self.session.scalars(select(CloudResource).where(
@@ -167,6 +137,16 @@ class RollbackRunner(JobRunner):
                 CloudResource.deleted.is_(False))):
             other.deleted = True
         self.audit("cloud.delete", kind, openstack_id, after={"name": name, "found_by": found_by, "rollback": True})
+        self.session.commit()
+
+    def fail(self, job_state, message, detail):
+        """The rollback failed or errored (jobs.settle): the request is `failed` again, with the reason."""
+        job, request = self.job, self.request
+        close(job, job_state, message, f"step {job.current_step}: {detail}")
+        if request.state == RequestState.ROLLING_BACK:
+            request.failure_message = message
+            transition(self.session, self.ctx, request, "rollback_failed", detail=job.error_detail[:2000],
+                       after={"message": message})
         self.session.commit()
 
     def settle_volume(self, volume_id):
@@ -182,45 +162,3 @@ class RollbackRunner(JobRunner):
             if time.monotonic() > deadline:
                 raise errors.TransientCloudError(errors.TIMEOUT, f"volume {volume_id} still {status}")
             time.sleep(1.0)
-
-
-def run_rollback(session, cloud, job, *, worker_id="", name_prefix="gc"):
-    """Run a claimed rollback job and settle its outcome, like run_job: a transient error queues it
-    again (backoff with jitter); otherwise it fails and the request is `failed` again, with the reason."""
-    runner = RollbackRunner(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
-    try:
-        return runner.run()
-    except errors.ProvisioningError as exc:
-        session.rollback()
-        if exc.transient and job.attempts < MAX_ATTEMPTS:
-            job.state = JobState.QUEUED
-            job.available_at = utcnow() + timedelta(
-                seconds=BACKOFF_SECONDS * 2 ** (job.attempts - 1) * random.uniform(0.5, 1.5))
-            job.lease_owner = ""
-            job.error_message = exc.message
-            job.error_detail = exc.detail
-            runner.audit("provisioning.retry_later", "provisioning_job", job.id, outcome="failure", detail=str(exc))
-            session.commit()
-            return job.state
-        _fail(session, runner, JobState.FAILED, exc.message, exc.detail)
-        return job.state
-    except Exception:  # a bug: traceback stored for the vendor
-        session.rollback()
-        log.exception("rollback job=%s crashed", job.id)
-        _fail(session, runner, JobState.ERRORED, errors.CLOUD_UNAVAILABLE, traceback.format_exc())
-        return job.state
-
-
-def _fail(session, runner, job_state, message, detail):
-    job, request = runner.job, runner.request
-    job.state = job_state
-    job.finished_at = utcnow()
-    job.lease_owner = ""
-    job.lease_expires_at = None
-    job.error_message = message
-    job.error_detail = f"step {job.current_step}: {detail}"
-    if request.state == RequestState.ROLLING_BACK:
-        request.failure_message = message
-        transition(session, runner.ctx, request, "rollback_failed", detail=job.error_detail[:2000],
-                   after={"message": message})
-    session.commit()

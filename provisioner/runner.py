@@ -5,105 +5,29 @@ carries the department and the request), and only then is the thing created; its
 committed before the next step, so a re-run (after a crash or a retry) never duplicates anything.
 """
 import logging
-import random
-import socket
 import time
-import traceback
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import or_, select
 
 from portal.database import utcnow
 from portal.models import Department
-from portal.request_models import CloudResource, DeliveryReceipt, ProvisioningJob, ResourceRequest
+from portal.request_models import CloudResource, DeliveryReceipt, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
-from portal.workflow import JobAction, JobState, RequestKind, RequestState, transition
+from portal.workflow import JobState, RequestKind, RequestState, transition
 
-from . import errors, timings
+from . import errors, naming, timings
+from .jobs import LEASE_SECONDS, backoff, close, default_worker_id
+from .naming import resource_name
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 600
-MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = 5
 CREATE_ATTEMPTS = 4
 RESUME_ATTEMPTS = 4
 RESUME_BACKOFF_SECONDS = 1.0
 CREATE_BACKOFF_SECONDS = 0.5
-CLAIM_LOCK_KEY = 0x6763_6a6f62  # "gcjob": serializes claims, so the per-department check cannot race
 OPEN_STATES = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.FAILED)
-
-
-def backoff(attempt, base):
-    """Return the delay before retry number attempt (0-based): exponential, with full jitter."""
-    return base * 2 ** attempt * random.uniform(0.5, 1.5)
-
-
-def default_worker_id():
-    import os
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
-    """Claim the next runnable job (queued and due, or running with an expired lease); None when idle."""
-    now = utcnow()
-    # one running job per department: its project, router and quotas are shared by its requests
-    busy = (select(ProvisioningJob.department_id)
-            .where(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at >= now))
-    stmt = (select(ProvisioningJob)
-            .where(or_(and_(ProvisioningJob.state == JobState.QUEUED, ProvisioningJob.available_at <= now),
-                       and_(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at < now)),
-                   ProvisioningJob.department_id.not_in(busy))
-            .order_by(ProvisioningJob.available_at, ProvisioningJob.id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        # two workers could otherwise each see no running job of a department and claim two of its
-        # jobs at once; the lock is held only until the claim commits
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
-        stmt = stmt.with_for_update(skip_locked=True)
-    job = session.scalars(stmt).first()
-    if job is None:
-        session.rollback()
-        return None
-    job.state = JobState.RUNNING
-    job.lease_owner = worker_id
-    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
-    job.attempts += 1
-    job.started_at = job.started_at or now
-    session.commit()
-    return job
-
-
-def release_dead_leases(session, hostname=None):
-    """Make jobs claimable again whose lease belongs to a dead worker process on this host.
-
-    A worker killed on this machine (kill -9, reboot) would otherwise hold its jobs until the
-    lease expires; workers on other hosts still wait for the expiry.
-    """
-    import os
-    hostname = hostname or socket.gethostname()
-    released = 0
-    for job in session.scalars(select(ProvisioningJob).where(ProvisioningJob.state == JobState.RUNNING,
-                                                             ProvisioningJob.lease_owner.like(f"{hostname}:%"))):
-        pid = job.lease_owner.rsplit(":", 1)[1]
-        alive = True
-        if pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                alive = True
-        if not alive:
-            job.lease_expires_at = utcnow()
-            released += 1
-    session.commit()
-    return released
-
-
-def resource_name(prefix, department, key):
-    """Return the OpenStack name for a resource key: prefix, department code and the key."""
-    return f"{prefix}-{department.code.lower()}-{key.replace(':', '-')}"
 
 
 class JobRunner:
@@ -217,21 +141,7 @@ class JobRunner:
         return project_id
 
     def quotas(self):
-        """Return (target, transitional) quotas: the department's approved total, and the max with now."""
-        target, now = [], []
-        for system in live_systems(self.session, self.department.id):
-            requests = system_requests(self.session, system.id)
-            current = current_spec(self.session, system.id)
-            pending = [r for r in requests if r.state in OPEN_STATES and r.approved_spec is not None]
-            if pending:
-                desired = normalize_spec(EMPTY_SPEC) if pending[-1].kind == RequestKind.DECOMMISSION \
-                    else normalize_spec(pending[-1].approved_spec)
-            else:
-                desired = current
-            target.append(allocation(desired, self.flavors))
-            now.append(allocation(current, self.flavors))
-        target = add_allocations(*target)
-        return target, max_allocations(target, add_allocations(*now))
+        return department_quotas(self.session, self.department.id, self.flavors)
 
     def set_quotas(self, quotas, label):
         self.step(f"quotas:{label}")
@@ -266,7 +176,7 @@ class JobRunner:
 
     # -- system level
     def ensure_security_group(self, spec):
-        key = f"sg:R{self.system_id}"
+        key = naming.key("sg", self.system_id)
         self.step(key)
         sg = self.ensure(key, "security_group", lambda n: self.cloud.find_security_group(self.project_id, n),
                          lambda n: self.cloud.create_security_group(self.project_id, n, self.request.system_name),
@@ -295,7 +205,7 @@ class JobRunner:
     def ensure_keypair(self, spec):
         if not spec["ssh_public_key"]:
             return None
-        key = f"keypair:R{self.system_id}"
+        key = naming.key("keypair", self.system_id)
         self.step(key)
         return self.ensure(key, "keypair", lambda n: self.cloud.find_keypair(self.project_id, n),
                            lambda n: self.cloud.create_keypair(self.project_id, n, spec["ssh_public_key"]),
@@ -303,7 +213,7 @@ class JobRunner:
 
     def ensure_server(self, instance, network_id, sg_id, key_name):
         """Start building a server (not waiting: the servers of a request build in parallel)."""
-        key = f"server:R{self.system_id}:{instance['name']}"
+        key = naming.key("server", self.system_id, instance["name"])
         self.step(key)
         metadata = {"govcloud_request": self.request.number, "govcloud_system": str(self.system_id),
                     "govcloud_department": self.department.code}
@@ -315,7 +225,7 @@ class JobRunner:
 
     def complete_server(self, instance, server_id):
         """Wait until the server is ACTIVE with its flavor (resize + confirm when it differs)."""
-        key = f"server:R{self.system_id}:{instance['name']}"
+        key = naming.key("server", self.system_id, instance["name"])
         self.step(f"{key}:wait")
         view = self.cloud.get_server(self.project_id, server_id)
         if view["status"] in ("BUILD", "REBUILD"):
@@ -332,7 +242,7 @@ class JobRunner:
 
     def ensure_volume(self, volume):
         """Start creating a volume (not waiting)."""
-        key = f"volume:R{self.system_id}:{volume['name']}"
+        key = naming.key("volume", self.system_id, volume["name"])
         self.step(key)
         metadata = {"govcloud_request": self.request.number, "govcloud_system": str(self.system_id)}
         return self.ensure(key, "volume", lambda n: self.cloud.find_volume(self.project_id, n),
@@ -341,7 +251,7 @@ class JobRunner:
 
     def complete_volume(self, volume, volume_id, servers):
         """Wait for the volume, extend it to its size, attach it to its server."""
-        key = f"volume:R{self.system_id}:{volume['name']}"
+        key = naming.key("volume", self.system_id, volume["name"])
         self.step(f"{key}:extend")
         view = self.cloud.get_volume(self.project_id, volume_id)
         if view["status"] == "creating":
@@ -360,7 +270,7 @@ class JobRunner:
         return volume_id
 
     def ensure_floating_ip(self, n, server_id):
-        key = f"fip:R{self.system_id}:{n}"
+        key = naming.key("fip", self.system_id, n)
         self.step(key)
         ip_id = self.ensure(key, "floating_ip", lambda d: self.cloud.find_floating_ip(self.project_id, d)
                             if not _is_uuid(d) else _exists_fip(self.cloud, self.project_id, d),
@@ -431,17 +341,17 @@ class JobRunner:
             router = self.ensure_router()
             network = self.ensure_network(desired, router)
             if desired["network"]["cidr"]:
-                keep |= {f"network:R{self.system_id}", f"subnet:R{self.system_id}"}
+                keep |= {naming.key("network", self.system_id), naming.key("subnet", self.system_id)}
             sg = self.ensure_security_group(desired)
-            keep.add(f"sg:R{self.system_id}")
+            keep.add(naming.key("sg", self.system_id))
             key_name = self.ensure_keypair(desired)
             if key_name:
-                keep.add(f"keypair:R{self.system_id}")
-            keep |= {f"server:R{self.system_id}:{i['name']}" for i in instances}
-            keep |= {f"volume:R{self.system_id}:{v['name']}" for v in volumes}
+                keep.add(naming.key("keypair", self.system_id))
+            keep |= {naming.key("server", self.system_id, i["name"]) for i in instances}
+            keep |= {naming.key("volume", self.system_id, v["name"]) for v in volumes}
             # what the spec no longer has goes first (volumes before their servers): the quota
             # holds the approved total, not the old and the new side by side
-            self.remove_unwanted(keep | {f"fip:R{self.system_id}:{n}" for n in range(1, desired["floating_ips"] + 1)}
+            self.remove_unwanted(keep | {naming.key("fip", self.system_id, n) for n in range(1, desired["floating_ips"] + 1)}
                                  | {k for k in self._keys("network") | self._keys("subnet")})
             servers = {i["name"]: self.ensure_server(i, network, sg, key_name) for i in instances}
             volume_ids = {v["name"]: self.ensure_volume(v) for v in volumes}
@@ -451,7 +361,7 @@ class JobRunner:
                 self.complete_volume(volume, volume_ids[volume["name"]], servers)
             for n in range(1, desired["floating_ips"] + 1):
                 self.ensure_floating_ip(n, servers[instances[n - 1]["name"]])
-                keep.add(f"fip:R{self.system_id}:{n}")
+                keep.add(naming.key("fip", self.system_id, n))
         self.remove_unwanted(keep)
         if request.kind == RequestKind.DECOMMISSION and not self.other_live_systems():
             self.remove_department_network()
@@ -464,13 +374,23 @@ class JobRunner:
 
     def succeed(self):
         """Settle the job as succeeded: lease released, error cleared (committed)."""
-        self.job.state = JobState.SUCCEEDED
-        self.job.finished_at = utcnow()
-        self.job.lease_owner = ""
-        self.job.lease_expires_at = None
-        self.job.error_message = ""
+        close(self.job, JobState.SUCCEEDED)
         self.session.commit()
         return self.job.state
+
+    def fail(self, job_state, message, detail):
+        """The job failed or errored (jobs.settle): the request is `failed`, with the reason and what
+        was created, for the vendor to retry, roll back or resolve (committed)."""
+        job, request = self.job, self.request
+        created = created_resources(self.session, request)
+        close(job, job_state, message, f"step {job.current_step}: {detail}\ncreated: {created}")
+        request.failure_message = message
+        if request.state == RequestState.APPROVED:
+            transition(self.session, self.ctx, request, "start_provisioning")
+        if request.state == RequestState.PROVISIONING:
+            transition(self.session, self.ctx, request, "fail", detail=job.error_detail[:2000],
+                       after={"message": message, "created": created})
+        self.session.commit()
 
     def other_live_systems(self):
         return [s for s in live_systems(self.session, self.department.id) if s.id != self.system_id]
@@ -495,6 +415,25 @@ class JobRunner:
     def _keys(self, kind):
         return {r.key for r in self.session.scalars(select(CloudResource).where(
             CloudResource.system_id == self.system_id, CloudResource.kind == kind, CloudResource.deleted.is_(False)))}
+
+
+def department_quotas(session, department_id, flavors):
+    """Return (target, transitional) quotas of a department: its approved total, and the max of that
+    with what it holds now (raised first, so old and new fit side by side while a change runs)."""
+    target, now = [], []
+    for system in live_systems(session, department_id):
+        requests = system_requests(session, system.id)
+        current = current_spec(session, system.id)
+        pending = [r for r in requests if r.state in OPEN_STATES and r.approved_spec is not None]
+        if pending:
+            desired = normalize_spec(EMPTY_SPEC) if pending[-1].kind == RequestKind.DECOMMISSION \
+                else normalize_spec(pending[-1].approved_spec)
+        else:
+            desired = current
+        target.append(allocation(desired, flavors))
+        now.append(allocation(current, flavors))
+    target = add_allocations(*target)
+    return target, max_allocations(target, add_allocations(*now))
 
 
 def _cidr(source):
@@ -546,50 +485,3 @@ def issue_receipt(session, request, operator):
     session.flush()
     receipt.number = f"HZ-{receipt.issued_at:%Y%m%d}-{receipt.id:05d}"
     return receipt
-
-
-def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
-    """Run a claimed job and settle its outcome: succeeded, requeued (transient), failed or errored."""
-    if job.action == JobAction.ROLLBACK:  # operator action on a failed request (provisioner/rollback.py)
-        from .rollback import run_rollback
-        return run_rollback(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
-    runner = JobRunner(session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
-    try:
-        return runner.run()
-    except errors.ProvisioningError as exc:
-        session.rollback()
-        if exc.transient and job.attempts < MAX_ATTEMPTS:
-            job.state = JobState.QUEUED
-            delay = BACKOFF_SECONDS * 2 ** (job.attempts - 1) * random.uniform(0.5, 1.5)  # jitter
-            job.available_at = utcnow() + timedelta(seconds=delay)
-            job.lease_owner = ""
-            job.error_message = exc.message
-            job.error_detail = exc.detail
-            runner.audit("provisioning.retry_later", "provisioning_job", job.id, outcome="failure", detail=str(exc))
-            session.commit()
-            return job.state
-        _fail(session, runner, JobState.FAILED, exc.message, f"{exc.detail}")
-        return job.state
-    except Exception:  # a bug: kept apart from expected failures, traceback stored for the vendor
-        session.rollback()
-        log.exception("job=%s crashed", job.id)
-        _fail(session, runner, JobState.ERRORED, errors.CLOUD_UNAVAILABLE, traceback.format_exc())
-        return job.state
-
-
-def _fail(session, runner, job_state, message, detail):
-    job, request = runner.job, runner.request
-    created = created_resources(session, request)
-    job.state = job_state
-    job.finished_at = utcnow()
-    job.lease_owner = ""
-    job.lease_expires_at = None
-    job.error_message = message
-    job.error_detail = f"step {job.current_step}: {detail}\ncreated: {created}"
-    request.failure_message = message
-    if request.state == RequestState.APPROVED:
-        transition(session, runner.ctx, request, "start_provisioning")
-    if request.state == RequestState.PROVISIONING:
-        transition(session, runner.ctx, request, "fail", detail=job.error_detail[:2000],
-                   after={"message": message, "created": created})
-    session.commit()

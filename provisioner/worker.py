@@ -13,10 +13,20 @@ from sqlalchemy.orm import Session
 
 from portal import runtime
 from portal.errors import ConfigError
+from portal.workflow import JobAction
 
-from .runner import claim_job, default_worker_id, release_dead_leases, run_job
+from .jobs import claim_job, default_worker_id, release_dead_leases, settle
+from .rollback import RollbackRunner
+from .runner import JobRunner
 
 log = logging.getLogger(__name__)
+RUNNERS = {JobAction.PROVISION: JobRunner, JobAction.ROLLBACK: RollbackRunner}
+
+
+def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
+    """Run a claimed job with the runner of its action and settle it (jobs.settle)."""
+    runner = RUNNERS[job.action](session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
+    return settle(session, runner)
 
 
 class Worker:

@@ -74,7 +74,7 @@ def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud,
     from portal.services.resource_requests import system_status
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud
-    from provisioner.runner import resource_name
+    from provisioner.naming import resource_name
     from provisioner.worker import Worker
 
     prefix = f"gc{run_id}"
@@ -229,7 +229,7 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     from monitoring import reconcile_jobs, runtime
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud
-    from provisioner.runner import resource_name
+    from provisioner.naming import resource_name
     from provisioner.worker import Worker
 
     prefix = f"gc{run_id}"

@@ -113,7 +113,8 @@ def test_rollback_outcomes(session, exc, job_state, request_state):
     from portal.reconcile_models import ProvisioningStep
     from portal.request_models import ProvisioningJob, ResourceRequest
     from provisioner import errors
-    from provisioner.runner import claim_job, run_job
+    from provisioner.jobs import claim_job
+    from provisioner.worker import run_job
     from sqlalchemy import select
 
     session.add(ProvisioningJob(request_id=1, department_id=1, action="rollback"))

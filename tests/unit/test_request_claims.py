@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from portal.database import Base, utcnow
 from portal.models import Department
 from portal.request_models import ProvisioningJob, ResourceRequest
-from provisioner.runner import claim_job, release_dead_leases
+from provisioner.jobs import claim_job, release_dead_leases
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ class FakeCloud:
 ])
 def test_outcomes_are_kept_apart(session, exc, job_state, request_state):
     from provisioner import errors
-    from provisioner.runner import run_job
+    from provisioner.worker import run_job
 
     req = session.get(ResourceRequest, 1)
     req.state = "approved"
