@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from portal.backup_models import (ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
+from portal.backup_models import (RUNS, ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
                                   BackupPolicy, BackupRun, BackupTrigger, ExtractionState, RestoreJob, RestoreState,
                                   RunState)
 from portal.database import utcnow
@@ -452,7 +452,7 @@ def execute_run(session, cloud, settings, run, now=None):
     finished = utcnow()
     run.hook_log = "\n".join(filter(None, [run.hook_log] + attempt.log))[-20000:]
     if failure is None:
-        run.state = RunState.SUCCEEDED
+        RUNS.apply(run, "succeed", finished)
         run.finished_at = finished
         run.duration_seconds = time.monotonic() - started
         run.size_gb = sum(a.size_gb for a in artifacts)
@@ -476,7 +476,7 @@ def execute_run(session, cloud, settings, run, now=None):
     run.duration_seconds = time.monotonic() - started
     max_attempts = int(setting(settings, "BACKUP_MAX_ATTEMPTS"))
     if failure.transient and run.attempts < max_attempts:
-        run.state = RunState.QUEUED
+        RUNS.apply(run, "retry", finished)
         run.available_at = finished + timedelta(seconds=int(setting(settings, "BACKUP_RETRY_SECONDS")) * run.attempts)
         record_event(session, SYSTEM_CTX, "backup.run.retry", object_type="backup_run", object_id=run.id,
                      department_id=run.department_id, outcome="failure", detail=failure.detail[:2000],
@@ -491,7 +491,7 @@ def execute_run(session, cloud, settings, run, now=None):
 def _give_up(session, settings, run, message, detail, now):
     """Fail a run for good: audit it and open (or add to) the incident for the vendor."""
     policy = session.get(BackupPolicy, run.policy_id) if run.policy_id else None
-    run.state = RunState.FAILED
+    RUNS.apply(run, "fail", now)
     run.finished_at = now
     if policy is not None:
         policy.last_run_at = now
@@ -564,7 +564,7 @@ def recover_interrupted(session, cloud, settings, now):
                                      detail=f"unrecorded, made by interrupted run {run.id}")
             except ProvisioningError as exc:
                 log.warning("run=%s: unrecorded backups not removed: %s", run.id, exc)
-        run.state = RunState.QUEUED
+        RUNS.apply(run, "retry", now)
         run.available_at = now
         run.error_message = errors.RUN_CRASHED
         run.error_detail = f"still running at {now.isoformat()}, started {run.started_at.isoformat()}"

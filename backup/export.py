@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.backup_models import ArtifactKind, BackupExtraction, ExtractionState, extraction_next_state
+from portal.backup_models import EXTRACTIONS, ArtifactKind, BackupExtraction, ExtractionState
 from portal.database import utcnow
 from portal.models import Department
 from portal.services.audit import RequestInfo, record_event
+from portal.services.transitions import transition
 from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
 
@@ -31,14 +32,7 @@ def _project(session, extraction):
 
 
 def _move(session, ctx, extraction, action, *, outcome="success", detail=""):
-    target = extraction_next_state(extraction.state, action)
-    if target is None:
-        raise ValueError(f"extraction {extraction.id}: {action} not allowed from {extraction.state}")
-    before = {"state": extraction.state}
-    extraction.state = target
-    record_event(session, ctx, f"backup.extraction.{action}", object_type="backup_extraction",
-                 object_id=extraction.id, department_id=extraction.department_id, before=before,
-                 after=extraction.snapshot(), outcome=outcome, detail=detail[:2000])
+    transition(session, ctx, EXTRACTIONS, extraction, action, outcome=outcome, detail=detail[:2000])
 
 
 def _fail(session, ctx, extraction, detail, cloud=None):

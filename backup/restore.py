@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.backup_models import (RESTORE_MODES_BY_KIND, ArtifactStatus, RestoreJob, RestoreMode, RestoreState)
+from portal.backup_models import RESTORE_MODES_BY_KIND, RESTORES, ArtifactStatus, RestoreJob, RestoreMode, RestoreState
 from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models import Department
@@ -32,8 +32,7 @@ def _project(session, department_id):
 
 
 def _fail(session, ctx, job, message, detail):
-    job.state = RestoreState.FAILED
-    job.finished_at = utcnow()
+    RESTORES.apply(job, "fail", utcnow())
     job.duration_seconds = (job.finished_at - job.started_at).total_seconds() if job.started_at else None
     job.error_message = message
     job.error_detail = detail[-20000:]
@@ -45,9 +44,8 @@ def _fail(session, ctx, job, message, detail):
 
 
 def _succeed(session, ctx, job):
-    job.state = RestoreState.SUCCEEDED
+    RESTORES.apply(job, "succeed", utcnow())
     job.phase = ""
-    job.finished_at = utcnow()
     job.duration_seconds = (job.finished_at - job.started_at).total_seconds()
     record_event(session, ctx, "backup.restore.succeeded", object_type="restore_job", object_id=job.id,
                  department_id=job.department_id, after={**job.snapshot(), "seconds": round(job.duration_seconds, 1)})

@@ -1,9 +1,9 @@
 """Backup and recovery (第十九条, issue 7): policies, runs, the backups they made, restores and
 extractions. Imported at the end of portal.models, so every table is in one metadata.
 
-State machines are data here (`*_TRANSITIONS`: (state, action) -> state); the engine in
-backup/ is the one place that moves runs, artifacts and restores; the portal moves extractions
-(apply / approve / reject) through `extraction_next_state`.
+State machines are data here (RUNS, RESTORES, EXTRACTIONS: (state, action) -> state, with their
+labels); the engine in backup/ is the one place that moves runs and restores; extractions move
+through services.transitions (the bureau's decision, the export's progress).
 """
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +13,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, Forei
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base, UTCDateTime, utcnow
+from .statemachine import StateMachine
+from .text import _l
 
 __all__ = ["ArtifactKind", "ArtifactStatus", "BackupArtifact", "BackupExtraction", "BackupKinds", "BackupPolicy",
            "BackupRun", "BackupTrigger", "ExtractionState", "RestoreJob", "RestoreMode", "RestoreState", "RunState",
@@ -58,6 +60,14 @@ RUN_TRANSITIONS = {
     (R.QUEUED, "fail"): R.FAILED,  # e.g. the system has nothing left to back up
 }
 RUN_TERMINAL = frozenset({R.SUCCEEDED, R.FAILED})
+RUN_STATE_LABELS = {
+    RunState.QUEUED: _l("Queued"),
+    RunState.RUNNING: _l("Running"),
+    RunState.SUCCEEDED: _l("Succeeded"),
+    RunState.FAILED: _l("Failed"),
+}
+# runs are recorded in their own rows and audited by the engine's outcome events: apply() only
+RUNS = StateMachine("backup.run", "backup_run", RUN_TRANSITIONS, RUN_STATE_LABELS, kind=_l("backup run"))
 
 
 class ArtifactStatus(StrEnum):
@@ -96,6 +106,13 @@ RESTORE_TRANSITIONS = {
     (RS.RUNNING, "succeed"): RS.SUCCEEDED,
     (RS.RUNNING, "fail"): RS.FAILED,
 }
+RESTORE_STATE_LABELS = {
+    RestoreState.RUNNING: _l("Running"),
+    RestoreState.SUCCEEDED: _l("Succeeded"),
+    RestoreState.FAILED: _l("Failed"),
+}
+RESTORES = StateMachine("backup.restore", "restore_job", RESTORE_TRANSITIONS, RESTORE_STATE_LABELS,
+                        kind=_l("restore"), stamps={RS.SUCCEEDED: "finished_at", RS.FAILED: "finished_at"})
 
 
 class ExtractionState(StrEnum):
@@ -118,16 +135,17 @@ EXTRACTION_TRANSITIONS = {
     (X.READY, "expire"): X.EXPIRED,
 }
 EXTRACTION_TERMINAL = frozenset({X.REJECTED, X.EXPIRED, X.FAILED, X.WITHDRAWN})
-
-
-def next_state(table, state, action):
-    """Return the state `action` leads to from `state` in a transitions table, or None."""
-    return table.get((state, action))
-
-
-def extraction_next_state(state, action):
-    """Return the extraction's next state, or None when the action is not allowed now."""
-    return next_state(EXTRACTION_TRANSITIONS, ExtractionState(state), action)
+EXTRACTION_STATE_LABELS = {
+    ExtractionState.APPLIED: _l("Awaiting the bureau"),
+    ExtractionState.APPROVED: _l("Approved, being prepared"),
+    ExtractionState.REJECTED: _l("Rejected"),
+    ExtractionState.READY: _l("Ready for download"),
+    ExtractionState.EXPIRED: _l("Expired"),
+    ExtractionState.FAILED: _l("Failed"),
+    ExtractionState.WITHDRAWN: _l("Withdrawn"),
+}
+EXTRACTIONS = StateMachine("backup.extraction", "backup_extraction", EXTRACTION_TRANSITIONS, EXTRACTION_STATE_LABELS,
+                           kind=_l("extraction"), snapshots=True)
 
 
 class BackupPolicy(Base):

@@ -6,6 +6,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import Base, UTCDateTime, utcnow
+from .statemachine import StateMachine
+from .text import _l
 
 
 class GrantState(StrEnum):
@@ -28,6 +30,16 @@ GRANT_TRANSITIONS = {
     (G.REQUESTED, "expire"): G.EXPIRED,
 }
 GRANT_TERMINAL = frozenset({G.REFUSED, G.REVOKED, G.EXPIRED, G.WITHDRAWN})
+GRANT_STATE_LABELS = {
+    G.REQUESTED: _l("Awaiting the department"),
+    G.APPROVED: _l("Granted"),
+    G.REFUSED: _l("Refused"),
+    G.REVOKED: _l("Revoked"),
+    G.EXPIRED: _l("Expired"),
+    G.WITHDRAWN: _l("Withdrawn"),
+}
+GRANTS = StateMachine("grant", "vendor_grant", GRANT_TRANSITIONS, GRANT_STATE_LABELS, kind=_l("grant"),
+                      stamps={G.REVOKED: "ended_at", G.EXPIRED: "ended_at", G.WITHDRAWN: "ended_at"})
 
 
 class VendorGrant(Base):

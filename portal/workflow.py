@@ -1,8 +1,7 @@
-"""The life of a resource request as data: states, allowed transitions, and the one function that moves it."""
+"""The life of a resource request as data: states, allowed transitions, labels (pure: services.transitions moves it)."""
 from enum import StrEnum
 
-from .database import utcnow
-from .errors import ValidationFailed
+from .statemachine import StateMachine, TransitionNotAllowed  # noqa: F401  (raised by next_state)
 from .text import _l
 
 
@@ -113,45 +112,24 @@ JOB_ACTION_LABELS = {
 }
 
 
-class TransitionNotAllowed(ValidationFailed):
-    """The request is not in a state where this action applies."""
-
-    http_status = 409
-
-    def __init__(self, state, action):
-        self.state = state
-        self.action = action
-        super().__init__(_l("This action is not possible while the request is %(state)s.",
-                            state=STATE_LABELS.get(state, state)))
+REQUESTS = StateMachine("request", "resource_request", TRANSITIONS, STATE_LABELS, kind=_l("request"),
+                        stamps={S.SUBMITTED: "submitted_at", S.PROVISIONED: "provisioned_at"},
+                        changed_at="state_changed_at")
+JOBS = StateMachine("job", "provisioning_job", {
+    (JobState.QUEUED, "claim"): JobState.RUNNING,
+    (JobState.RUNNING, "claim"): JobState.RUNNING,  # an expired lease taken over
+    (JobState.RUNNING, "requeue"): JobState.QUEUED,
+    (JobState.RUNNING, "succeed"): JobState.SUCCEEDED,
+    (JobState.RUNNING, "fail"): JobState.FAILED,
+    (JobState.RUNNING, "error"): JobState.ERRORED,
+}, JOB_STATE_LABELS, kind=_l("job"))
 
 
 def next_state(state, action):
     """Return the state action leads to from state, or raise TransitionNotAllowed."""
-    try:
-        return TRANSITIONS[(RequestState(state), action)]
-    except (KeyError, ValueError):
-        raise TransitionNotAllowed(state, action) from None
+    return REQUESTS.next_state(state, action)
 
 
 def allowed_actions(state):
     """Return the actions possible from state."""
-    return {action for (src, action) in TRANSITIONS if src == state}
-
-
-def transition(session, ctx, request, action, *, detail="", after=None, actor=None):
-    """Move request by action: validate, stamp the time, and add the audit event (same transaction)."""
-    from .services.audit import record_event
-
-    before = request.state
-    target = next_state(before, action)
-    now = utcnow()
-    request.state = target
-    request.state_changed_at = now
-    if target == S.SUBMITTED:
-        request.submitted_at = now
-    elif target == S.PROVISIONED:
-        request.provisioned_at = now
-    record_event(session, ctx, f"request.{action}", object_type="resource_request", object_id=request.id,
-                 department_id=request.department_id, before={"state": before},
-                 after={"state": target, **(after or {})}, detail=detail, actor=actor)
-    return target
+    return REQUESTS.allowed_actions(state)

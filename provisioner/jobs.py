@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, text
 
 from portal.database import utcnow
 from portal.request_models import ProvisioningJob
-from portal.workflow import JobState
+from portal.workflow import JOBS, JobState
 
 from . import errors
 
@@ -56,7 +56,7 @@ def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
     if job is None:
         session.rollback()
         return None
-    job.state = JobState.RUNNING
+    JOBS.apply(job, "claim", now)
     job.lease_owner = worker_id
     job.lease_expires_at = now + timedelta(seconds=lease_seconds)
     job.attempts += 1
@@ -91,9 +91,12 @@ def release_dead_leases(session, hostname=None):
     return released
 
 
+ENDINGS = {JobState.SUCCEEDED: "succeed", JobState.FAILED: "fail", JobState.ERRORED: "error"}
+
+
 def close(job, state, message="", detail=""):
     """End a job in state (succeeded, failed, errored): lease released, the reason kept."""
-    job.state = state
+    JOBS.apply(job, ENDINGS[state], utcnow())
     job.finished_at = utcnow()
     job.lease_owner = ""
     job.lease_expires_at = None
@@ -103,7 +106,7 @@ def close(job, state, message="", detail=""):
 
 def requeue(job, exc):
     """Hand a job back to the queue after a transient error, due again after a backoff."""
-    job.state = JobState.QUEUED
+    JOBS.apply(job, "requeue", utcnow())
     job.available_at = utcnow() + timedelta(seconds=backoff(job.attempts - 1, BACKOFF_SECONDS))
     job.lease_owner = ""
     job.error_message = exc.message

@@ -15,7 +15,8 @@ from sqlalchemy import or_, select
 from portal.request_models import CloudResource
 from portal.services.resource_requests import current_spec
 from portal.specs import EMPTY_SPEC
-from portal.workflow import RequestKind, RequestState, transition
+from portal.services.transitions import transition
+from portal.workflow import REQUESTS, RequestKind, RequestState
 
 from . import errors
 from .cloud import govcloud_inventory
@@ -57,7 +58,7 @@ class RollbackRunner(JobRunner):
                 self.audit("cloud.set_quotas", "project", project_id, after=target)
             self.step("rollback:finish")
             request.failure_message = ""
-            transition(self.session, self.ctx, request, "finish_rollback", after={"deleted": deleted})
+            transition(self.session, self.ctx, REQUESTS, request, "finish_rollback", after={"deleted": deleted})
         return self.succeed()
 
     # -- what to delete
@@ -145,7 +146,7 @@ class RollbackRunner(JobRunner):
         close(job, job_state, message, f"step {job.current_step}: {detail}")
         if request.state == RequestState.ROLLING_BACK:
             request.failure_message = message
-            transition(self.session, self.ctx, request, "rollback_failed", detail=job.error_detail[:2000],
+            transition(self.session, self.ctx, REQUESTS, request, "rollback_failed", detail=job.error_detail[:2000],
                        after={"message": message})
         self.session.commit()
 

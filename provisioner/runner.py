@@ -16,7 +16,8 @@ from portal.request_models import CloudResource, DeliveryReceipt, ResourceReques
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
-from portal.workflow import JobState, RequestKind, RequestState, transition
+from portal.services.transitions import transition
+from portal.workflow import REQUESTS, JobState, RequestKind, RequestState
 
 from . import errors, naming, timings
 from .jobs import LEASE_SECONDS, backoff, close, default_worker_id
@@ -324,7 +325,7 @@ class JobRunner:
     def _run_steps(self):
         request = self.request
         if request.state == RequestState.APPROVED:
-            transition(self.session, self.ctx, request, "start_provisioning")
+            transition(self.session, self.ctx, REQUESTS, request, "start_provisioning")
             self.session.commit()
         desired = normalize_spec(EMPTY_SPEC) if request.kind == RequestKind.DECOMMISSION \
             else normalize_spec(request.approved_spec)
@@ -369,7 +370,7 @@ class JobRunner:
             self.set_quotas(target, "final")
         self.step("receipt")
         receipt = issue_receipt(self.session, self.request, self.worker_id)
-        transition(self.session, self.ctx, request, "finish", after={"receipt": receipt.number})
+        transition(self.session, self.ctx, REQUESTS, request, "finish", after={"receipt": receipt.number})
         return self.succeed()
 
     def succeed(self):
@@ -386,9 +387,9 @@ class JobRunner:
         close(job, job_state, message, f"step {job.current_step}: {detail}\ncreated: {created}")
         request.failure_message = message
         if request.state == RequestState.APPROVED:
-            transition(self.session, self.ctx, request, "start_provisioning")
+            transition(self.session, self.ctx, REQUESTS, request, "start_provisioning")
         if request.state == RequestState.PROVISIONING:
-            transition(self.session, self.ctx, request, "fail", detail=job.error_detail[:2000],
+            transition(self.session, self.ctx, REQUESTS, request, "fail", detail=job.error_detail[:2000],
                        after={"message": message, "created": created})
         self.session.commit()
 

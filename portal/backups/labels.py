@@ -1,14 +1,8 @@
 """Translated names of the backup states, kinds and triggers (GLOSSARY.md: 备份 / 恢复 / 备份数据提取)."""
-from ..backup_models import (ArtifactKind, ArtifactStatus, BackupKinds, BackupTrigger, ExtractionState, RestoreMode,
-                             RestoreState, RunState)
+from ..backup_models import (EXTRACTION_STATE_LABELS, RESTORE_STATE_LABELS, RUN_STATE_LABELS,  # noqa: F401
+                             ArtifactKind, ArtifactStatus, BackupKinds, BackupTrigger, RestoreMode)
 from ..text import _l
 
-RUN_STATE_LABELS = {
-    RunState.QUEUED: _l("Queued"),
-    RunState.RUNNING: _l("Running"),
-    RunState.SUCCEEDED: _l("Succeeded"),
-    RunState.FAILED: _l("Failed"),
-}
 TRIGGER_LABELS = {
     BackupTrigger.SCHEDULE: _l("Scheduled"),
     BackupTrigger.MANUAL: _l("Back up now"),
@@ -34,20 +28,6 @@ RESTORE_MODE_LABELS = {
     RestoreMode.IN_PLACE: _l("Into the original volume"),
     RestoreMode.SERVER_REBUILD: _l("Rebuild the server"),
     RestoreMode.NEW_SERVER: _l("To a new server"),
-}
-RESTORE_STATE_LABELS = {
-    RestoreState.RUNNING: _l("Running"),
-    RestoreState.SUCCEEDED: _l("Succeeded"),
-    RestoreState.FAILED: _l("Failed"),
-}
-EXTRACTION_STATE_LABELS = {
-    ExtractionState.APPLIED: _l("Awaiting the bureau"),
-    ExtractionState.APPROVED: _l("Approved, being prepared"),
-    ExtractionState.REJECTED: _l("Rejected"),
-    ExtractionState.READY: _l("Ready for download"),
-    ExtractionState.EXPIRED: _l("Expired"),
-    ExtractionState.FAILED: _l("Failed"),
-    ExtractionState.WITHDRAWN: _l("Withdrawn"),
 }
 
 

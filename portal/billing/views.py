@@ -94,7 +94,7 @@ def statement(statement_id):
 def transition(statement_id):
     form = StatementActionForm()
     action = form.action.data if form.validate_on_submit() else ""
-    if action not in {a for _, a in statements.TRANSITIONS}:
+    if action not in {a for _, a in statements.STATEMENTS.transitions}:
         flash(_("This action is not possible in the statement's current state."), "danger")
         return redirect(url_for("billing.statement", statement_id=statement_id))
     try:

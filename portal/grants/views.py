@@ -11,23 +11,14 @@ from ..access import DEPARTMENT_ADMIN, require
 from ..database import utcnow
 from ..errors import NotFound, PortalError, ValidationFailed
 from ..extensions import db
-from ..grant_models import GrantState
+from ..grant_models import GRANT_STATE_LABELS
 from ..models import Role
 from ..services import vendor_access
-from ..text import _l
 from ..web import request_info, show_error
 from .forms import CommandForm, GrantDecisionForm, GrantRequestForm, RevokeForm
 
 bp = Blueprint("grants", __name__, url_prefix="/grants", template_folder="templates")
 VIEWERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
-GRANT_STATE_LABELS = {
-    GrantState.REQUESTED: _l("Awaiting the department"),
-    GrantState.APPROVED: _l("Granted"),
-    GrantState.REFUSED: _l("Refused"),
-    GrantState.REVOKED: _l("Revoked"),
-    GrantState.EXPIRED: _l("Expired"),
-    GrantState.WITHDRAWN: _l("Withdrawn"),
-}
 
 
 @bp.context_processor

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from provisioner.errors import ProvisioningError
 
-from ..backup_models import (RESTORE_MODES_BY_KIND, ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy,
-                             BackupRun, ExtractionState, RestoreJob, RunState, VerifyOutcome, extraction_next_state)
+from ..backup_models import (EXTRACTIONS, RESTORE_MODES_BY_KIND, ArtifactStatus, BackupArtifact, BackupExtraction,
+                             BackupPolicy, BackupRun, ExtractionState, RestoreJob, RunState, VerifyOutcome)
 from ..database import utcnow
 from ..errors import Forbidden, PortalError, ValidationFailed
 from ..models import Department, Role
@@ -24,6 +24,7 @@ from ..scoping import get_scoped, scoped
 from ..text import _l
 from ..workflow import RequestKind
 from .audit import record_event
+from .transitions import transition
 
 log = logging.getLogger(__name__)
 
@@ -281,17 +282,14 @@ def decide_extraction(session, ctx, cloud, extraction_id, approve, comment, sett
     extraction = get_extraction(session, user, extraction_id)
     comment = _text(comment, "comment", message=_l("Give the reason of the decision."))
     action = "approve" if approve else "reject"
-    target = extraction_next_state(extraction.state, action)
-    if target is None:
+    if not EXTRACTIONS.can(extraction.state, action):
         raise ValidationFailed(_l("This extraction has been decided already."))
-    before = extraction.snapshot()
-    extraction.state = target
-    extraction.decided_by_id = user.id
-    extraction.decided_at = utcnow()
-    extraction.decision_comment = comment
-    record_event(session, ctx, f"backup.extraction.{action}", object_type="backup_extraction",
-                 object_id=extraction.id, department_id=extraction.department_id, before=before,
-                 after=extraction.snapshot(), detail=comment)
+
+    def decided(extraction, now):
+        extraction.decided_by_id = user.id
+        extraction.decided_at = now
+        extraction.decision_comment = comment
+    transition(session, ctx, EXTRACTIONS, extraction, action, detail=comment, effects=decided)
     session.commit()
     if approve:
         export.start_export(session, ctx, cloud, extraction, settings)

@@ -7,17 +7,20 @@ from ..errors import Forbidden, ValidationFailed
 from ..models import Role
 from ..ops_models import Incident, IncidentEvent, IncidentState
 from ..pagination import paginate
+from ..ops_labels import INCIDENT_STATE_LABELS
 from ..scoping import get_scoped, scoped
+from ..statemachine import StateMachine
 from ..text import _l
 from .audit import record_event
 from .notifications import notify_department
+from .transitions import transition
 
 S = IncidentState
-TRANSITIONS = {
-    S.OPEN: {S.ACKNOWLEDGED, S.RESOLVED},
-    S.ACKNOWLEDGED: {S.RESOLVED},
-    S.RESOLVED: set(),
-}
+INCIDENTS = StateMachine("incident", "incident", {
+    (S.OPEN, "acknowledge"): S.ACKNOWLEDGED,
+    (S.OPEN, "resolve"): S.RESOLVED,
+    (S.ACKNOWLEDGED, "resolve"): S.RESOLVED,
+}, INCIDENT_STATE_LABELS, kind=_l("incident"), stamps={S.ACKNOWLEDGED: "acknowledged_at", S.RESOLVED: "resolved_at"})
 ACTIVE = {S.OPEN, S.ACKNOWLEDGED}
 HANDLERS = {Role.VENDOR}  # acknowledge, root cause
 
@@ -46,20 +49,6 @@ def open_incident_for(session, target):
 def _event(incident, kind, at, note="", actor=None):
     incident.events.append(IncidentEvent(kind=kind, at=at, note=note,
                                          actor_username=getattr(actor, "username", "") or ""))
-
-
-def _move(session, ctx, incident, target, at):
-    if target not in TRANSITIONS[S(incident.state)]:
-        raise ValidationFailed(_l("This incident cannot change to that state any more."))
-    before = {"state": incident.state}
-    incident.state = target
-    if target == S.ACKNOWLEDGED:
-        incident.acknowledged_at = at
-    elif target == S.RESOLVED:
-        incident.resolved_at = at
-    record_event(session, ctx, f"incident.{'acknowledge' if target == S.ACKNOWLEDGED else 'resolve'}",
-                 object_type="incident", object_id=incident.id, department_id=incident.department_id,
-                 before=before, after={"state": incident.state})
 
 
 def _notify(session, settings, incident, subject, body, at):
@@ -93,7 +82,7 @@ def open_incident(session, ctx, settings, target, *, started_at, detected_at, de
 
 def resolve_incident(session, ctx, settings, incident, *, at, note=""):
     """Resolve an incident at time at (the probe passed again) and notify (the caller commits)."""
-    _move(session, ctx, incident, S.RESOLVED, at)
+    transition(session, ctx, INCIDENTS, incident, "resolve", now=at)
     _event(incident, "resolved", at, note)
     minutes = (at - incident.started_at).total_seconds() / 60
     _notify(session, settings, incident, f"[政务云] 故障恢复 / Incident resolved: {incident.title}",
@@ -108,7 +97,7 @@ def acknowledge_incident(session, ctx, incident_id, note=""):
         raise Forbidden()
     incident = get_incident(session, ctx.actor, incident_id)
     now = utcnow()
-    _move(session, ctx, incident, S.ACKNOWLEDGED, now)
+    transition(session, ctx, INCIDENTS, incident, "acknowledge", now=now)
     _event(incident, "acknowledged", now, note, ctx.actor)
     session.commit()
     return incident

@@ -3,30 +3,31 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..workdays import CHINA
-
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
 from ..models import Department, Role
+from ..ops_labels import MAINTENANCE_STATE_LABELS
 from ..ops_models import MaintenanceKind, MaintenanceState, MaintenanceWindow
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
+from ..statemachine import StateMachine
 from ..text import _l
+from ..workdays import CHINA
 from .audit import record_event
 from .notifications import notify_department
+from .transitions import transition
 from .workcalendar import load_calendar
 
 S = MaintenanceState
-TRANSITIONS = {
-    S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELLED},
-    S.APPROVED: {S.CANCELLED},
-    S.REJECTED: set(),
-    S.CANCELLED: set(),
-}
-TERMINAL = {S.REJECTED, S.CANCELLED}
-# who may move a window into a state
-TRANSITION_ROLES = {S.APPROVED: {Role.BUREAU}, S.REJECTED: {Role.BUREAU},
-                    S.CANCELLED: {Role.VENDOR, Role.BUREAU}}
+WINDOWS = StateMachine("maintenance", "maintenance_window", {
+    (S.SUBMITTED, "approve"): S.APPROVED,
+    (S.SUBMITTED, "reject"): S.REJECTED,
+    (S.SUBMITTED, "cancel"): S.CANCELLED,
+    (S.APPROVED, "cancel"): S.CANCELLED,
+}, MAINTENANCE_STATE_LABELS, kind=_l("maintenance window"), changed_at="decided_at", snapshots=True)
+TERMINAL = WINDOWS.terminal()
+# who may take an action
+ACTION_ROLES = {"approve": {Role.BUREAU}, "reject": {Role.BUREAU}, "cancel": {Role.VENDOR, Role.BUREAU}}
 APPLICANTS = {Role.VENDOR}
 MAX_LENGTH = timedelta(days=7)
 
@@ -106,22 +107,16 @@ def apply_window(session, ctx, data, *, now=None):
     return window
 
 
-def _transition(session, ctx, window, target, note=""):
-    """Move window to target: validate, stamp, audit (the caller commits)."""
-    if target not in TRANSITIONS[S(window.state)]:
-        raise ValidationFailed(_l("This maintenance window cannot change to that state any more."))
-    if ctx.actor is None or ctx.actor.role not in TRANSITION_ROLES[target]:
+def _transition(session, ctx, window, action, note=""):
+    """Move window by action as ctx.actor: validate, stamp, audit (the caller commits)."""
+    if ctx.actor is None or ctx.actor.role not in ACTION_ROLES[action]:
         raise Forbidden()
-    before = window.snapshot()
-    window.state = target
-    window.decided_at = utcnow()
-    window.decided_by_id = ctx.actor.id
-    if note:
-        window.decision_note = note
-    action = {S.APPROVED: "maintenance.approve", S.REJECTED: "maintenance.reject",
-              S.CANCELLED: "maintenance.cancel"}[target]
-    record_event(session, ctx, action, object_type="maintenance_window", object_id=window.id,
-                 before=before, after=window.snapshot(), detail=note)
+
+    def decided(window, _now):
+        window.decided_by_id = ctx.actor.id
+        if note:
+            window.decision_note = note
+    transition(session, ctx, WINDOWS, window, action, detail=note, effects=decided)
 
 
 def _describe(window):
@@ -137,7 +132,7 @@ def _describe(window):
 def approve_window(session, ctx, window_id, settings, note=""):
     """The bureau approves; the affected departments are notified."""
     window = get_window(session, ctx.actor, window_id)
-    _transition(session, ctx, window, S.APPROVED, note)
+    _transition(session, ctx, window, "approve", note)
     for department in window.departments:
         notify_department(session, settings, department.id,
                           subject=f"[政务云] 维护窗口通知 / Maintenance window: {window.title}",
@@ -152,7 +147,7 @@ def reject_window(session, ctx, window_id, reason):
     if not reason:
         raise ValidationFailed(_l("A rejection needs a reason."), field="note")
     window = get_window(session, ctx.actor, window_id)
-    _transition(session, ctx, window, S.REJECTED, reason)
+    _transition(session, ctx, window, "reject", reason)
     session.commit()
     return window
 
@@ -161,7 +156,7 @@ def cancel_window(session, ctx, window_id, settings, note=""):
     """The vendor or the bureau cancels; departments already notified hear of it."""
     window = get_window(session, ctx.actor, window_id)
     was_approved = window.state == S.APPROVED
-    _transition(session, ctx, window, S.CANCELLED, note)
+    _transition(session, ctx, window, "cancel", note)
     if was_approved:
         for department in window.departments:
             notify_department(session, settings, department.id,

@@ -7,7 +7,8 @@ from ..models import Department, Role
 from ..reconcile_models import ReconcileFinding, ReconcileRun
 from ..request_models import ProvisioningJob
 from ..text import _l
-from ..workflow import JobAction, JobState, RequestState, transition
+from ..workflow import REQUESTS, JobAction, JobState, RequestState
+from .transitions import transition
 from .resource_requests import get_request
 
 OPERATORS = (Role.VENDOR, Role.ADMIN)
@@ -48,7 +49,7 @@ def rollback_request(session, ctx, request_id):
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
         raise ValidationFailed(_l("Only failed requests can be rolled back."))
-    transition(session, ctx, request, "roll_back")
+    transition(session, ctx, REQUESTS, request, "roll_back")
     session.add(ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
                                 action=JobAction.ROLLBACK, available_at=utcnow()))
     session.commit()
@@ -66,7 +67,7 @@ def resolve_request(session, ctx, request_id, comment):
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
         raise ValidationFailed(_l("Only failed requests can be marked as resolved."))
-    transition(session, ctx, request, "resolve", detail=comment, after={"resolution": comment})
+    transition(session, ctx, REQUESTS, request, "resolve", detail=comment, after={"resolution": comment})
     request.resolution = comment
     session.commit()
     return request

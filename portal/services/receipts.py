@@ -10,7 +10,8 @@ from ..models import Role
 from ..request_models import DeliveryReceipt
 from ..scoping import get_scoped
 from ..text import _l
-from ..workflow import RequestState, transition
+from ..workflow import REQUESTS, RequestState
+from .transitions import transition
 from .audit import record_event
 
 FONT_CANDIDATES = (
@@ -41,7 +42,7 @@ def confirm_receipt(session, ctx, receipt_id):
     record_event(session, ctx, "receipt.confirm", object_type="delivery_receipt", object_id=receipt.id,
                  department_id=receipt.department_id, after={"number": receipt.number})
     if receipt.request.state == RequestState.PROVISIONED:
-        transition(session, ctx, receipt.request, "confirm_receipt", after={"receipt": receipt.number})
+        transition(session, ctx, REQUESTS, receipt.request, "confirm_receipt", after={"receipt": receipt.number})
     session.commit()
     return receipt
 

@@ -13,7 +13,8 @@ from ..request_models import CloudResource, ProvisioningJob, RequestAttachment, 
 from ..scoping import get_scoped, scoped
 from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l
-from ..workflow import EDITABLE, LIVE, SETTLED, RequestKind, RequestState, transition
+from ..workflow import EDITABLE, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
+from .transitions import transition
 from .audit import record_event
 
 TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
@@ -201,7 +202,7 @@ def submit_request(session, ctx, request_id, catalog):
         raise SubmissionInvalid(problems)
     if request.state == RequestState.RETURNED:
         request.version += 1
-    transition(session, ctx, request, "submit", after={"version": request.version})
+    transition(session, ctx, REQUESTS, request, "submit", after={"version": request.version})
     session.add(RequestVersion(request_id=request.id, version=request.version, submitted_by=ctx.actor.username,
                                content=_content(request)))
     session.commit()
@@ -219,7 +220,7 @@ def cancel_request(session, ctx, request_id):
     """Withdraw a draft or returned request."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
-    transition(session, ctx, request, "cancel")
+    transition(session, ctx, REQUESTS, request, "cancel")
     session.commit()
     return request
 

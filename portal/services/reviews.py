@@ -8,7 +8,8 @@ from ..pagination import paginate
 from ..request_models import ProvisioningJob, RequestVersion, ResourceRequest
 from ..specs import EMPTY_SPEC, apply_adjustment, diff_specs, normalize_spec, validate_spec
 from ..text import _l
-from ..workflow import IN_REVIEW, JobState, RequestKind, RequestState, transition
+from ..workflow import IN_REVIEW, REQUESTS, JobState, RequestKind, RequestState
+from .transitions import transition
 from .audit import record_event
 from .decommission import require_cleared
 from .resource_requests import get_request
@@ -34,7 +35,7 @@ def start_review(session, ctx, request_id):
     """Take a submitted request into review (审核中)."""
     _require_reviewer(ctx.actor)
     request = get_request(session, ctx.actor, request_id)
-    transition(session, ctx, request, "start_review")
+    transition(session, ctx, REQUESTS, request, "start_review")
     session.commit()
     return request
 
@@ -69,7 +70,7 @@ def approve_request(session, ctx, request_id, catalog, *, counts=None, volume_si
     else:
         require_cleared(session, request)  # 第十条(二): backed up or migrated first
     adjustment = diff_specs(desired, approved)
-    transition(session, ctx, request, "approve", detail=comment,
+    transition(session, ctx, REQUESTS, request, "approve", detail=comment,
                after={"adjustment": adjustment} if adjustment else None)
     request.approved_spec = approved
     request.adjustment = adjustment
@@ -87,7 +88,7 @@ def reject_request(session, ctx, request_id, reason):
     if not (reason or "").strip():
         raise ValidationFailed(_l("A reason is required to reject a request."), field="comment")
     request = get_request(session, ctx.actor, request_id)
-    transition(session, ctx, request, "reject", detail=reason.strip())
+    transition(session, ctx, REQUESTS, request, "reject", detail=reason.strip())
     request.review_comment = reason.strip()
     request.reviewed_by_id = ctx.actor.id
     session.commit()
@@ -100,7 +101,7 @@ def return_request(session, ctx, request_id, comment):
     if not (comment or "").strip():
         raise ValidationFailed(_l("A comment is required to return a request for revision."), field="comment")
     request = get_request(session, ctx.actor, request_id)
-    transition(session, ctx, request, "return", detail=comment.strip())
+    transition(session, ctx, REQUESTS, request, "return", detail=comment.strip())
     request.review_comment = comment.strip()
     request.reviewed_by_id = ctx.actor.id
     version = session.scalar(select(RequestVersion).where(RequestVersion.request_id == request.id,
@@ -122,7 +123,7 @@ def green_channel(session, ctx, request_id, catalog, reason):
         raise ValidationFailed(validate_spec(approved, catalog)[0][1])
     if request.kind == RequestKind.DECOMMISSION:
         require_cleared(session, request)  # 第十条(二): backed up or migrated first
-    transition(session, ctx, request, "green_channel", detail=reason.strip(), after={"urgent": True})
+    transition(session, ctx, REQUESTS, request, "green_channel", detail=reason.strip(), after={"urgent": True})
     request.urgent = True
     request.approved_spec = approved
     request.adjustment = []
@@ -173,7 +174,7 @@ def retry_job(session, ctx, request_id):
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
         raise ValidationFailed(_l("Only failed requests can be retried."))
-    transition(session, ctx, request, "retry")
+    transition(session, ctx, REQUESTS, request, "retry")
     request.failure_message = ""
     enqueue_job(session, request)
     session.commit()

@@ -1,7 +1,7 @@
 """费用结算单: rate a department's month, review, freeze; re-rating after review makes a new version.
 
-States are data (TRANSITIONS); `transition` is the one function that moves a statement, stamps
-the time and writes the audit event. A frozen statement is immutable: the services refuse, and
+States are data (STATEMENTS, a StateMachine); `transition` moves a statement through
+services.transitions (validated, one winner, audited) and adds what a review or a freeze records. A frozen statement is immutable: the services refuse, and
 the models' flush guard (billing_models) refuses any other code path too.
 """
 import hashlib
@@ -16,10 +16,12 @@ from ..database import utcnow
 from ..errors import Forbidden, Immutable, ValidationFailed
 from ..models import Department, Role
 from ..scoping import get_scoped, scoped
+from ..statemachine import StateMachine
 from ..text import _l
 from . import metering
 from .audit import record_event
 from .rating import PricePoint, Usage, month_bounds, rate_usage
+from .transitions import transition as move
 
 S = StatementState
 TRANSITIONS = {
@@ -27,8 +29,9 @@ TRANSITIONS = {
     (S.REVIEWED, "reopen"): S.DRAFT,
     (S.REVIEWED, "freeze"): S.FROZEN,
 }
-TERMINAL = frozenset({S.FROZEN})
 STATE_LABELS = {S.DRAFT: _l("Draft"), S.REVIEWED: _l("Reviewed"), S.FROZEN: _l("Frozen")}
+STATEMENTS = StateMachine("statement", "statement", TRANSITIONS, STATE_LABELS, kind=_l("statement"), snapshots=True)
+TERMINAL = STATEMENTS.terminal()
 RATERS = (Role.BUREAU, Role.VENDOR, Role.ADMIN)  # who may (re-)rate a month
 REVIEWERS = (Role.BUREAU,)
 
@@ -136,32 +139,21 @@ def rate_month(session, ctx, department_id, year, month, *, now=None):
     return statement
 
 
-def next_state(state, action):
-    target = TRANSITIONS.get((state, action))
-    if target is None:
-        if state in TERMINAL:
-            raise Immutable("费用结算单", "")
-        raise ValidationFailed(_l("This action is not possible in the statement's current state."))
-    return target
-
-
 def transition(session, ctx, statement, action):
     """Move statement by action: validate, stamp, hash on freeze, audit (same transaction)."""
     _require(ctx.actor, REVIEWERS)
-    before = statement.snapshot()
-    target = next_state(statement.state, action)
-    now = utcnow()
-    statement.state = target
-    if action == "review":
-        statement.reviewed_by, statement.reviewed_at = ctx.actor.username, now
-    elif action == "reopen":
-        statement.reviewed_by, statement.reviewed_at = "", None
-    elif action == "freeze":
-        statement.frozen_by, statement.frozen_at = ctx.actor.username, now
-        statement.content_hash = content_hash(statement)
-    session.flush()
-    record_event(session, ctx, f"statement.{action}", object_type="statement", object_id=statement.id,
-                 department_id=statement.department_id, before=before, after=statement.snapshot())
+    if statement.state in TERMINAL:
+        raise Immutable("费用结算单", statement.id)
+
+    def recorded(statement, now):
+        if action == "review":
+            statement.reviewed_by, statement.reviewed_at = ctx.actor.username, now
+        elif action == "reopen":
+            statement.reviewed_by, statement.reviewed_at = "", None
+        elif action == "freeze":
+            statement.frozen_by, statement.frozen_at = ctx.actor.username, now
+            statement.content_hash = content_hash(statement)
+    move(session, ctx, STATEMENTS, statement, action, effects=recorded)
     return statement
 
 
@@ -172,8 +164,6 @@ def get_statement(session, user, statement_id):
 def act(session, ctx, statement_id, action):
     """Apply a review action to the statement with id statement_id as ctx.actor (the caller commits)."""
     statement = get_statement(session, ctx.actor, statement_id)
-    if statement.state == S.FROZEN:
-        raise Immutable("费用结算单", statement.id)
     return transition(session, ctx, statement, action)
 
 

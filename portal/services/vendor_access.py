@@ -12,23 +12,17 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-from ..grant_models import GRANT_TRANSITIONS, GrantState, VendorGrant
+from ..grant_models import GRANTS, GrantState, VendorGrant
 from ..models import Role
 from ..request_models import CloudResource, ResourceRequest
 from ..scoping import get_scoped, scoped
 from ..text import _l
 from ..workflow import RequestKind
 from .audit import record_event
+from .transitions import transition
 
 MAX_WINDOW = timedelta(days=30)
 MAX_COMMAND = 2000
-
-
-class GrantTransitionNotAllowed(ValidationFailed):
-    http_status = 409
-
-    def __init__(self):
-        super().__init__(_l("This grant can no longer be changed that way."))
 
 
 class NoLiveGrant(Forbidden):
@@ -39,16 +33,7 @@ class NoLiveGrant(Forbidden):
 
 
 def _move(session, ctx, grant, action, *, detail="", after=None, actor=None):
-    target = GRANT_TRANSITIONS.get((GrantState(grant.state), action))
-    if target is None:
-        raise GrantTransitionNotAllowed()
-    before = grant.state
-    grant.state = target
-    if target in (GrantState.REVOKED, GrantState.EXPIRED, GrantState.WITHDRAWN):
-        grant.ended_at = utcnow()
-    record_event(session, ctx, f"grant.{action}", object_type="vendor_grant", object_id=grant.id,
-                 department_id=grant.department_id, before={"state": before},
-                 after={"state": target, **(after or {})}, detail=detail, actor=actor)
+    transition(session, ctx, GRANTS, grant, action, detail=detail, after=after, actor=actor)
 
 
 def key_path(key_dir, grant_id):

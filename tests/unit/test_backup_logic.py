@@ -7,7 +7,7 @@ import pytest
 from backup.engine import prunable, server_address
 from backup.policies import validate
 from backup.schedule import next_fire
-from portal.backup_models import EXTRACTION_TRANSITIONS, ExtractionState, extraction_next_state
+from portal.backup_models import EXTRACTION_TRANSITIONS, EXTRACTIONS, ExtractionState
 from portal.errors import ValidationFailed
 
 UTC = timezone.utc
@@ -64,10 +64,10 @@ def test_ssh_address_prefers_the_floating_ip():
 
 
 def test_extraction_needs_approval_before_ready():
-    assert extraction_next_state("applied", "ready") is None
-    assert extraction_next_state("applied", "approve") == ExtractionState.APPROVED
-    assert extraction_next_state("approved", "ready") == ExtractionState.READY
-    assert extraction_next_state("ready", "expire") == ExtractionState.EXPIRED
+    assert not EXTRACTIONS.can("applied", "ready")
+    assert EXTRACTIONS.next_state("applied", "approve") == ExtractionState.APPROVED
+    assert EXTRACTIONS.next_state("approved", "ready") == ExtractionState.READY
+    assert EXTRACTIONS.next_state("ready", "expire") == ExtractionState.EXPIRED
     assert all(src != ExtractionState.REJECTED for src, _a in EXTRACTION_TRANSITIONS)
 
 

@@ -47,9 +47,9 @@ def test_sla_without_outage_is_one():
 
 
 def test_state_tables_are_closed():
-    for table, states in ((incidents.TRANSITIONS, IncidentState), (maintenance.TRANSITIONS, MaintenanceState)):
-        assert set(table) == set(states)
-        assert all(target in set(states) for targets in table.values() for target in targets)
-    assert incidents.TRANSITIONS[IncidentState.RESOLVED] == set()
-    assert MaintenanceState.APPROVED in maintenance.TRANSITIONS[MaintenanceState.SUBMITTED]
-    assert maintenance.TRANSITIONS[MaintenanceState.REJECTED] == set()
+    for machine, states in ((incidents.INCIDENTS, IncidentState), (maintenance.WINDOWS, MaintenanceState)):
+        assert {s for s, _a in machine.transitions} | set(machine.transitions.values()) == set(states)
+    assert incidents.INCIDENTS.terminal() == {IncidentState.RESOLVED}
+    assert maintenance.WINDOWS.next_state(MaintenanceState.SUBMITTED, "approve") == MaintenanceState.APPROVED
+    assert maintenance.WINDOWS.terminal() == {MaintenanceState.REJECTED, MaintenanceState.CANCELLED}
+    assert maintenance.WINDOWS.allowed_actions(MaintenanceState.REJECTED) == set()
