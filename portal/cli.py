@@ -6,9 +6,9 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from .errors import ConfigError, ValidationFailed
+from .errors import ValidationFailed
 
 
 def register_commands(app):
@@ -218,21 +218,6 @@ def audit_verify(since, until):
     if not report.ok:
         sys.exit(1)
     click.echo("audit chain intact / 审计日志完整")
-
-
-def _create_app_for_cli():
-    from . import create_app
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False,
-             load_dotenv=False, set_debug_flag=False)
-def main():
-    """govcloud portal administration."""
 
 
 @click.command("scheduler", help="Run the scheduler process (monitoring jobs) in the foreground.")

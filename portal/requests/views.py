@@ -10,7 +10,7 @@ from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Role
-from ..services import api_tokens, decommission as decommission_svc, receipts, resource_requests as svc
+from ..services import api_tokens, decommission as decommission_svc, decommission_guard, receipts, resource_requests as svc
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
@@ -98,7 +98,7 @@ def detail(request_id):
         receipt=receipts.receipt_for_request(db.session, req.id),
         system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
-        guard=decommission_svc.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
+        guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
         )
 
 
@@ -248,7 +248,7 @@ def decommission(request_id):
             return redirect(url_for("requests.detail", request_id=req.id))
         draft = decommission_svc.open_draft(db.session, system)
     return render_template("requests/decommission.html", form=form, system=system, draft=draft,
-                           guard=decommission_svc.guard_status(db.session, draft) if draft else None,
+                           guard=decommission_guard.guard_status(db.session, draft) if draft else None,
                            resources=svc.system_resources(db.session, current_user, system.id))
 
 

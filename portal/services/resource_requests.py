@@ -14,8 +14,9 @@ from ..scoping import get_scoped, scoped
 from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l
 from ..workflow import EDITABLE, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
-from .transitions import transition
 from .audit import record_event
+from .decommission_guard import guard_problems, set_migration
+from .transitions import transition
 
 TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -86,7 +87,6 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     record_event(session, ctx, "request.create", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, after={"number": request.number, "kind": kind})
     if kind == RequestKind.DECOMMISSION and data.get("backup_confirmed"):
-        from .decommission import set_migration  # the decommission guard (第十条二)
         set_migration(session, ctx, request, True, data.get("migration_note"))
     session.commit()
     return request
@@ -105,7 +105,6 @@ def update_request(session, ctx, request_id, data, spec):
     for key, value in fields.items():
         setattr(request, key, value)
     if "backup_confirmed" in data and request.kind == RequestKind.DECOMMISSION:
-        from .decommission import set_migration  # the decommission guard (第十条二)
         set_migration(session, ctx, request, data["backup_confirmed"], data.get("migration_note"))
     if request.kind != RequestKind.DECOMMISSION:
         request.spec = normalize_spec(spec)
@@ -196,7 +195,6 @@ def submit_request(session, ctx, request_id, catalog):
     current = current_spec(session, request.system_id) if request.system_id else None
     problems = submission_problems(request, catalog, current)
     if request.kind == RequestKind.DECOMMISSION:
-        from .decommission import guard_problems
         problems.extend(guard_problems(session, request))
     if problems:
         raise SubmissionInvalid(problems)

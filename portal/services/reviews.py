@@ -11,7 +11,7 @@ from ..text import _l
 from ..workflow import IN_REVIEW, REQUESTS, JobState, RequestKind, RequestState
 from .transitions import transition
 from .audit import record_event
-from .decommission import require_cleared
+from .decommission_guard import require_cleared
 from .resource_requests import get_request
 
 REVIEWERS = (Role.BUREAU,)
