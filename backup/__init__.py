@@ -1,7 +1,7 @@
 """govcloud backup (第十九条, issue 7): the engine that backs up departments' systems, verifies,
 prunes and restores; the web pages and the approval flows live in the portal and call this API.
 
-Models: portal/backup_models.py (BackupPolicy, BackupRun, BackupArtifact, RestoreJob,
+Models: portal/models/backups.py (BackupPolicy, BackupRun, BackupArtifact, RestoreJob,
 BackupExtraction; state machines as data there). Cloud calls only through provisioner/cloud.py
 (section "# -- backups"), errors translated to provisioner.errors. Nothing here imports Flask.
 

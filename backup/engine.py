@@ -16,14 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from portal.backup_models import (RUNS, ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
-                                  BackupPolicy, BackupRun, BackupTrigger, ExtractionState, RestoreJob, RestoreState,
-                                  RunState)
+from portal.models.backups import (ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
+                                   BackupPolicy, BackupRun, BackupTrigger, ExtractionState, RUNS, RestoreJob,
+                                   RestoreState, RunState)
 from portal.database import utcnow
 from portal.errors import ValidationFailed
-from portal.models import Department
-from portal.ops_models import Incident
-from portal.request_models import CloudResource, ResourceRequest
+from portal.models.accounts import Department
+from portal.models.operations import Incident
+from portal.models.requests import CloudResource, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import ACTIVE as INCIDENT_ACTIVE
 from portal.services.incidents import open_incident
@@ -416,7 +416,7 @@ def _open_incident(session, settings, run, policy, detail, now):
         BackupRun.policy_id == run.policy_id, BackupRun.department_id == run.department_id,
         Incident.state.in_(INCIDENT_ACTIVE)).limit(1)) if run.policy_id else None
     if previous is not None:
-        from portal.ops_models import IncidentEvent
+        from portal.models.operations import IncidentEvent
         previous.events.append(IncidentEvent(kind="detected", at=now, note=detail[:2000]))
         return previous
     name = f"备份 {policy.name}" if policy else "最终备份"

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.backup_models import EXTRACTIONS, ArtifactKind, BackupExtraction, ExtractionState
+from portal.models.backups import EXTRACTIONS, ArtifactKind, BackupExtraction, ExtractionState
 from portal.database import utcnow
-from portal.models import Department
+from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.services.transitions import transition
 from provisioner import cloud as cloudlib

@@ -1,10 +1,10 @@
 """Backup policies (备份策略): checked input, the next run time, audit."""
 from sqlalchemy import select
 
-from portal.backup_models import BackupKinds, BackupPolicy
+from portal.models.backups import BackupKinds, BackupPolicy
 from portal.database import utcnow
 from portal.errors import ValidationFailed
-from portal.request_models import ResourceRequest
+from portal.models.requests import ResourceRequest
 from portal.services.audit import record_event
 from portal.text import _l
 

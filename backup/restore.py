@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.backup_models import RESTORE_MODES_BY_KIND, RESTORES, ArtifactStatus, RestoreJob, RestoreMode, RestoreState
+from portal.models.backups import (ArtifactStatus, RESTORES, RESTORE_MODES_BY_KIND, RestoreJob, RestoreMode,
+                                   RestoreState)
 from portal.database import utcnow
 from portal.errors import ValidationFailed
-from portal.models import Department
+from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.text import _l
 from provisioner import cloud as cloudlib

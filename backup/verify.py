@@ -8,9 +8,9 @@ import time
 
 from sqlalchemy import select
 
-from portal.backup_models import ArtifactKind, ArtifactStatus, BackupArtifact, BackupPolicy, VerifyOutcome
+from portal.models.backups import ArtifactKind, ArtifactStatus, BackupArtifact, BackupPolicy, VerifyOutcome
 from portal.database import utcnow
-from portal.models import Department
+from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import open_incident
 from provisioner import cloud as cloudlib

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from portal import audit_chain, migrate  # noqa: E402
-from portal.models import AuditEvent  # noqa: E402
+from portal.models.audit import AuditEvent
 
 KEY = b"bench-key"
 PG_URL = os.environ.get("GOVCLOUD_TEST_PG_URL",

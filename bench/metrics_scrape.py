@@ -22,8 +22,8 @@ def main():
     from portal import create_app, migrate
     from portal.database import utcnow
     from portal.extensions import db
-    from portal.models import Department
-    from portal.ops_models import Incident, JobRun, ProbeTarget
+    from portal.models.accounts import Department
+    from portal.models.operations import Incident, JobRun, ProbeTarget
     from monitoring.collector import store_snapshot
 
     tmp = tempfile.mkdtemp(prefix="govcloud-bench-")

@@ -66,8 +66,8 @@ def govcloud_run(n_requests, n_workers, concurrency):
     from sqlalchemy.orm import Session
 
     from portal import create_app, migrate
-    from portal.models import Department, User
-    from portal.request_models import ResourceRequest
+    from portal.models.accounts import Department, User
+    from portal.models.requests import ResourceRequest
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from provisioner.cloud import Cloud

@@ -49,7 +49,7 @@ def govcloud_run(key):
     from sqlalchemy.orm import Session
 
     from portal import create_app, migrate
-    from portal.models import Department, User
+    from portal.models.accounts import Department, User
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from provisioner.cloud import Cloud

@@ -54,7 +54,7 @@ def close_month(session, year, month, now=None):
     """Rate every department's month as a draft statement and generate the monthly summary."""
     from sqlalchemy import select
 
-    from portal.models import Department
+    from portal.models.accounts import Department
     for dept_id in session.scalars(select(Department.id)):
         statements.rate_month(session, SYSTEM, dept_id, year, month, now=now)
     report = reports.generate(session, SYSTEM, year, month, generated_by="scheduler")

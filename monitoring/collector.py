@@ -10,8 +10,8 @@ from collections import defaultdict
 from sqlalchemy import delete, select
 
 from portal.database import utcnow
-from portal.models import Department
-from portal.ops_models import InventorySnapshot
+from portal.models.accounts import Department
+from portal.models.operations import InventorySnapshot
 
 from .errors import CloudUnavailable
 

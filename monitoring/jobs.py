@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from portal.database import utcnow
-from portal.ops_models import JobOutcome
+from portal.models.operations import JobOutcome
 from portal.services import jobs as job_history
 from portal.services import notifications, probes
 from portal.services.incidents import escalate_overdue
@@ -151,7 +151,7 @@ def prune_history():
     """Delete probe results and job runs older than the retention period."""
     from sqlalchemy import delete
 
-    from portal.ops_models import JobRun
+    from portal.models.operations import JobRun
     with runtime.session_scope() as session:
         cutoff = utcnow() - probes.RETENTION
         removed = probes.prune_results(session, cutoff)

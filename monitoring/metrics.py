@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.database import utcnow
-from portal.models import Department
-from portal.ops_models import (Incident, InventorySnapshot, MaintenanceState, MaintenanceWindow, Notification,
-                               ProbeTarget)
+from portal.models.accounts import Department
+from portal.models.operations import (Incident, InventorySnapshot, MaintenanceState, MaintenanceWindow, Notification,
+                                      ProbeTarget)
 from portal.services import jobs as job_history
 from portal.services import sla
 from portal.services.incidents import ACTIVE
@@ -195,7 +195,7 @@ class DatabaseCollector:
 
     def _requests(self, session):
         """Resource requests (issue 4): counts by kind and state, durations, provisioning failures."""
-        from portal.request_models import ProvisioningJob, ResourceRequest
+        from portal.models.requests import ProvisioningJob, ResourceRequest
         requests = _gauge("govcloud_requests", "Resource requests by kind and state.", ["kind", "state"])
         for kind, state, n in session.execute(select(ResourceRequest.kind, ResourceRequest.state, func.count())
                                               .group_by(ResourceRequest.kind, ResourceRequest.state)):
@@ -229,9 +229,9 @@ class DatabaseCollector:
         """Provisioning operations (issue 5): step durations by kind, retries, rollbacks, reconciler findings."""
         from sqlalchemy import case
 
-        from portal.models import AuditEvent
-        from portal.reconcile_models import FINDING_KINDS, ProvisioningStep, ReconcileFinding, ReconcileRun
-        from portal.request_models import ProvisioningJob
+        from portal.models.audit import AuditEvent
+        from portal.models.reconcile import FINDING_KINDS, ProvisioningStep, ReconcileFinding, ReconcileRun
+        from portal.models.requests import ProvisioningJob
         steps = HistogramMetricFamily("govcloud_provisioning_step_duration_seconds",
                                       "Duration of provisioning steps by kind (project, server, server_wait, ...).",
                                       labels=["kind"])
@@ -374,7 +374,7 @@ class MetricsEndpoint:
 # ---------------------------------------------------------------------------------------------
 def backup_families(session, now):
     """Last success and size of the current backups per kind, failures, verification age, restores."""
-    from portal.backup_models import ArtifactStatus, BackupArtifact, BackupRun, RestoreJob, RunState
+    from portal.models.backups import ArtifactStatus, BackupArtifact, BackupRun, RestoreJob, RunState
     last = _gauge("govcloud_backup_run_last_success_timestamp_seconds",
                   "Completion of the newest available backup per kind (snapshot, volume).", ["kind"])
     size = _gauge("govcloud_backup_size_bytes", "Size of the newest backup of every source, per kind.", ["kind"])

@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort, g, request
 from flask_login import current_user
 
-from .models import Role
+from .models.accounts import Role
 
 DEPARTMENT_ADMIN = "department_admin"  # a department user flagged as its administrator
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -14,7 +14,7 @@ from .database import utcnow
 from .errors import PortalError
 from .extensions import babel, csrf, db, login_manager
 from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
-from .labels import ACTION_LABELS, LEVEL_LABELS, OBJECT_LABELS, OUTCOME_LABELS, ROLE_LABELS, label
+from .labels import template_labels
 from .passwords import Passwords
 from .runtime import build as build_runtime
 from .settings import default_instance_path
@@ -134,10 +134,7 @@ def _register_template_helpers(app):
         language_form = LanguageForm(formdata=None, lang=select_locale(), next=here)
         return {
             "language_form": language_form, "now_utc": utcnow(),
-            "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS,
-            "ACTION_LABELS": ACTION_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS,
-            "OBJECT_LABELS": OBJECT_LABELS,
-            "label": label, "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            **template_labels(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": select_locale(), "nav_items": _nav_items(),
         }
 
@@ -145,7 +142,7 @@ def _register_template_helpers(app):
 def _nav_items():
     """Return (endpoint, title) pairs of the navigation for the current user's role."""
     from .access import DEPARTMENT_ADMIN, allows
-    from .models import Role
+    from .models.accounts import Role
 
     if not current_user.is_authenticated:
         return []

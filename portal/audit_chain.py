@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .database import utcnow
-from .models import AuditChainHead, AuditDigest, AuditEvent
+from .models.audit import AuditChainHead, AuditDigest, AuditEvent
 
 log = logging.getLogger(__name__)
 

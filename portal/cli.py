@@ -133,7 +133,7 @@ def create_user_command(username, role, department_code, department_admin, full_
     from sqlalchemy import select
 
     from .extensions import db
-    from .models import Department
+    from .models.accounts import Department
     department_id = None
     if department_code:
         department = db.session.scalars(select(Department).where(Department.code == department_code)).first()

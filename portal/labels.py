@@ -1,20 +1,17 @@
-"""Translated names of roles, levels and audit actions (GLOSSARY.md terms)."""
+"""The one place the pages get display labels from: the audit log's actions and objects (below) and
+every state, kind and role table, each kept next to its enum (models, workflow); `template_labels()`
+hands them all to the templates."""
+from .models.accounts import LEVEL_LABELS, ROLE_LABELS
+from .models.backups import (ARTIFACT_KIND_LABELS, ARTIFACT_STATUS_LABELS, EXTRACTION_STATE_LABELS, KINDS_LABELS,
+                             RESTORE_MODE_LABELS, RESTORE_STATE_LABELS, RUN_STATE_LABELS, TRIGGER_LABELS)
+from .models.billing import STATEMENT_STATE_LABELS
+from .models.grants import GRANT_STATE_LABELS
+from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, JOB_OUTCOME_LABELS,
+                                MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
+                                PROBE_STATE_LABELS)
 from .text import _l
+from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS
 
-from .models import DepartmentLevel, Role
-
-ROLE_LABELS = {
-    Role.DEPARTMENT: _l("Department"),
-    Role.BUREAU: _l("Big-data bureau"),
-    Role.VENDOR: _l("Cloud vendor"),
-    Role.AUDITOR: _l("Auditor"),
-    Role.ADMIN: _l("System administrator"),
-}
-LEVEL_LABELS = {
-    DepartmentLevel.CITY: _l("City department"),
-    DepartmentLevel.COUNTY: _l("County government"),
-    DepartmentLevel.SUB_UNIT: _l("Sub-unit"),
-}
 ACTION_LABELS = {
     "auth.login": _l("Login"),
     "auth.logout": _l("Logout"),
@@ -100,9 +97,6 @@ OBJECT_LABELS.update({
 })
 
 
-def label(mapping, value):
-    """Return the translated label of value, or value itself when unknown."""
-    return mapping.get(value, value)
 # usage, rate card, statements, monthly reports (issue 9)
 ACTION_LABELS.update({
     "rate.create": _l("Price added to the rate card"),
@@ -151,3 +145,33 @@ ACTION_LABELS.update({
 OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Backup run"),
                       "backup_artifact": _l("Backup"), "restore_job": _l("Restore"),
                       "backup_extraction": _l("Extraction")})
+
+
+def label(mapping, value):
+    """Return the translated label of value, or value itself when unknown."""
+    return mapping.get(value, value)
+
+
+def run_state_label(state):
+    """Return the translated name of a backup run state."""
+    return RUN_STATE_LABELS.get(state, state)
+
+
+def template_labels():
+    """Every label table and the helpers, for the templates (registered once by the app)."""
+    return {
+        "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "ACTION_LABELS": ACTION_LABELS,
+        "OUTCOME_LABELS": OUTCOME_LABELS, "OBJECT_LABELS": OBJECT_LABELS,
+        "STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS,
+        "JOB_ACTION_LABELS": JOB_ACTION_LABELS,
+        "MAINTENANCE_KIND_LABELS": MAINTENANCE_KIND_LABELS, "MAINTENANCE_STATE_LABELS": MAINTENANCE_STATE_LABELS,
+        "INCIDENT_STATE_LABELS": INCIDENT_STATE_LABELS, "INCIDENT_EVENT_LABELS": INCIDENT_EVENT_LABELS,
+        "PROBE_KIND_LABELS": PROBE_KIND_LABELS, "PROBE_STATE_LABELS": PROBE_STATE_LABELS,
+        "JOB_OUTCOME_LABELS": JOB_OUTCOME_LABELS, "GRANT_STATE_LABELS": GRANT_STATE_LABELS,
+        "STATEMENT_STATE_LABELS": STATEMENT_STATE_LABELS,
+        "RUN_STATE_LABELS": RUN_STATE_LABELS, "TRIGGER_LABELS": TRIGGER_LABELS, "KINDS_LABELS": KINDS_LABELS,
+        "ARTIFACT_KIND_LABELS": ARTIFACT_KIND_LABELS, "ARTIFACT_STATUS_LABELS": ARTIFACT_STATUS_LABELS,
+        "RESTORE_MODE_LABELS": RESTORE_MODE_LABELS, "RESTORE_STATE_LABELS": RESTORE_STATE_LABELS,
+        "EXTRACTION_STATE_LABELS": EXTRACTION_STATE_LABELS,
+        "label": label, "run_state_label": run_state_label,
+    }

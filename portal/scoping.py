@@ -2,7 +2,7 @@
 from sqlalchemy import Select, false, select
 
 from .errors import NotFound
-from .models import Role
+from .models.accounts import Role
 
 
 def scoped(query, user):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, text
 
 from portal.database import utcnow
-from portal.request_models import ProvisioningJob
+from portal.models.requests import ProvisioningJob
 from portal.workflow import JOBS, JobState
 
 from . import errors

@@ -14,9 +14,9 @@ import time
 from sqlalchemy import delete, select
 
 from portal.database import utcnow
-from portal.models import Department
-from portal.reconcile_models import ReconcileFinding, ReconcileRun
-from portal.request_models import CloudResource, ProvisioningJob, ResourceRequest
+from portal.models.accounts import Department
+from portal.models.reconcile import ReconcileFinding, ReconcileRun
+from portal.models.requests import CloudResource, ProvisioningJob, ResourceRequest
 from portal.services.resource_requests import current_spec, live_systems, system_requests, system_status
 from portal.specs import expand
 from portal.workflow import JobState, RequestState

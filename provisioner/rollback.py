@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy import or_, select
 
-from portal.request_models import CloudResource
+from portal.models.requests import CloudResource
 from portal.services.resource_requests import current_spec
 from portal.specs import EMPTY_SPEC
 from portal.services.transitions import transition

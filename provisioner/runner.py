@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from portal.database import utcnow
-from portal.models import Department
-from portal.request_models import CloudResource, DeliveryReceipt, ResourceRequest
+from portal.models.accounts import Department
+from portal.models.requests import CloudResource, DeliveryReceipt, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports

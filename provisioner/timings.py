@@ -9,8 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import object_session
 
 from portal.database import utcnow
-from portal.reconcile_models import ProvisioningStep
-from portal.request_models import ProvisioningJob
+from portal.models.reconcile import ProvisioningStep
+from portal.models.requests import ProvisioningJob
 from portal.workflow import JobState
 
 KINDS = ("project", "quotas", "router", "router_interface", "network", "subnet", "sg", "sg_rules", "keypair",

@@ -29,6 +29,8 @@ def layer(module):
     parts = module.split(".")
     if module in CLOUD:
         return 1
+    if module.startswith("portal.models"):
+        return 0
     if parts[0] == "monitoring" or module in PROCESSES:
         return 3
     if parts[0] in ("provisioner", "backup") or (len(parts) > 1 and parts[1] == "services") \

@@ -9,9 +9,9 @@ def seed_backups(session, seed):
     """
     from sqlalchemy import select
 
-    from portal.backup_models import BackupArtifact, BackupExtraction, BackupPolicy, BackupRun
+    from portal.models.backups import BackupArtifact, BackupExtraction, BackupPolicy, BackupRun
     from portal.database import utcnow
-    from portal.request_models import ResourceRequest
+    from portal.models.requests import ResourceRequest
 
     out = {"policy_id": [], "artifact_id": [], "extraction_id": [], "token": []}
     now = utcnow()

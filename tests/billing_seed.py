@@ -6,7 +6,7 @@ def seed_billing(session, seed):
 
     Returns {url argument: (id in department A, id in department B)}.
     """
-    from portal.billing_models import MonthlyReport, MonthlyReportEntry, Statement
+    from portal.models.billing import MonthlyReport, MonthlyReportEntry, Statement
 
     ids = []
     for dept_id in (seed.dept_a, seed.dept_b):

@@ -152,7 +152,7 @@ def reset_and_seed(app):
     """Empty every table and add two departments, a county and one user per role."""
     from portal.database import Base
     from portal.extensions import db
-    from portal.models import Department, User
+    from portal.models.accounts import Department, User
 
     with app.app_context():
         session = db.session

@@ -8,8 +8,8 @@ def seed_grants(session, seed):
     from sqlalchemy import select
 
     from portal.database import utcnow
-    from portal.grant_models import VendorGrant
-    from portal.request_models import CloudResource, ResourceRequest
+    from portal.models.grants import VendorGrant
+    from portal.models.requests import CloudResource, ResourceRequest
 
     out = {"grant_id": [], "resource_id": []}
     now = utcnow()

@@ -8,8 +8,8 @@ def seed_monitoring(session, seed):
     Returns {url argument: (id in department A, id in department B)}.
     """
     from portal.database import utcnow
-    from portal.models import Department
-    from portal.ops_models import Incident, MaintenanceWindow, ProbeTarget
+    from portal.models.accounts import Department
+    from portal.models.operations import Incident, MaintenanceWindow, ProbeTarget
 
     now = utcnow()
     out = {"target_id": [], "incident_id": [], "window_id": []}

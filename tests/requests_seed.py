@@ -9,7 +9,7 @@ def seed_requests(session, seed, instance_path):
     Returns {url argument: (id in department A, id in department B)}.
     """
     from portal.database import utcnow
-    from portal.request_models import ApiToken, DeliveryReceipt, RequestAttachment, ResourceRequest
+    from portal.models.requests import ApiToken, DeliveryReceipt, RequestAttachment, ResourceRequest
 
     out = {"request_id": [], "attachment_id": [], "receipt_id": [], "token_id": []}
     uploads = os.path.join(instance_path, "uploads")

@@ -5,7 +5,7 @@ from werkzeug.exceptions import HTTPException
 from ..access import SAFE_METHODS, public
 from ..errors import PortalError
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
 from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import require
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import audit, departments
 from ..web import request_info
 from .forms import AuditSearchForm

@@ -4,9 +4,9 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
-from ..backup_models import BackupKinds
+from ..models.backups import BackupKinds
 from ..forms_common import length, optional, required
-from .labels import KINDS_LABELS, RESTORE_MODE_LABELS
+from ..models.backups import KINDS_LABELS, RESTORE_MODE_LABELS
 
 
 class PolicyForm(FlaskForm):

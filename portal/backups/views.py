@@ -7,23 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require
-from ..backup_models import ExtractionState, RunState
+from ..models.backups import RESTORE_MODE_LABELS, ExtractionState, RunState
 from ..errors import PortalError, ValidationFailed
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import backups as svc
 from ..web import page_arg, per_page, request_info, show_error
 from .forms import ActionForm, DecisionForm, ExtractionForm, PolicyForm, RestoreForm
-from .labels import RESTORE_MODE_LABELS, template_labels
 
 bp = Blueprint("backups", __name__, url_prefix="/backups", template_folder="templates")
 ALL_ROLES = tuple(Role)
 EDITORS = svc.EDITORS
-
-
-@bp.app_context_processor
-def _labels():
-    return template_labels()
 
 
 def cloud():

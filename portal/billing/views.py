@@ -9,7 +9,8 @@ from markupsafe import Markup
 from ..access import require
 from ..errors import Immutable, ValidationFailed
 from ..extensions import db
-from ..models import Department, Role
+from ..models.accounts import Department, Role
+from ..models.billing import STATEMENT_STATE_LABELS
 from ..scoping import scoped
 from ..services import metering, reports, statements
 from ..services.rating import CHINA, current_month, month_bounds, resource_label
@@ -50,7 +51,7 @@ def index():
                                          [(names.get(d, d), u.get("vcpu", 0)) for d, u in sorted(usage.items())]))
     return render_template("billing/index.html", year=year, month=month, form=form,
                            items=statements.list_statements(db.session, current_user, year=year, month=month),
-                           can_rate=current_user.role in statements.RATERS, labels=statements.STATE_LABELS,
+                           can_rate=current_user.role in statements.RATERS, labels=STATEMENT_STATE_LABELS,
                            usage=usage, names=names, chart=chart, resource_label=resource_label)
 
 
@@ -82,7 +83,7 @@ def statement(statement_id):
     versions = [s for s in statements.list_statements(db.session, current_user, year=item.year, month=item.month)
                 if s.department_id == item.department_id]
     return render_template("billing/statement.html", item=item, versions=versions,
-                           action_form=StatementActionForm(), labels=statements.STATE_LABELS,
+                           action_form=StatementActionForm(), labels=STATEMENT_STATE_LABELS,
                            resource_label=resource_label, CHINA=CHINA,
                            can_review=current_user.role in statements.REVIEWERS,
                            can_rate=current_user.role in statements.RATERS,

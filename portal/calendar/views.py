@@ -7,7 +7,7 @@ from ..access import require
 from ..database import utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import workcalendar
 from ..web import request_info, show_error
 from ..workdays import CHINA, MAX_TEXT, periods

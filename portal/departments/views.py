@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import DepartmentLevel, Role
+from ..models.accounts import DepartmentLevel, Role
 from ..services import departments
 from ..services.users import can_manage_users
 from ..web import page_arg, per_page, request_info, show_error

@@ -11,19 +11,13 @@ from ..access import DEPARTMENT_ADMIN, require
 from ..database import utcnow
 from ..errors import NotFound, PortalError, ValidationFailed
 from ..extensions import db
-from ..grant_models import GRANT_STATE_LABELS
-from ..models import Role
+from ..models.accounts import Role
 from ..services import vendor_access
 from ..web import request_info, show_error
 from .forms import CommandForm, GrantDecisionForm, GrantRequestForm, RevokeForm
 
 bp = Blueprint("grants", __name__, url_prefix="/grants", template_folder="templates")
 VIEWERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
-
-
-@bp.context_processor
-def _labels():
-    return {"GRANT_STATE_LABELS": GRANT_STATE_LABELS}
 
 
 def key_dir():

@@ -6,8 +6,8 @@ from flask_login import current_user
 from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
-from ..ops_models import IncidentState
+from ..models.accounts import Role
+from ..models.operations import IncidentState
 from ..services import incidents
 from ..web import page_arg, per_page, request_info
 from .forms import AcknowledgeForm, RootCauseForm

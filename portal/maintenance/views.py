@@ -6,9 +6,8 @@ from flask_login import current_user
 from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
-from ..ops_labels import template_labels
-from ..ops_models import MaintenanceState
+from ..models.accounts import Role
+from ..models.operations import MaintenanceState
 from ..services import maintenance
 from ..services.departments import department_choices
 from ..web import page_arg, per_page, request_info, show_error
@@ -22,11 +21,10 @@ ALL_ROLES = tuple(Role)
 
 @bp.app_context_processor
 def _maintenance_banner():
-    """Operations labels, and the banner of approved windows not yet over (departments: their own)."""
-    labels = template_labels()
+    """The banner of approved windows not yet over (departments: their own)."""
     if not current_user.is_authenticated or request.endpoint == "static":
-        return {"maintenance_banners": [], **labels}
-    return {"maintenance_banners": maintenance.current_banners(db.session, current_user), **labels}
+        return {"maintenance_banners": []}
+    return {"maintenance_banners": maintenance.current_banners(db.session, current_user)}
 
 
 @bp.route("/")

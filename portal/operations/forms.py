@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
 from ..forms_common import length, optional, required
-from ..ops_labels import PROBE_KIND_LABELS
+from ..models.operations import PROBE_KIND_LABELS
 
 
 class ProbeTargetForm(FlaskForm):

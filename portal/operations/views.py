@@ -9,7 +9,7 @@ from ..access import public, require
 from ..database import utcnow
 from ..errors import ValidationFailed
 from ..extensions import csrf, db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import inventory, jobs, probes, sla
 from ..services.departments import department_choices
 from ..web import request_info, show_error

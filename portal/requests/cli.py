@@ -26,7 +26,7 @@ def api_token_group():
 def api_token_create(username, name):
     from sqlalchemy import select
     from ..extensions import db
-    from ..models import User
+    from ..models.accounts import User
     from ..services import api_tokens
     from ..services.audit import RequestInfo
     user = db.session.scalar(select(User).where(User.username == username))
@@ -43,7 +43,7 @@ def api_token_create(username, name):
 def api_token_revoke(username, token_id):
     from sqlalchemy import select
     from ..extensions import db
-    from ..models import User
+    from ..models.accounts import User
     from ..services import api_tokens
     from ..services.audit import RequestInfo
     user = db.session.scalar(select(User).where(User.username == username))

@@ -9,14 +9,14 @@ from flask_login import current_user
 from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import api_tokens, decommission as decommission_svc, decommission_guard, receipts, resource_requests as svc
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
 from ..specs import diff_specs, expand, normalize_spec
 from ..web import page_arg, per_page, request_info, show_error
-from ..workflow import EDITABLE, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, RequestKind, RequestState
+from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
                     UploadForm, fill_form, spec_from_form)
 
@@ -26,11 +26,6 @@ ALL_ROLES = tuple(Role)
 
 def upload_dir():
     return os.path.join(current_app.instance_path, "uploads")
-
-
-@bp.app_context_processor
-def _labels():
-    return {"STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS}
 
 
 @bp.route("/")

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..requests.forms import ActionForm, ReviewForm
 from ..services import provisioning_ops as ops
 from ..services import resource_requests as requests_svc

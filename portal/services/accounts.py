@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..errors import AccountLocked, AuthenticationFailed, RateLimited, ValidationFailed
-from ..models import AuditEvent, User, new_session_token
+from ..models.accounts import User, new_session_token
+from ..models.audit import AuditEvent
 from .audit import record_event
 
 log = logging.getLogger(__name__)

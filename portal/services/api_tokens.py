@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import NotFound, ValidationFailed
-from ..models import User
-from ..request_models import ApiToken
+from ..models.accounts import User
+from ..models.requests import ApiToken
 from ..text import _l
 from .audit import record_event
 

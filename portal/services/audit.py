@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import audit_chain
-from ..models import AuditEvent
+from ..models.audit import AuditEvent
 from ..pagination import paginate
 from ..scoping import scoped
 

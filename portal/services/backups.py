@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from provisioner.errors import ProvisioningError
 
-from ..backup_models import (EXTRACTIONS, RESTORE_MODES_BY_KIND, ArtifactStatus, BackupArtifact, BackupExtraction,
-                             BackupPolicy, BackupRun, ExtractionState, RestoreJob, RunState, VerifyOutcome)
+from ..models.backups import (ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy, BackupRun, EXTRACTIONS,
+                              ExtractionState, RESTORE_MODES_BY_KIND, RestoreJob, RunState, VerifyOutcome)
 from ..database import utcnow
 from ..errors import Forbidden, PortalError, ValidationFailed
-from ..models import Department, Role
+from ..models.accounts import Department, Role
 from ..pagination import paginate
-from ..request_models import ResourceRequest
+from ..models.requests import ResourceRequest
 from ..scoping import get_scoped, scoped
 from ..text import _l
 from ..workflow import RequestKind

@@ -1,7 +1,7 @@
 """What each role sees first on its home page."""
 from sqlalchemy import select, text
 
-from ..models import Role
+from ..models.accounts import Role
 from . import audit, departments, users
 
 

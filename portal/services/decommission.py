@@ -3,9 +3,9 @@ backup engine, or the migration confirmed with a note. The rule itself is decomm
 """
 from backup import engine
 
-from ..backup_models import RunState
+from ..models.backups import RunState
 from ..errors import Forbidden, ValidationFailed
-from ..models import Role
+from ..models.accounts import Role
 from ..text import _l
 from ..workflow import EDITABLE, RequestKind
 from .decommission_guard import MAX_NOTE, final_runs, set_migration

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..backup_models import BackupRun, BackupTrigger, RunState
+from ..models.backups import BackupRun, BackupTrigger, RunState
 from ..errors import ValidationFailed
 from ..text import _l
 from ..workflow import RequestKind

@@ -3,7 +3,7 @@ import secrets
 
 from sqlalchemy import select
 
-from ..models import Department, DepartmentLevel, Role, User
+from ..models.accounts import Department, DepartmentLevel, Role, User
 from . import users
 from .audit import RequestInfo
 

@@ -3,7 +3,7 @@ from ..text import _l
 from sqlalchemy import func, or_, select
 
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models import Department, DepartmentLevel, Role
+from ..models.accounts import Department, DepartmentLevel, Role
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from .audit import record_event

@@ -4,10 +4,9 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
-from ..models import Role
-from ..ops_models import Incident, IncidentEvent, IncidentState
+from ..models.accounts import Role
+from ..models.operations import INCIDENT_STATE_LABELS, Incident, IncidentEvent, IncidentState
 from ..pagination import paginate
-from ..ops_labels import INCIDENT_STATE_LABELS
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine
 from ..text import _l
@@ -132,7 +131,7 @@ def escalate_overdue(session, settings, now, ctx):
     Returns the escalated incidents (the caller commits)."""
     from datetime import timedelta
 
-    from ..ops_models import Notification, NotificationChannel
+    from ..models.operations import Notification, NotificationChannel
     minutes = int(settings.get("ESCALATE_AFTER_MINUTES") or 30)
     overdue = session.scalars(select(Incident).where(Incident.state.in_(ACTIVE),
                                                      Incident.started_at <= now - timedelta(minutes=minutes))).all()

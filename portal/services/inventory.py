@@ -4,8 +4,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..models import Department
-from ..ops_models import InventorySnapshot
+from ..models.accounts import Department
+from ..models.operations import InventorySnapshot
 from ..scoping import scoped
 
 

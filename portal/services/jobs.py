@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..database import utcnow
-from ..ops_models import JobOutcome, JobRun
+from ..models.operations import JobOutcome, JobRun
 
 
 @dataclass

@@ -5,9 +5,8 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
-from ..models import Department, Role
-from ..ops_labels import MAINTENANCE_STATE_LABELS
-from ..ops_models import MaintenanceKind, MaintenanceState, MaintenanceWindow
+from ..models.accounts import Department, Role
+from ..models.operations import MAINTENANCE_STATE_LABELS, MaintenanceKind, MaintenanceState, MaintenanceWindow
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine

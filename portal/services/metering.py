@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from ..billing_models import MeteringRun, MeteringRunState, UsageRecord
-from ..models import Department
+from ..models.billing import MeteringRun, MeteringRunState, UsageRecord
+from ..models.accounts import Department
 from .rating import UNASSIGNED
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class SampleNotAfterLast(ValueError):
 def _attribution(session):
     """Return {openstack id: (system id, system name)} of the resources govcloud created."""
     try:
-        from ..request_models import CloudResource, ResourceRequest
+        from ..models.requests import CloudResource, ResourceRequest
     except ImportError:  # the resource request models are not installed
         return {}
     rows = session.execute(

@@ -2,8 +2,8 @@
 from sqlalchemy import select
 
 from ..database import utcnow
-from ..models import Department, User
-from ..ops_models import Notification, NotificationChannel, NotificationState
+from ..models.accounts import Department, User
+from ..models.operations import Notification, NotificationChannel, NotificationState
 
 
 def department_recipients(session, department):

@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from ..errors import Forbidden, ValidationFailed
-from ..models import Department, Role
-from ..ops_models import ProbeKind, ProbeResult, ProbeState, ProbeTarget
+from ..models.accounts import Department, Role
+from ..models.operations import ProbeKind, ProbeResult, ProbeState, ProbeTarget
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..text import _l
@@ -168,7 +168,7 @@ def sync_delivered_targets(session, ctx=SYSTEM_CTX):
 
     Returns (added, disabled). Runs without the cloud: it reads the portal's cloud_resource rows.
     """
-    from ..request_models import CloudResource, ResourceRequest
+    from ..models.requests import CloudResource, ResourceRequest
 
     existing = {t.server_ref: t for t in session.scalars(select(ProbeTarget).where(ProbeTarget.server_ref.is_not(None)))}
     resources = list(session.scalars(select(CloudResource).where(CloudResource.kind.in_(("server", "floating_ip")))))

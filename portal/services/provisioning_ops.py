@@ -3,9 +3,9 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
-from ..models import Department, Role
-from ..reconcile_models import ReconcileFinding, ReconcileRun
-from ..request_models import ProvisioningJob
+from ..models.accounts import Department, Role
+from ..models.reconcile import ReconcileFinding, ReconcileRun
+from ..models.requests import ProvisioningJob
 from ..text import _l
 from ..workflow import REQUESTS, JobAction, JobState, RequestState
 from .transitions import transition

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
-from ..models import Role
-from ..request_models import DeliveryReceipt
+from ..models.accounts import Role
+from ..models.requests import DeliveryReceipt
 from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState

@@ -15,10 +15,13 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import func, select
 
-from ..billing_models import MonthlyReport, MonthlyReportEntry, Statement
+from ..models.operations import Incident, MaintenanceWindow
+from ..models.requests import DeliveryReceipt, ResourceRequest
+from ..models.billing import MonthlyReport, MonthlyReportEntry, Statement
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-from ..models import AuditEvent, Department, Role
+from ..models.accounts import Department, Role
+from ..models.audit import AuditEvent
 from ..scoping import scoped
 from ..text import _l
 from .audit import record_event
@@ -56,10 +59,9 @@ FONT_CANDIDATES = (
 
 
 def _optional_models():
-    """Return the issue-4/issue-6 models that exist, by name (absent ones are skipped)."""
-    from .. import models
-    return {name: getattr(models, name, None) for name in
-            ("ResourceRequest", "DeliveryReceipt", "Incident", "MaintenanceWindow")}
+    """Return the models the report counts, by name."""
+    return {"ResourceRequest": ResourceRequest, "DeliveryReceipt": DeliveryReceipt, "Incident": Incident,
+            "MaintenanceWindow": MaintenanceWindow}
 
 
 def _hours(deltas):
@@ -345,7 +347,7 @@ def forecast(session, user, year, now=None):
     Current allocations = what the newest metering sample saw; each resource type is carried over
     every hour of the next year and rated like a statement line (half up to the cent).
     """
-    from ..billing_models import MeteringRun, MeteringRunState, UsageRecord
+    from ..models.billing import MeteringRun, MeteringRunState, UsageRecord
     from .rating import amount, price_at
     from .statements import prices
     now = now or utcnow()

@@ -7,9 +7,9 @@ from sqlalchemy import or_, select
 
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-from ..models import Role
+from ..models.accounts import Role
 from ..pagination import paginate
-from ..request_models import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
+from ..models.requests import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
 from ..scoping import get_scoped, scoped
 from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l

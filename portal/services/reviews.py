@@ -3,9 +3,9 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
-from ..models import Role
+from ..models.accounts import Role
 from ..pagination import paginate
-from ..request_models import ProvisioningJob, RequestVersion, ResourceRequest
+from ..models.requests import ProvisioningJob, RequestVersion, ResourceRequest
 from ..specs import EMPTY_SPEC, apply_adjustment, diff_specs, normalize_spec, validate_spec
 from ..text import _l
 from ..workflow import IN_REVIEW, REQUESTS, JobState, RequestKind, RequestState

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..database import utcnow
-from ..models import Department
-from ..ops_models import Incident, ProbeTarget
+from ..models.accounts import Department
+from ..models.operations import Incident, ProbeTarget
 from ..scoping import scoped
 from ..workdays import CHINA
 from .maintenance import approved_windows

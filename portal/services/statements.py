@@ -2,7 +2,7 @@
 
 States are data (STATEMENTS, a StateMachine); `transition` moves a statement through
 services.transitions (validated, one winner, audited) and adds what a review or a freeze records. A frozen statement is immutable: the services refuse, and
-the models' flush guard (billing_models) refuses any other code path too.
+the models' flush guard (models/billing.py) refuses any other code path too.
 """
 import hashlib
 import json
@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..billing_models import Rate, Statement, StatementLine, StatementState
+from ..models.billing import STATEMENT_STATE_LABELS, Rate, Statement, StatementLine, StatementState
 from ..database import utcnow
 from ..errors import Forbidden, Immutable, ValidationFailed
-from ..models import Department, Role
+from ..models.accounts import Department, Role
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine
 from ..text import _l
@@ -29,8 +29,7 @@ TRANSITIONS = {
     (S.REVIEWED, "reopen"): S.DRAFT,
     (S.REVIEWED, "freeze"): S.FROZEN,
 }
-STATE_LABELS = {S.DRAFT: _l("Draft"), S.REVIEWED: _l("Reviewed"), S.FROZEN: _l("Frozen")}
-STATEMENTS = StateMachine("statement", "statement", TRANSITIONS, STATE_LABELS, kind=_l("statement"), snapshots=True)
+STATEMENTS = StateMachine("statement", "statement", TRANSITIONS, STATEMENT_STATE_LABELS, kind=_l("statement"), snapshots=True)
 TERMINAL = STATEMENTS.terminal()
 RATERS = (Role.BUREAU, Role.VENDOR, Role.ADMIN)  # who may (re-)rate a month
 REVIEWERS = (Role.BUREAU,)

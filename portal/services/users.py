@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from ..database import utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models import Department, Role, User, new_session_token
+from ..models.accounts import Department, Role, User, new_session_token
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from .accounts import check_password_strength

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
-from ..grant_models import GRANTS, GrantState, VendorGrant
-from ..models import Role
-from ..request_models import CloudResource, ResourceRequest
+from ..models.grants import GRANTS, GrantState, VendorGrant
+from ..models.accounts import Role
+from ..models.requests import CloudResource, ResourceRequest
 from ..scoping import get_scoped, scoped
 from ..text import _l
 from ..workflow import RequestKind

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, PortalError, ValidationFailed
-from ..models import Role, WorkCalendarDay, WorkCalendarYear
+from ..models.accounts import Role
+from ..models.calendar import WorkCalendarDay, WorkCalendarYear
 from ..text import _l
 from ..workdays import (CHINA, FIRST_YEAR, LAST_YEAR, Arrangement, ArrangementError, WorkCalendar,
                         format_arrangement, parse_arrangement)

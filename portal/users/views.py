@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..access import DEPARTMENT_ADMIN, require
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Role
+from ..models.accounts import Role
 from ..services import departments, users
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from .forms import CreateUserForm, EditUserForm

@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from portal.database import utcnow
-from portal.models import Department
-from portal.request_models import CloudResource, ResourceRequest
+from portal.models.accounts import Department
+from portal.models.requests import CloudResource, ResourceRequest
 from provisioner import cloud as cloudlib
 
 

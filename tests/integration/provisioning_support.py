@@ -21,7 +21,7 @@ KINDS = ("project", "router", "network", "subnet", "security_group", "keypair", 
 def make_department(app, code, name):
     """Add a department with one department user (username u-<code>); return (department id, user id)."""
     from portal.extensions import db
-    from portal.models import Department, User
+    from portal.models.accounts import Department, User
     with app.app_context():
         dept = Department(name=name, code=code, level="city", **CONTACTS)
         db.session.add(dept)
@@ -37,7 +37,7 @@ def make_department(app, code, name):
 def approve_new(app, user_id, reviewer_id, spec, system_name="容错演练系统"):
     """Create, submit and approve a new request of user's department; return its id (the system id)."""
     from portal.extensions import db
-    from portal.models import User
+    from portal.models.accounts import User
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from portal.services.cloud_catalog import catalog
@@ -55,7 +55,7 @@ def approve_new(app, user_id, reviewer_id, spec, system_name="容错演练系统
 def approve_change(app, user_id, reviewer_id, system_id, spec=None):
     """Open, submit and approve a change (spec given) or a decommission (spec None) of a live system."""
     from portal.extensions import db
-    from portal.models import User
+    from portal.models.accounts import User
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from portal.services.cloud_catalog import catalog
@@ -89,7 +89,7 @@ def run_workers_until_settled(app, prefix, request_ids, timeout=300, env=None):
     """Run `provisioner.worker --once` again and again until none of request_ids has a queued or
     running job (a transient failure requeues a job for later); return the workers' stderr."""
     from portal.extensions import db
-    from portal.request_models import ProvisioningJob
+    from portal.models.requests import ProvisioningJob
     deadline = time.monotonic() + timeout
     logs = []
     while True:
@@ -110,7 +110,7 @@ def run_workers_until_settled(app, prefix, request_ids, timeout=300, env=None):
 
 def request_states(app, request_ids):
     from portal.extensions import db
-    from portal.request_models import ResourceRequest
+    from portal.models.requests import ResourceRequest
     with app.app_context():
         db.session.expire_all()
         return {rid: (db.session.get(ResourceRequest, rid).state, db.session.get(ResourceRequest, rid).failure_message)
@@ -120,7 +120,7 @@ def request_states(app, request_ids):
 def owned_resources(app, department_ids):
     """Return {kind: sorted [(name, openstack id)]} of the live resources govcloud's database holds."""
     from portal.extensions import db
-    from portal.request_models import CloudResource
+    from portal.models.requests import CloudResource
     with app.app_context():
         rows = db.session.scalars(select(CloudResource).where(CloudResource.department_id.in_(department_ids),
                                                               CloudResource.deleted.is_(False))).all()
@@ -176,7 +176,7 @@ def assert_cloud_matches(app, cloud, prefix, department_ids):
 def audit_creations(app, department_ids):
     """Return Counter(openstack id -> number of cloud.create/cloud.adopt events) of the departments."""
     from portal.extensions import db
-    from portal.models import AuditEvent
+    from portal.models.audit import AuditEvent
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(
             AuditEvent.department_id.in_(department_ids),
@@ -188,7 +188,7 @@ def audit_creations(app, department_ids):
 def assert_audited_once(app, department_ids):
     """Every resource the departments ever held (deleted ones too) has one create-or-adopt event."""
     from portal.extensions import db
-    from portal.request_models import CloudResource
+    from portal.models.requests import CloudResource
     counts = audit_creations(app, department_ids)
     with app.app_context():
         ids = {r.openstack_id for r in db.session.scalars(select(CloudResource).where(

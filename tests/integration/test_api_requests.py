@@ -74,7 +74,7 @@ def test_tokens_auditor_revocation_cli_and_openapi(app, seed, login_as):
     assert api.get("/api/v1/requests", headers=headers).status_code == 401
 
     from portal.extensions import db
-    from portal.request_models import ApiToken
+    from portal.models.requests import ApiToken
     with app.app_context():
         stored = {t.token_hash for t in db.session.query(ApiToken)}
     assert token not in stored and all(len(h) == 64 for h in stored)

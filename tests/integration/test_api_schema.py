@@ -7,7 +7,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                 status_code_conformance)
 
-from portal.models import User
+from portal.models.accounts import User
 from portal.services.api_tokens import create_token
 from portal.services.audit import RequestInfo
 

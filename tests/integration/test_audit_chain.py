@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from portal import audit_chain
-from portal.models import AuditChainHead, AuditEvent
+from portal.models.audit import AuditChainHead, AuditEvent
 from portal.services.audit import RequestInfo, record_event
 
 KEY = b"test-audit-key"
@@ -224,7 +224,7 @@ def test_audit_pages_walk_the_log_both_ways(app, seed, login_as):
 def test_audit_search_filters_and_scopes(app, seed, login_as):
     from portal.services.audit import AuditFilter, search_events
     from portal.extensions import db
-    from portal.models import User
+    from portal.models.accounts import User
     seed_audit(app, seed)
     with app.app_context():
         auditor = db.session.scalars(select(User).where(User.username == seed.users["auditor"])).one()

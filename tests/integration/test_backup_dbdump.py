@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from backup import dbdump
 from portal.audit_chain import verify
 from portal.database import Base
-from portal.models import AuditEvent
-from portal.request_models import ResourceRequest
+from portal.models.audit import AuditEvent
+from portal.models.requests import ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from tests.conftest import pg_url
 

@@ -14,20 +14,20 @@ def post(client, url, data, page=None, **kwargs):
 
 
 def live_system(db_session, department_id):
-    from portal.request_models import ResourceRequest
+    from portal.models.requests import ResourceRequest
     return db_session.scalars(select(ResourceRequest).where(
         ResourceRequest.department_id == department_id, ResourceRequest.state == "provisioned")).one().id
 
 
 def decommission_of(db_session, system_id):
-    from portal.request_models import ResourceRequest
+    from portal.models.requests import ResourceRequest
     db_session.expire_all()
     return db_session.scalars(select(ResourceRequest).where(
         ResourceRequest.system_id == system_id, ResourceRequest.kind == "decommission")).one_or_none()
 
 
 def final_runs(db_session, system_id):
-    from portal.backup_models import BackupRun
+    from portal.models.backups import BackupRun
     db_session.expire_all()
     return db_session.scalars(select(BackupRun).where(BackupRun.system_id == system_id, BackupRun.trigger == "final")
                               .order_by(BackupRun.id)).all()
@@ -36,7 +36,7 @@ def final_runs(db_session, system_id):
 def review(db_session, seed, request_id, action="approve"):
     """The bureau's decision through the review service (the review page itself lists the cloud's catalog)."""
     from portal.errors import ValidationFailed
-    from portal.models import User
+    from portal.models.accounts import User
     from portal.services import reviews
     from portal.services.audit import RequestInfo
     ctx = RequestInfo(actor=db_session.get(User, seed.user_ids["bureau"]), request_id="t")
@@ -111,8 +111,8 @@ def test_final_backup_must_succeed_before_the_decommission_is_submitted(app, see
 
 def test_migration_needs_a_note_is_audited_and_the_bureau_cannot_approve_without_it(app, seed, login_as,
                                                                                      db_session):
-    from portal.models import AuditEvent
-    from portal.request_models import ResourceRequest
+    from portal.models.audit import AuditEvent
+    from portal.models.requests import ResourceRequest
     dept_b, bureau = login_as("dept_b"), login_as("bureau")
     system_id = live_system(db_session, seed.dept_b)
     page = f"/requests/{system_id}/decommission"
@@ -153,7 +153,7 @@ def test_migration_needs_a_note_is_audited_and_the_bureau_cannot_approve_without
 
 def test_api_decommission_needs_the_note_with_the_confirmation(app, seed, db_session):
     from portal.database import utcnow
-    from portal.models import User
+    from portal.models.accounts import User
     from portal.services.api_tokens import create_token
     from portal.services.audit import RequestInfo
     system_id = live_system(db_session, seed.dept_a)

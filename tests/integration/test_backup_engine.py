@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from backup import engine, policies, restore, verify
-from portal.backup_models import ArtifactStatus, BackupArtifact, BackupRun, RestoreState, RunState
+from portal.models.backups import ArtifactStatus, BackupArtifact, BackupRun, RestoreState, RunState
 from portal.database import utcnow
-from portal.models import AuditEvent
+from portal.models.audit import AuditEvent
 from portal.services.audit import RequestInfo
 from tests.conftest import single_backend_app
 from tests.integration.backup_fixtures import backup_metrics, bk_project, gc_cloud  # noqa: F401  (fixtures)

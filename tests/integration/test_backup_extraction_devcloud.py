@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from backup import engine, export, policies
-from portal.backup_models import BackupExtraction, ExtractionState, RunState
+from portal.models.backups import BackupExtraction, ExtractionState, RunState
 from portal.database import utcnow
-from portal.models import AuditEvent, User
+from portal.models.accounts import User
+from portal.models.audit import AuditEvent
 from portal.services.audit import RequestInfo
 from tests.conftest import PASSWORD, csrf_token_from, login, single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
@@ -124,7 +125,7 @@ def test_snapshot_extracted_through_an_approved_link_matches_glance(app, seed, l
 def test_vendor_starts_an_urgent_restore_at_once_through_the_page(app, seed, login_as, db_session, cloud,
                                                                   gc_cloud, bk_project):
     from backup import restore
-    from portal.backup_models import RestoreJob, RestoreState
+    from portal.models.backups import RestoreJob, RestoreState
     app.config["CLOUD_NAME_PREFIX"] = bk_project["prefix"]
     dept_row, system, _server, _volume = make_system(db_session, bk_project, "BKR")
     policy = policies.create_policy(db_session, CTX, dept_row.id, {

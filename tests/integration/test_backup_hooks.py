@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from backup import engine, errors, policies
-from portal.backup_models import ArtifactStatus, BackupArtifact, BackupRun, RunState
-from portal.models import AuditEvent
-from portal.ops_models import Incident
+from portal.models.backups import ArtifactStatus, BackupArtifact, BackupRun, RunState
+from portal.models.audit import AuditEvent
+from portal.models.operations import Incident
 from portal.services.audit import RequestInfo
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
 from tests.integration.monitoring_fixtures import sshd  # noqa: F401  (fixture)

@@ -20,8 +20,8 @@ POLICY = {"name": "核心库每日备份", "kinds": "volume", "cron": "30 1 * * 
 
 
 def test_policy_form_errors_in_chinese_and_next_runs_in_beijing_time(app, seed, login_as, db_session):
-    from portal.backup_models import BackupPolicy
-    from portal.models import AuditEvent
+    from portal.models.backups import BackupPolicy
+    from portal.models.audit import AuditEvent
     dept = login_as("dept")
     html = dept.get("/backups/policies/new").get_data(as_text=True)
     assert "甲局 · 部门默认" in html and "乙局" not in html  # only its own department's targets
@@ -102,8 +102,8 @@ def test_vendor_restore_names_the_departments_request(app, seed, login_as):
 
 
 def test_extraction_needs_the_bureaus_decision_before_any_link(app, seed, login_as, db_session):
-    from portal.backup_models import BackupExtraction
-    from portal.models import AuditEvent
+    from portal.models.backups import BackupExtraction
+    from portal.models.audit import AuditEvent
     artifact = seed.extra["artifact_id"][0]
     seeded = seed.extra["extraction_id"][0]
     dept, bureau = login_as("dept"), login_as("bureau")
@@ -150,7 +150,7 @@ def test_extraction_needs_the_bureaus_decision_before_any_link(app, seed, login_
 def test_monthly_report_counts_backups(app, seed, db_session):
     from datetime import datetime, timezone
 
-    from portal.backup_models import BackupArtifact, BackupRun
+    from portal.models.backups import BackupArtifact, BackupRun
     from portal.services.reports import department_figures
     mid = datetime(2026, 10, 15, 6, 0, tzinfo=timezone.utc)
     for run in db_session.scalars(select(BackupRun)):

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from backup import engine, export, policies, restore
-from portal.backup_models import BackupExtraction, ExtractionState, RestoreState, RunState
+from portal.models.backups import BackupExtraction, ExtractionState, RestoreState, RunState
 from portal.database import utcnow
-from portal.models import AuditEvent
+from portal.models.audit import AuditEvent
 from portal.services.audit import RequestInfo
 from tests.conftest import single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
@@ -169,7 +169,7 @@ def test_what_an_interrupted_run_made_but_did_not_record_is_removed(db_session, 
     """The scheduler died between the create call and storing the id: the next pass finds the
     backups by the run's label and name and removes them; the run fails (its attempts used up)."""
     from backup.engine import Attempt
-    from portal.backup_models import BackupRun
+    from portal.models.backups import BackupRun
     from provisioner import cloud as cloudlib
     from tests.integration.backup_fixtures import make_system
     dept, system, server, volume = make_system(db_session, bk_project, "BKINT")

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from backup import engine, policies
 from backup.errors import RUN_CRASHED
-from portal.backup_models import BackupArtifact, BackupRun, RunState
+from portal.models.backups import BackupArtifact, BackupRun, RunState
 from portal.database import utcnow
 from portal.errors import ValidationFailed
-from portal.models import AuditEvent
-from portal.ops_models import Incident
-from portal.request_models import ResourceRequest
+from portal.models.audit import AuditEvent
+from portal.models.operations import Incident
+from portal.models.requests import ResourceRequest
 from portal.services.audit import RequestInfo
 from provisioner.cloud import Cloud
 from tests.integration.backup_fixtures import backup_metrics
@@ -111,7 +111,7 @@ def test_final_backup_guard_and_metrics(app, db_session, seed, system):
 def test_scheduler_jobs_are_recorded(app, db_session):
     from backup import jobs
     from monitoring import runtime
-    from portal.ops_models import JobRun
+    from portal.models.operations import JobRun
     runtime.configure(app.config, app.extensions["govcloud_db"][0])
     assert jobs.run_due_backups().summary == "0 queued, 0 succeeded, 0 retrying, 0 failed"
     assert jobs.track_restores().failed is False
@@ -120,7 +120,7 @@ def test_scheduler_jobs_are_recorded(app, db_session):
 
 
 def test_a_department_default_covers_the_systems_without_a_policy(db_session, seed, system):
-    from portal.request_models import CloudResource
+    from portal.models.requests import CloudResource
     other = ResourceRequest(number="ZWY-BK-RUNS-2", department_id=seed.dept_a, system_name="公积金系统",
                             state="delivered", spec={}, approved_spec={}, approved_at=utcnow())
     db_session.add(other)
@@ -140,7 +140,7 @@ def test_a_department_default_covers_the_systems_without_a_policy(db_session, se
 
 
 def test_a_backup_being_extracted_is_not_pruned(db_session, seed, system):
-    from portal.backup_models import BackupExtraction
+    from portal.models.backups import BackupExtraction
     policy = policies.create_policy(db_session, CTX, seed.dept_a, {
         "name": "每日", "system_id": system.id, "cron": "30 1 * * *", "keep_count": "1"})
     run = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.SUCCEEDED,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.models import Department
+from portal.models.accounts import Department
 from portal.services import metering
 from portal.services.rating import UNASSIGNED
 from provisioner.cloud import Cloud, simple_tenant_usage
@@ -26,7 +26,7 @@ def _delete_server(conn, server):
 
 def test_vcpu_hours_match_simple_tenant_usage(app, cloud, run_id, cleanup, db_session, seed):
     from tests.integration.conftest import clouds_yaml
-    from portal.request_models import CloudResource, ResourceRequest
+    from portal.models.requests import CloudResource, ResourceRequest
 
     project = cloud.identity.create_project(name=f"govcloud-bill-{run_id}", domain_id="default")
     cleanup(lambda: cloud.identity.delete_project(project))
@@ -93,8 +93,8 @@ def test_vcpu_hours_match_simple_tenant_usage(app, cloud, run_id, cleanup, db_se
 
     from monitoring import runtime
     from monitoring.billing_jobs import collect_usage
-    from portal.billing_models import MeteringRun
-    from portal.ops_models import JobRun
+    from portal.models.billing import MeteringRun
+    from portal.models.operations import JobRun
     runtime.configure({**app.config, "CLOUDS_YAML": str(clouds_yaml()), "CLOUD": "devcloud"},
                       app.extensions["govcloud_db"][0])
     time.sleep(1)  # samples are whole seconds: the job's must fall after the last one

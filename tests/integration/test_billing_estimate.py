@@ -1,7 +1,7 @@
 """The request form shows the estimated monthly fee at the current 计费标准 before submission."""
 from decimal import Decimal
 
-from portal.billing_models import Rate
+from portal.models.billing import Rate
 from tests.integration.test_billing_statements import cst
 from tests.integration.test_requests_web import FORM, new_request
 

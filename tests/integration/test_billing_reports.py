@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from portal.models import User
+from portal.models.accounts import User
 from portal.services import statements
 from portal.services.audit import RequestInfo, record_event
 from tests.conftest import csrf_token_from
@@ -96,7 +96,7 @@ def test_scheduler_close_month_and_budget(db_session, seed, login_as):
 
 
 def test_cli_close_month(app, db_session, seed):
-    from portal.billing_models import MonthlyReport, Statement
+    from portal.models.billing import MonthlyReport, Statement
     load_samples(db_session, seed.dept_a)
     result = app.test_cli_runner().invoke(args=["billing", "close-month", "--month", "2026-10"])
     assert result.exit_code == 0, result.output

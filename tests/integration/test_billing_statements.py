@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.billing_models import MeteringRun, Rate, Statement, StatementLine, UsageRecord
+from portal.models.billing import MeteringRun, Rate, Statement, StatementLine, UsageRecord
 from portal.errors import Immutable
-from portal.models import AuditEvent, User
+from portal.models.accounts import User
+from portal.models.audit import AuditEvent
 from portal.services import metering, statements
 from portal.services.audit import RequestInfo
 from portal.services.rating import CHINA
@@ -162,7 +163,7 @@ def test_department_sees_only_its_own_statements(db_session, seed, login_as):
 
 
 def test_metering_chain_restart_and_gap(db_session, seed):
-    from portal.models import Department
+    from portal.models.accounts import Department
     dept = db_session.get(Department, seed.dept_a)
     dept.openstack_project_id = "proj-a"
     db_session.commit()

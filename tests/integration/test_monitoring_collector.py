@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import select
 
 from monitoring.collector import collect_and_store
-from portal.models import Department
-from portal.ops_models import InventorySnapshot
+from portal.models.accounts import Department
+from portal.models.operations import InventorySnapshot
 from provisioner.cloud import Cloud, monitoring_inventory
 
 pytestmark = pytest.mark.devcloud
@@ -43,7 +43,7 @@ def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup
 
 def test_each_openstack_endpoint_gets_a_probe_that_passes(db_session, settings_for_probes):
     from monitoring.jobs import probe_cycle
-    from portal.ops_models import ProbeTarget
+    from portal.models.operations import ProbeTarget
     from portal.services.probes import sync_platform_targets
     from provisioner.cloud import public_endpoints
 

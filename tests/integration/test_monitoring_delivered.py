@@ -1,8 +1,8 @@
 """Delivered servers (issue 4's cloud_resource rows) get probe targets; deleted ones are switched off."""
 from sqlalchemy import select
 
-from portal.ops_models import ProbeTarget
-from portal.request_models import CloudResource, ResourceRequest
+from portal.models.operations import ProbeTarget
+from portal.models.requests import CloudResource, ResourceRequest
 from portal.services.probes import sync_delivered_targets
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.database import utcnow
-from portal.ops_models import MaintenanceWindow, Notification
+from portal.models.operations import MaintenanceWindow, Notification
 from portal.services.workcalendar import library_arrangements
 from portal.workdays import CHINA, WorkCalendar
 from tests.conftest import csrf_token_from
@@ -49,7 +49,7 @@ def test_planned_window_needs_two_working_days(app, seed, login_as, db_session):
 def test_emergency_window_approved_notifies_and_shows_a_banner(app, seed, login_as, db_session):
     app.config.update(SMTP_HOST="127.0.0.1", NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/hook")
     try:
-        from portal.models import Department
+        from portal.models.accounts import Department
         db_session.get(Department, seed.dept_a).it_lead_email = "lead@a.test"
         db_session.commit()
         vendor, bureau = login_as("vendor"), login_as("bureau")

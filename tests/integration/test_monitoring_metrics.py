@@ -4,7 +4,7 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.database import utcnow
-from portal.ops_models import InventorySnapshot, JobRun, ProbeTarget
+from portal.models.operations import InventorySnapshot, JobRun, ProbeTarget
 
 
 def _families(text):

@@ -1,7 +1,7 @@
 """The vendor's operations pages: add a probe target, acknowledge an incident, record its root cause."""
 from sqlalchemy import select
 
-from portal.ops_models import Incident, ProbeTarget
+from portal.models.operations import Incident, ProbeTarget
 from tests.conftest import csrf_token_from
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from monitoring.checks import check_ssh, check_tcp
 from monitoring.jobs import deliver_pending, probe_cycle
-from portal.models import Department
-from portal.ops_models import Incident, MaintenanceWindow, ProbeResult, ProbeTarget
+from portal.models.accounts import Department
+from portal.models.operations import Incident, MaintenanceWindow, ProbeResult, ProbeTarget
 from portal.services import sla
 from portal.services.audit import RequestInfo
 from portal.services.probes import create_target

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from monitoring.jobs import probe_cycle
-from portal.ops_models import ProbeTarget
+from portal.models.operations import ProbeTarget
 from portal.services.audit import RequestInfo
 from portal.services.probes import create_target
 from tests.integration.monitoring_fixtures import free_port, tcp_service, wait_for_port  # noqa: F401

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from monitoring import runtime
 from monitoring.scheduler import JOBS, build_scheduler, stored_jobs
 from portal.database import make_engine
-from portal.ops_models import JobRun
+from portal.models.operations import JobRun
 from tests.integration.conftest import clouds_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

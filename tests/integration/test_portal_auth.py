@@ -1,7 +1,8 @@
 """Login, lock-out, rate limit, CSRF, session handling, password change, security headers."""
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, User
+from portal.models.accounts import User
+from portal.models.audit import AuditEvent
 from tests.conftest import PASSWORD, csrf_token_from, login
 
 

@@ -1,7 +1,8 @@
 """Departments registry and user management through the web pages: scoping, forms, audit."""
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Department, User
+from portal.models.accounts import Department, User
+from portal.models.audit import AuditEvent
 from tests.conftest import csrf_token_from
 
 CONTACTS = {"security_officer_name": "钱安全", "security_officer_phone": "0571-8888",

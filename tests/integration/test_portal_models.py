@@ -5,7 +5,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import migrate
 from portal.errors import NotFound
-from portal.models import AuditEvent, Department, User
+from portal.models.accounts import Department, User
+from portal.models.audit import AuditEvent
 from portal.passwords import Passwords
 from portal.scoping import get_scoped, scoped
 from portal.services import users

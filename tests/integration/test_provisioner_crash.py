@@ -28,7 +28,7 @@ KILLED = -9
 def crash_through(app, prefix, request_id, points):
     """Start one worker per point, each killed there; return the points in the order they were hit."""
     from portal.extensions import db
-    from portal.request_models import ProvisioningJob
+    from portal.models.requests import ProvisioningJob
     hit = []
     for point in points:
         proc = subprocess.run([sys.executable, "tests/integration/crash_worker.py", "--kill-at", point], cwd=REPO,
@@ -45,7 +45,7 @@ def crash_through(app, prefix, request_id, points):
 
 def test_sigkill_at_every_step_and_mid_call(app, seed, cloud, run_id, cleanup):
     from portal.extensions import db
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.requests import ProvisioningJob, ResourceRequest
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_prefix(cloud, prefix))

@@ -36,7 +36,7 @@ def fault_proxy(cloud, tmp_path):
 
 def test_ten_requests_through_ten_percent_faults(app, seed, cloud, run_id, cleanup, fault_proxy, tmp_path):
     from portal.extensions import db
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.requests import ProvisioningJob, ResourceRequest
 
     proxy, proxied_yaml = fault_proxy
     prefix = f"gc{run_id}"
@@ -98,8 +98,8 @@ def test_ten_requests_through_ten_percent_faults(app, seed, cloud, run_id, clean
 
 def test_quota_used_up_fails_with_message_and_rollback_leaves_nothing(app, seed, login_as, cloud, run_id, cleanup):
     from portal.extensions import db
-    from portal.models import User
-    from portal.request_models import CloudResource, ProvisioningJob, ResourceRequest
+    from portal.models.accounts import User
+    from portal.models.requests import CloudResource, ProvisioningJob, ResourceRequest
     from portal.services.audit import RequestInfo
     from portal.services.provisioning_ops import rollback_request
     from provisioner import errors

@@ -55,7 +55,7 @@ def drop_flavor(cloud, name):
 
 def live_rows(app, department_id):
     from portal.extensions import db
-    from portal.request_models import CloudResource
+    from portal.models.requests import CloudResource
     with app.app_context():
         db.session.expire_all()
         return sorted((r.kind, r.key) for r in db.session.scalars(select(CloudResource).where(
@@ -69,8 +69,9 @@ def metrics(client):
 
 def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud, run_id, cleanup):
     from portal.extensions import db
-    from portal.models import AuditEvent, Department
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.accounts import Department
+    from portal.models.audit import AuditEvent
+    from portal.models.requests import ProvisioningJob, ResourceRequest
     from portal.services.resource_requests import system_status
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud
@@ -160,8 +161,8 @@ def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud,
 
 def test_resolve_records_the_comment(app, seed, login_as, db_session):
     """Mark resolved: the vendor's comment is required, kept on the request and in the audit log."""
-    from portal.models import AuditEvent
-    from portal.request_models import ResourceRequest
+    from portal.models.audit import AuditEvent
+    from portal.models.requests import ResourceRequest
     request_id = seed.extra["request_id"][0]
     req = db_session.get(ResourceRequest, request_id)
     req.state, req.failure_message = "failed", "The cloud rejected the request."
@@ -195,7 +196,7 @@ def test_resolve_records_the_comment(app, seed, login_as, db_session):
 
 def test_operator_actions_through_the_api(app, seed, login_as, db_session):
     """POST /api/v1/requests/<id>/operation: the vendor's token may act, a department's may not."""
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.requests import ProvisioningJob, ResourceRequest
     from tests.integration.test_api_requests import ui_token
     request_id = seed.extra["request_id"][0]
     req = db_session.get(ResourceRequest, request_id)
@@ -218,14 +219,14 @@ def test_operator_actions_through_the_api(app, seed, login_as, db_session):
 def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(app, seed, login_as, cloud, run_id,
                                                                              cleanup):
     from portal.extensions import db
-    from portal.models import Department
-    from portal.ops_models import JobRun
-    from portal.reconcile_models import ReconcileFinding
-    from portal.request_models import ResourceRequest
+    from portal.models.accounts import Department
+    from portal.models.operations import JobRun
+    from portal.models.reconcile import ReconcileFinding
+    from portal.models.requests import ResourceRequest
     from portal.services import provisioning_ops
     from portal.services.audit import RequestInfo
     from portal.services.resource_requests import current_spec, system_status
-    from portal.models import User
+    from portal.models.accounts import User
     from monitoring import reconcile_jobs, runtime
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud

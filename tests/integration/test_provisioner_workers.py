@@ -27,8 +27,8 @@ TIMEOUT = 420
 
 def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_path):
     from portal.extensions import db
-    from portal.models import AuditEvent
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.audit import AuditEvent
+    from portal.models.requests import ProvisioningJob, ResourceRequest
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_fast(cloud, prefix))

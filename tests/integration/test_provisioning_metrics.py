@@ -13,8 +13,8 @@ def _families(text):
 
 
 def test_step_timings_retries_rollbacks_and_findings(app, client, db_session, seed):
-    from portal.reconcile_models import ProvisioningStep, ReconcileFinding, ReconcileRun
-    from portal.request_models import ProvisioningJob
+    from portal.models.reconcile import ProvisioningStep, ReconcileFinding, ReconcileRun
+    from portal.models.requests import ProvisioningJob
     from portal.services.audit import RequestInfo, record_event
     from provisioner import timings
 

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.devcloud
 
 def test_failure_is_explained_and_retry_resumes(app, seed, login_as, cloud, run_id, cleanup):
     from portal.extensions import db
-    from portal.models import Department, User
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.accounts import Department, User
+    from portal.models.requests import ProvisioningJob, ResourceRequest
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from portal.services.cloud_catalog import cloud_for

@@ -85,8 +85,8 @@ def project_view(cloud, project_id):
 
 
 def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, run_id, cleanup):
-    from portal.models import Department
-    from portal.request_models import DeliveryReceipt, ResourceRequest
+    from portal.models.accounts import Department
+    from portal.models.requests import DeliveryReceipt, ResourceRequest
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_prefix(cloud, prefix))
@@ -94,7 +94,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     from tests.conftest import PASSWORD, login
     with app.app_context():
         from portal.extensions import db
-        from portal.models import User
+        from portal.models.accounts import User
         flow_dept = Department(name=f"流程测试局{run_id}", code=f"FLOW{run_id[1:5]}".upper(), level="city")
         db.session.add(flow_dept)
         db.session.flush()

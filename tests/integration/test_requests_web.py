@@ -25,7 +25,7 @@ def new_request(client, **over):
 
 def state_of(app, request_id):
     from portal.extensions import db
-    from portal.request_models import ResourceRequest
+    from portal.models.requests import ResourceRequest
     with app.app_context():
         db.session.expire_all()
         return db.session.get(ResourceRequest, request_id).state
@@ -59,7 +59,7 @@ def test_uploads_are_checked_by_content_and_kept_outside_the_web_root(app, login
     html = good.get_data(as_text=True)
     assert "材料已上传。" in html and "自测报告.pdf" in html
     from portal.extensions import db
-    from portal.request_models import RequestAttachment
+    from portal.models.requests import RequestAttachment
     with app.app_context():
         att = db.session.scalars(select(RequestAttachment).where(RequestAttachment.request_id == request_id)).one()
         assert att.filename == "自测报告.pdf" and att.content_type == "application/pdf"
@@ -93,7 +93,7 @@ def test_review_decisions_need_their_comments(app, login_as):
     detail = dept.get(f"/requests/{request_id}").get_data(as_text=True)
     assert "与现有系统重复" in detail and "已驳回" in detail
     from portal.extensions import db
-    from portal.models import AuditEvent
+    from portal.models.audit import AuditEvent
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
             AuditEvent.object_type == "resource_request", AuditEvent.object_id == str(request_id))
@@ -123,7 +123,7 @@ def test_another_department_gets_403_or_404_everywhere(app, seed, login_as):
     from portal.services.api_tokens import create_token
     from portal.services.audit import RequestInfo
     from portal.extensions import db
-    from portal.models import User
+    from portal.models.accounts import User
 
     dept = login_as("dept")
     request_id = new_request(dept, system_name="甲局专用系统")

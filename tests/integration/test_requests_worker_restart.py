@@ -17,8 +17,8 @@ pytestmark = pytest.mark.devcloud
 
 def test_killed_worker_is_taken_over_without_duplicates(app, seed, cloud, run_id, cleanup):
     from portal.extensions import db
-    from portal.models import Department, User
-    from portal.request_models import CloudResource, ProvisioningJob, ResourceRequest
+    from portal.models.accounts import Department, User
+    from portal.models.requests import CloudResource, ProvisioningJob, ResourceRequest
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
     from portal.services.cloud_catalog import catalog

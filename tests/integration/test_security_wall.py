@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.models import AuditEvent
+from portal.models.audit import AuditEvent
 from tests.conftest import PASSWORD, csrf_token_from, login
 
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=", re.I)

@@ -4,8 +4,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import AuditEvent, User
-from portal.request_models import ResourceRequest
+from portal.models.accounts import User
+from portal.models.audit import AuditEvent
+from portal.models.requests import ResourceRequest
 from portal.services import reviews
 from portal.services.audit import RequestInfo
 from portal.statemachine import TransitionNotAllowed

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.database import utcnow
-from portal.grant_models import VendorGrant
-from portal.models import AuditEvent, User
-from portal.request_models import CloudResource, ResourceRequest
+from portal.models.grants import VendorGrant
+from portal.models.accounts import User
+from portal.models.audit import AuditEvent
+from portal.models.requests import CloudResource, ResourceRequest
 from portal.services import vendor_access
 from portal.services.audit import RequestInfo
 from tests.conftest import csrf_token_from
@@ -181,7 +182,7 @@ def test_a_wrong_host_key_is_refused_before_anything_runs(app, seed, login_as, s
 def test_scheduled_jobs_end_grants_and_sign_the_audit_chain(app, seed, db_session):
     from monitoring import runtime, trust_jobs
     from portal import audit_chain
-    from portal.ops_models import JobRun
+    from portal.models.operations import JobRun
     app.config["AUDIT_HMAC_KEY"] = "job-test-key"
     runtime.configure(app.config, app.extensions["govcloud_db"][0])
     grant = db_session.get(VendorGrant, seed.extra["grant_id"][0])

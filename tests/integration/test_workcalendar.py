@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, MaintenanceWindow, WorkCalendarDay, WorkCalendarYear
+from portal.models.audit import AuditEvent
+from portal.models.calendar import WorkCalendarDay, WorkCalendarYear
+from portal.models.operations import MaintenanceWindow
 from portal.services import workcalendar
 from portal.services.audit import RequestInfo
 from portal.workdays import CHINA
@@ -184,7 +186,7 @@ def test_concurrent_saves_through_the_service_one_wins(app, seed, db_session):
     """Two sessions that both started from version 1 save: the compare-and-set lets one through."""
     from sqlalchemy.orm import Session
 
-    from portal.models import User
+    from portal.models.accounts import User
     engine = app.extensions["govcloud_db"][0]
     admin = db_session.get(User, seed.user_ids["admin"])
     ctx = RequestInfo(actor=admin, request_id="test")

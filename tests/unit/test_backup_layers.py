@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 ENGINE = ["backup", "backup.engine", "backup.policies", "backup.schedule", "backup.verify", "backup.restore",
-          "backup.export", "backup.jobs", "portal.backup_models"]
+          "backup.export", "backup.jobs", "portal.models.backups"]
 
 
 def test_backup_engine_imports_no_flask():

@@ -7,7 +7,7 @@ import pytest
 from backup.engine import prunable, server_address
 from backup.policies import validate
 from backup.schedule import next_fire
-from portal.backup_models import EXTRACTION_TRANSITIONS, EXTRACTIONS, ExtractionState
+from portal.models.backups import EXTRACTIONS, EXTRACTION_TRANSITIONS, ExtractionState
 from portal.errors import ValidationFailed
 
 UTC = timezone.utc

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-BELOW_THE_WEB = ["portal.ops_models", "portal.workdays", "portal.ops_labels", "portal.services.maintenance",
+BELOW_THE_WEB = ["portal.models.operations", "portal.workdays", "portal.services.maintenance",
                  "portal.services.incidents", "portal.services.probes", "portal.services.sla",
                  "portal.services.jobs", "portal.services.notifications", "portal.services.inventory",
                  "monitoring.jobs", "monitoring.scheduler", "monitoring.metrics", "monitoring.collector",

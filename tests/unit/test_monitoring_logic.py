@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace as NS
 
-from portal.ops_models import IncidentState, MaintenanceState
+from portal.models.operations import IncidentState, MaintenanceState
 from portal.services import incidents, maintenance
 from portal.services.sla import merge, month_bounds, subtract, system_figure
 from portal.workdays import CHINA

@@ -5,7 +5,7 @@ from sqlalchemy.dialects import sqlite
 from portal.auth.views import safe_next
 from portal.errors import ValidationFailed
 from portal.labels import ACTION_LABELS, LEVEL_LABELS, ROLE_LABELS
-from portal.models import Department, DepartmentLevel, Role, User
+from portal.models.accounts import Department, DepartmentLevel, Role, User
 from portal.pagination import Page
 from portal.passwords import Passwords
 from portal.scoping import scoped

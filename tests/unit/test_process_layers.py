@@ -35,7 +35,7 @@ def test_the_scheduler_starts_and_runs_a_job_without_flask(tmp_path):
     clouds.write_text("clouds: {}\n")
     code = ("from monitoring import runtime, scheduler\n"
             "assert scheduler.main(['--run-once', 'deliver_notifications']) == 0\n"
-            "from portal.ops_models import JobRun\n"
+            "from portal.models.operations import JobRun\n"
             "with runtime.session_scope() as s:\n"
             "    assert s.query(JobRun).filter_by(job_id='deliver_notifications', outcome='success').count() == 1\n"
             + NO_FLASK)

@@ -89,8 +89,8 @@ def session():
     from sqlalchemy.orm import Session
 
     from portal.database import Base
-    from portal.models import Department
-    from portal.request_models import ResourceRequest
+    from portal.models.accounts import Department
+    from portal.models.requests import ResourceRequest
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as s:
@@ -109,9 +109,9 @@ def session():
     ("bug", "errored", "failed"),
 ])
 def test_rollback_outcomes(session, exc, job_state, request_state):
-    from portal.models import AuditEvent
-    from portal.reconcile_models import ProvisioningStep
-    from portal.request_models import ProvisioningJob, ResourceRequest
+    from portal.models.audit import AuditEvent
+    from portal.models.reconcile import ProvisioningStep
+    from portal.models.requests import ProvisioningJob, ResourceRequest
     from provisioner import errors
     from provisioner.jobs import claim_job
     from provisioner.worker import run_job

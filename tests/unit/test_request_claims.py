@@ -7,8 +7,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from portal.database import Base, utcnow
-from portal.models import Department
-from portal.request_models import ProvisioningJob, ResourceRequest
+from portal.models.accounts import Department
+from portal.models.requests import ProvisioningJob, ResourceRequest
 from provisioner.jobs import claim_job, release_dead_leases
 
 

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.backup_models import EXTRACTIONS, RESTORES, RUNS
-from portal.grant_models import GRANTS
+from portal.models.backups import EXTRACTIONS, RESTORES, RUNS
+from portal.models.grants import GRANTS
 from portal.services.incidents import INCIDENTS
 from portal.services.maintenance import WINDOWS
 from portal.services.statements import STATEMENTS

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
+from ..database import Base, UTCDateTime, utcnow
 
 
 class WorkCalendarYear(Base):

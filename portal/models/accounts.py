@@ -1,12 +1,13 @@
-"""Database models of the portal foundation: departments, users, audit events."""
+"""Accounts: roles, departments (使用部门) and users."""
 import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
+from ..database import Base, UTCDateTime, utcnow
+from ..text import _l
 
 
 class Role(StrEnum):
@@ -30,6 +31,20 @@ def _in(values):
 def new_session_token():
     """Return a random token that identifies a user's sessions (rotated on password change)."""
     return secrets.token_urlsafe(32)
+
+
+ROLE_LABELS = {
+    Role.DEPARTMENT: _l("Department"),
+    Role.BUREAU: _l("Big-data bureau"),
+    Role.VENDOR: _l("Cloud vendor"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ADMIN: _l("System administrator"),
+}
+LEVEL_LABELS = {
+    DepartmentLevel.CITY: _l("City department"),
+    DepartmentLevel.COUNTY: _l("County government"),
+    DepartmentLevel.SUB_UNIT: _l("Sub-unit"),
+}
 
 
 class Department(Base):
@@ -139,80 +154,3 @@ class User(Base):
 
     def __repr__(self):
         return f"<User {self.username} {self.role}>"
-
-
-class AuditEvent(Base):
-    """One line of the 操作日志: who did what to which object, with before/after."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (
-        CheckConstraint("outcome IN ('success', 'failure', 'denied')", name="outcome"),
-        Index("ix_audit_event_object", "object_type", "object_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # actor columns are copies, so the log survives renamed or deleted users
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
-    actor_username: Mapped[str] = mapped_column(String(64), default="")
-    actor_role: Mapped[str] = mapped_column(String(16), default="")
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"), index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    object_type: Mapped[str] = mapped_column(String(64), default="")
-    object_id: Mapped[str] = mapped_column(String(64), default="")
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-    outcome: Mapped[str] = mapped_column(String(16), default="success")
-    request_id: Mapped[str] = mapped_column(String(64), default="", index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)
-    detail: Mapped[str] = mapped_column(Text, default="")
-    # the hash chain (portal/audit_chain.py): set when the writing transaction commits
-    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
-
-    __scope_column__ = "department_id"
-
-
-class AuditChainHead(Base):
-    """The newest link of the audit chain; its row lock orders concurrent appends."""
-
-    __tablename__ = "audit_chain_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditDigest(Base):
-    """A signed record of the chain head at one moment (HMAC key kept outside the database)."""
-
-    __tablename__ = "audit_digest"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    seq: Mapped[int] = mapped_column(BigInteger, index=True)
-    hash: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(64))
-
-
-# Operations models (issue 6: jobs, maintenance windows, probes, incidents, notifications).
-from .ops_models import *  # noqa: E402,F401,F403
-
-# Resource request models (issue 4: requests, versions, jobs, cloud resources, receipts, API tokens).
-from .request_models import *  # noqa: E402,F401,F403
-
-# Billing models (issue 9: metering runs, usage, rate card, statements, monthly reports).
-from .billing_models import *  # noqa: E402,F401,F403
-
-# Vendor access grants (issue 8: 运维授权, 第十八条).
-from .grant_models import *  # noqa: E402,F401,F403
-
-# Backup and recovery (issue 7: policies, runs, artifacts, restores, extractions, 第十九条).
-from .backup_models import *  # noqa: E402,F401,F403
-
-# Provisioning operations (issue 5: reconciler findings, step timings).
-from .reconcile_models import *  # noqa: E402,F401,F403
-
-# The working-day calendar (issue 13: holidays and adjusted workdays per year).
-from .calendar_models import *  # noqa: E402,F401,F403

@@ -1,5 +1,5 @@
 """Backup and recovery (第十九条, issue 7): policies, runs, the backups they made, restores and
-extractions. Imported at the end of portal.models, so every table is in one metadata.
+extractions; portal.models imports this module, so every table is in one metadata.
 
 State machines are data here (RUNS, RESTORES, EXTRACTIONS: (state, action) -> state, with their
 labels); the engine in backup/ is the one place that moves runs and restores; extractions move
@@ -12,13 +12,10 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, Forei
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
-from .statemachine import StateMachine
-from .text import _l
+from ..database import Base, UTCDateTime, utcnow
+from ..statemachine import StateMachine
+from ..text import _l
 
-__all__ = ["ArtifactKind", "ArtifactStatus", "BackupArtifact", "BackupExtraction", "BackupKinds", "BackupPolicy",
-           "BackupRun", "BackupTrigger", "ExtractionState", "RestoreJob", "RestoreMode", "RestoreState", "RunState",
-           "VerifyOutcome"]
 
 
 def _in(values):
@@ -146,6 +143,35 @@ EXTRACTION_STATE_LABELS = {
 }
 EXTRACTIONS = StateMachine("backup.extraction", "backup_extraction", EXTRACTION_TRANSITIONS, EXTRACTION_STATE_LABELS,
                            kind=_l("extraction"), snapshots=True)
+
+
+# display labels (GLOSSARY.md: 备份 / 恢复 / 备份数据提取)
+TRIGGER_LABELS = {
+    BackupTrigger.SCHEDULE: _l("Scheduled"),
+    BackupTrigger.MANUAL: _l("Back up now"),
+    BackupTrigger.FINAL: _l("Final backup"),
+}
+KINDS_LABELS = {
+    BackupKinds.SNAPSHOT: _l("Server snapshots"),
+    BackupKinds.VOLUME: _l("Volume backups"),
+    BackupKinds.BOTH: _l("Server snapshots and volume backups"),
+}
+ARTIFACT_KIND_LABELS = {
+    ArtifactKind.SNAPSHOT: _l("Server snapshot"),
+    ArtifactKind.VOLUME: _l("Volume backup"),
+}
+ARTIFACT_STATUS_LABELS = {
+    ArtifactStatus.CREATING: _l("Creating"),
+    ArtifactStatus.AVAILABLE: _l("Available"),
+    ArtifactStatus.ERROR: _l("Error"),
+    ArtifactStatus.DELETED: _l("Deleted"),
+}
+RESTORE_MODE_LABELS = {
+    RestoreMode.NEW_VOLUME: _l("To a new volume"),
+    RestoreMode.IN_PLACE: _l("Into the original volume"),
+    RestoreMode.SERVER_REBUILD: _l("Rebuild the server"),
+    RestoreMode.NEW_SERVER: _l("To a new server"),
+}
 
 
 class BackupPolicy(Base):

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
-from .workflow import JobAction, JobState, RequestKind, RequestState
+from ..database import Base, UTCDateTime, utcnow
+from ..workflow import JobAction, JobState, RequestKind, RequestState
 
 
 def _in(values):

@@ -4,13 +4,12 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .database import Base, UTCDateTime, utcnow
+from ..database import Base, UTCDateTime, utcnow
 
 FINDING_KINDS = ("orphan", "drift", "quota")
 # what a person should do about a finding (labels in portal/services/provisioning_ops.py)
 SUGGESTIONS = ("delete_orphan", "rollback", "reprovision", "repair", "fix_quota")
 
-__all__ = ["ReconcileRun", "ReconcileFinding", "ProvisioningStep", "FINDING_KINDS", "SUGGESTIONS"]
 
 
 def _in(values):

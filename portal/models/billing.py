@@ -13,8 +13,9 @@ from sqlalchemy import (JSON, BigInteger, CheckConstraint, ForeignKey, Index, In
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
-from .errors import Immutable
+from ..database import Base, UTCDateTime, utcnow
+from ..errors import Immutable
+from ..text import _l
 
 
 def _in(values):
@@ -102,6 +103,10 @@ class StatementState(StrEnum):
     DRAFT = "draft"
     REVIEWED = "reviewed"  # reviewed by the bureau
     FROZEN = "frozen"  # immutable; its content hash is in the audit log
+
+
+STATEMENT_STATE_LABELS = {StatementState.DRAFT: _l("Draft"), StatementState.REVIEWED: _l("Reviewed"),
+                          StatementState.FROZEN: _l("Frozen")}
 
 
 class Statement(Base):
@@ -221,5 +226,3 @@ def _refuse_changes_to_frozen(session, _flush_context, _instances):
                 raise Immutable("费用结算单", statement.id)
 
 
-__all__ = ["MeteringRunState", "MeteringRun", "UsageRecord", "Rate", "StatementState", "Statement",
-           "StatementLine", "MonthlyReport", "MonthlyReportEntry"]

@@ -1,7 +1,7 @@
 """Database models of operations (issue 6): scheduled job runs, maintenance windows, probes,
 incidents, notifications and the cloud inventory snapshot.
 
-Imported at the end of portal.models, so every table is in one metadata.
+portal.models imports this module, so every table is in one metadata.
 """
 from datetime import datetime
 from enum import StrEnum
@@ -10,7 +10,8 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKe
                         LargeBinary, SmallInteger, String, Table, Text, Unicode)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
+from ..database import Base, UTCDateTime, utcnow
+from ..text import _l
 
 
 def _in(values):
@@ -292,3 +293,23 @@ class InventorySnapshot(Base):
     capacity: Mapped[dict] = mapped_column(JSON, default=dict)  # {resource: {"used": n, "total": n}}
     # {server id: Nova status} for the server-status probes; not loaded by /metrics
     server_statuses: Mapped[dict] = deferred(mapped_column(JSON, default=dict))
+
+
+# display labels (GLOSSARY.md terms)
+MAINTENANCE_KIND_LABELS = {MaintenanceKind.PLANNED: _l("Planned maintenance"),
+                           MaintenanceKind.EMERGENCY: _l("Emergency maintenance")}
+MAINTENANCE_STATE_LABELS = {MaintenanceState.SUBMITTED: _l("Submitted"),
+                            MaintenanceState.APPROVED: _l("Approved"),
+                            MaintenanceState.REJECTED: _l("Rejected"),
+                            MaintenanceState.CANCELLED: _l("Cancelled")}
+INCIDENT_STATE_LABELS = {IncidentState.OPEN: _l("Open"), IncidentState.ACKNOWLEDGED: _l("Acknowledged"),
+                         IncidentState.RESOLVED: _l("Resolved")}
+INCIDENT_EVENT_LABELS = {"detected": _l("Detected"), "acknowledged": _l("Acknowledged"),
+                         "notified": _l("Notified"), "resolved": _l("Resolved"),
+                         "root_cause": _l("Root cause"), "escalated": _l("Escalated")}
+PROBE_KIND_LABELS = {ProbeKind.OPENSTACK_API: _l("OpenStack API endpoint"),
+                     ProbeKind.SERVER_STATUS: _l("Server status"),
+                     ProbeKind.TCP: _l("TCP port"), ProbeKind.SSH: _l("SSH command")}
+PROBE_STATE_LABELS = {ProbeState.UNKNOWN: _l("Unknown"), ProbeState.UP: _l("Up"), ProbeState.DOWN: _l("Down")}
+JOB_OUTCOME_LABELS = {JobOutcome.RUNNING: _l("Running"), JobOutcome.SUCCESS: _l("Success"),
+                      JobOutcome.FAILED: _l("Failed"), JobOutcome.ERRORED: _l("Errored")}

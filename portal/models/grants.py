@@ -5,9 +5,9 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .database import Base, UTCDateTime, utcnow
-from .statemachine import StateMachine
-from .text import _l
+from ..database import Base, UTCDateTime, utcnow
+from ..statemachine import StateMachine
+from ..text import _l
 
 
 class GrantState(StrEnum):

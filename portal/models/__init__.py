@@ -1,0 +1,5 @@
+"""The portal's database models, one module per domain; importing the package registers every table
+in one metadata (Alembic, create_all). Import a model from its domain module:
+`from portal.models.accounts import User`.
+"""
+from . import accounts, audit, backups, billing, calendar, grants, operations, reconcile, requests  # noqa: F401
