@@ -27,6 +27,7 @@ from portal.models.requests import CloudResource, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import ACTIVE as INCIDENT_ACTIVE
 from portal.services.incidents import open_incident
+from portal.settings import DEFAULTS
 from portal.text import _l
 from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
@@ -41,12 +42,8 @@ SYSTEM_CTX = RequestInfo(request_id="scheduler:run_due_backups")
 GiB = 1024 ** 3
 POLL_SECONDS = 1.0
 BACKUP_TAG = "govcloud-backup"
-DEFAULTS = {"BACKUP_MAX_ATTEMPTS": 3, "BACKUP_RETRY_SECONDS": 300, "BACKUP_HOOK_TIMEOUT_SECONDS": 300,
-            "BACKUP_SSH_KEY_DIR": None, "CLOUD_NAME_PREFIX": "gc"}
-
-
 def setting(settings, key):
-    """Return a backup setting from the portal's settings, else its default."""
+    """Return a setting from settings (the process's, or a partial mapping in tests), else its default."""
     value = (settings or {}).get(key)
     return DEFAULTS.get(key) if value in (None, "") else value
 

@@ -1,25 +1,17 @@
-"""The scheduler's backup jobs (listed in monitoring/scheduler.py), each recorded in the run history."""
+"""The scheduler's backup jobs (listed in monitoring/scheduler.py), each recorded in the run history;
+they work on the scheduler's one Cloud (its runtime)."""
 from monitoring import runtime
 from monitoring.jobs import JobResult, recorded
-from provisioner.cloud import Cloud
 
 from . import engine, export, restore, verify
-
-
-def _cloud(settings):
-    return Cloud.from_config(settings)
 
 
 @recorded("run_due_backups")
 def run_due_backups():
     """Queue the runs of due backup policies and execute queued runs (retries included)."""
     rt = runtime.current()
-    cloud = _cloud(rt.settings)
-    try:
-        with runtime.session_scope() as session:
-            counts = engine.run_due(session, cloud, rt.settings)
-    finally:
-        cloud.close()
+    with runtime.session_scope() as session:
+        counts = engine.run_due(session, rt.cloud(), rt.settings)
     return JobResult(summary=", ".join(f"{n} {k}" for k, n in counts.items()), failed=counts["failed"] > 0)
 
 
@@ -27,12 +19,8 @@ def run_due_backups():
 def verify_backups():
     """Check that the newest backup of every source is restorable; record "last verified"."""
     rt = runtime.current()
-    cloud = _cloud(rt.settings)
-    try:
-        with runtime.session_scope() as session:
-            policies, artifacts, failed = verify.verify_all(session, cloud, rt.settings)
-    finally:
-        cloud.close()
+    with runtime.session_scope() as session:
+        policies, artifacts, failed = verify.verify_all(session, rt.cloud(), rt.settings)
     return JobResult(summary=f"{policies} policies, {artifacts} backups checked, {failed} failed", failed=failed > 0)
 
 
@@ -40,12 +28,8 @@ def verify_backups():
 def track_restores():
     """Move running restores and approved extractions on; expire extraction links that are over."""
     rt = runtime.current()
-    cloud = _cloud(rt.settings)
-    try:
-        with runtime.session_scope() as session:
-            finished, failed = restore.track_restores(session, cloud)
-            changed = export.track_exports(session, cloud, rt.settings)
-    finally:
-        cloud.close()
+    with runtime.session_scope() as session:
+        finished, failed = restore.track_restores(session, rt.cloud())
+        changed = export.track_exports(session, rt.cloud(), rt.settings)
     return JobResult(summary=f"restores: {finished} finished, {failed} failed; extractions: {changed} changed",
                      failed=failed > 0)

@@ -28,24 +28,19 @@ def collect_usage_once(session, settings, cloud, now=None):
 @recorded("collect_usage")
 def collect_usage():
     """Sample what every department holds in the cloud (用量) for the statements."""
-    from provisioner.cloud import Cloud
     from provisioner.errors import ProvisioningError
     rt = runtime.current()
-    cloud = Cloud.from_config(rt.settings)
-    try:
-        with runtime.session_scope() as session:
-            try:
-                run = collect_usage_once(session, rt.settings, cloud)
-            except ProvisioningError as exc:
-                return JobResult(summary=str(exc)[:255], failed=True)
-            except metering.SampleNotAfterLast as exc:  # ran again within the same second: nothing to add
-                session.rollback()
-                return JobResult(summary=str(exc)[:255])
-            except IntegrityError:  # another collector recorded this interval first: nothing lost
-                session.rollback()
-                return JobResult(summary="interval already recorded by another collector", failed=True)
-    finally:
-        cloud.close()
+    with runtime.session_scope() as session:
+        try:
+            run = collect_usage_once(session, rt.settings, rt.cloud())
+        except ProvisioningError as exc:
+            return JobResult(summary=str(exc)[:255], failed=True)
+        except metering.SampleNotAfterLast as exc:  # ran again within the same second: nothing to add
+            session.rollback()
+            return JobResult(summary=str(exc)[:255])
+        except IntegrityError:  # another collector recorded this interval first: nothing lost
+            session.rollback()
+            return JobResult(summary="interval already recorded by another collector", failed=True)
     return JobResult(summary=f"{run.state}: {run.resources} resources, {run.unknown_projects} unknown projects",
                      failed=run.state == "gap")
 

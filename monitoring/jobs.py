@@ -120,7 +120,7 @@ def collect_inventory():
     rt = runtime.current()
     with runtime.session_scope() as session:
         try:
-            snapshot = collect_and_store(session, rt.settings)
+            snapshot = collect_and_store(session, rt.settings, rt.cloud())
         except CloudUnavailable as exc:
             return JobResult(summary=str(exc)[:255], failed=True)
     servers = sum(sum(d.get("servers", {}).values()) for d in snapshot.departments.values())
@@ -131,17 +131,14 @@ def collect_inventory():
 def sync_probe_targets():
     """Attach probe targets to delivered servers (issue 4) and to each OpenStack API endpoint."""
     from provisioner import errors as cloud_errors
-    from provisioner.cloud import Cloud, public_endpoints
+    from provisioner.cloud import public_endpoints
     rt = runtime.current()
     with runtime.session_scope() as session:
         added, disabled = probes.sync_delivered_targets(session)
-        cloud = Cloud.from_config(rt.settings)
         try:
-            endpoints = public_endpoints(cloud)
+            endpoints = public_endpoints(rt.cloud())
         except cloud_errors.ProvisioningError as exc:
             return JobResult(summary=f"{added} added, {disabled} switched off; catalog: {exc}"[:255], failed=True)
-        finally:
-            cloud.close()
         more, fewer = probes.sync_platform_targets(session, endpoints)
     return JobResult(summary=f"{added + more} added, {disabled + fewer} switched off")
 

@@ -6,16 +6,11 @@ from .jobs import JobResult, recorded
 @recorded("reconcile")
 def reconcile():
     """List govcloud's resources in every project; store orphans, drift and quota mismatches."""
-    from provisioner.cloud import Cloud
     from provisioner.reconcile import reconcile as run_reconciler
     rt = runtime.current()
-    cloud = Cloud.from_config(rt.settings)
-    try:
-        with runtime.session_scope() as session:
-            run = run_reconciler(session, cloud, rt.settings.get("CLOUD_NAME_PREFIX") or "gc")
-            if run.error:
-                return JobResult(summary=f"cloud not listed: {run.error}"[:255], failed=True)
-            skipped = f", skipped {', '.join(run.skipped)}" if run.skipped else ""
-            return JobResult(summary=f"{run.findings} findings{skipped}"[:255])
-    finally:
-        cloud.close()
+    with runtime.session_scope() as session:
+        run = run_reconciler(session, rt.cloud(), rt.name_prefix)
+        if run.error:
+            return JobResult(summary=f"cloud not listed: {run.error}"[:255], failed=True)
+        skipped = f", skipped {', '.join(run.skipped)}" if run.skipped else ""
+        return JobResult(summary=f"{run.findings} findings{skipped}"[:255])

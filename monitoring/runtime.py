@@ -7,6 +7,8 @@ _runtime = None
 def configure(settings, engine=None):
     """Set the runtime of this process from settings (a mapping like portal.settings.load_settings())."""
     global _runtime
+    if _runtime is not None:
+        _runtime.close_cloud()  # the cloud of the settings replaced
     _runtime = portal_runtime.build(dict(settings), engine=engine)
     return _runtime
 

@@ -43,9 +43,14 @@ class Runtime:
         finally:
             session.close()
 
+    def close_cloud(self):
+        with self._lock:
+            if self._cloud is not None:
+                self._cloud.close()
+                self._cloud = None
+
     def close(self):
-        if self._cloud is not None:
-            self._cloud.close()
+        self.close_cloud()
         self.engine.dispose()
 
 

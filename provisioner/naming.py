@@ -7,8 +7,10 @@ stored, and the reconciler and the rollback read the system back out of it.
 """
 import re
 
+from portal.settings import DEFAULTS
 from portal.specs import expand, normalize_spec
 
+DEFAULT_PREFIX = DEFAULTS["CLOUD_NAME_PREFIX"]
 # system-level keys: short kind in the key -> resource kind
 SYSTEM_KINDS = {"sg": "security_group", "network": "network", "subnet": "subnet", "keypair": "keypair",
                 "server": "server", "volume": "volume", "fip": "floating_ip"}

@@ -34,7 +34,8 @@ OPEN_STATES = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.FA
 class JobRunner:
     """Carry out one claimed job step by step."""
 
-    def __init__(self, session, cloud, job, *, worker_id="", name_prefix="gc", lease_seconds=LEASE_SECONDS):
+    def __init__(self, session, cloud, job, *, worker_id="", name_prefix=naming.DEFAULT_PREFIX,
+                 lease_seconds=LEASE_SECONDS):
         self.session = session
         self.cloud = cloud
         self.job = job

@@ -16,6 +16,7 @@ from portal.errors import ConfigError
 from portal.workflow import JobAction
 
 from .jobs import claim_job, default_worker_id, release_dead_leases, settle
+from .naming import DEFAULT_PREFIX
 from .rollback import RollbackRunner
 from .runner import JobRunner
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 RUNNERS = {JobAction.PROVISION: JobRunner, JobAction.ROLLBACK: RollbackRunner}
 
 
-def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
+def run_job(session, cloud, job, *, worker_id="", name_prefix=DEFAULT_PREFIX):
     """Run a claimed job with the runner of its action and settle it (jobs.settle)."""
     runner = RUNNERS[job.action](session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
     return settle(session, runner)
@@ -32,7 +33,8 @@ def run_job(session, cloud, job, *, worker_id="", name_prefix="gc"):
 class Worker:
     """Claim and run jobs until stopped (or, with once=True, until no job is left)."""
 
-    def __init__(self, engine, cloud, *, worker_id=None, name_prefix="gc", poll_seconds=2.0, concurrency=1):
+    def __init__(self, engine, cloud, *, worker_id=None, name_prefix=DEFAULT_PREFIX, poll_seconds=2.0,
+                 concurrency=1):
         self.engine = engine
         self.cloud = cloud
         self.worker_id = worker_id or default_worker_id()
