@@ -38,7 +38,7 @@ from .policies import policy_for_system
 from .schedule import next_fire
 
 log = logging.getLogger(__name__)
-SYSTEM_CTX = RequestInfo(request_id="scheduler:run_due_backups")
+SYSTEM_CTX = RequestInfo(correlation_id="scheduler:run_due_backups")
 GiB = 1024 ** 3
 POLL_SECONDS = 1.0
 BACKUP_TAG = "govcloud-backup"

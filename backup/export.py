@@ -23,7 +23,7 @@ from . import errors
 from .engine import setting
 
 log = logging.getLogger(__name__)
-TRACKER_CTX = RequestInfo(request_id="scheduler:track_restores")
+TRACKER_CTX = RequestInfo(correlation_id="scheduler:track_restores")
 LINK_HOURS_DEFAULT = 24
 
 

@@ -24,7 +24,7 @@ from provisioner.errors import ProvisioningError
 from . import errors
 
 log = logging.getLogger(__name__)
-TRACKER_CTX = RequestInfo(request_id="scheduler:track_restores")
+TRACKER_CTX = RequestInfo(correlation_id="scheduler:track_restores")
 RESTORE_TIMEOUT = timedelta(hours=6)
 
 

@@ -20,7 +20,7 @@ from . import errors
 from .engine import IncidentSource, setting, system_label
 
 log = logging.getLogger(__name__)
-SYSTEM_CTX = RequestInfo(request_id="scheduler:verify_backups")
+SYSTEM_CTX = RequestInfo(correlation_id="scheduler:verify_backups")
 
 
 def newest_artifacts(session, policy):

@@ -21,7 +21,7 @@ from portal.services.audit import RequestInfo  # noqa: E402
 from provisioner.cloud import Cloud  # noqa: E402
 from tests.integration.backup_fixtures import make_system, purge_backups  # noqa: E402
 
-CTX = RequestInfo(request_id="bench-backup")
+CTX = RequestInfo(correlation_id="bench-backup")
 
 
 def build_project(cloud, prefix, volume_gb):

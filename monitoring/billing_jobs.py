@@ -14,7 +14,7 @@ from . import runtime
 from .jobs import JobResult, recorded
 
 log = logging.getLogger(__name__)
-SYSTEM = RequestInfo(actor=None, request_id="scheduler")
+SYSTEM = RequestInfo(actor=None, correlation_id="scheduler")
 
 
 def collect_usage_once(session, settings, cloud, now=None):

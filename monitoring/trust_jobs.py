@@ -12,7 +12,7 @@ def expire_grants():
     """End vendor access grants whose window is over and destroy their private keys."""
     settings = runtime.current().settings
     with runtime.session_scope() as session:
-        ended = vendor_access.expire_grants(session, RequestInfo(request_id="scheduler"),
+        ended = vendor_access.expire_grants(session, RequestInfo(correlation_id="scheduler"),
                                             settings["GRANT_KEY_DIR"])
     return JobResult(summary=f"{ended} grants ended")
 

@@ -103,7 +103,7 @@ def _create(data, prompt_password):
     db, policy, hasher = _services()
     password = _password(prompt_password)
     try:
-        user = users.create_user(db.session, RequestInfo(request_id="cli"), data, password,
+        user = users.create_user(db.session, RequestInfo(correlation_id="cli"), data, password,
                                  policy=policy, passwords=hasher)
     except ValidationFailed as exc:
         raise click.ClickException(str(exc.message)) from None

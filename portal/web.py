@@ -9,7 +9,7 @@ from .services.audit import RequestInfo
 def request_info():
     """Return the acting user, request id and address of the current request."""
     actor = current_user if current_user.is_authenticated else None
-    return RequestInfo(actor=actor, request_id=g.get("request_id", ""),
+    return RequestInfo(actor=actor, correlation_id=g.get("request_id", ""),
                        remote_addr=request.remote_addr or "")
 
 

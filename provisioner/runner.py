@@ -45,7 +45,7 @@ class JobRunner:
         self.request = session.get(ResourceRequest, job.request_id)
         self.department = session.get(Department, job.department_id)
         self.system_id = self.request.system_root_id
-        self.ctx = RequestInfo(request_id=f"job-{job.id}")
+        self.ctx = RequestInfo(correlation_id=f"job-{job.id}")
         self.project_id = None
         self.new_project = False  # created by this pass: nothing in it can predate the job
         self.flavors = []

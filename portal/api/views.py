@@ -64,7 +64,7 @@ def _authenticate():
 
 
 def _ctx():
-    return RequestInfo(actor=g.api_user, request_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
+    return RequestInfo(actor=g.api_user, correlation_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
 
 
 def _body():

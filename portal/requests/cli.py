@@ -32,7 +32,7 @@ def api_token_create(username, name):
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username}")
-    _token, plaintext = api_tokens.create_token(db.session, RequestInfo(request_id="cli"), user, name)
+    _token, plaintext = api_tokens.create_token(db.session, RequestInfo(correlation_id="cli"), user, name)
     click.echo(plaintext)
 
 
@@ -49,7 +49,7 @@ def api_token_revoke(username, token_id):
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username}")
-    api_tokens.revoke_token(db.session, RequestInfo(request_id="cli"), user, token_id)
+    api_tokens.revoke_token(db.session, RequestInfo(correlation_id="cli"), user, token_id)
     click.echo(f"revoked token {token_id}")
 
 

@@ -56,7 +56,7 @@ def authenticate(session, ctx, username, password, *, policy, passwords):
         record_event(session, ctx, "auth.login_rate_limited", object_type="user", object_id=username,
                      outcome="denied")
         session.commit()
-        log.warning("login rate limit hit", extra={"request_id": ctx.request_id})
+        log.warning("login rate limit hit", extra={"request_id": ctx.correlation_id})
         raise RateLimited()
 
     user = session.scalars(select(User).where(User.username == username)).one_or_none()

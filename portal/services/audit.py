@@ -20,7 +20,7 @@ class RequestInfo:
     """Who is acting and from where; views build it from the request."""
 
     actor: object = None
-    request_id: str = ""
+    correlation_id: str = ""  # the HTTP request's X-Request-ID (or a job's name): audit and logs share it
     remote_addr: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -42,7 +42,7 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         before=before,
         after=after,
         outcome=outcome,
-        request_id=ctx.request_id,
+        request_id=ctx.correlation_id,
         remote_addr=ctx.remote_addr,
         detail=detail,
     )
@@ -51,7 +51,7 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
     log.info("audit action=%s outcome=%s actor=%s object=%s:%s department=%s", action, outcome,
              event.actor_username or "-", object_type or "-", event.object_id or "-",
              department_id if department_id is not None else "-",
-             extra={"request_id": ctx.request_id or "-"})
+             extra={"request_id": ctx.correlation_id or "-"})
     return event
 
 

@@ -46,7 +46,7 @@ def demo_password():
 def load_demo(session, *, policy, passwords, password_for=None):
     """Create the demo departments and users that are missing; return {username: password} of new users."""
     password_for = password_for or (lambda username: demo_password())
-    ctx = RequestInfo(request_id="load-demo")
+    ctx = RequestInfo(correlation_id="load-demo")
     by_code = {d.code: d for d in session.scalars(select(Department))}
     for spec in DEMO_DEPARTMENTS:
         if spec["code"] in by_code:

@@ -21,7 +21,7 @@ REQUIRED_SETTINGS = {
     ProbeKind.TCP: ("host", "port"),
     ProbeKind.SSH: ("host", "port", "username", "key_path", "host_key", "command"),
 }
-SYSTEM_CTX = RequestInfo(request_id="scheduler:run_probes")
+SYSTEM_CTX = RequestInfo(correlation_id="scheduler:run_probes")
 
 
 @dataclass

@@ -17,7 +17,7 @@ KEY = b"test-audit-key"
 
 
 def write_events(session, n, prefix="test.event"):
-    ctx = RequestInfo(request_id="req-chain", remote_addr="127.0.0.1")
+    ctx = RequestInfo(correlation_id="req-chain", remote_addr="127.0.0.1")
     for i in range(n):
         record_event(session, ctx, f"{prefix}", object_type="thing", object_id=str(i),
                      before={"n": i}, after={"n": i + 1, "名称": "甲"}, detail=f"第{i}条")
@@ -186,7 +186,7 @@ def test_cli_verify_names_the_tampered_event(app, db_session):
 def seed_audit(app, seed, n=45):
     from portal.extensions import db
     with app.app_context():
-        ctx = RequestInfo(request_id="req-page")
+        ctx = RequestInfo(correlation_id="req-page")
         for i in range(n):
             dept = seed.dept_a if i % 3 else seed.dept_b
             record_event(db.session, ctx, "department.update", object_type="department",

@@ -19,7 +19,7 @@ from tests.conftest import pg_url
 def _add_audit_events(app, n):
     with Session(app.extensions["govcloud_db"][0]) as session:
         for i in range(n):
-            record_event(session, RequestInfo(request_id=f"dbdump-{i}"), "test.dbdump",
+            record_event(session, RequestInfo(correlation_id=f"dbdump-{i}"), "test.dbdump",
                          object_type="test", object_id=i, detail=f"事件 {i}")
         session.commit()
 

@@ -39,7 +39,7 @@ def review(db_session, seed, request_id, action="approve"):
     from portal.models.accounts import User
     from portal.services import reviews
     from portal.services.audit import RequestInfo
-    ctx = RequestInfo(actor=db_session.get(User, seed.user_ids["bureau"]), request_id="t")
+    ctx = RequestInfo(actor=db_session.get(User, seed.user_ids["bureau"]), correlation_id="t")
     try:
         if action == "approve":
             reviews.approve_request(db_session, ctx, request_id, {}, comment="同意")
@@ -158,7 +158,7 @@ def test_api_decommission_needs_the_note_with_the_confirmation(app, seed, db_ses
     from portal.services.audit import RequestInfo
     system_id = live_system(db_session, seed.dept_a)
     user = db_session.get(User, seed.user_ids["dept"])
-    _t, token = create_token(db_session, RequestInfo(request_id="t"), user, "decom")
+    _t, token = create_token(db_session, RequestInfo(correlation_id="t"), user, "decom")
     db_session.commit()
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

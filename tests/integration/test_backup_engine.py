@@ -22,7 +22,7 @@ from tests.conftest import single_backend_app
 from tests.integration.backup_fixtures import backup_metrics, bk_project, gc_cloud  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
-CTX = RequestInfo(request_id="test-backup")
+CTX = RequestInfo(correlation_id="test-backup")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from tests.conftest import PASSWORD, csrf_token_from, login, single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
-CTX = RequestInfo(request_id="test-backup-extraction")
+CTX = RequestInfo(correlation_id="test-backup-extraction")
 
 
 @pytest.fixture(scope="module")

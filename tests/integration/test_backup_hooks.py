@@ -18,7 +18,7 @@ from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system 
 from tests.integration.monitoring_fixtures import sshd  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.devcloud
-CTX = RequestInfo(request_id="test-backup-hooks")
+CTX = RequestInfo(correlation_id="test-backup-hooks")
 
 
 def _policy(db_session, dept, system, sshd, log_path, pre):

@@ -20,7 +20,7 @@ from tests.conftest import single_backend_app
 from tests.integration.backup_fixtures import bk_project, gc_cloud, make_system  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.devcloud
-CTX = RequestInfo(request_id="test-backup-restore")
+CTX = RequestInfo(correlation_id="test-backup-restore")
 MARKER = b"GOVCLOUD-BACKUP-EXPORT-MARKER " * 64
 
 

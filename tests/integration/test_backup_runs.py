@@ -18,7 +18,7 @@ from portal.services.audit import RequestInfo
 from provisioner.cloud import Cloud
 from tests.integration.backup_fixtures import backup_metrics
 
-CTX = RequestInfo(request_id="test-backup-runs")
+CTX = RequestInfo(correlation_id="test-backup-runs")
 
 
 @pytest.fixture

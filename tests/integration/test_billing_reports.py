@@ -17,7 +17,7 @@ from tests.integration.test_billing_statements import cst, load_samples
 def _seed_month(db_session, seed):
     load_samples(db_session, seed.dept_a)
     bureau = db_session.get(User, seed.user_ids["bureau"])
-    ctx = RequestInfo(actor=bureau, request_id="test")
+    ctx = RequestInfo(actor=bureau, correlation_id="test")
     statements.rate_month(db_session, ctx, seed.dept_a, 2026, 10, now=cst(11, 2))
     # request handling in October, as the audit log records it
     events = [(seed.dept_a, "request.submit")] * 3 + [(seed.dept_a, "request.approve")] * 2 + \

@@ -50,7 +50,7 @@ def load_samples(session, dept_id):
 
 
 def bureau_ctx(session, seed):
-    return RequestInfo(actor=session.get(User, seed.user_ids["bureau"]), request_id="test")
+    return RequestInfo(actor=session.get(User, seed.user_ids["bureau"]), correlation_id="test")
 
 
 def amounts(statement):

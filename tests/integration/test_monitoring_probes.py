@@ -41,7 +41,7 @@ def _department_a(db_session, seed):
 
 
 def _add(db_session, dept_id, name, kind, settings, threshold=3):
-    return create_target(db_session, RequestInfo(request_id="test"), {
+    return create_target(db_session, RequestInfo(correlation_id="test"), {
         "department_id": dept_id, "system_name": "办公系统", "name": name, "kind": kind,
         "settings": settings, "failure_threshold": threshold})
 

@@ -112,7 +112,7 @@ def test_prometheus_scrapes_the_portal_and_the_probe_alert_fires(app, seed, db_s
     for target in db_session.scalars(select(ProbeTarget)):
         target.enabled = False
     db_session.commit()
-    create_target(db_session, RequestInfo(request_id="test"), {
+    create_target(db_session, RequestInfo(correlation_id="test"), {
         "department_id": seed.dept_a, "system_name": "门户网站", "name": "https", "kind": "tcp",
         "settings": {"host": "127.0.0.1", "port": tcp_service.port}, "failure_threshold": 2})
     probe_cycle(db_session, app.config)

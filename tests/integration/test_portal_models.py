@@ -70,7 +70,7 @@ def test_scoped_restricts_department_users_only(db_session, seed):
 def test_service_keeps_department_admins_in_their_department(db_session, seed):
     """Even called with forged values the service creates a department user of the admin's department."""
     admin = db_session.get(User, seed.user_ids["dept_admin"])
-    ctx = RequestInfo(actor=_Authenticated(admin), request_id="t")
+    ctx = RequestInfo(actor=_Authenticated(admin), correlation_id="t")
     user = users.create_user(db_session, ctx, {"username": "forged", "role": "admin",
                                                "department_id": seed.dept_b}, "Good-password-1",
                              policy=LoginPolicy(), passwords=Passwords(1, 8, 1))
@@ -79,7 +79,7 @@ def test_service_keeps_department_admins_in_their_department(db_session, seed):
 
 def test_record_event_keeps_every_field(db_session, seed):
     actor = db_session.get(User, seed.user_ids["bureau"])
-    ctx = RequestInfo(actor=_Authenticated(actor), request_id="req-1", remote_addr="10.0.0.1")
+    ctx = RequestInfo(actor=_Authenticated(actor), correlation_id="req-1", remote_addr="10.0.0.1")
     record_event(db_session, ctx, "department.update", object_type="department", object_id=seed.dept_a,
                  department_id=seed.dept_a, before={"name": "旧"}, after={"name": "新"})
     db_session.commit()

@@ -46,7 +46,7 @@ def test_step_timings_retries_rollbacks_and_findings(app, client, db_session, se
     steps = sorted((s.job_id, s.kind, round(s.seconds)) for s in db_session.scalars(select(ProvisioningStep)))
     assert steps == [(job.id, "project", 2), (job.id, "server_wait", 40)]  # 1.5 s rounds to 2
 
-    record_event(db_session, RequestInfo(request_id=f"job-{job.id}"), "provisioning.resume",
+    record_event(db_session, RequestInfo(correlation_id=f"job-{job.id}"), "provisioning.resume",
                  object_type="provisioning_job", object_id=job.id, outcome="failure")
     run = ReconcileRun(started_at=utcnow(), findings=2, skipped=[], error="")
     db_session.add(run)

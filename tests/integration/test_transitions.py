@@ -29,8 +29,8 @@ def test_two_reviewers_decide_at_once_one_wins(app, seed, db_session):
     request_id = _submitted(db_session, seed)
     engine = app.extensions["govcloud_db"][0]
     with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
-        ctx_a = RequestInfo(actor=a.get(User, seed.user_ids["bureau"]), request_id="a")
-        ctx_b = RequestInfo(actor=b.get(User, seed.user_ids["bureau"]), request_id="b")
+        ctx_a = RequestInfo(actor=a.get(User, seed.user_ids["bureau"]), correlation_id="a")
+        ctx_b = RequestInfo(actor=b.get(User, seed.user_ids["bureau"]), correlation_id="b")
         b.get(ResourceRequest, request_id)  # both have read it "under review"
         reviews.reject_request(a, ctx_a, request_id, "材料不全")
         with pytest.raises(TransitionNotAllowed) as caught:

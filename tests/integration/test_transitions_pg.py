@@ -29,13 +29,13 @@ def test_concurrent_decisions_on_postgresql_block_then_lose(app, seed, db_sessio
     engine = app.extensions["govcloud_db"][0]
     started, outcome = threading.Event(), {}
     with Session(engine, expire_on_commit=False) as a:
-        ctx_a = RequestInfo(actor=a.get(User, seed.user_ids["bureau"]), request_id="a")
+        ctx_a = RequestInfo(actor=a.get(User, seed.user_ids["bureau"]), correlation_id="a")
         request = a.get(ResourceRequest, request_id)
         transition(a, ctx_a, REQUESTS, request, "reject", detail="先驳回")  # holds the row lock, not committed
 
         def second():
             with Session(engine, expire_on_commit=False) as b:
-                ctx_b = RequestInfo(actor=b.get(User, seed.user_ids["bureau"]), request_id="b")
+                ctx_b = RequestInfo(actor=b.get(User, seed.user_ids["bureau"]), correlation_id="b")
                 started.set()
                 try:
                     reviews.return_request(b, ctx_b, request_id, "后退回")

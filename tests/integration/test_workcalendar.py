@@ -189,7 +189,7 @@ def test_concurrent_saves_through_the_service_one_wins(app, seed, db_session):
     from portal.models.accounts import User
     engine = app.extensions["govcloud_db"][0]
     admin = db_session.get(User, seed.user_ids["admin"])
-    ctx = RequestInfo(actor=admin, request_id="test")
+    ctx = RequestInfo(actor=admin, correlation_id="test")
     workcalendar.save_year(db_session, ctx, 2027, PUBLISHED_2027)
     outcomes = []
     with Session(engine) as a, Session(engine) as b:
