@@ -101,9 +101,10 @@ def _register_request_blueprints(app):
     """Resource requests, reviews, receipts and the JSON API (issue 4)."""
     from .api.views import bp as api_bp
     from .requests.views import bp as requests_bp
+    from .provisioning.views import bp as provisioning_bp
     from .reviews.views import bp as reviews_bp
 
-    for bp in (requests_bp, reviews_bp, api_bp):
+    for bp in (requests_bp, reviews_bp, provisioning_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     from .requests.cli import register
@@ -157,7 +158,7 @@ def _nav_items():
     if allows(current_user, (Role.BUREAU,)):
         items.append(("reviews.index", _("Review queue"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)):
-        items.append(("reviews.jobs", _("Provisioning queue"), None))
+        items.append(("provisioning.queue", _("Provisioning queue"), None))
     if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)):
         items.append(("audit.index", _("Audit log"), None))
     items.append(("maintenance.index", _("Maintenance"), None))

@@ -176,7 +176,7 @@ def operate_request(request_id):
     action = data.get("action")
     comment = data.get("comment")
     if action == "retry":
-        r = reviews.retry_job(db.session, _ctx(), request_id)
+        r = provisioning_ops.retry_job(db.session, _ctx(), request_id)
     elif action == "rollback":
         r = provisioning_ops.rollback_request(db.session, _ctx(), request_id)
     elif action == "resolve":

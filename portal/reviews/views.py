@@ -8,14 +8,12 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models.accounts import Role
 from ..requests.forms import ActionForm, ReviewForm
-from ..services import provisioning_ops as ops
 from ..services import resource_requests as requests_svc
 from ..services import reviews as svc
 from ..services.cloud_catalog import capacity, catalog
 from ..specs import allocation, apply_adjustment, diff_specs, expand, normalize_spec
 from ..web import page_arg, per_page, request_info
-from ..workflow import JOB_ACTION_LABELS, JobState, RequestKind, RequestState
-from .forms import ResolveForm
+from ..workflow import RequestKind, RequestState
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews", template_folder="templates")
 
@@ -108,85 +106,6 @@ def complete_approval(request_id):
     return _decide(request_id, lambda f: svc.complete_green_approval(db.session, request_info(), request_id,
                                                                      f.comment.data or ""),
                    _("The approval was completed."))
-
-
-@bp.route("/jobs")
-@require(Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)
-def jobs():
-    state = request.args.get("state", "")
-    state = state if state in set(JobState) else ""
-    page = svc.list_jobs(db.session, current_user, state=state, page=page_arg(), per_page=per_page())
-    return render_template("reviews/jobs.html", page=page, state=state, action_form=ActionForm(),
-                           JOB_ACTION_LABELS=JOB_ACTION_LABELS)
-
-
-@bp.route("/<int:request_id>/retry", methods=["POST"])
-@require(Role.VENDOR, Role.ADMIN)
-def retry(request_id):
-    requests_svc.get_request(db.session, current_user, request_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        svc.retry_job(db.session, request_info(), request_id)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
-        flash(_("The request was queued again."), "success")
-    return _back(request_id)
-
-
-def _back(request_id):
-    if request.form.get("back") == "detail":
-        return redirect(url_for("requests.detail", request_id=request_id))
-    return redirect(url_for("reviews.jobs"))
-
-
-@bp.route("/<int:request_id>/rollback", methods=["POST"])
-@require(Role.VENDOR, Role.ADMIN)
-def rollback(request_id):
-    requests_svc.get_request(db.session, current_user, request_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        ops.rollback_request(db.session, request_info(), request_id)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
-        flash(_("The rollback was queued: the worker deletes what the request created."), "success")
-    return _back(request_id)
-
-
-@bp.route("/<int:request_id>/resolve", methods=["POST"])
-@require(Role.VENDOR, Role.ADMIN)
-def resolve(request_id):
-    requests_svc.get_request(db.session, current_user, request_id)
-    form = ResolveForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(" ".join(str(e) for e in form.comment.errors), "danger")
-        return _back(request_id)
-    try:
-        ops.resolve_request(db.session, request_info(), request_id, form.comment.data)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
-        flash(_("The request was marked as resolved."), "success")
-    return _back(request_id)
-
-
-@bp.route("/reconcile")
-@require(Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)
-def reconcile():
-    kind = request.args.get("kind", "")
-    kind = kind if kind in ops.FINDING_KIND_LABELS else ""
-    run, ok_run, findings, names = ops.latest_reconcile(db.session, current_user, kind=kind)
-    return render_template("reviews/reconcile.html", run=run, ok_run=ok_run, findings=findings, names=names,
-                           kind=kind, KIND_LABELS=ops.FINDING_KIND_LABELS, SUGGESTIONS=ops.SUGGESTION_LABELS,
-                           PROBLEMS=ops.PROBLEM_LABELS)
 
 
 # keep the diff helper reachable for templates

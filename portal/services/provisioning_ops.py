@@ -6,6 +6,7 @@ from ..errors import Forbidden, ValidationFailed
 from ..models.accounts import Department, Role
 from ..models.reconcile import ReconcileFinding, ReconcileRun
 from ..models.requests import ProvisioningJob
+from ..pagination import paginate
 from ..text import _l
 from ..workflow import REQUESTS, JobAction, JobState, RequestState
 from .transitions import transition
@@ -36,6 +37,18 @@ PROBLEM_LABELS = {
     "size": _l("Size differs from the approved one"),
     "quota": _l("Quota differs from the approved allocation"),
 }
+
+
+def enqueue_job(session, request):
+    """Add the durable provisioning job of an approved request (once)."""
+    existing = session.scalar(select(ProvisioningJob).where(ProvisioningJob.request_id == request.id,
+                                                            ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING])))
+    if existing is not None:
+        return existing
+    job = ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
+                          available_at=utcnow())
+    session.add(job)
+    return job
 
 
 def _require_operator(user):
@@ -91,3 +104,27 @@ def latest_reconcile(session, user, *, kind=""):
                                                   ReconcileFinding.resource_kind, ReconcileFinding.name)))
     names = dict(session.execute(select(Department.id, Department.name)).all())
     return run, ok, findings, names
+
+
+def list_jobs(session, user, *, state="", page=1, per_page=20):
+    """Return the provisioning jobs (vendor and bureau), newest first."""
+    if user.role not in READERS:
+        raise Forbidden()
+    stmt = select(ProvisioningJob)
+    if state:
+        stmt = stmt.where(ProvisioningJob.state == state)
+    return paginate(session, stmt.order_by(ProvisioningJob.id.desc()), page, per_page)
+
+
+def retry_job(session, ctx, request_id):
+    """Queue a failed request again (vendor): the steps resume where they stopped."""
+    if ctx.actor.role not in OPERATORS:
+        raise Forbidden()
+    request = get_request(session, ctx.actor, request_id)
+    if request.state != RequestState.FAILED:
+        raise ValidationFailed(_l("Only failed requests can be retried."))
+    transition(session, ctx, REQUESTS, request, "retry")
+    request.failure_message = ""
+    enqueue_job(session, request)
+    session.commit()
+    return request

@@ -4,15 +4,16 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
 from ..models.accounts import Role
+from ..models.requests import RequestVersion, ResourceRequest
 from ..pagination import paginate
-from ..models.requests import ProvisioningJob, RequestVersion, ResourceRequest
 from ..specs import EMPTY_SPEC, apply_adjustment, diff_specs, normalize_spec, validate_spec
 from ..text import _l
-from ..workflow import IN_REVIEW, REQUESTS, JobState, RequestKind, RequestState
-from .transitions import transition
+from ..workflow import IN_REVIEW, REQUESTS, RequestKind
 from .audit import record_event
 from .decommission_guard import require_cleared
+from .provisioning_ops import enqueue_job
 from .resource_requests import get_request
+from .transitions import transition
 
 REVIEWERS = (Role.BUREAU,)
 
@@ -42,18 +43,6 @@ def start_review(session, ctx, request_id):
 
 def _desired(request):
     return normalize_spec(EMPTY_SPEC) if request.kind == RequestKind.DECOMMISSION else normalize_spec(request.spec)
-
-
-def enqueue_job(session, request):
-    """Add the durable provisioning job of an approved request (once)."""
-    existing = session.scalar(select(ProvisioningJob).where(ProvisioningJob.request_id == request.id,
-                                                            ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING])))
-    if existing is not None:
-        return existing
-    job = ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
-                          available_at=utcnow())
-    session.add(job)
-    return job
 
 
 def approve_request(session, ctx, request_id, catalog, *, counts=None, volume_sizes=None, floating_ips=None,
@@ -155,27 +144,3 @@ def capacity_check(capacity, allocation):
         free = capacity.get(rc, {}).get("free")
         rows.append({"resource": rc, "needed": need, "free": free, "enough": free is None or need <= free})
     return rows
-
-
-def list_jobs(session, user, *, state="", page=1, per_page=20):
-    """Return the provisioning jobs (vendor and bureau), newest first."""
-    if user.role not in (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR):
-        raise Forbidden()
-    stmt = select(ProvisioningJob)
-    if state:
-        stmt = stmt.where(ProvisioningJob.state == state)
-    return paginate(session, stmt.order_by(ProvisioningJob.id.desc()), page, per_page)
-
-
-def retry_job(session, ctx, request_id):
-    """Queue a failed request again (vendor): the steps resume where they stopped."""
-    if ctx.actor.role not in (Role.VENDOR, Role.ADMIN):
-        raise Forbidden()
-    request = get_request(session, ctx.actor, request_id)
-    if request.state != RequestState.FAILED:
-        raise ValidationFailed(_l("Only failed requests can be retried."))
-    transition(session, ctx, REQUESTS, request, "retry")
-    request.failure_message = ""
-    enqueue_job(session, request)
-    session.commit()
-    return request

@@ -80,12 +80,12 @@ POLICY = {
     ("reviews.send_back", "POST"): only("bureau"),
     ("reviews.green_channel", "POST"): only("bureau"),
     ("reviews.complete_approval", "POST"): only("bureau"),
-    ("reviews.jobs", "GET"): only("bureau", "vendor", "auditor", "admin"),
-    ("reviews.retry", "POST"): only("vendor", "admin"),
+    ("provisioning.queue", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("provisioning.retry", "POST"): only("vendor", "admin"),
     # operator actions on failed provisioning, reconciler (issue 5)
-    ("reviews.rollback", "POST"): only("vendor", "admin"),
-    ("reviews.resolve", "POST"): only("vendor", "admin"),
-    ("reviews.reconcile", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("provisioning.rollback", "POST"): only("vendor", "admin"),
+    ("provisioning.resolve", "POST"): only("vendor", "admin"),
+    ("provisioning.reconcile", "GET"): only("bureau", "vendor", "auditor", "admin"),
     # the API ignores the session cookie: without a bearer token everyone gets 401 (test_requests_api.py)
     ("api.openapi", "GET"): PUBLIC,
     ("api.list_requests", "GET"): TOKEN_ONLY,

@@ -82,7 +82,13 @@ def test_ten_requests_through_ten_percent_faults(app, seed, cloud, run_id, clean
 
     states = request_states(app, request_ids)
     logs = "".join((tmp_path / f"worker{n}.log").read_text()[-3000:] for n in range(2))
-    assert all(state == "provisioned" for state, _ in states.values()), (states, logs)
+    unfinished = {rid: sv for rid, sv in states.items() if sv[0] != "provisioned"}
+    if unfinished:
+        with app.app_context():
+            jobs = [(j.request_id, j.state, j.attempts, j.error_message, (j.error_detail or "")[-1500:])
+                    for j in db.session.scalars(select(ProvisioningJob).where(
+                        ProvisioningJob.request_id.in_(list(unfinished))))]
+        raise AssertionError(f"not provisioned: {unfinished}\njobs: {jobs}\nworker logs: {logs}")
     # the faults happened, of every kind, on creates too (a create whose answer was lost)
     assert proxy.requests > 300 and all(proxy.stats[f] > 0 for f in ("503", "drop_before", "drop_after", "delay"))
     assert proxy.stats["drop_after POST"] >= 4 and all(rule[3] == 0 for rule in proxy.forced), proxy.stats

@@ -117,8 +117,8 @@ def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud,
     vendor = login_as("vendor")
     html = vendor.get(page).get_data(as_text=True)
     assert "failure-actions" in html and "回滚" in html and "标记为已处理" in html
-    assert "rollback-button" in vendor.get("/reviews/jobs?state=failed").get_data(as_text=True)
-    response = post(vendor, f"/reviews/{request_id}/rollback", page, {"back": "detail"})
+    assert "rollback-button" in vendor.get("/provisioning/?state=failed").get_data(as_text=True)
+    response = post(vendor, f"/provisioning/{request_id}/rollback", page, {"back": "detail"})
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
     assert "回滚已排队" in vendor.get(page).get_data(as_text=True)
     with app.app_context():
@@ -127,7 +127,7 @@ def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud,
                                  .order_by(ProvisioningJob.id.desc())).first()
         assert req.state == "rolling_back" and job.action == "rollback" and job.state == "queued"
     # a second click is refused: the request is no longer failed
-    post(vendor, f"/reviews/{request_id}/rollback", page)
+    post(vendor, f"/provisioning/{request_id}/rollback", page)
     assert "只有开通失败的申请才能回滚。" in vendor.get(page).get_data(as_text=True)
 
     assert worker.run_one() == "succeeded"
@@ -170,15 +170,15 @@ def test_resolve_records_the_comment(app, seed, login_as, db_session):
     page = f"/requests/{request_id}"
     dept = login_as("dept")
     assert "failure-actions" not in dept.get(page).get_data(as_text=True)
-    assert post(dept, f"/reviews/{request_id}/resolve", "/", {"comment": "x"}).status_code == 403
+    assert post(dept, f"/provisioning/{request_id}/resolve", "/", {"comment": "x"}).status_code == 403
     vendor = login_as("vendor")
-    assert post(vendor, f"/reviews/{request_id}/resolve", page, {"comment": "  ", "back": "detail"}).status_code == 302
+    assert post(vendor, f"/provisioning/{request_id}/resolve", page, {"comment": "  ", "back": "detail"}).status_code == 302
     assert "请说明开通失败是如何处理的。" in vendor.get(page).get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(ResourceRequest, request_id).state == "failed"
     comment = "已在云平台手工删除残留云主机 web-1，并与部门确认无需重新开通"
-    response = post(vendor, f"/reviews/{request_id}/resolve", "/reviews/jobs", {"comment": comment})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/reviews/jobs")
+    response = post(vendor, f"/provisioning/{request_id}/resolve", "/provisioning/", {"comment": comment})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/provisioning/")
     db_session.expire_all()
     req = db_session.get(ResourceRequest, request_id)
     assert req.state == "resolved" and req.resolution == comment
@@ -190,7 +190,7 @@ def test_resolve_records_the_comment(app, seed, login_as, db_session):
         assert "已处理" in html and comment in html
     assert "开通失败已标记为已处理" in login_as("auditor").get("/audit/").get_data(as_text=True)
     # neither action applies to a resolved request
-    post(vendor, f"/reviews/{request_id}/rollback", page)
+    post(vendor, f"/provisioning/{request_id}/rollback", page)
     assert db_session.get(ResourceRequest, request_id).state == "resolved"
 
 
@@ -286,7 +286,7 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
         assert [(f.kind, f.problem, f.resource_kind, f.name, f.detail)
                 for f in db.session.scalars(select(ReconcileFinding))] == []
         assert db.session.scalars(select(JobRun).where(JobRun.job_id == "reconcile")).one().outcome == "success"
-    html = login_as("bureau").get("/reviews/reconcile").get_data(as_text=True)
+    html = login_as("bureau").get("/provisioning/reconcile").get_data(as_text=True)
     assert "reconcile-last-run" in html and "no-findings" in html
 
     # by hand: a quota changed, an orphan volume with a govcloud-style name, the system's server deleted
@@ -317,12 +317,12 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
         assert quota.detail["differs"] == ["gigabytes", "volumes"] and quota.detail["actual"]["gigabytes"] == 5
         assert quota.detail["expected"]["gigabytes"] == 1 and quota.detail["expected"]["volumes"] == 1
     for who in ("vendor", "bureau", "auditor"):
-        html = login_as(who).get("/reviews/reconcile").get_data(as_text=True)
+        html = login_as(who).get("/provisioning/reconcile").get_data(as_text=True)
         assert "孤立资源" in html and "状态偏离" in html and "配额不一致" in html
         assert "处于错误（ERROR）状态" in html and "手工修复或重建该资源" in html
         assert "在云平台中删除该孤立资源" in html and "重新执行该系统的开通" in html
         assert "将项目配额设为批准的分配量" in html
-    assert login_as("dept").get("/reviews/reconcile").status_code == 403
+    assert login_as("dept").get("/provisioning/reconcile").status_code == 403
     fams = metrics(app.test_client())
     assert {s.labels["kind"]: s.value for s in fams["govcloud_reconciler_findings"].samples} == {
         "orphan": 1, "drift": 2, "quota": 1}

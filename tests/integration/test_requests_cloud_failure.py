@@ -13,7 +13,7 @@ def test_failure_is_explained_and_retry_resumes(app, seed, login_as, cloud, run_
     from portal.extensions import db
     from portal.models.accounts import Department, User
     from portal.models.requests import ProvisioningJob, ResourceRequest
-    from portal.services import resource_requests, reviews
+    from portal.services import provisioning_ops, resource_requests, reviews
     from portal.services.audit import RequestInfo
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud
@@ -57,12 +57,12 @@ def test_failure_is_explained_and_retry_resumes(app, seed, login_as, cloud, run_
         project_id = session.get(Department, seed.dept_b).openstack_project_id
     page = login_as("dept_b").get(f"/requests/{request_id}").get_data(as_text=True)
     assert "所申请的规格在云平台中不存在。" in page and "开通失败" in page
-    assert "所申请的规格在云平台中不存在。" in login_as("vendor").get("/reviews/jobs?state=failed").get_data(as_text=True)
+    assert "所申请的规格在云平台中不存在。" in login_as("vendor").get("/provisioning/?state=failed").get_data(as_text=True)
 
     # the vendor fixes the cause and retries: the steps resume, nothing is created twice
     cloud.compute.create_flavor(name=flavor_name, vcpus=1, ram=256, disk=1)
     with app.app_context():
-        reviews.retry_job(db.session, RequestInfo(actor=db.session.get(User, seed.user_ids["vendor"])), request_id)
+        provisioning_ops.retry_job(db.session, RequestInfo(actor=db.session.get(User, seed.user_ids["vendor"])), request_id)
     assert worker.run_one() == "succeeded"
     with app.app_context():
         assert db.session.get(ResourceRequest, request_id).state == "provisioned"

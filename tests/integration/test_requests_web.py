@@ -110,7 +110,7 @@ def test_green_channel_queues_at_once_and_is_flagged(app, login_as):
                 page=review).status_code == 302
     assert state_of(app, request_id) == "approved"
     assert "绿色通道" in dept.get("/requests/?urgent=1").get_data(as_text=True)
-    jobs = vendor.get("/reviews/jobs").get_data(as_text=True)
+    jobs = vendor.get("/provisioning/").get_data(as_text=True)
     assert "绿色通道" in jobs and "排队中" in jobs
     assert "审批待补办" in dept.get(f"/requests/{request_id}").get_data(as_text=True)
     assert post(bureau, f"/reviews/{request_id}/complete-approval", {"comment": "补办"},
@@ -143,7 +143,7 @@ def test_another_department_gets_403_or_404_everywhere(app, seed, login_as):
         for url in (f"/requests/{request_id}/edit", f"/requests/{request_id}/submit", f"/requests/{request_id}/cancel",
                     f"/requests/{request_id}/upload", f"/requests/{request_id}/change",
                     f"/requests/{request_id}/decommission", f"/requests/receipts/{receipt_id}/confirm",
-                    f"/reviews/{request_id}/approve", f"/reviews/{request_id}/reject", f"/reviews/{request_id}/retry"):
+                    f"/reviews/{request_id}/approve", f"/reviews/{request_id}/reject", f"/provisioning/{request_id}/retry"):
             assert other.post(url, data={"csrf_token": token}).status_code in (403, 404), url
         assert "甲局专用系统" not in other.get("/requests/").get_data(as_text=True)
     api = app.test_client()
