@@ -28,19 +28,18 @@ def queue():
                            JOB_ACTION_LABELS=JOB_ACTION_LABELS)
 
 
-@bp.route("/<int:request_id>/retry", methods=["POST"])
-@require(Role.VENDOR, Role.ADMIN)
-def retry(request_id):
+def _operate(request_id, call, done):
+    """Carry out an operator action on a failed request; flash its outcome; back to where it came from."""
     requests_svc.get_request(db.session, current_user, request_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        ops.retry_job(db.session, request_info(), request_id)
+        call(db.session, request_info(), request_id)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
-        flash(_("The request was queued again."), "success")
+        flash(done, "success")
     return _back(request_id)
 
 
@@ -50,20 +49,17 @@ def _back(request_id):
     return redirect(url_for("provisioning.queue"))
 
 
+@bp.route("/<int:request_id>/retry", methods=["POST"])
+@require(Role.VENDOR, Role.ADMIN)
+def retry(request_id):
+    return _operate(request_id, ops.retry_job, _("The request was queued again."))
+
+
 @bp.route("/<int:request_id>/rollback", methods=["POST"])
 @require(Role.VENDOR, Role.ADMIN)
 def rollback(request_id):
-    requests_svc.get_request(db.session, current_user, request_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        ops.rollback_request(db.session, request_info(), request_id)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
-        flash(_("The rollback was queued: the worker deletes what the request created."), "success")
-    return _back(request_id)
+    return _operate(request_id, ops.rollback_request,
+                    _("The rollback was queued: the worker deletes what the request created."))
 
 
 @bp.route("/<int:request_id>/resolve", methods=["POST"])
