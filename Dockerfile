@@ -17,6 +17,7 @@ COPY pyproject.toml setup.cfg requirements.lock README.md* ./
 COPY portal ./portal
 COPY provisioner ./provisioner
 COPY monitoring ./monitoring
+COPY scheduler ./scheduler
 COPY backup ./backup
 # The lock pins every version; installing the package (not editable) brings templates,
 # static files, compiled translations and migrations along as package data.

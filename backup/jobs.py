@@ -1,7 +1,7 @@
 """The scheduler's backup jobs (listed in monitoring/scheduler.py), each recorded in the run history;
 they work on the scheduler's one Cloud (its runtime)."""
-from monitoring import runtime
-from monitoring.jobs import JobResult, recorded
+from scheduler import runtime
+from scheduler.history import JobResult, recorded
 
 from . import engine, export, restore, verify
 

@@ -223,5 +223,5 @@ def audit_verify(since, until):
 @click.command("scheduler", help="Run the scheduler process (monitoring jobs) in the foreground.")
 @click.option("--run-once", default=None, metavar="JOB_ID", help="Run one job now and exit.")
 def scheduler_command(run_once):
-    from monitoring.scheduler import main as scheduler_main
+    from scheduler.process import main as scheduler_main
     sys.exit(scheduler_main(["--run-once", run_once] if run_once else []))

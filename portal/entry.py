@@ -3,7 +3,7 @@ loading Flask; every other command is the portal's Flask CLI (its commands are i
 import importlib
 import sys
 
-PROCESSES = {"worker": "provisioner.worker", "scheduler": "monitoring.scheduler"}
+PROCESSES = {"worker": "provisioner.worker", "scheduler": "scheduler"}
 
 
 def main(argv=None):

@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PACKAGES = ("portal", "provisioner", "monitoring", "backup")
+PACKAGES = ("portal", "provisioner", "monitoring", "backup", "scheduler")
 CLOUD = {"provisioner.cloud", "provisioner.errors", "provisioner.naming", "provisioner.ssh"}
 PROCESSES = {"provisioner", "provisioner.worker", "backup.jobs"}  # and monitoring
 WEB_LEAVES = {"app", "cli", "entry", "wsgi", "web", "access", "security", "extensions", "i18n", "logs",
@@ -31,7 +31,7 @@ def layer(module):
         return 1
     if module.startswith("portal.models"):
         return 0
-    if parts[0] == "monitoring" or module in PROCESSES:
+    if parts[0] in ("monitoring", "scheduler") or module in PROCESSES:
         return 3
     if parts[0] in ("provisioner", "backup") or (len(parts) > 1 and parts[1] == "services") \
             or module == "portal.runtime":

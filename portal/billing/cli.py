@@ -22,7 +22,7 @@ def billing_group():
 @billing_group.command("collect", help="Sample the cloud's usage once (what the scheduler does periodically).")
 @with_appcontext
 def collect_command():
-    from monitoring.billing_jobs import collect_usage_once
+    from scheduler.billing_jobs import collect_usage_once
     from provisioner.cloud import Cloud
     from ..extensions import db
     cloud = Cloud.from_config(current_app.config)
@@ -37,7 +37,7 @@ def collect_command():
 @click.option("--month", "month_text", required=True, help="YYYY-MM")
 @with_appcontext
 def close_month_command(month_text):
-    from monitoring.billing_jobs import close_month
+    from scheduler.billing_jobs import close_month
     from ..extensions import db
     year, month = _month(month_text)
     report = close_month(db.session, year, month)

@@ -23,7 +23,7 @@ ALL_ROLES = tuple(Role)
 @bp.route("/jobs")
 @require(*OPERATORS)
 def job_list():
-    from monitoring.scheduler import stored_jobs
+    from scheduler.process import stored_jobs
     statuses = jobs.job_statuses(db.session, stored_jobs(db.engine))
     return render_template("operations/jobs.html", statuses=statuses, runs=jobs.recent_runs(db.session, limit=30))
 

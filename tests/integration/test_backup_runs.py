@@ -110,7 +110,7 @@ def test_final_backup_guard_and_metrics(app, db_session, seed, system):
 
 def test_scheduler_jobs_are_recorded(app, db_session):
     from backup import jobs
-    from monitoring import runtime
+    from scheduler import runtime
     from portal.models.operations import JobRun
     runtime.configure(app.config, app.extensions["govcloud_db"][0])
     assert jobs.run_due_backups().summary == "0 queued, 0 succeeded, 0 retrying, 0 failed"

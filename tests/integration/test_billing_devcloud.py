@@ -91,8 +91,8 @@ def test_vcpu_hours_match_simple_tenant_usage(app, cloud, run_id, cleanup, db_se
     # the scheduler's job does the same sampling and records its run
     from sqlalchemy import select
 
-    from monitoring import runtime
-    from monitoring.billing_jobs import collect_usage
+    from scheduler import runtime
+    from scheduler.billing_jobs import collect_usage
     from portal.models.billing import MeteringRun
     from portal.models.operations import JobRun
     runtime.configure({**app.config, "CLOUDS_YAML": str(clouds_yaml()), "CLOUD": "devcloud"},

@@ -77,7 +77,7 @@ def test_department_sees_only_its_own_row(db_session, seed, login_as):
 
 
 def test_scheduler_close_month_and_budget(db_session, seed, login_as):
-    from monitoring.billing_jobs import close_month
+    from scheduler.billing_jobs import close_month
     load_samples(db_session, seed.dept_a)
     report = close_month(db_session, 2026, 10, now=cst(11, 1, 1))
     assert {e.department_id for e in report.entries} >= {seed.dept_a, seed.dept_b}

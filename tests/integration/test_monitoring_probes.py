@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from monitoring.checks import check_ssh, check_tcp
-from monitoring.jobs import deliver_pending, probe_cycle
+from monitoring.jobs import probe_cycle
+from scheduler.housekeeping import deliver_pending
 from portal.models.accounts import Department
 from portal.models.operations import Incident, MaintenanceWindow, ProbeResult, ProbeTarget
 from portal.services import sla

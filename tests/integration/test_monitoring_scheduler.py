@@ -7,8 +7,8 @@ import time
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from monitoring import runtime
-from monitoring.scheduler import JOBS, build_scheduler, stored_jobs
+from scheduler import runtime
+from scheduler.process import JOBS, build_scheduler, stored_jobs
 from portal.database import make_engine
 from portal.models.operations import JobRun
 from tests.integration.conftest import clouds_yaml
@@ -26,8 +26,8 @@ def test_jobs_are_stored_with_explicit_options(app):
         assert set(jobs) == {spec.job_id for spec in JOBS}
         for job in jobs.values():
             assert job.coalesce is True and job.max_instances == 1
-            assert job.func_ref.startswith(("monitoring.jobs:", "monitoring.billing_jobs:",
-                                            "monitoring.trust_jobs:", "monitoring.reconcile_jobs:",
+            assert job.func_ref.startswith(("monitoring.jobs:", "scheduler.housekeeping:", "scheduler.billing_jobs:",
+                                            "scheduler.trust_jobs:", "scheduler.reconcile_jobs:",
                                             "backup.jobs:"))
         # building again replaces the stored jobs instead of failing or doubling them
         again = build_scheduler(app.config, engine, scheduler_class=BackgroundScheduler)
@@ -43,7 +43,7 @@ def test_jobs_are_stored_with_explicit_options(app):
 
 
 def test_run_history_records_success_and_crash(app, db_session):
-    from monitoring.jobs import JobResult, recorded
+    from scheduler.history import JobResult, recorded
     runtime.configure(app.config, app.extensions["govcloud_db"][0])
 
     @recorded("test_ok")
@@ -71,7 +71,7 @@ def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, lo
                GOVCLOUD_NOTIFY_INTERVAL_SECONDS="1", GOVCLOUD_COLLECT_INTERVAL_SECONDS="3600",
                GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()), PYTHONPATH=REPO)
     log = open(tmp_path / "scheduler.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "monitoring.scheduler"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

@@ -227,7 +227,7 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     from portal.services.audit import RequestInfo
     from portal.services.resource_requests import current_spec, system_status
     from portal.models.accounts import User
-    from monitoring import reconcile_jobs, runtime
+    from scheduler import reconcile_jobs, runtime
     from portal.services.cloud_catalog import cloud_for
     from provisioner.cloud import Cloud
     from provisioner.naming import resource_name

@@ -180,7 +180,7 @@ def test_a_wrong_host_key_is_refused_before_anything_runs(app, seed, login_as, s
 
 
 def test_scheduled_jobs_end_grants_and_sign_the_audit_chain(app, seed, db_session):
-    from monitoring import runtime, trust_jobs
+    from scheduler import runtime, trust_jobs
     from portal import audit_chain
     from portal.models.operations import JobRun
     app.config["AUDIT_HMAC_KEY"] = "job-test-key"

@@ -31,4 +31,4 @@ def test_the_measure_finds_a_circle_and_an_upward_import():
     assert ig.circles(graph, ["a", "b", "c", "d"]) == [["a", "b", "c"]]
     assert ig.layer("portal.models") == 0 and ig.layer("provisioner.cloud") == 1
     assert ig.layer("portal.services.audit") == 2 and ig.layer("backup.engine") == 2
-    assert ig.layer("monitoring.scheduler") == 3 and ig.layer("portal.calendar.views") == 4
+    assert ig.layer("scheduler.process") == 3 and ig.layer("portal.calendar.views") == 4

@@ -1,12 +1,12 @@
-"""Monitoring's services and jobs import no Flask: the scheduler process runs without the web app."""
+"""Monitoring's services and jobs and the scheduler import no Flask: the scheduler runs without the web app."""
 import subprocess
 import sys
 
 BELOW_THE_WEB = ["portal.models.operations", "portal.workdays", "portal.services.maintenance",
                  "portal.services.incidents", "portal.services.probes", "portal.services.sla",
                  "portal.services.jobs", "portal.services.notifications", "portal.services.inventory",
-                 "monitoring.jobs", "monitoring.scheduler", "monitoring.metrics", "monitoring.collector",
-                 "monitoring.checks", "monitoring.notify"]
+                 "monitoring.jobs", "scheduler.process", "monitoring.metrics", "monitoring.collector",
+                 "monitoring.checks", "scheduler.notify"]
 
 
 def test_monitoring_does_not_import_flask():

@@ -33,7 +33,7 @@ def test_the_worker_starts_and_runs_without_flask(tmp_path):
 def test_the_scheduler_starts_and_runs_a_job_without_flask(tmp_path):
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text("clouds: {}\n")
-    code = ("from monitoring import runtime, scheduler\n"
+    code = ("from scheduler import process as scheduler, runtime\n"
             "assert scheduler.main(['--run-once', 'deliver_notifications']) == 0\n"
             "from portal.models.operations import JobRun\n"
             "with runtime.session_scope() as s:\n"
@@ -44,7 +44,7 @@ def test_the_scheduler_starts_and_runs_a_job_without_flask(tmp_path):
 
 
 def test_in_production_a_missing_clouds_yaml_stops_the_worker_and_the_scheduler(tmp_path):
-    code = ("from monitoring import scheduler\nfrom provisioner import worker\n"
+    code = ("from scheduler import process as scheduler\nfrom provisioner import worker\n"
             "assert worker.main(['--once']) == 2\nassert scheduler.main([]) == 2\n")
     unnamed = _run(code, tmp_path)
     assert unnamed.returncode == 0, unnamed.stdout + unnamed.stderr

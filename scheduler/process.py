@@ -1,4 +1,4 @@
-"""The scheduler process: `python -m monitoring.scheduler` or `govcloud scheduler`.
+"""The scheduler process: `python -m scheduler` or `govcloud scheduler`.
 
 APScheduler 3.x BlockingScheduler in its own process (never inside web workers), its job store
 in the portal's database; each job has an explicit id, replace_existing, coalesce and
@@ -16,9 +16,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from backup import jobs as backup_jobs
+from monitoring import jobs as monitoring_jobs
 from portal.errors import ConfigError
 
-from . import billing_jobs, jobs, reconcile_jobs, runtime, trust_jobs
+from . import billing_jobs, housekeeping, reconcile_jobs, runtime, trust_jobs
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,14 @@ class JobSpec:
 
 
 JOBS = (
-    JobSpec("run_probes", jobs.run_probes, "Availability probes", "PROBE_INTERVAL_SECONDS", 60),
-    JobSpec("deliver_notifications", jobs.deliver_notifications, "Notifications to department contacts",
+    JobSpec("run_probes", monitoring_jobs.run_probes, "Availability probes", "PROBE_INTERVAL_SECONDS", 60),
+    JobSpec("deliver_notifications", housekeeping.deliver_notifications, "Notifications to department contacts",
             "NOTIFY_INTERVAL_SECONDS", 30),
-    JobSpec("collect_inventory", jobs.collect_inventory, "Cloud inventory collector",
+    JobSpec("collect_inventory", monitoring_jobs.collect_inventory, "Cloud inventory collector",
             "COLLECT_INTERVAL_SECONDS", 300),
-    JobSpec("sync_probe_targets", jobs.sync_probe_targets, "Probe targets for delivered servers",
+    JobSpec("sync_probe_targets", monitoring_jobs.sync_probe_targets, "Probe targets for delivered servers",
             "COLLECT_INTERVAL_SECONDS", 300),
-    JobSpec("prune_history", jobs.prune_history, "Prune probe results and job runs",
+    JobSpec("prune_history", housekeeping.prune_history, "Prune probe results and job runs",
             cron={"hour": 3, "minute": 17}),
     # issue 9: usage metering (用量) and, on the 1st, last month's statements and 月度汇总报备
     JobSpec("collect_usage", billing_jobs.collect_usage, "Usage metering for the statements",

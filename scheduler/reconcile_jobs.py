@@ -1,6 +1,6 @@
 """Scheduler job of the reconciler (issue 5): the cloud compared with the database (provisioner/reconcile.py)."""
 from . import runtime
-from .jobs import JobResult, recorded
+from .history import JobResult, recorded
 
 
 @recorded("reconcile")

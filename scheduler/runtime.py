@@ -23,7 +23,7 @@ def configure_from_settings():
 
 def current():
     if _runtime is None:
-        raise RuntimeError("monitoring.runtime.configure() was not called in this process")
+        raise RuntimeError("scheduler.runtime.configure() was not called in this process")
     return _runtime
 
 

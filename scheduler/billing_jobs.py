@@ -1,6 +1,6 @@
 """Scheduler jobs of issue 9: sample usage (metering) and the monthly summary on the 1st.
 
-Module-level functions, recorded in the run history like the other jobs (monitoring.jobs).
+Module-level functions, recorded in the run history like the other jobs (scheduler/history.py).
 """
 import logging
 
@@ -11,7 +11,7 @@ from portal.services import metering, reports, statements
 from portal.services.audit import RequestInfo
 
 from . import runtime
-from .jobs import JobResult, recorded
+from .history import JobResult, recorded
 
 log = logging.getLogger(__name__)
 SYSTEM = RequestInfo(actor=None, correlation_id="scheduler")

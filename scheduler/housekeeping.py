@@ -1,0 +1,52 @@
+"""The scheduler's own jobs: notifications delivered to departments' contacts, old history pruned."""
+from sqlalchemy import delete
+
+from portal.database import utcnow
+from portal.models.operations import JobRun
+from portal.services import notifications, probes
+
+from . import runtime
+from .history import JobResult, recorded
+from .notify import DeliveryError, send_email, send_webhook
+
+
+def deliver_pending(session, settings):
+    """Send queued notifications; return (sent, failed)."""
+    max_attempts = int(settings.get("NOTIFY_MAX_ATTEMPTS") or 5)
+    sent = failed = 0
+    for item in notifications.pending(session):
+        try:
+            if item.channel == "email":
+                send_email(settings, item.recipient, item.subject, item.body)
+            else:
+                send_webhook(settings, item.recipient, {
+                    "topic": item.topic, "subject": item.subject, "text": item.body,
+                    "department": item.department_id})
+        except DeliveryError as exc:
+            notifications.mark_failed(item, exc, max_attempts)
+            failed += 1
+        else:
+            notifications.mark_sent(item)
+            sent += 1
+        session.commit()
+    return sent, failed
+
+
+@recorded("deliver_notifications")
+def deliver_notifications():
+    """Send queued e-mails and webhook messages to departments' contacts."""
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        sent, failed = deliver_pending(session, rt.settings)
+    return JobResult(summary=f"{sent} sent, {failed} failed", failed=failed > 0)
+
+
+@recorded("prune_history")
+def prune_history():
+    """Delete probe results and job runs older than the retention period."""
+    with runtime.session_scope() as session:
+        cutoff = utcnow() - probes.RETENTION
+        removed = probes.prune_results(session, cutoff)
+        removed += session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
+        session.commit()
+    return JobResult(summary=f"{removed} rows removed")
