@@ -4,8 +4,9 @@ from types import SimpleNamespace
 import pytest
 
 from portal.workflow import LIVE, SETTLED, TERMINAL, RequestState, TransitionNotAllowed, next_state
-from provisioner.rollback import names_system, spec_keys
+from provisioner.naming import names_system, spec_keys
 from provisioner.timings import KINDS, step_kind
+from tests.unit.conftest import FailingCloud
 
 S = RequestState
 
@@ -62,45 +63,17 @@ def test_names_of_a_system_and_not_of_its_neighbours():
 
 
 # -- the rollback job's outcomes, on a throw-away in-memory SQLite database with a cloud stand-in
-class FakeCloud:
-    """Knows the department's project; fails the first call after that with the given exception."""
-
-    def __init__(self, exc):
-        self.exc = exc
-
-    def project_exists(self, project_id):
-        return True
-
-    def find_project(self, name):
-        return "p1"
-
-    def get_quotas(self, project_id):
-        raise self.exc
-
-    def catalog(self, refresh=False):
-        raise self.exc
-
-    admin = property(lambda self: (_ for _ in ()).throw(self.exc))  # the inventory's listings
-
-
 @pytest.fixture
-def session():
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
-    from portal.database import Base
+def rolling_back(session):
+    """Request 1 of department 1 (project p1), rolling back."""
     from portal.models.accounts import Department
     from portal.models.requests import ResourceRequest
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as s:
-        s.add(Department(id=1, name="d1", code="D1", level="city", openstack_project_id="p1"))
-        s.flush()
-        s.add(ResourceRequest(id=1, number="R1", department_id=1, system_name="s", spec={}, approved_spec={},
-                              state="rolling_back"))
-        s.commit()
-        yield s
-    engine.dispose()
+    session.add(Department(id=1, name="d1", code="D1", level="city", openstack_project_id="p1"))
+    session.flush()
+    session.add(ResourceRequest(id=1, number="R1", department_id=1, system_name="s", spec={}, approved_spec={},
+                                state="rolling_back"))
+    session.commit()
+    return session
 
 
 @pytest.mark.parametrize("exc,job_state,request_state", [
@@ -108,7 +81,8 @@ def session():
     ("permanent", "failed", "failed"),
     ("bug", "errored", "failed"),
 ])
-def test_rollback_outcomes(session, exc, job_state, request_state):
+def test_rollback_outcomes(rolling_back, exc, job_state, request_state):
+    session = rolling_back
     from portal.models.audit import AuditEvent
     from portal.models.reconcile import ProvisioningStep
     from portal.models.requests import ProvisioningJob, ResourceRequest
@@ -123,7 +97,7 @@ def test_rollback_outcomes(session, exc, job_state, request_state):
     failure = {"transient": errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, "HTTP 503"),
                "permanent": errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, "HTTP 403 policy"),
                "bug": ZeroDivisionError("oops")}[exc]
-    assert run_job(session, FakeCloud(failure), job) == job_state  # dispatched on job.action
+    assert run_job(session, FailingCloud(failure), job) == job_state  # dispatched on job.action
     session.expire_all()
     req = session.get(ResourceRequest, 1)
     assert req.state == request_state

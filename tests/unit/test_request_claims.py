@@ -3,28 +3,21 @@ expired leases taken over, dead local workers released."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
-
-from portal.database import Base, utcnow
+from portal.database import utcnow
 from portal.models.accounts import Department
 from portal.models.requests import ProvisioningJob, ResourceRequest
 from provisioner.jobs import claim_job, release_dead_leases
+from tests.unit.conftest import FailingCloud
 
 
-@pytest.fixture
-def session():
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as s:
-        for n in (1, 2):
-            s.add(Department(id=n, name=f"d{n}", code=f"D{n}", level="city"))
-        s.flush()
-        for n, dept in ((1, 1), (2, 1), (3, 2)):
-            s.add(ResourceRequest(id=n, number=f"R{n}", department_id=dept, system_name="s", spec={}))
-        s.commit()
-        yield s
-    engine.dispose()
+@pytest.fixture(autouse=True)
+def _requests(session):
+    for n in (1, 2):
+        session.add(Department(id=n, name=f"d{n}", code=f"D{n}", level="city"))
+    session.flush()
+    for n, dept in ((1, 1), (2, 1), (3, 2)):
+        session.add(ResourceRequest(id=n, number=f"R{n}", department_id=dept, system_name="s", spec={}))
+    session.commit()
 
 
 def job(session, request_id, dept, **kw):
@@ -61,16 +54,6 @@ def test_expired_and_dead_leases_are_taken_over(session):
     assert claim_job(session, "thishost:5").id == a.id
 
 
-class FakeCloud:
-    """Fails the first cloud call of a job with the given exception."""
-
-    def __init__(self, exc):
-        self.exc = exc
-
-    def catalog(self, refresh=False):
-        raise self.exc
-
-
 @pytest.mark.parametrize("exc,job_state,request_state", [
     ("transient", "queued", "provisioning"),
     ("permanent", "failed", "failed"),
@@ -89,7 +72,7 @@ def test_outcomes_are_kept_apart(session, exc, job_state, request_state):
     failure = {"transient": errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, "HTTP 503"),
                "permanent": errors.PermanentCloudError(errors.QUOTA_EXCEEDED, "HTTP 413 quota"),
                "bug": ZeroDivisionError("oops")}[exc]
-    assert run_job(session, FakeCloud(failure), claimed) == job_state
+    assert run_job(session, FailingCloud(failure), claimed) == job_state
     session.expire_all()
     j = session.get(ProvisioningJob, j.id)
     assert session.get(ResourceRequest, 1).state == request_state
