@@ -17,6 +17,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop(proc, wait=10):
+    """Terminate a helper process (kill it when it does not end within wait seconds)."""
+    proc.terminate()
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def wait_for_port(port, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -109,12 +119,7 @@ LogLevel ERROR
         yield {"host": "127.0.0.1", "port": port, "username": "root", "key_path": str(d / "user_key"),
                "host_key": host_key, "proc": proc}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
         log.close()
 
 

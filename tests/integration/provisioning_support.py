@@ -219,3 +219,33 @@ def purge_fast(cloud, prefix):
         cloud.block_storage.wait_for_delete(volume, wait=180)
     purge_prefix(cloud, prefix)
 
+
+def run_workers_until_done(app, tmp_path, cleanup, env, timeout, *, args=(), count=2, alive=False):
+    """Start count `provisioner.worker` processes (logs in tmp_path/worker<n>.log), wait until no job is
+    queued or running (alive: every worker must still run meanwhile), stop them with SIGTERM; return
+    their exit codes."""
+    import signal
+    from portal.extensions import db
+    from portal.models.requests import ProvisioningJob
+    workers = []
+    for n in range(count):
+        with open(tmp_path / f"worker{n}.log", "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2", *args], cwd=REPO,
+                                    env=env, stdout=subprocess.DEVNULL, stderr=log)
+        cleanup(lambda p=proc: p.poll() is None and p.kill())
+        workers.append(proc)
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            db.session.expire_all()
+            open_jobs = db.session.scalars(select(ProvisioningJob.id).where(
+                ProvisioningJob.state.in_(["queued", "running"]))).all()
+        if not open_jobs:
+            break
+        assert time.monotonic() < deadline, f"jobs still open: {open_jobs}"
+        assert not alive or all(w.poll() is None for w in workers), "a worker exited"
+        time.sleep(1)
+    for w in workers:
+        os.kill(w.pid, signal.SIGTERM)
+    return [w.wait(timeout=60) for w in workers]
+

@@ -22,7 +22,7 @@ from monitoring.jobs import probe_cycle
 from portal.models.operations import ProbeTarget
 from portal.services.audit import RequestInfo
 from portal.services.probes import create_target
-from tests.integration.monitoring_fixtures import free_port, tcp_service, wait_for_port  # noqa: F401
+from tests.integration.monitoring_fixtures import free_port, stop, tcp_service, wait_for_port  # noqa: F401
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -99,12 +99,7 @@ def prometheus(portal_server, tmp_path):
         wait_for_port(port, 30)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc, 20)
         log.close()
 
 

@@ -4,11 +4,6 @@ provisioned with each resource once in OpenStack; a permanent fault (the departm
 is used up) fails the request with the Chinese message for the department and the cloud's detail for
 the vendor, and the rollback leaves nothing of the request behind. Dev cloud, PostgreSQL."""
 import html
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +11,10 @@ from sqlalchemy import select
 from tests.conftest import login
 from tests.integration.conftest import clouds_yaml
 from tests.integration.faultproxy import FaultProxy, catalog_roots, write_clouds_yaml
-from tests.integration.provisioning_support import (REPO, approve_new, assert_audited_once, assert_cloud_matches,
+from tests.integration.provisioning_support import (approve_new, assert_audited_once, assert_cloud_matches,
                                                     cloud_inventory, make_department, purge_fast, request_states,
-                                                    run_workers_until_settled, stray_servers, worker_env)
+                                                    run_workers_until_done, run_workers_until_settled, stray_servers,
+                                                    worker_env)
 from tests.integration.test_requests_cloud_flow import migrated_app  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
@@ -58,27 +54,8 @@ def test_ten_requests_through_ten_percent_faults(app, seed, cloud, run_id, clean
     proxy.force("drop_after", "POST", r"/servers$", times=2)
     proxy.force("drop_after", "POST", r"/volumes$")
     proxy.force("drop_after", "POST", r"/security-groups$")
-    env = worker_env(app, prefix, GOVCLOUD_CLOUDS_YAML=proxied_yaml)
-    workers = []
-    for n in range(2):
-        with open(tmp_path / f"worker{n}.log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2"], cwd=REPO, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=log)
-        cleanup(lambda p=proc: p.poll() is None and p.kill())
-        workers.append(proc)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        with app.app_context():
-            db.session.expire_all()
-            open_jobs = db.session.scalars(select(ProvisioningJob.id).where(
-                ProvisioningJob.state.in_(["queued", "running"]))).all()
-        if not open_jobs:
-            break
-        assert time.monotonic() < deadline, f"jobs still open: {open_jobs}"
-        time.sleep(1)
-    for w in workers:
-        os.kill(w.pid, signal.SIGTERM)
-        w.wait(timeout=60)
+    run_workers_until_done(app, tmp_path, cleanup, worker_env(app, prefix, GOVCLOUD_CLOUDS_YAML=proxied_yaml),
+                           TIMEOUT)
 
     states = request_states(app, request_ids)
     logs = "".join((tmp_path / f"worker{n}.log").read_text()[-3000:] for n in range(2))

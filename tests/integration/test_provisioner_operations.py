@@ -11,6 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from portal.services.cloud_catalog import cloud_for
+from provisioner.cloud import Cloud
 from tests.conftest import csrf_token_from
 from tests.integration.provisioning_support import approve_change, approve_new, make_department
 from tests.integration.test_requests_cloud_flow import purge_prefix, ssh_key
@@ -67,25 +69,28 @@ def metrics(client):
     return {f.name: f for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))}
 
 
+
+def _flavor_and_worker_cloud(app, cloud, cleanup, flavor_name):
+    """A flavor of the test's own (the forms' cached catalog knows it) and a Cloud for the worker."""
+    cloud.compute.create_flavor(name=flavor_name, vcpus=1, ram=256, disk=1)
+    cloud_for(app.config).catalog(refresh=True)
+    cleanup(lambda: drop_flavor(cloud, flavor_name))
+    worker_cloud = Cloud()
+    cleanup(worker_cloud.close)
+    return flavor_name, worker_cloud
+
 def test_rollback_of_a_failed_request_leaves_nothing(app, seed, login_as, cloud, run_id, cleanup):
     from portal.extensions import db
     from portal.models.accounts import Department
     from portal.models.audit import AuditEvent
     from portal.models.requests import ProvisioningJob, ResourceRequest
     from portal.services.resource_requests import system_status
-    from portal.services.cloud_catalog import cloud_for
-    from provisioner.cloud import Cloud
     from provisioner.naming import resource_name
     from provisioner.worker import Worker
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_prefix(cloud, prefix))
-    flavor_name = f"gcrb-{run_id}"
-    cloud.compute.create_flavor(name=flavor_name, vcpus=1, ram=256, disk=1)
-    cloud_for(app.config).catalog(refresh=True)  # the forms' cached catalog knows the new flavor
-    cleanup(lambda: drop_flavor(cloud, flavor_name))
-    worker_cloud = Cloud()
-    cleanup(worker_cloud.close)
+    flavor_name, worker_cloud = _flavor_and_worker_cloud(app, cloud, cleanup, f"gcrb-{run_id}")
     dept_id, user_id = make_department(app, f"RB{run_id[1:6]}".upper(), f"回滚测试局{run_id}")
     # web-1 is built, then app-1 fails: its flavor disappears between approval and provisioning
     request_id = approve_new(app, user_id, seed.user_ids["bureau"], {
@@ -228,19 +233,12 @@ def test_failed_change_rolls_back_and_the_reconciler_finds_orphan_drift_quota(ap
     from portal.services.resource_requests import current_spec, system_status
     from portal.models.accounts import User
     from scheduler import reconcile_jobs, runtime
-    from portal.services.cloud_catalog import cloud_for
-    from provisioner.cloud import Cloud
     from provisioner.naming import resource_name
     from provisioner.worker import Worker
 
     prefix = f"gc{run_id}"
     cleanup(lambda: purge_prefix(cloud, prefix))
-    flavor_name = f"gcrc-{run_id}"
-    cloud.compute.create_flavor(name=flavor_name, vcpus=1, ram=256, disk=1)
-    cloud_for(app.config).catalog(refresh=True)  # the forms' cached catalog knows the new flavor
-    cleanup(lambda: drop_flavor(cloud, flavor_name))
-    worker_cloud = Cloud()
-    cleanup(worker_cloud.close)
+    flavor_name, worker_cloud = _flavor_and_worker_cloud(app, cloud, cleanup, f"gcrc-{run_id}")
     engine = app.extensions["govcloud_db"][0]
     worker = Worker(engine, worker_cloud, name_prefix=prefix)
     dept_id, user_id = make_department(app, f"RC{run_id[1:6]}".upper(), f"核对测试局{run_id}")

@@ -3,20 +3,15 @@ requests of five departments are each run exactly once (one claim, one `request.
 one create-or-adopt per resource in the audit log; each resource once in OpenStack), both workers
 take part, and no two jobs of one department run at the same time (the per-department limit).
 Dev cloud."""
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter, defaultdict
 
 import pytest
 from sqlalchemy import select
 
-from tests.integration.provisioning_support import (REPO, approve_new, assert_audited_once, assert_cloud_matches,
-                                                    make_department, purge_fast, request_states, stray_servers,
-                                                    worker_env)
+from tests.integration.provisioning_support import (approve_new, assert_audited_once, assert_cloud_matches,
+                                                    make_department, purge_fast, request_states,
+                                                    run_workers_until_done, stray_servers, worker_env)
 from tests.integration.test_requests_cloud_flow import migrated_app  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
@@ -43,27 +38,9 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
                 spec["volumes"] = [{"name": "data", "size_gb": 1, "attach_to": "app-1"}]
             request_ids.append(approve_new(app, user_id, seed.user_ids["bureau"], spec, f"并发系统{d}-{n}"))
 
-    workers = []
-    for n in range(2):
-        with open(tmp_path / f"worker{n}.log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "provisioner.worker", "--poll", "0.2", "--concurrency", "2"],
-                                    cwd=REPO, env=worker_env(app, prefix), stdout=subprocess.DEVNULL, stderr=log)
-        cleanup(lambda p=proc: p.poll() is None and p.kill())
-        workers.append(proc)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        with app.app_context():
-            db.session.expire_all()
-            open_jobs = db.session.scalars(select(ProvisioningJob.id).where(
-                ProvisioningJob.state.in_(["queued", "running"]))).all()
-        if not open_jobs:
-            break
-        assert time.monotonic() < deadline, f"jobs still open: {open_jobs}"
-        assert all(w.poll() is None for w in workers), "a worker exited"
-        time.sleep(1)
-    for w in workers:
-        os.kill(w.pid, signal.SIGTERM)
-        assert w.wait(timeout=60) == 0
+    codes = run_workers_until_done(app, tmp_path, cleanup, worker_env(app, prefix), TIMEOUT,
+                                   args=("--concurrency", "2"), alive=True)
+    assert codes == [0, 0]
 
     states = request_states(app, request_ids)
     assert all(state == "provisioned" for state, _ in states.values()), states

@@ -1,6 +1,9 @@
 """What unit tests share: a throw-away in-memory SQLite database with every table, and one stand-in
 for the cloud (pure logic and the job protocol only: anything that claims to work with the cloud
 is tested against the dev cloud in tests/integration)."""
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -38,3 +41,16 @@ class FailingCloud:
         raise self.exc
 
     admin = property(lambda self: (_ for _ in ()).throw(self.exc))  # the inventory's listings
+
+
+FLASKISH = ("flask", "flask_babel", "flask_login", "flask_wtf", "werkzeug")
+
+
+def assert_import_no_flask(modules):
+    """Import modules in a fresh interpreter and fail when that loaded Flask or one of its parts."""
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
+            + f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FLASKISH!r})\n"
+              "print(bad)\nsys.exit(1 if bad else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+

@@ -1,6 +1,6 @@
 """Monitoring's services and jobs and the scheduler import no Flask: the scheduler runs without the web app."""
-import subprocess
-import sys
+
+from tests.unit.conftest import assert_import_no_flask
 
 BELOW_THE_WEB = ["portal.models.operations", "portal.workdays", "portal.services.maintenance",
                  "portal.services.incidents", "portal.services.probes", "portal.services.sla",
@@ -10,11 +10,7 @@ BELOW_THE_WEB = ["portal.models.operations", "portal.workdays", "portal.services
 
 
 def test_monitoring_does_not_import_flask():
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in BELOW_THE_WEB)
-            + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_babel', "
-              "'flask_login', 'flask_wtf', 'werkzeug'))\nprint(bad)\nsys.exit(1 if bad else 0)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_import_no_flask(BELOW_THE_WEB)
 
 
 def test_only_provisioner_cloud_imports_openstack():

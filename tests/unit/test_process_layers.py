@@ -6,8 +6,9 @@ import pathlib
 import subprocess
 import sys
 
+from tests.unit.conftest import FLASKISH
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-FLASKISH = ("flask", "flask_babel", "flask_login", "flask_wtf", "werkzeug")
 NO_FLASK = ("bad = sorted(m for m in sys.modules if m.split('.')[0] in %r)\n"
             "print('flask modules:', bad)\nsys.exit(1 if bad else 0)\n" % (FLASKISH,))
 
