@@ -2,7 +2,7 @@
 prunes and restores; the web pages and the approval flows live in the portal and call this API.
 
 Models: portal/models/backups.py (BackupPolicy, BackupRun, BackupArtifact, RestoreJob,
-BackupExtraction; state machines as data there). Cloud calls only through provisioner/cloud.py
+BackupExtraction; state machines as data there). Cloud calls only through provisioner/cloud (methods of Cloud)
 (section "# -- backups"), errors translated to provisioner.errors. Nothing here imports Flask.
 
 API for the portal (ctx is a portal.services.audit.RequestInfo; the functions audit and commit;

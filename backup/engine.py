@@ -29,7 +29,6 @@ from portal.services.incidents import ACTIVE as INCIDENT_ACTIVE
 from portal.services.incidents import open_incident
 from portal.settings import DEFAULTS
 from portal.text import _l
-from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
 from provisioner.ssh import SSHError, run_command
 
@@ -219,12 +218,12 @@ class Attempt:
 
     # cloud steps
     def snapshot(self, server_row):
-        source = cloudlib.server_backup_source(self.cloud, self.project_id, server_row.openstack_id)
+        source = self.cloud.server_backup_source(self.project_id, server_row.openstack_id)
         if source is None:
             raise errors.BackupError(errors.BACKUP_ERROR, f"server {server_row.openstack_id} not found")
         name = self.name(server_row)
         labels = self.labels(server_row.system_id)
-        image_id = cloudlib.create_server_snapshot(self.cloud, self.project_id, server_row.openstack_id, name,
+        image_id = self.cloud.create_server_snapshot(self.project_id, server_row.openstack_id, name,
                                                    labels)
         source.pop("status", None)
         source.pop("task_state", None)
@@ -236,7 +235,7 @@ class Attempt:
         labels = self.labels(volume_row.system_id)
         description = (f"govcloud backup: policy {labels['govcloud_backup_policy']}, system "
                        f"{labels['govcloud_system']}, department {labels['govcloud_department']}")
-        backup_id = cloudlib.create_volume_backup(self.cloud, self.project_id, volume_row.openstack_id, name,
+        backup_id = self.cloud.create_volume_backup(self.project_id, volume_row.openstack_id, name,
                                                   description, labels)
         return self.record(ArtifactKind.VOLUME, volume_row, backup_id, name, size_gb=view["size"],
                            source_info={"size_gb": view["size"], "attached_to": view["attached_to"]})
@@ -247,12 +246,12 @@ class Attempt:
         while pending:
             for artifact in list(pending):
                 if artifact.kind == ArtifactKind.SNAPSHOT:
-                    view = cloudlib.get_image(self.cloud, self.project_id, artifact.openstack_id)
+                    view = self.cloud.get_image(self.project_id, artifact.openstack_id)
                     status = (view or {}).get("status", "deleted")
                     done, failed = status == "active", status in ("killed", "deleted", "deactivated")
                     size_bytes = (view or {}).get("size")
                 else:
-                    view = cloudlib.get_volume_backup(self.cloud, self.project_id, artifact.openstack_id)
+                    view = self.cloud.get_volume_backup(self.project_id, artifact.openstack_id)
                     status = (view or {}).get("status", "deleted")
                     done, failed = status == "available", status in ("error", "deleted")
                     size_bytes = None
@@ -264,7 +263,7 @@ class Attempt:
                                              f"{artifact.kind} {artifact.openstack_id} {status} {reason}".strip())
                 if done:
                     if artifact.kind == ArtifactKind.SNAPSHOT:
-                        cloudlib.tag_image(self.cloud, self.project_id, artifact.openstack_id,
+                        self.cloud.tag_image(self.project_id, artifact.openstack_id,
                                            image_tags(self.labels(artifact.system_id)))
                     artifact.status = ArtifactStatus.AVAILABLE
                     artifact.completed_at = utcnow()
@@ -364,16 +363,16 @@ def delete_backup(cloud, project_id, kind, openstack_id):
     if not openstack_id:
         return
     if kind == ArtifactKind.SNAPSHOT:
-        cloudlib.delete_image(cloud, project_id, openstack_id)
+        cloud.delete_image(project_id, openstack_id)
         return
-    view = cloudlib.get_volume_backup(cloud, project_id, openstack_id)
+    view = cloud.get_volume_backup(project_id, openstack_id)
     if view is not None and view["status"] == "creating":
         # a backup still being made cannot be deleted: wait for it briefly
         deadline = time.monotonic() + cloud.wait_seconds
         while view is not None and view["status"] == "creating" and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-            view = cloudlib.get_volume_backup(cloud, project_id, openstack_id)
-    cloudlib.delete_volume_backup(cloud, project_id, openstack_id)
+            view = cloud.get_volume_backup(project_id, openstack_id)
+    cloud.delete_volume_backup(project_id, openstack_id)
 
 
 # -- running, retrying, failing -------------------------------------------------------------------
@@ -553,7 +552,7 @@ def recover_interrupted(session, cloud, settings, now):
         name_start = f"{setting(settings, 'CLOUD_NAME_PREFIX')}-bk-{code}-r{run.id}-"
         if project_id:  # made just before the crash, never recorded: found by the run's label and name
             try:
-                for item in cloudlib.list_run_backups(cloud, project_id, run.id):
+                for item in cloud.list_run_backups(project_id, run.id):
                     if item["id"] not in recorded and (item["name"] or "").startswith(name_start):
                         delete_backup(cloud, project_id, item["kind"], item["id"])
                         record_event(session, SYSTEM_CTX, "backup.prune", object_type=item["kind"],

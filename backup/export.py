@@ -16,7 +16,6 @@ from portal.database import utcnow
 from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.services.transitions import transition
-from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
 
 from . import errors
@@ -55,7 +54,7 @@ def _remove_scratch(session, extraction, cloud=None):
         cloud.delete_volume(project_id, extraction.export_volume_id)
         extraction.export_volume_id = ""
     if extraction.export_image_id:
-        cloudlib.delete_image(cloud, project_id, extraction.export_image_id)
+        cloud.delete_image(project_id, extraction.export_image_id)
         extraction.export_image_id = ""
 
 
@@ -67,8 +66,7 @@ def start_export(session, ctx, cloud, extraction, settings=None):
     if artifact.kind == ArtifactKind.VOLUME:
         prefix = setting(settings, "CLOUD_NAME_PREFIX")
         try:
-            extraction.export_volume_id = cloudlib.restore_volume_backup(
-                cloud, _project(session, extraction), artifact.openstack_id, name=f"{prefix}-export-x{extraction.id}")
+            extraction.export_volume_id = cloud.restore_volume_backup(_project(session, extraction), artifact.openstack_id, name=f"{prefix}-export-x{extraction.id}")
         except ProvisioningError as exc:
             extraction.error_message = errors.EXPORT_FAILED
             extraction.error_detail = f"{exc.message}: {exc.detail}"
@@ -97,7 +95,7 @@ def advance_export(session, ctx, cloud, extraction, settings=None, now=None):
     artifact = extraction.artifact
     try:
         if artifact.kind == ArtifactKind.SNAPSHOT:
-            view = cloudlib.get_image(cloud, project_id, artifact.openstack_id)
+            view = cloud.get_image(project_id, artifact.openstack_id)
             if view is None or view["status"] != "active":
                 return _fail(session, ctx, extraction, f"image {artifact.openstack_id} {(view or {}).get('status')}",
                              cloud)
@@ -108,11 +106,10 @@ def advance_export(session, ctx, cloud, extraction, settings=None, now=None):
             if vol["status"].startswith("error"):
                 return _fail(session, ctx, extraction, f"scratch volume {vol['id']} {vol['status']}", cloud)
             if vol["status"] == "available":
-                extraction.export_image_id = cloudlib.upload_volume_to_image(
-                    cloud, project_id, extraction.export_volume_id, f"{vol['id']}-export-x{extraction.id}")
+                extraction.export_image_id = cloud.upload_volume_to_image(project_id, extraction.export_volume_id, f"{vol['id']}-export-x{extraction.id}")
                 session.commit()
             return extraction
-        image = cloudlib.get_image(cloud, project_id, extraction.export_image_id)
+        image = cloud.get_image(project_id, extraction.export_image_id)
         if image is None or image["status"] in ("killed", "deleted"):
             return _fail(session, ctx, extraction, f"export image {extraction.export_image_id} failed", cloud)
         if image["status"] == "active":
@@ -134,7 +131,7 @@ def open_export(session, cloud, extraction, chunk_size=1024 * 1024):
     if extraction.state != ExtractionState.READY:
         raise ValueError(f"extraction {extraction.id} is {extraction.state}, not ready")
     image_id = extraction.export_image_id or extraction.artifact.openstack_id
-    return cloudlib.image_data(cloud, _project(session, extraction), image_id, chunk_size)
+    return cloud.image_data(_project(session, extraction), image_id, chunk_size)
 
 
 def expire_export(session, ctx, cloud, extraction, now=None):

@@ -18,7 +18,6 @@ from portal.errors import ValidationFailed
 from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.text import _l
-from provisioner import cloud as cloudlib
 from provisioner.errors import ProvisioningError
 
 from . import errors
@@ -84,7 +83,7 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
     project_id = _project(session, job.department_id)
     try:
         if mode == RestoreMode.NEW_VOLUME:
-            job.target_openstack_id = cloudlib.restore_volume_backup(cloud, project_id, artifact.openstack_id,
+            job.target_openstack_id = cloud.restore_volume_backup(project_id, artifact.openstack_id,
                                                                      name=job.target_name)
             job.phase = "restoring"
         elif mode == RestoreMode.IN_PLACE:
@@ -93,20 +92,19 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
             view = cloud.get_volume(project_id, volume_id)
             if view["attached_to"]:
                 job.reattach_server_id = view["attached_to"][0]
-                cloudlib.detach_volume(cloud, project_id, job.reattach_server_id, volume_id)
+                cloud.detach_volume(project_id, job.reattach_server_id, volume_id)
                 job.phase = "detaching"
             else:
-                cloudlib.restore_volume_backup(cloud, project_id, artifact.openstack_id, volume_id=volume_id)
+                cloud.restore_volume_backup(project_id, artifact.openstack_id, volume_id=volume_id)
                 job.phase = "restoring"
         elif mode == RestoreMode.SERVER_REBUILD:
             job.target_openstack_id = artifact.source_openstack_id
-            cloudlib.rebuild_server_from_image(cloud, project_id, artifact.source_openstack_id,
+            cloud.rebuild_server_from_image(project_id, artifact.source_openstack_id,
                                                artifact.openstack_id)
             job.phase = "rebuilding"
         else:
             metadata = {"govcloud_system": str(artifact.system_id or ""), "govcloud_restore": str(job.id)}
-            job.target_openstack_id = cloudlib.create_server_from_snapshot(
-                cloud, project_id, job.target_name, artifact.openstack_id, artifact.source_info, metadata)
+            job.target_openstack_id = cloud.create_server_from_snapshot(project_id, job.target_name, artifact.openstack_id, artifact.source_info, metadata)
             job.phase = "building"
     except ProvisioningError as exc:  # the cloud's reason (e.g. the quota) is the clearest message
         return _fail(session, ctx, job, exc.message, f"{exc.message}: {exc.detail}")
@@ -129,14 +127,14 @@ def advance(session, ctx, cloud, job, now):
             return _fail(session, ctx, job, errors.RESTORE_FAILED, f"volume {job.target_openstack_id} {view['status']}")
         if job.phase == "detaching":
             if view["status"] == "available":
-                cloudlib.restore_volume_backup(cloud, project_id, artifact.openstack_id,
+                cloud.restore_volume_backup(project_id, artifact.openstack_id,
                                                volume_id=job.target_openstack_id)
                 job.phase = "restoring"
                 session.commit()
         elif job.phase == "restoring":
             if _volume_restored(view, artifact.size_gb):
                 if job.reattach_server_id:
-                    cloudlib.start_volume_attach(cloud, project_id, job.reattach_server_id, job.target_openstack_id)
+                    cloud.start_volume_attach(project_id, job.reattach_server_id, job.target_openstack_id)
                     job.phase = "attaching"
                     session.commit()
                 else:
@@ -145,7 +143,7 @@ def advance(session, ctx, cloud, job, now):
             if view["status"] == "in-use":
                 return _succeed(session, ctx, job)
     else:
-        status, task_state = cloudlib.server_task_state(cloud, project_id, job.target_openstack_id)
+        status, task_state = cloud.server_task_state(project_id, job.target_openstack_id)
         if status == "ERROR":
             return _fail(session, ctx, job, errors.RESTORE_FAILED, f"server {job.target_openstack_id} ERROR")
         if status == "ACTIVE" and task_state is None:

@@ -13,7 +13,7 @@ from portal.database import utcnow
 from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import open_incident
-from provisioner import cloud as cloudlib
+from provisioner.cloud.connection import POLL_SECONDS
 from provisioner.errors import ProvisioningError
 
 from . import errors
@@ -36,10 +36,10 @@ def newest_artifacts(session, policy):
 
 def check_volume_backup(cloud, project_id, artifact, scratch_name):
     """Restore a volume backup to a scratch volume, check it, delete it; return (ok, detail)."""
-    view = cloudlib.get_volume_backup(cloud, project_id, artifact.openstack_id)
+    view = cloud.get_volume_backup(project_id, artifact.openstack_id)
     if view is None or view["status"] != "available":
         return False, f"backup {artifact.openstack_id} is {(view or {}).get('status', 'gone')}"
-    volume_id = cloudlib.restore_volume_backup(cloud, project_id, artifact.openstack_id, name=scratch_name)
+    volume_id = cloud.restore_volume_backup(project_id, artifact.openstack_id, name=scratch_name)
     try:
         deadline = time.monotonic() + cloud.wait_seconds
         while True:
@@ -50,7 +50,7 @@ def check_volume_backup(cloud, project_id, artifact, scratch_name):
                 return False, f"scratch volume {volume_id} {vol['status']}"
             if time.monotonic() > deadline:
                 return False, f"scratch volume {volume_id} still {vol['status']}"
-            time.sleep(cloudlib.POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
         if vol["size"] != view["size"]:
             return False, f"scratch volume {volume_id} has {vol['size']} GB, the backup {view['size']} GB"
         return True, f"restored to {volume_id} ({vol['size']} GB), available"
@@ -60,7 +60,7 @@ def check_volume_backup(cloud, project_id, artifact, scratch_name):
 
 def check_snapshot(cloud, project_id, artifact):
     """Check a snapshot image is active and holds data; return (ok, detail)."""
-    view = cloudlib.get_image(cloud, project_id, artifact.openstack_id)
+    view = cloud.get_image(project_id, artifact.openstack_id)
     if view is None:
         return False, f"image {artifact.openstack_id} is gone"
     if view["status"] != "active" or not view["size"] or not view["checksum"]:

@@ -115,7 +115,7 @@ def main():
 def real_cycle():
     """One real collection cycle against the dev cloud, when it answers."""
     try:
-        from provisioner.cloud import Cloud, monitoring_inventory
+        from provisioner.cloud import Cloud
     except ImportError as exc:
         print(f"  real cycle: skipped ({exc})")
         return
@@ -126,7 +126,7 @@ def real_cycle():
     counts = []
     for _ in range(3):
         started = time.perf_counter()
-        inventory = monitoring_inventory(cloud)
+        inventory = cloud.monitoring_inventory()
         counts.append((inventory["api_calls"], (time.perf_counter() - started) * 1000,
                        len(inventory["servers"]), len(inventory["volumes"])))
     cloud.close()

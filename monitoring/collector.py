@@ -71,12 +71,12 @@ def store_snapshot(session, inventory, *, duration_seconds=0.0):
 def collect_and_store(session, settings, cloud=None):
     """Run one collection cycle against the cloud and store the snapshot."""
     from provisioner import errors as cloud_errors
-    from provisioner.cloud import Cloud, monitoring_inventory
+    from provisioner.cloud import Cloud
     own = cloud is None
     cloud = cloud or Cloud.from_config(settings)
     started = time.perf_counter()
     try:
-        inventory = monitoring_inventory(cloud)
+        inventory = cloud.monitoring_inventory()
     except cloud_errors.ProvisioningError as exc:
         raise CloudUnavailable(getattr(cloud, "cloud_name", "?"), exc) from exc
     finally:

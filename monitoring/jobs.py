@@ -60,12 +60,11 @@ def collect_inventory():
 def sync_probe_targets():
     """Attach probe targets to delivered servers (issue 4) and to each OpenStack API endpoint."""
     from provisioner import errors as cloud_errors
-    from provisioner.cloud import public_endpoints
     rt = runtime.current()
     with runtime.session_scope() as session:
         added, disabled = probes.sync_delivered_targets(session)
         try:
-            endpoints = public_endpoints(rt.cloud())
+            endpoints = rt.cloud().public_endpoints()
         except cloud_errors.ProvisioningError as exc:
             return JobResult(summary=f"{added} added, {disabled} switched off; catalog: {exc}"[:255], failed=True)
         more, fewer = probes.sync_platform_targets(session, endpoints)

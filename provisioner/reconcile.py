@@ -22,7 +22,6 @@ from portal.specs import expand
 from portal.workflow import JobState, RequestState
 
 from . import errors, naming
-from .cloud import govcloud_inventory
 from .naming import DEPARTMENT_KEYS, department_start, spec_keys, system_named
 from .runner import department_quotas
 
@@ -52,7 +51,7 @@ def system_of(item, department, prefix, requests_by_number):
 def find_differences(session, cloud, prefix):
     """Compare; return (findings as dicts, codes of the departments skipped)."""
     departments = list(session.scalars(select(Department)))
-    inventory = govcloud_inventory(cloud, prefix, projects={d.openstack_project_id for d in departments
+    inventory = cloud.govcloud_inventory(prefix, projects={d.openstack_project_id for d in departments
                                                             if d.openstack_project_id})
     by_project = {d.openstack_project_id: d for d in departments if d.openstack_project_id}
     busy = set(session.scalars(select(ProvisioningJob.department_id).where(

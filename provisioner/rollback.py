@@ -19,7 +19,6 @@ from portal.services.transitions import transition
 from portal.workflow import REQUESTS, RequestKind, RequestState
 
 from . import errors
-from .cloud import govcloud_inventory
 from .jobs import backoff, close
 from .naming import DEPARTMENT_KEYS, department_start, names_system, resource_name, spec_keys
 from .runner import JobRunner
@@ -95,7 +94,7 @@ class RollbackRunner(JobRunner):
                 row.deleted = True
                 continue
             targets.setdefault(row.kind, {})[row.openstack_id] = (row.name, row, "id")
-        inventory = govcloud_inventory(self.cloud, self.prefix, self.project_id)
+        inventory = self.cloud.govcloud_inventory(self.prefix, self.project_id)
         for item in inventory:
             if item["project_id"] and item["project_id"] != self.project_id:
                 continue

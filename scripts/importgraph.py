@@ -15,7 +15,7 @@ from collections import defaultdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = ("portal", "provisioner", "monitoring", "backup", "scheduler")
-CLOUD = {"provisioner.cloud", "provisioner.errors", "provisioner.naming", "provisioner.ssh"}
+CLOUD = {"provisioner.errors", "provisioner.naming", "provisioner.ssh"}  # and provisioner.cloud.*
 PROCESSES = {"provisioner", "provisioner.worker", "backup.jobs"}  # and monitoring
 WEB_LEAVES = {"app", "cli", "entry", "wsgi", "web", "access", "security", "extensions", "i18n", "logs",
               "forms_common", "config"}
@@ -27,7 +27,7 @@ def layer(module):
     portal's, the provisioning and backup engines), 3 processes (worker, scheduler and its jobs),
     4 the web and the command line."""
     parts = module.split(".")
-    if module in CLOUD:
+    if module in CLOUD or module == "provisioner.cloud" or module.startswith("provisioner.cloud."):
         return 1
     if module.startswith("portal.models"):
         return 0

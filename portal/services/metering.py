@@ -156,8 +156,7 @@ def department_totals(session, start, end):
 
 def collect(session, cloud, now, *, tolerance_seconds=DEFAULT_TOLERANCE_SECONDS):
     """Sample the cloud once and store the run (the caller commits)."""
-    from provisioner.cloud import metering_inventory
-    inventory = metering_inventory(cloud)
+    inventory = cloud.metering_inventory()
     return record_sample(session, inventory, now, tolerance_seconds=tolerance_seconds)
 
 

@@ -214,12 +214,11 @@ def _live(session, ctx, grant_id, key_dir, what):
 
 def console_output(session, ctx, grant_id, resource_id, cloud, key_dir, length=100):
     """Return a server's console log for the vendor holding a live grant on its system."""
-    from provisioner.cloud import server_console_output
     grant = _live(session, ctx, grant_id, key_dir, "console")
     server = next((s for s in grant_servers(session, grant) if s.id == resource_id), None)
     if server is None:
         raise NotFound(_l("Server"), resource_id)
-    text = server_console_output(cloud, server.openstack_id, length=length)
+    text = cloud.server_console_output(server.openstack_id, length=length)
     record_event(session, ctx, "access.console", object_type="server",
                  object_id=server.openstack_id, department_id=grant.department_id,
                  after={"grant": grant.id, "lines": text.count("\n")})

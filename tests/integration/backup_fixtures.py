@@ -11,13 +11,13 @@ import pytest
 from portal.database import utcnow
 from portal.models.accounts import Department
 from portal.models.requests import CloudResource, ResourceRequest
-from provisioner import cloud as cloudlib
+from provisioner.cloud import Cloud
 
 
 @pytest.fixture(scope="module")
 def gc_cloud():
     """The engine's handle on the dev cloud (provisioner.cloud.Cloud), short waits."""
-    cloud = cloudlib.Cloud(wait_seconds=300)
+    cloud = Cloud(wait_seconds=300)
     yield cloud
     cloud.close()
 

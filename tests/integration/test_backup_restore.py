@@ -170,7 +170,6 @@ def test_what_an_interrupted_run_made_but_did_not_record_is_removed(db_session, 
     backups by the run's label and name and removes them; the run fails (its attempts used up)."""
     from backup.engine import Attempt
     from portal.models.backups import BackupRun
-    from provisioner import cloud as cloudlib
     from tests.integration.backup_fixtures import make_system
     dept, system, server, volume = make_system(db_session, bk_project, "BKINT")
     policy = policies.create_policy(db_session, CTX, dept.id, {
@@ -182,11 +181,11 @@ def test_what_an_interrupted_run_made_but_did_not_record_is_removed(db_session, 
     db_session.commit()
     attempt = Attempt(db_session, gc_cloud, settings, run, utcnow())  # its names and labels, no records
     project_id = bk_project["project_id"]
-    backup_id = cloudlib.create_volume_backup(gc_cloud, project_id, volume.openstack_id, attempt.name(volume), "",
+    backup_id = gc_cloud.create_volume_backup(project_id, volume.openstack_id, attempt.name(volume), "",
                                               attempt.labels(system.id))
-    image_id = cloudlib.create_server_snapshot(gc_cloud, project_id, server.openstack_id, attempt.name(server),
+    image_id = gc_cloud.create_server_snapshot(project_id, server.openstack_id, attempt.name(server),
                                                attempt.labels(system.id))
-    assert {i["id"] for i in cloudlib.list_run_backups(gc_cloud, project_id, run.id)} >= {backup_id, image_id}
+    assert {i["id"] for i in gc_cloud.list_run_backups(project_id, run.id)} >= {backup_id, image_id}
 
     engine.run_due(db_session, gc_cloud, settings)
 

@@ -12,7 +12,7 @@ import pytest
 from portal.models.accounts import Department
 from portal.services import metering
 from portal.services.rating import UNASSIGNED
-from provisioner.cloud import Cloud, simple_tenant_usage
+from provisioner.cloud import Cloud
 
 pytestmark = pytest.mark.devcloud
 WAIT = 180
@@ -80,7 +80,7 @@ def test_vcpu_hours_match_simple_tenant_usage(app, cloud, run_id, cleanup, db_se
     assert by_type[(UNASSIGNED, "volume:" + (conn.block_storage.get_volume(volume).volume_type or "default"))] \
         == 1 * int((end - start).total_seconds())
 
-    nova = simple_tenant_usage(gc_cloud, project.id, start, end)
+    nova = gc_cloud.simple_tenant_usage(project.id, start, end)
     assert nova["servers"] == 1
     nova_vcpu_hours = Decimal(str(nova["vcpu_hours"]))
     difference = abs(metered_vcpu_hours - nova_vcpu_hours) / nova_vcpu_hours

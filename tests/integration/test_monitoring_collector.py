@@ -5,7 +5,7 @@ from sqlalchemy import select
 from monitoring.collector import collect_and_store
 from portal.models.accounts import Department
 from portal.models.operations import InventorySnapshot
-from provisioner.cloud import Cloud, monitoring_inventory
+from provisioner.cloud import Cloud
 
 pytestmark = pytest.mark.devcloud
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.devcloud
 def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup, db_session, seed):
     ours = Cloud.from_config({})
     try:
-        monitoring_inventory(ours)  # first cycle: token and endpoint discovery
-        before = monitoring_inventory(ours)["api_calls"]
+        ours.monitoring_inventory()  # first cycle: token and endpoint discovery
+        before = ours.monitoring_inventory()["api_calls"]
         projects = []
         for i in range(6):
             project = cloud.identity.create_project(name=f"govcloud-mon-{run_id}-{i}", domain_id="default")
@@ -22,7 +22,7 @@ def test_collection_cycle_calls_do_not_grow_with_projects(cloud, run_id, cleanup
             network = cloud.network.create_network(name=f"mon-{run_id}-{i}", project_id=project.id)
             cleanup(lambda n=network: cloud.network.delete_network(n))
             projects.append(project)
-        inventory = monitoring_inventory(ours)
+        inventory = ours.monitoring_inventory()
         # a listing that turns from empty to not empty may cost one more page (other tests run on
         # the same cloud); a per-project design would cost at least 6 more calls here
         assert inventory["api_calls"] - before <= 3, "a collection cycle must not call per project"
@@ -45,14 +45,13 @@ def test_each_openstack_endpoint_gets_a_probe_that_passes(db_session, settings_f
     from monitoring.jobs import probe_cycle
     from portal.models.operations import ProbeTarget
     from portal.services.probes import sync_platform_targets
-    from provisioner.cloud import public_endpoints
 
     for target in db_session.scalars(select(ProbeTarget)):
         target.enabled = False
     db_session.commit()
     ours = Cloud.from_config({})
     try:
-        endpoints = public_endpoints(ours)
+        endpoints = ours.public_endpoints()
     finally:
         ours.close()
     assert any("compute" in types for types in endpoints.values())

@@ -40,7 +40,8 @@ class FailingCloud:
     def catalog(self, refresh=False):
         raise self.exc
 
-    admin = property(lambda self: (_ for _ in ()).throw(self.exc))  # the inventory's listings
+    def govcloud_inventory(self, prefix, project_id=None, projects=()):
+        raise self.exc
 
 
 FLASKISH = ("flask", "flask_babel", "flask_login", "flask_wtf", "werkzeug")

@@ -1,5 +1,5 @@
 """The backup engine runs in the scheduler process: it imports no Flask and no openstack (cloud
-calls go through provisioner/cloud.py)."""
+calls go through the provisioner/cloud package)."""
 import pathlib
 
 from tests.unit.conftest import assert_import_no_flask
