@@ -8,11 +8,12 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal.database import utcnow
 from portal.models.accounts import Department
-from portal.models.requests import CloudResource, DeliveryReceipt, ResourceRequest
+from portal.models.requests import CloudResource, ResourceRequest
+from portal.services import receipts
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
@@ -370,7 +371,7 @@ class JobRunner:
         if target != transitional:
             self.set_quotas(target, "final")
         self.step("receipt")
-        receipt = issue_receipt(self.session, self.request, self.worker_id)
+        receipt = receipts.issue_receipt(self.session, self.request, self.worker_id)
         transition(self.session, self.ctx, REQUESTS, request, "finish", after={"receipt": receipt.number})
         return self.succeed()
 
@@ -464,26 +465,3 @@ def created_resources(session, request):
     rows = session.scalars(select(CloudResource).where(CloudResource.created_by_request_id == request.id,
                                                        CloudResource.deleted.is_(False)))
     return [f"{r.kind} {r.name} ({r.openstack_id})" for r in rows]
-
-
-def issue_receipt(session, request, operator):
-    """Write the delivery receipt (附件3) of a request from the system's live resources (once)."""
-    receipt = session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request.id))
-    if receipt is not None:
-        return receipt
-    rows = list(session.scalars(select(CloudResource).where(
-        CloudResource.department_id == request.department_id,
-        or_(CloudResource.system_id == request.system_root_id, CloudResource.system_id.is_(None)),
-        CloudResource.kind != "project")))
-    items = []
-    for r in rows:
-        if r.deleted and r.system_id != request.system_root_id:
-            continue
-        items.append({"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id, "status":
-                      "deleted" if r.deleted else "active", **(r.attributes or {})})
-    receipt = DeliveryReceipt(number=f"tmp-{request.id}", request_id=request.id, department_id=request.department_id,
-                              operator=operator, items=items, issued_at=utcnow())
-    session.add(receipt)
-    session.flush()
-    receipt.number = f"HZ-{receipt.issued_at:%Y%m%d}-{receipt.id:05d}"
-    return receipt

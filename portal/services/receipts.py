@@ -2,17 +2,17 @@
 import io
 import os
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
 from ..models.accounts import Role
-from ..models.requests import DeliveryReceipt
+from ..models.requests import CloudResource, DeliveryReceipt
 from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState
-from .transitions import transition
 from .audit import record_event
+from .transitions import transition
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -20,6 +20,30 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/arphic/uming.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
+
+
+def issue_receipt(session, request, operator):
+    """Write the delivery receipt (附件3) of a provisioned request from the system's live resources
+    (once; the worker calls it as the job's last step)."""
+    receipt = session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request.id))
+    if receipt is not None:
+        return receipt
+    rows = list(session.scalars(select(CloudResource).where(
+        CloudResource.department_id == request.department_id,
+        or_(CloudResource.system_id == request.system_root_id, CloudResource.system_id.is_(None)),
+        CloudResource.kind != "project")))
+    items = []
+    for r in rows:
+        if r.deleted and r.system_id != request.system_root_id:
+            continue
+        items.append({"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id, "status":
+                      "deleted" if r.deleted else "active", **(r.attributes or {})})
+    receipt = DeliveryReceipt(number=f"tmp-{request.id}", request_id=request.id, department_id=request.department_id,
+                              operator=operator, items=items, issued_at=utcnow())
+    session.add(receipt)
+    session.flush()
+    receipt.number = f"HZ-{receipt.issued_at:%Y%m%d}-{receipt.id:05d}"
+    return receipt
 
 
 def get_receipt(session, user, receipt_id):
