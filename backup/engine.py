@@ -224,7 +224,7 @@ class Attempt:
         name = self.name(server_row)
         labels = self.labels(server_row.system_id)
         image_id = self.cloud.create_server_snapshot(self.project_id, server_row.openstack_id, name,
-                                                   labels)
+                                                     labels)
         source.pop("status", None)
         source.pop("task_state", None)
         return self.record(ArtifactKind.SNAPSHOT, server_row, image_id, name, source_info=source)
@@ -236,7 +236,7 @@ class Attempt:
         description = (f"govcloud backup: policy {labels['govcloud_backup_policy']}, system "
                        f"{labels['govcloud_system']}, department {labels['govcloud_department']}")
         backup_id = self.cloud.create_volume_backup(self.project_id, volume_row.openstack_id, name,
-                                                  description, labels)
+                                                    description, labels)
         return self.record(ArtifactKind.VOLUME, volume_row, backup_id, name, size_gb=view["size"],
                            source_info={"size_gb": view["size"], "attached_to": view["attached_to"]})
 
@@ -264,7 +264,7 @@ class Attempt:
                 if done:
                     if artifact.kind == ArtifactKind.SNAPSHOT:
                         self.cloud.tag_image(self.project_id, artifact.openstack_id,
-                                           image_tags(self.labels(artifact.system_id)))
+                                             image_tags(self.labels(artifact.system_id)))
                     artifact.status = ArtifactStatus.AVAILABLE
                     artifact.completed_at = utcnow()
                     if size_bytes is not None:

@@ -84,7 +84,7 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
     try:
         if mode == RestoreMode.NEW_VOLUME:
             job.target_openstack_id = cloud.restore_volume_backup(project_id, artifact.openstack_id,
-                                                                     name=job.target_name)
+                                                                  name=job.target_name)
             job.phase = "restoring"
         elif mode == RestoreMode.IN_PLACE:
             volume_id = artifact.source_openstack_id
@@ -100,7 +100,7 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
         elif mode == RestoreMode.SERVER_REBUILD:
             job.target_openstack_id = artifact.source_openstack_id
             cloud.rebuild_server_from_image(project_id, artifact.source_openstack_id,
-                                               artifact.openstack_id)
+                                            artifact.openstack_id)
             job.phase = "rebuilding"
         else:
             metadata = {"govcloud_system": str(artifact.system_id or ""), "govcloud_restore": str(job.id)}
@@ -128,7 +128,7 @@ def advance(session, ctx, cloud, job, now):
         if job.phase == "detaching":
             if view["status"] == "available":
                 cloud.restore_volume_backup(project_id, artifact.openstack_id,
-                                               volume_id=job.target_openstack_id)
+                                            volume_id=job.target_openstack_id)
                 job.phase = "restoring"
                 session.commit()
         elif job.phase == "restoring":

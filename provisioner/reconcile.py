@@ -52,7 +52,7 @@ def find_differences(session, cloud, prefix):
     """Compare; return (findings as dicts, codes of the departments skipped)."""
     departments = list(session.scalars(select(Department)))
     inventory = cloud.govcloud_inventory(prefix, projects={d.openstack_project_id for d in departments
-                                                            if d.openstack_project_id})
+                                                                 if d.openstack_project_id})
     by_project = {d.openstack_project_id: d for d in departments if d.openstack_project_id}
     busy = set(session.scalars(select(ProvisioningJob.department_id).where(
         ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING]))))
