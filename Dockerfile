@@ -1,6 +1,7 @@
 # govcloud portal image: gunicorn on port 8080, as a non-root user.
 #   docker build -t govcloud-portal .
 #   docker run -p 8080:8080 -e GOVCLOUD_SECRET_KEY=... [-e GOVCLOUD_DATABASE_URL=postgresql+psycopg://...] \
+#              -e GOVCLOUD_CLOUDS_YAML=/etc/openstack/clouds.yaml -v /etc/openstack:/etc/openstack:ro \
 #              -v govcloud-data:/var/lib/govcloud govcloud-portal
 # Without GOVCLOUD_DATABASE_URL the portal keeps a SQLite file in /var/lib/govcloud.
 # Behind a TLS proxy the session cookie is Secure (the default outside debug and testing).

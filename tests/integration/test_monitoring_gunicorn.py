@@ -7,6 +7,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.integration.conftest import clouds_yaml
 from tests.integration.monitoring_fixtures import free_port, wait_for_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,7 +18,8 @@ def test_metrics_are_summed_over_gunicorn_workers(migrated_app, tmp_path):
     multiproc = tmp_path / "multiproc"
     multiproc.mkdir()
     env = dict(os.environ, GOVCLOUD_DATABASE_URL=migrated_app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="t",
-               GOVCLOUD_INSTANCE_PATH=str(tmp_path), PROMETHEUS_MULTIPROC_DIR=str(multiproc), PYTHONPATH=REPO)
+               GOVCLOUD_INSTANCE_PATH=str(tmp_path), PROMETHEUS_MULTIPROC_DIR=str(multiproc), PYTHONPATH=REPO,
+               GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()))
     log = open(tmp_path / "gunicorn.log", "wb")
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     proc = subprocess.Popen([gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "3", "portal.wsgi:app"],

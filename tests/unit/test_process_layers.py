@@ -52,6 +52,8 @@ def test_in_production_a_missing_clouds_yaml_stops_the_worker_and_the_scheduler(
     assert unnamed.stderr.count("CLOUDS_YAML: is required in production") == 2
     absent = _run(code, tmp_path, GOVCLOUD_CLOUDS_YAML=str(tmp_path / "nope.yaml"))
     assert absent.returncode == 0 and absent.stderr.count("nope.yaml does not exist") == 2, absent.stderr
+    web = _run("import portal.wsgi\n", tmp_path)  # gunicorn's entry point: the portal does not start either
+    assert web.returncode != 0 and "CLOUDS_YAML: is required in production" in web.stderr, web.stderr
     # in development and tests the dev cloud's clouds.yaml is the default
     dev = _run("from portal.settings import DEV_CLOUDS_YAML, load_settings\n"
                "assert load_settings({'TESTING': True})['CLOUDS_YAML'] == DEV_CLOUDS_YAML\n", tmp_path)
