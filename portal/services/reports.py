@@ -15,16 +15,18 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import func, select
 
-from ..models.operations import Incident, MaintenanceWindow
-from ..models.requests import DeliveryReceipt, ResourceRequest
-from ..models.billing import MonthlyReport, MonthlyReportEntry, Statement
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..models.accounts import Department, Role
 from ..models.audit import AuditEvent
+from ..models.billing import MonthlyReport, MonthlyReportEntry, Statement
+from ..models.operations import Incident
+from ..models.requests import DeliveryReceipt, ResourceRequest
 from ..scoping import scoped
 from ..text import _l
 from .audit import record_event
+from .maintenance import approved_windows
+from .sla import monthly_report
 from .rating import CHINA, month_bounds
 
 # Column key -> (Chinese heading used in every file). The page uses the same words.
@@ -58,12 +60,6 @@ FONT_CANDIDATES = (
 )
 
 
-def _optional_models():
-    """Return the models the report counts, by name."""
-    return {"ResourceRequest": ResourceRequest, "DeliveryReceipt": DeliveryReceipt, "Incident": Incident,
-            "MaintenanceWindow": MaintenanceWindow}
-
-
 def _hours(deltas):
     if not deltas:
         return "0.0"
@@ -77,7 +73,6 @@ def _in_month(column, start, end):
 def department_figures(session, year, month):
     """Compute {department id: figures dict} for a month (every department: this is the bureau's view)."""
     start, end = month_bounds(year, month)
-    m = _optional_models()
     departments = list(session.scalars(select(Department).order_by(Department.code)))
     actions = Counter()
     for dept_id, action, n in session.execute(
@@ -88,45 +83,31 @@ def department_figures(session, year, month):
             .group_by(AuditEvent.department_id, AuditEvent.action)):
         actions[(dept_id, action)] = n
     review, provision, kinds = defaultdict(list), defaultdict(list), Counter()
-    RR = m["ResourceRequest"]
-    if RR is not None:
-        for r in session.scalars(select(RR).where(_in_month(RR.approved_at, start, end))):
-            if r.submitted_at is not None and r.approved_at >= r.submitted_at:
-                review[r.department_id].append(r.approved_at - r.submitted_at)
-        for r in session.scalars(select(RR).where(_in_month(RR.provisioned_at, start, end))):
-            if r.approved_at is not None and r.provisioned_at >= r.approved_at:
-                provision[r.department_id].append(r.provisioned_at - r.approved_at)
-        for dept_id, kind, n in session.execute(
-                select(RR.department_id, RR.kind, func.count(RR.id))
-                .where(_in_month(RR.submitted_at, start, end)).group_by(RR.department_id, RR.kind)):
-            kinds[(dept_id, kind)] = n
-    receipts = Counter()
-    if m["DeliveryReceipt"] is not None:
-        DR = m["DeliveryReceipt"]
-        receipts.update(dict(session.execute(select(DR.department_id, func.count(DR.id))
-                                             .where(_in_month(DR.issued_at, start, end))
-                                             .group_by(DR.department_id)).all()))
-    incidents = Counter()
-    if m["Incident"] is not None:
-        Inc = m["Incident"]
-        incidents.update(dict(session.execute(select(Inc.department_id, func.count(Inc.id))
-                                              .where(_in_month(Inc.started_at, start, end))
-                                              .group_by(Inc.department_id)).all()))
+    RR = ResourceRequest
+    for r in session.scalars(select(RR).where(_in_month(RR.approved_at, start, end))):
+        if r.submitted_at is not None and r.approved_at >= r.submitted_at:
+            review[r.department_id].append(r.approved_at - r.submitted_at)
+    for r in session.scalars(select(RR).where(_in_month(RR.provisioned_at, start, end))):
+        if r.approved_at is not None and r.provisioned_at >= r.approved_at:
+            provision[r.department_id].append(r.provisioned_at - r.approved_at)
+    for dept_id, kind, n in session.execute(
+            select(RR.department_id, RR.kind, func.count(RR.id))
+            .where(_in_month(RR.submitted_at, start, end)).group_by(RR.department_id, RR.kind)):
+        kinds[(dept_id, kind)] = n
+    receipts = Counter(dict(session.execute(select(DeliveryReceipt.department_id, func.count(DeliveryReceipt.id))
+                                            .where(_in_month(DeliveryReceipt.issued_at, start, end))
+                                            .group_by(DeliveryReceipt.department_id)).all()))
+    incidents = Counter(dict(session.execute(select(Incident.department_id, func.count(Incident.id))
+                                             .where(_in_month(Incident.started_at, start, end))
+                                             .group_by(Incident.department_id)).all()))
     windows = Counter()
-    if m["MaintenanceWindow"] is not None:
-        from .maintenance import approved_windows
-        for w in approved_windows(session, start, end):
-            for d in w.departments:
-                windows[d.id] += 1
+    for w in approved_windows(session, start, end):
+        for d in w.departments:
+            windows[d.id] += 1
     sla = defaultdict(list)
-    try:
-        from .sla import monthly_report
-    except ImportError:
-        monthly_report = None
-    if monthly_report is not None:
-        for fig in monthly_report(session, None, year, month, every_department=True):
-            sla[fig.department_id].append({"system": fig.system_name, "availability": f"{fig.ratio * 100:.3f}%",
-                                           "incidents": fig.incidents})
+    for fig in monthly_report(session, None, year, month, every_department=True):
+        sla[fig.department_id].append({"system": fig.system_name, "availability": f"{fig.ratio * 100:.3f}%",
+                                       "incidents": fig.incidents})
     fees = _newest_totals(session, year, month)
     from .backups import monthly_counts  # 第十九条: runs finished and backups verified in the month
     backups = monthly_counts(session, start, end)
