@@ -52,6 +52,12 @@ class ValidationFailed(PortalError):
         super().__init__(message)
 
 
+class WrongState(ValidationFailed):
+    """The object is not in a state where this applies (e.g. editing a submitted request)."""
+
+    http_status = 409
+
+
 class Conflict(ValidationFailed):
     """A unique value (code, username) is already taken."""
 

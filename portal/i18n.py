@@ -5,9 +5,12 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 def select_locale():
-    """Use the language chosen in this session, else the configured default (zh_CN)."""
+    """Use the language chosen in this session (the API: Accept-Language), else the configured default (zh_CN)."""
     if not has_request_context():  # CLI commands, scheduled jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):  # programs say their language in Accept-Language
+        return (request.accept_languages.best_match(current_app.config["LANGUAGES"])
+                or current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = session.get("lang") or request.cookies.get("govcloud_lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

@@ -44,6 +44,16 @@ SETTINGS = {
     "LANGUAGES": _s(list, ["zh_CN", "en"]),
     "PAGE_SIZE": _s(int, 20),
     "PROXY_FIX_X_FOR": _s(int, 0, "reverse proxies in front whose X-Forwarded-For/-Proto to trust"),
+    # input bounds (issue 15): every form and API body is checked against these before any work
+    "MAX_CONTENT_LENGTH": _s(int, 12 * 1024 * 1024, "bytes of any request body (uploads of 10 MB fit)"),
+    "MAX_FORM_MEMORY_SIZE": _s(int, 256 * 1024, "bytes of one form field that is not a file"),
+    "API_MAX_BODY_BYTES": _s(int, 256 * 1024, "bytes of a JSON body sent to /api/v1"),
+    "REQUEST_MAX_SERVERS": _s(int, 50, "servers of one request, every group together"),
+    "REQUEST_MAX_COUNT": _s(int, 20, "servers of one group of a request"),
+    "REQUEST_MAX_VOLUME_GB": _s(int, 2000, "GB of one volume"),
+    "REQUEST_MAX_TOTAL_GB": _s(int, 20000, "GB of every volume of one request"),
+    "REQUEST_MAX_SERVER_VCPUS": _s(int, 32, "vCPUs of one server's flavor"),
+    "REQUEST_MAX_SERVER_RAM_MB": _s(int, 131072, "MB of memory of one server's flavor"),
     # accounts
     "LOGIN_MAX_FAILURES": _s(int, 5),
     "LOGIN_LOCKOUT_MINUTES": _s(int, 15),
@@ -107,7 +117,10 @@ SETTINGS = {
     "BACKUP_EXTRACTION_LINK_HOURS": _s(int, 24),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
-POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH")
+POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
+            "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "API_MAX_BODY_BYTES", "REQUEST_MAX_SERVERS",
+            "REQUEST_MAX_COUNT", "REQUEST_MAX_VOLUME_GB", "REQUEST_MAX_TOTAL_GB", "REQUEST_MAX_SERVER_VCPUS",
+            "REQUEST_MAX_SERVER_RAM_MB")
 
 
 def default_instance_path():

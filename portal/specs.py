@@ -1,23 +1,47 @@
 """The resources a request asks for (its spec): normalize, validate, expand, size, diff. Pure logic."""
 import ipaddress
 import re
+from dataclasses import dataclass, fields
 
+from .errors import ValidationFailed
 from .text import _l
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 SSH_KEY_RE = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]{20,}( .*)?$")
 PROTOCOLS = ("tcp", "udp", "icmp")
-MAX_COUNT = 20
-MAX_VOLUME_GB = 2000
+HARD_INSTANCES = 10_000  # never expanded beyond this, whatever a stored spec says
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds settings put on a request (REQUEST_MAX_* in portal/settings.py)."""
+
+    servers: int = 50         # servers of one request, every group's count together
+    count: int = 20           # servers of one group
+    volume_gb: int = 2000     # GB of one volume
+    total_gb: int = 20000     # GB of every volume of one request
+    server_vcpus: int = 32    # vCPUs of one server's flavor
+    server_ram_mb: int = 131072
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{f.name: int(config.get(f"REQUEST_MAX_{f.name.upper()}", f.default)) for f in fields(cls)})
+
+
 EMPTY_SPEC = {"servers": [], "volumes": [], "network": {"cidr": ""}, "rules": [], "floating_ips": 0,
               "ssh_public_key": ""}
 
 
 def _int(value, default=0):
+    """A form's number: empty -> default, not a whole number -> -1 (refused by validate_spec)."""
+    if value is None or str(value).strip() == "":
+        return default
+    if isinstance(value, bool) or isinstance(value, float):
+        return -1
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
-        return default
+        return -1
 
 
 def normalize_spec(raw):
@@ -54,13 +78,20 @@ def normalize_spec(raw):
             "ssh_public_key": str(raw.get("ssh_public_key") or "").strip()}
 
 
+def _bounded(spec):
+    if sum(max(0, s["count"]) for s in spec["servers"]) > HARD_INSTANCES:
+        raise ValidationFailed(_l("A request has at most %(max)d servers.", max=HARD_INSTANCES))
+
+
 def instance_names(spec):
     """Return the names of the servers a spec expands to (group web with count 2: web-1, web-2)."""
+    _bounded(spec)
     return [f"{s['name']}-{i}" for s in spec["servers"] for i in range(1, s["count"] + 1)]
 
 
 def expand(spec):
     """Return (instances, volumes) as flat lists: every server and every volume with its name."""
+    _bounded(spec)
     instances, volumes = [], []
     for s in spec["servers"]:
         for i in range(1, s["count"] + 1):
@@ -84,13 +115,21 @@ def parse_ports(port):
     return low, high
 
 
-def validate_spec(spec, catalog):
-    """Return a list of (field, message) problems of spec against the cloud catalog; empty: valid."""
+def validate_spec(spec, catalog, limits=None):
+    """Return a list of (field, message) problems of spec against the cloud catalog and the limits
+    (Limits); empty: valid. The work is bounded: a spec over the limits is not
+    expanded."""
+    limits = limits or catalog.get("limits") or Limits()
+    max_count, max_gb = limits.count, limits.volume_gb
     problems = []
-    flavors = {f["name"] for f in catalog.get("flavors", [])}
+    flavors = {f["name"]: f for f in catalog.get("flavors", [])}
     images = {i["name"] for i in catalog.get("images", [])}
     if not spec["servers"] and not spec["volumes"]:
         problems.append(("servers", _l("Request at least one server or volume.")))
+    total = sum(max(0, s["count"]) for s in spec["servers"])
+    expandable = total <= limits.servers  # else not expanded: the names would cost as much as the number
+    if not expandable:
+        problems.append(("servers", _l("A request has at most %(max)d servers.", max=limits.servers)))
     seen = set()
     for n, s in enumerate(spec["servers"], start=1):
         where = f"servers-{n}"
@@ -99,16 +138,20 @@ def validate_spec(spec, catalog):
         elif s["name"] in seen:
             problems.append((where, _l("Server %(n)d: the name is used twice.", n=n)))
         seen.add(s["name"])
-        if s["flavor"] not in flavors:
+        flavor = flavors.get(s["flavor"])
+        if flavor is None:
             problems.append((where, _l("Server %(n)d: choose a flavor of the cloud.", n=n)))
+        elif (flavor.get("vcpus") or 0) > limits.server_vcpus or (flavor.get("ram") or 0) > limits.server_ram_mb:
+            problems.append((where, _l("Server %(n)d: a server has at most %(cpus)d vCPUs and %(gb)d GB of memory.",
+                                       n=n, cpus=limits.server_vcpus, gb=limits.server_ram_mb // 1024)))
         if s["image"] not in images:
             problems.append((where, _l("Server %(n)d: choose an image of the cloud.", n=n)))
-        if not 1 <= s["count"] <= MAX_COUNT:
-            problems.append((where, _l("Server %(n)d: the count must be between 1 and %(max)d.", n=n, max=MAX_COUNT)))
-        if any(not 1 <= size <= MAX_VOLUME_GB for size in s["data_volumes"]):
+        if not 1 <= s["count"] <= max_count:
+            problems.append((where, _l("Server %(n)d: the count must be between 1 and %(max)d.", n=n, max=max_count)))
+        if any(not 1 <= size <= max_gb for size in s["data_volumes"]):
             problems.append((where, _l("Server %(n)d: data volume sizes are whole GB between 1 and %(max)d.",
-                                       n=n, max=MAX_VOLUME_GB)))
-    names = set(instance_names(spec))
+                                       n=n, max=max_gb)))
+    names = set(instance_names(spec)) if expandable else set()
     volume_names = set()
     for n, v in enumerate(spec["volumes"], start=1):
         where = f"volumes-{n}"
@@ -117,8 +160,8 @@ def validate_spec(spec, catalog):
         elif v["name"] in volume_names or v["name"] in names:
             problems.append((where, _l("Volume %(n)d: the name is used twice.", n=n)))
         volume_names.add(v["name"])
-        if not 1 <= v["size_gb"] <= MAX_VOLUME_GB:
-            problems.append((where, _l("Volume %(n)d: the size is whole GB between 1 and %(max)d.", n=n, max=MAX_VOLUME_GB)))
+        if not 1 <= v["size_gb"] <= max_gb:
+            problems.append((where, _l("Volume %(n)d: the size is whole GB between 1 and %(max)d.", n=n, max=max_gb)))
         if v["attach_to"] and v["attach_to"] not in names:
             problems.append((where, _l("Volume %(n)d: attach it to one of the requested servers (e.g. web-1).", n=n)))
     cidr = spec["network"]["cidr"]
@@ -143,6 +186,11 @@ def validate_spec(spec, catalog):
             problems.append((where, _l("Rule %(n)d: enter who may connect as an IPv4 network, e.g. 10.0.0.0/8 or 0.0.0.0/0.", n=n)))
     if not 0 <= spec["floating_ips"] <= len(names):
         problems.append(("floating_ips", _l("At most one floating IP per server.")))
+    gigabytes = (sum(v["size_gb"] for v in spec["volumes"])
+                 + sum(max(0, s["count"]) * sum(s["data_volumes"]) for s in spec["servers"]))
+    if gigabytes > limits.total_gb:
+        problems.append(("volumes", _l("The volumes of a request have at most %(max)d GB together.",
+                                       max=limits.total_gb)))
     key = spec["ssh_public_key"]
     if key and not SSH_KEY_RE.match(key):
         problems.append(("ssh_public_key", _l("The SSH public key must be one line starting with ssh-rsa, ssh-ed25519 or ecdsa-sha2-.")))

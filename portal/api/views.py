@@ -1,51 +1,63 @@
-"""JSON API /api/v1 with personal tokens (Authorization: Bearer ...); the same services as the pages."""
+"""JSON API /api/v1 with personal tokens (Authorization: Bearer ...); the same services as the pages.
+
+Every operation is declared with its schemas (routing.operation); the OpenAPI document is written
+from those declarations (openapi.py). Objects a client may change carry an ETag; sent back as
+If-Match, a stale one gets 409 with the current object, and two people acting at once get one
+success and one 409 (the services' row-locked transitions).
+"""
+import hashlib
+import json
+
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from ..access import SAFE_METHODS, public
+from ..access import SAFE_METHODS
 from ..errors import PortalError
 from ..extensions import db
 from ..models.accounts import Role
+from ..models.requests import ResourceRequest
+from ..schemas import requests as schemas
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
 from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..workflow import RequestKind
+from .errors import STATUS_CODES, ApiError, error_response, from_api_error
 from .openapi import openapi_document
+from .routing import dump, operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-class ApiError(Exception):
-    def __init__(self, status, code, message):
-        self.status, self.code, self.message = status, code, message
-
-
-def _error(status, code, message, **extra):
-    return jsonify({"code": code, "message": str(message), **extra}), status
+REQUEST_ERRORS = (401, 403, 404)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 
 
 @bp.errorhandler(ApiError)
 def _api_error(exc):
-    return _error(exc.status, exc.code, exc.message)
+    db.session.rollback()
+    return from_api_error(exc)
 
 
 @bp.errorhandler(PortalError)
 def _portal_error(exc):
     db.session.rollback()
-    codes = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
-    extra = {}
-    if isinstance(exc, SubmissionInvalid):
-        extra["problems"] = [{"field": f, "message": str(m)} for f, m in exc.problems]
     status = exc.http_status
-    if status == 404:
-        return _error(404, "not_found", "not found")  # absent and out of scope look the same
-    return _error(status, codes.get(status, "error"), exc.message, **extra)
+    if status == 404:  # absent and out of scope look the same
+        return error_response(404, "not_found", "not_found")
+    if isinstance(exc, SubmissionInvalid):
+        return error_response(422, "invalid", exc.message, problems=exc.problems)
+    if status == 400:  # a business rule on the fields given
+        field = getattr(exc, "field", None)
+        return error_response(422, "invalid", exc.message, problems=[(field, exc.message)] if field else None)
+    return error_response(status, STATUS_CODES.get(status, "error"), exc.message)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc):
-    return _error(exc.code, exc.name.lower().replace(" ", "_"), exc.description)
+    db.session.rollback()
+    code = STATUS_CODES.get(exc.code, exc.name.lower().replace(" ", "_"))
+    return error_response(exc.code, code, {413: "body_too_large", 405: "method_not_allowed"}.get(exc.code, exc.description),
+                          limit=current_app.config["API_MAX_BODY_BYTES"])
 
 
 @bp.before_request
@@ -56,9 +68,9 @@ def _authenticate():
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     user = api_tokens.authenticate(db.session, token)
     if user is None:
-        return _error(401, "unauthorized", "a valid API token is required (Authorization: Bearer ...)")
+        return error_response(401, "unauthorized", "token_required")
     if user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
-        return _error(403, "forbidden", "auditors have read-only access")
+        return error_response(403, "forbidden", "read_only")
     g.api_user = user
     return None
 
@@ -67,172 +79,205 @@ def _ctx():
     return RequestInfo(actor=g.api_user, correlation_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
 
 
-def _body():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid", "the body must be a JSON object")
-    return data
+def _catalog():
+    return catalog(current_app.config)
 
 
-def _request_json(r, full=True):
-    out = {"id": r.id, "number": r.number, "kind": r.kind, "state": r.state, "department_id": r.department_id,
-           "system_id": r.system_root_id, "system_name": r.system_name, "urgent": r.urgent, "version": r.version,
-           "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None}
-    if full:
-        out.update({"purpose": r.purpose, "project_ref": r.project_ref, "security_level": r.security_level,
-                    "construction_plan": r.construction_plan, "reason": r.reason,
-                    "backup_confirmed": r.backup_confirmed, "spec": r.spec, "approved_spec": r.approved_spec,
-                    "adjustment": r.adjustment, "review_comment": r.review_comment,
-                    "failure_message": r.failure_message,
-                    "versions": [{"version": v.version, "submitted_at": v.submitted_at.isoformat(),
-                                  "review_comment": v.review_comment} for v in r.versions]})
-    return out
+# -- requests: what a client sees of one
+
+def _summary(r):
+    return {"id": r.id, "number": r.number, "kind": r.kind, "state": r.state, "department_id": r.department_id,
+            "system_id": r.system_root_id, "system_name": r.system_name, "urgent": r.urgent, "version": r.version,
+            "submitted_at": r.submitted_at}
+
+
+def _detail(r):
+    return schemas.RequestDetail.model_validate({
+        **_summary(r), "purpose": r.purpose, "project_ref": r.project_ref, "security_level": r.security_level,
+        "construction_plan": r.construction_plan, "reason": r.reason, "backup_confirmed": r.backup_confirmed,
+        "spec": r.spec, "approved_spec": r.approved_spec, "adjustment": r.adjustment,
+        "review_comment": r.review_comment, "failure_message": r.failure_message,
+        "versions": [{"version": v.version, "submitted_at": v.submitted_at, "review_comment": v.review_comment}
+                     for v in r.versions]})
+
+
+def etag(detail):
+    digest = hashlib.sha256(json.dumps(dump(detail), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f'"{digest[:24]}"'
+
+
+def _answer(r, status=200):
+    detail = _detail(r)
+    response = jsonify(dump(detail))
+    response.status_code = status
+    response.headers["ETag"] = etag(detail)
+    return response
+
+
+def _if_match(request_id):
+    """With If-Match: lock the request's row and compare; a stale ETag gets 409 with the current request."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return
+    r = svc.get_request(db.session, g.api_user, request_id)  # scope first: another's is 404
+    db.session.scalar(select(ResourceRequest).where(ResourceRequest.id == r.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    detail = _detail(r)
+    if wanted.strip() != "*" and etag(detail) not in [t.strip() for t in wanted.split(",")]:
+        raise ApiError(409, "stale", "stale", current=dump(detail), headers={"ETag": etag(detail)})
 
 
 @bp.route("/openapi.json")
-@public
 def openapi():
     return jsonify(openapi_document())
 
 
-@bp.route("/requests", methods=["GET"])
-@public
-def list_requests():
-    page = svc.list_requests(db.session, g.api_user, state=request.args.get("state", ""),
-                             kind=request.args.get("kind", ""), q=request.args.get("q", ""),
-                             page=request.args.get("page", 1, type=int),
-                             per_page=min(100, request.args.get("per_page", 20, type=int)))
-    return jsonify({"items": [_request_json(r, full=False) for r in page.items], "page": page.page,
-                    "pages": page.pages, "total": page.total})
+openapi.is_public = True
 
 
-@bp.route("/requests", methods=["POST"])
-@public
-def create_request():
-    data = _body()
-    r = svc.create_request(db.session, _ctx(), data, data.get("spec") or {})
-    if data.get("submit"):
-        r = svc.submit_request(db.session, _ctx(), r.id, catalog(current_app.config))
-    return jsonify(_request_json(r)), 201
+@operation(bp, "/requests", "GET", "listRequests", "List the requests you may see", tag="requests",
+           query=schemas.RequestQuery, response=schemas.RequestList, errors=(400, 401))
+def list_requests(query):
+    page = svc.list_requests(db.session, g.api_user, state=query.state, kind=query.kind, q=query.q,
+                             page=query.page, per_page=query.per_page)
+    return dump(schemas.RequestList(items=[_summary(r) for r in page.items], page=page.page, pages=page.pages,
+                                    total=page.total))
 
 
-@bp.route("/requests/<int:request_id>", methods=["GET"])
-@public
+def _create(body, *, kind=RequestKind.NEW, system=None):
+    """Create a draft and, with submit, submit it, in one transaction: a refused submission stores nothing."""
+    fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level"}, exclude_none=True)
+    r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False)
+    if body.submit:
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+    db.session.commit()
+    return _answer(r, 201)
+
+
+@operation(bp, "/requests", "POST", "createRequest", "Create a draft request (optionally submit it)",
+           tag="requests", body=schemas.RequestCreate, response=schemas.RequestDetail, status=201,
+           errors=WRITE_ERRORS, idempotent=True)
+def create_request(body):
+    return _create(body)
+
+
+@operation(bp, "/requests/<int:request_id>", "GET", "getRequest", "Read a request", tag="requests",
+           response=schemas.RequestDetail, errors=REQUEST_ERRORS)
 def get_request(request_id):
-    return jsonify(_request_json(svc.get_request(db.session, g.api_user, request_id)))
+    return _answer(svc.get_request(db.session, g.api_user, request_id))
 
 
-@bp.route("/requests/<int:request_id>", methods=["PATCH"])
-@public
-def update_request(request_id):
-    data = _body()
+@operation(bp, "/requests/<int:request_id>", "PATCH", "updateRequest", "Edit a draft or returned request",
+           tag="requests", body=schemas.RequestPatch, response=schemas.RequestDetail, errors=WRITE_ERRORS,
+           conditional=True)
+def update_request(request_id, body):
+    _if_match(request_id)
     current = svc.get_request(db.session, g.api_user, request_id)
-    merged = {f: data.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
-    r = svc.update_request(db.session, _ctx(), request_id, merged, data.get("spec", current.spec))
-    return jsonify(_request_json(r))
+    given = body.model_dump(exclude_none=True, exclude={"spec"})
+    merged = {f: given.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
+    spec = body.spec.model_dump() if body.spec is not None else current.spec
+    return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec))
 
 
-@bp.route("/requests/<int:request_id>/submit", methods=["POST"])
-@public
+@operation(bp, "/requests/<int:request_id>/submit", "POST", "submitRequest", "Submit for review",
+           tag="requests", response=schemas.RequestDetail, errors=WRITE_ERRORS, conditional=True)
 def submit_request(request_id):
-    r = svc.submit_request(db.session, _ctx(), request_id, catalog(current_app.config))
-    return jsonify(_request_json(r))
+    _if_match(request_id)
+    return _answer(svc.submit_request(db.session, _ctx(), request_id, _catalog()))
 
 
-@bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
-@public
+@operation(bp, "/requests/<int:request_id>/cancel", "POST", "cancelRequest", "Cancel a draft or returned request",
+           tag="requests", response=schemas.RequestDetail, errors=WRITE_ERRORS, conditional=True)
 def cancel_request(request_id):
-    return jsonify(_request_json(svc.cancel_request(db.session, _ctx(), request_id)))
+    _if_match(request_id)
+    return _answer(svc.cancel_request(db.session, _ctx(), request_id))
 
 
-@bp.route("/requests/<int:request_id>/review", methods=["POST"])
-@public
-def review_request(request_id):
-    data = _body()
-    decision = data.get("decision")
-    comment = data.get("comment") or ""
-    if decision == "start":
-        r = reviews.start_review(db.session, _ctx(), request_id)
-    elif decision == "approve":
-        r = reviews.approve_request(db.session, _ctx(), request_id, catalog(current_app.config),
-                                    counts=data.get("counts"), volume_sizes=data.get("volume_sizes"),
-                                    floating_ips=data.get("floating_ips"), comment=comment)
-    elif decision == "reject":
-        r = reviews.reject_request(db.session, _ctx(), request_id, comment)
-    elif decision == "return":
-        r = reviews.return_request(db.session, _ctx(), request_id, comment)
-    elif decision == "green_channel":
-        r = reviews.green_channel(db.session, _ctx(), request_id, catalog(current_app.config), comment)
+@operation(bp, "/requests/<int:request_id>/review", "POST", "reviewRequest", "Review decision (bureau)",
+           tag="reviews", body=schemas.Review, response=schemas.RequestDetail, errors=WRITE_ERRORS,
+           conditional=True)
+def review_request(request_id, body):
+    _if_match(request_id)
+    ctx, comment = _ctx(), body.comment
+    if body.decision == "start":
+        r = reviews.start_review(db.session, ctx, request_id)
+    elif body.decision == "approve":
+        r = reviews.approve_request(db.session, ctx, request_id, _catalog(), counts=body.counts,
+                                    volume_sizes=body.volume_sizes, floating_ips=body.floating_ips, comment=comment)
+    elif body.decision == "reject":
+        r = reviews.reject_request(db.session, ctx, request_id, comment)
+    elif body.decision == "return":
+        r = reviews.return_request(db.session, ctx, request_id, comment)
     else:
-        raise ApiError(400, "invalid", "decision must be start, approve, reject, return or green_channel")
-    return jsonify(_request_json(r))
+        r = reviews.green_channel(db.session, ctx, request_id, _catalog(), comment)
+    return _answer(r)
 
 
-@bp.route("/requests/<int:request_id>/operation", methods=["POST"])
-@public
-def operate_request(request_id):
-    """Operator action on a failed request (vendor, admin): retry, rollback, or resolve with a comment."""
-    data = _body()
-    action = data.get("action")
-    comment = data.get("comment")
-    if action == "retry":
+@operation(bp, "/requests/<int:request_id>/operation", "POST", "operateRequest",
+           "Operator action on a failed request (vendor, admin): retry, rollback, or resolve with a comment",
+           tag="provisioning", body=schemas.Operation, response=schemas.RequestDetail, errors=WRITE_ERRORS,
+           conditional=True)
+def operate_request(request_id, body):
+    _if_match(request_id)
+    if body.action == "retry":
         r = provisioning_ops.retry_job(db.session, _ctx(), request_id)
-    elif action == "rollback":
+    elif body.action == "rollback":
         r = provisioning_ops.rollback_request(db.session, _ctx(), request_id)
-    elif action == "resolve":
-        r = provisioning_ops.resolve_request(db.session, _ctx(), request_id, comment if isinstance(comment, str) else "")
     else:
-        raise ApiError(400, "invalid", "action must be retry, rollback or resolve")
-    return jsonify(_request_json(r))
+        r = provisioning_ops.resolve_request(db.session, _ctx(), request_id, body.comment)
+    return _answer(r)
 
 
-@bp.route("/requests/<int:request_id>/change", methods=["POST"])
-@public
-def change_request(request_id):
-    data = _body()
-    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE, {"reason": data.get("reason", "")})
-    if "spec" in data:
-        merged = {f: getattr(r, f) for f in svc.TEXT_FIELDS + ("security_level",)}
-        r = svc.update_request(db.session, _ctx(), r.id, merged, data["spec"])
-    if data.get("submit"):
-        r = svc.submit_request(db.session, _ctx(), r.id, catalog(current_app.config))
-    return jsonify(_request_json(r)), 201
+@operation(bp, "/requests/<int:request_id>/change", "POST", "createChange", "Open a change request for a system",
+           tag="requests", body=schemas.ChangeCreate, response=schemas.RequestDetail, status=201,
+           errors=WRITE_ERRORS, idempotent=True)
+def change_request(request_id, body):
+    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE, {"reason": body.reason},
+                         spec=body.spec.model_dump() if body.spec is not None else None, commit=False)
+    if body.submit:
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+    db.session.commit()
+    return _answer(r, 201)
 
 
-@bp.route("/requests/<int:request_id>/decommission", methods=["POST"])
-@public
-def decommission_request(request_id):
-    data = _body()
+@operation(bp, "/requests/<int:request_id>/decommission", "POST", "createDecommission",
+           "Apply for decommission of a system", tag="requests", body=schemas.DecommissionCreate,
+           response=schemas.RequestDetail, status=201, errors=WRITE_ERRORS, idempotent=True)
+def decommission_request(request_id, body):
     r = svc.start_change(db.session, _ctx(), request_id, RequestKind.DECOMMISSION,
-                         {"reason": data.get("reason", ""), "backup_confirmed": bool(data.get("backup_confirmed")),
-                          "migration_note": str(data.get("migration_note") or "")})
-    if data.get("submit", True):
+                         {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
+                          "migration_note": body.migration_note}, commit=False)
+    if body.submit:
         r = svc.submit_request(db.session, _ctx(), r.id, {})
-    return jsonify(_request_json(r)), 201
+    db.session.commit()
+    return _answer(r, 201)
 
 
-@bp.route("/requests/<int:request_id>/resources", methods=["GET"])
-@public
+@operation(bp, "/requests/<int:request_id>/resources", "GET", "listRequestResources",
+           "Cloud resources of the system", tag="requests", response=schemas.ResourceList, errors=REQUEST_ERRORS)
 def request_resources(request_id):
     rows = svc.system_resources(db.session, g.api_user, request_id)
-    return jsonify({"items": [{"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id,
-                               "attributes": r.attributes} for r in rows]})
+    return dump(schemas.ResourceList(items=[{"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id,
+                                             "attributes": r.attributes} for r in rows]))
 
 
-@bp.route("/requests/<int:request_id>/receipt", methods=["GET"])
-@public
+def _receipt(rec):
+    return schemas.ReceiptOut.model_validate({
+        "id": rec.id, "number": rec.number, "request_id": rec.request_id, "issued_at": rec.issued_at,
+        "operator": rec.operator, "items": rec.items, "confirmed_at": rec.confirmed_at})
+
+
+@operation(bp, "/requests/<int:request_id>/receipt", "GET", "getReceipt", "Delivery receipt of the request",
+           tag="receipts", response=schemas.ReceiptOut, errors=REQUEST_ERRORS)
 def request_receipt(request_id):
     r = svc.get_request(db.session, g.api_user, request_id)
     rec = receipts.receipt_for_request(db.session, r.id)
     if rec is None:
-        raise ApiError(404, "not_found", "no receipt yet")
-    return jsonify({"id": rec.id, "number": rec.number, "request_id": r.id, "issued_at": rec.issued_at.isoformat(),
-                    "operator": rec.operator, "items": rec.items,
-                    "confirmed_at": rec.confirmed_at.isoformat() if rec.confirmed_at else None})
+        raise ApiError(404, "not_found", "no_receipt")
+    return dump(_receipt(rec))
 
 
-@bp.route("/receipts/<int:receipt_id>/confirm", methods=["POST"])
-@public
+@operation(bp, "/receipts/<int:receipt_id>/confirm", "POST", "confirmReceipt", "Confirm a receipt (签收)",
+           tag="receipts", response=schemas.ReceiptOut, errors=WRITE_ERRORS)
 def confirm_receipt(receipt_id):
-    rec = receipts.confirm_receipt(db.session, _ctx(), receipt_id)
-    return jsonify({"id": rec.id, "number": rec.number, "confirmed_at": rec.confirmed_at.isoformat()})
+    return dump(_receipt(receipts.confirm_receipt(db.session, _ctx(), receipt_id)))

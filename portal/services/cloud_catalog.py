@@ -3,6 +3,8 @@ import threading
 
 from provisioner.cloud import Cloud
 
+from ..specs import Limits
+
 _clouds = {}
 _lock = threading.Lock()
 
@@ -16,8 +18,9 @@ def cloud_for(config):
 
 
 def catalog(config):
-    """Return {"flavors": [...], "images": [...]} (cached a few minutes)."""
-    return cloud_for(config).catalog()
+    """Return {"flavors": [...], "images": [...], "limits": Limits} (the cloud's part cached a few
+    minutes; the limits are the settings' REQUEST_MAX_*)."""
+    return {**cloud_for(config).catalog(), "limits": Limits.from_config(config)}
 
 
 def capacity(config):

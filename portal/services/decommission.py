@@ -4,7 +4,7 @@ backup engine, or the migration confirmed with a note. The rule itself is decomm
 from backup import engine
 
 from ..models.backups import RunState
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..text import _l
 from ..workflow import EDITABLE, RequestKind
@@ -22,7 +22,7 @@ def _own_open_decommission(session, ctx, request_id):
     if request.kind != RequestKind.DECOMMISSION:
         raise ValidationFailed(_l("Only a decommission request has a final backup."))
     if request.state not in EDITABLE:
-        raise ValidationFailed(_l("Only drafts and returned requests can be edited."))
+        raise WrongState(_l("Only drafts and returned requests can be edited."))
     return request
 
 

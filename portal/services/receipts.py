@@ -5,7 +5,7 @@ import os
 from sqlalchemy import or_, select
 
 from ..database import utcnow
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, WrongState
 from ..models.accounts import Role
 from ..models.requests import CloudResource, DeliveryReceipt
 from ..scoping import get_scoped
@@ -59,8 +59,11 @@ def confirm_receipt(session, ctx, receipt_id):
     receipt = get_receipt(session, ctx.actor, receipt_id)
     if ctx.actor.role != Role.DEPARTMENT:
         raise Forbidden()
+    # two people confirming at once: the second waits for the first's row lock, then sees it confirmed
+    session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.id == receipt.id).with_for_update()
+                   .execution_options(populate_existing=True))
     if receipt.confirmed_at is not None:
-        raise ValidationFailed(_l("The receipt has already been confirmed."))
+        raise WrongState(_l("The receipt has already been confirmed."))
     receipt.confirmed_at = utcnow()
     receipt.confirmed_by_id = ctx.actor.id
     record_event(session, ctx, "receipt.confirm", object_type="delivery_receipt", object_id=receipt.id,

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import or_, select
 
 from ..database import utcnow
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import Forbidden, NotFound, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..pagination import paginate
 from ..models.requests import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
@@ -71,8 +71,9 @@ def _number(request):
     return f"ZWY-{request.created_at:%Y%m%d}-{request.id:05d}"
 
 
-def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=None):
-    """Save a new draft request of the acting department user."""
+def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=None, commit=True):
+    """Save a new draft request of the acting department user (commit=False: the caller commits, e.g.
+    after submitting it in the same transaction)."""
     user = ctx.actor
     _require_department_user(user)
     fields = _clean(data)
@@ -88,7 +89,8 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
                  department_id=request.department_id, after={"number": request.number, "kind": kind})
     if kind == RequestKind.DECOMMISSION and data.get("backup_confirmed"):
         set_migration(session, ctx, request, True, data.get("migration_note"))
-    session.commit()
+    if commit:
+        session.commit()
     return request
 
 
@@ -97,7 +99,7 @@ def update_request(session, ctx, request_id, data, spec):
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
     if request.state not in EDITABLE:
-        raise ValidationFailed(_l("Only drafts and returned requests can be edited."))
+        raise WrongState(_l("Only drafts and returned requests can be edited."))
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")
@@ -128,7 +130,7 @@ def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_d
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
     if request.state not in EDITABLE:
-        raise ValidationFailed(_l("Only drafts and returned requests can be edited."))
+        raise WrongState(_l("Only drafts and returned requests can be edited."))
     if purpose not in ATTACHMENT_PURPOSES:
         raise ValidationFailed(_l("Choose what the document is."), field="purpose")
     data = stream.read(MAX_UPLOAD_BYTES + 1)
@@ -188,7 +190,7 @@ def submission_problems(request, catalog, current=None):
     return problems
 
 
-def submit_request(session, ctx, request_id, catalog):
+def submit_request(session, ctx, request_id, catalog, *, commit=True):
     """Validate a draft or returned request and submit it for review; keep the version."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
@@ -203,7 +205,8 @@ def submit_request(session, ctx, request_id, catalog):
     transition(session, ctx, REQUESTS, request, "submit", after={"version": request.version})
     session.add(RequestVersion(request_id=request.id, version=request.version, submitted_by=ctx.actor.username,
                                content=_content(request)))
-    session.commit()
+    if commit:
+        session.commit()
     return request
 
 
@@ -263,22 +266,26 @@ def system_status(session, system_id):
     return "decommissioned" if done[-1].kind == RequestKind.DECOMMISSION else "live"
 
 
-def start_change(session, ctx, system_id, kind, data=None):
-    """Open a change or decommission request (a draft) for a live system of the user's department."""
+def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=True):
+    """Open a change or decommission request (a draft) for a live system of the user's department; a
+    change starts from the system's current spec unless spec is given."""
     system = get_request(session, ctx.actor, system_id)
     _require_department_user(ctx.actor, system.department_id)
     if system.kind != RequestKind.NEW:
         raise NotFound(_l("Request"), system_id)
     status = system_status(session, system.id)
     if status == "pending":
-        raise ValidationFailed(_l("Another request of this system is still open."))
+        raise WrongState(_l("Another request of this system is still open."))
     if status != "live":
-        raise ValidationFailed(_l("Only a system whose resources are provisioned can be changed."))
+        raise WrongState(_l("Only a system whose resources are provisioned can be changed."))
     data = dict(data or {})
     for field in ("system_name", "purpose", "project_ref", "construction_plan", "security_level"):
         data.setdefault(field, getattr(system, field))
-    spec = current_spec(session, system.id) if kind == RequestKind.CHANGE else EMPTY_SPEC
-    return create_request(session, ctx, data, spec, kind=kind, system=system)
+    if kind != RequestKind.CHANGE:
+        spec = EMPTY_SPEC
+    elif spec is None:
+        spec = current_spec(session, system.id)
+    return create_request(session, ctx, data, spec, kind=kind, system=system, commit=commit)
 
 
 def system_resources(session, user, system_id):

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from ..database import utcnow
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..models.requests import RequestVersion, ResourceRequest
 from ..pagination import paginate
@@ -128,7 +128,7 @@ def complete_green_approval(session, ctx, request_id, comment=""):
     _require_reviewer(ctx.actor)
     request = get_request(session, ctx.actor, request_id)
     if not request.urgent or request.approved_at is not None:
-        raise ValidationFailed(_l("This request has no approval to complete."))
+        raise WrongState(_l("This request has no approval to complete."))
     request.approved_at = utcnow()
     record_event(session, ctx, "request.green_approval", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, after={"approved_at": request.approved_at.isoformat()},

@@ -23,7 +23,7 @@ def test_whole_review_path_through_the_api(app, login_as):
 
     bad = api.post("/api/v1/requests", json={"system_name": "接口系统", "purpose": "测试", "spec": {}, "submit": True},
                    headers=dept)
-    assert bad.status_code == 400 and bad.get_json()["code"] == "invalid"
+    assert bad.status_code == 422 and bad.get_json()["code"] == "invalid"
     assert bad.get_json()["problems"][0]["field"] == "servers"
 
     created = api.post("/api/v1/requests", json={"system_name": "接口系统", "purpose": "测试", "spec": SPEC},
