@@ -52,6 +52,14 @@ class ValidationFailed(PortalError):
         super().__init__(message)
 
 
+class InputInvalid(ValidationFailed):
+    """Fields break their schema; `problems` lists (field, message)."""
+
+    def __init__(self, problems, message=None):
+        self.problems = problems
+        super().__init__(message or _l("Some fields are not valid: correct the marked fields."))
+
+
 class WrongState(ValidationFailed):
     """The object is not in a state where this applies (e.g. editing a submitted request)."""
 

@@ -115,6 +115,15 @@ def parse_ports(port):
     return low, high
 
 
+def cidr_ok(cidr):
+    """A system's own network: a private IPv4 network with a prefix of /16 to /28."""
+    try:
+        net = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        return False
+    return net.version == 4 and net.is_private and 16 <= net.prefixlen <= 28
+
+
 def validate_spec(spec, catalog, limits=None):
     """Return a list of (field, message) problems of spec against the cloud catalog and the limits
     (Limits); empty: valid. The work is bounded: a spec over the limits is not
@@ -166,11 +175,7 @@ def validate_spec(spec, catalog, limits=None):
             problems.append((where, _l("Volume %(n)d: attach it to one of the requested servers (e.g. web-1).", n=n)))
     cidr = spec["network"]["cidr"]
     if cidr:
-        try:
-            net = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            net = None
-        if net is None or net.version != 4 or not net.is_private or not 16 <= net.prefixlen <= 28:
+        if not cidr_ok(cidr):
             problems.append(("network", _l("Enter a private IPv4 network such as 192.168.10.0/24 (prefix /16 to /28), or leave it empty for an automatic one.")))
     for n, r in enumerate(spec["rules"], start=1):
         where = f"rules-{n}"

@@ -30,9 +30,17 @@ def per_page():
 
 
 def show_error(form, exc):
-    """Put a domain error under its form field, or flash it when it names none."""
-    field = getattr(exc, "field", None)
-    if field and field in form:
-        form[field].errors = list(form[field].errors) + [exc.message]
+    """Put a domain error under its form field, or flash it when it names none; an error with
+    problems (InputInvalid) puts each under its field. Return the fields named."""
+    problems = getattr(exc, "problems", None)
+    if problems is None:
+        field = getattr(exc, "field", None)
+        problems = [(field, exc.message)]
     else:
         flash(str(exc.message), "danger")
+    for field, message in problems:
+        if field and field in form:
+            form[field].errors = list(form[field].errors) + [message]
+        else:
+            flash(str(message), "danger")
+    return sorted({field for field, _m in problems if field})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ..access import SAFE_METHODS
-from ..errors import PortalError
+from ..errors import InputInvalid, PortalError
 from ..extensions import db
 from ..models.accounts import Role
 from ..models.requests import ResourceRequest
@@ -21,7 +21,7 @@ from ..schemas import requests as schemas
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
 from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
-from ..services.resource_requests import SubmissionInvalid
+from ..specs import Limits
 from ..workflow import RequestKind
 from .errors import STATUS_CODES, ApiError, error_response, from_api_error
 from .openapi import openapi_document
@@ -44,7 +44,7 @@ def _portal_error(exc):
     status = exc.http_status
     if status == 404:  # absent and out of scope look the same
         return error_response(404, "not_found", "not_found")
-    if isinstance(exc, SubmissionInvalid):
+    if isinstance(exc, InputInvalid):
         return error_response(422, "invalid", exc.message, problems=exc.problems)
     if status == 400:  # a business rule on the fields given
         field = getattr(exc, "field", None)
@@ -81,6 +81,10 @@ def _ctx():
 
 def _catalog():
     return catalog(current_app.config)
+
+
+def _limits():
+    return Limits.from_config(current_app.config)
 
 
 # -- requests: what a client sees of one
@@ -147,7 +151,7 @@ def list_requests(query):
 def _create(body, *, kind=RequestKind.NEW, system=None):
     """Create a draft and, with submit, submit it, in one transaction: a refused submission stores nothing."""
     fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level"}, exclude_none=True)
-    r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False)
+    r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False, limits=_limits())
     if body.submit:
         r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
     db.session.commit()
@@ -176,7 +180,7 @@ def update_request(request_id, body):
     given = body.model_dump(exclude_none=True, exclude={"spec"})
     merged = {f: given.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
     spec = body.spec.model_dump() if body.spec is not None else current.spec
-    return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec))
+    return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec, limits=_limits()))
 
 
 @operation(bp, "/requests/<int:request_id>/submit", "POST", "submitRequest", "Submit for review",
@@ -233,7 +237,8 @@ def operate_request(request_id, body):
            errors=WRITE_ERRORS, idempotent=True)
 def change_request(request_id, body):
     r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE, {"reason": body.reason},
-                         spec=body.spec.model_dump() if body.spec is not None else None, commit=False)
+                         spec=body.spec.model_dump() if body.spec is not None else None, commit=False,
+                         limits=_limits())
     if body.submit:
         r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
     db.session.commit()
@@ -246,7 +251,7 @@ def change_request(request_id, body):
 def decommission_request(request_id, body):
     r = svc.start_change(db.session, _ctx(), request_id, RequestKind.DECOMMISSION,
                          {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
-                          "migration_note": body.migration_note}, commit=False)
+                          "migration_note": body.migration_note}, commit=False, limits=_limits())
     if body.submit:
         r = svc.submit_request(db.session, _ctx(), r.id, {})
     db.session.commit()

@@ -14,7 +14,7 @@ from ..services import api_tokens, decommission as decommission_svc, decommissio
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
-from ..specs import diff_specs, expand, normalize_spec
+from ..specs import Limits, diff_specs, expand, normalize_spec
 from ..web import page_arg, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
@@ -63,17 +63,18 @@ def _render_form(form, req, problems=()):
 @require(Role.DEPARTMENT)
 def create():
     form = RequestForm()
+    problems = ()
     if form.validate_on_submit():
         try:
             req = svc.create_request(db.session, request_info(), form.data_for_service(),
-                                     spec_from_form(form, request.form))
+                                     spec_from_form(form, request.form), limits=Limits.from_config(current_app.config))
         except ValidationFailed as exc:
             db.session.rollback()
-            show_error(form, exc)
+            problems = show_error(form, exc)
         else:
             flash(_("The draft %(number)s was saved.", number=req.number), "success")
             return redirect(url_for("requests.edit", request_id=req.id))
-    return _render_form(form, None)
+    return _render_form(form, None, problems)
 
 
 @bp.route("/<int:request_id>")
@@ -111,10 +112,10 @@ def edit(request_id):
     elif form.validate_on_submit():
         try:
             svc.update_request(db.session, request_info(), req.id, form.data_for_service(),
-                               spec_from_form(form, request.form))
+                               spec_from_form(form, request.form), limits=Limits.from_config(current_app.config))
         except ValidationFailed as exc:
             db.session.rollback()
-            show_error(form, exc)
+            problems = show_error(form, exc)
         else:
             if request.form.get("then") == "submit":
                 return _submit(req.id)

@@ -96,7 +96,14 @@ def location(loc):
     return out
 
 
-def problems(exc: ValidationError):
+def form_field(loc):
+    """('servers', 0, 'count') -> 'servers-1', the key of the web form's row; ('system_name',) -> itself."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        return f"{loc[0]}-{loc[1] + 1}"
+    return str(loc[0]) if loc else ""
+
+
+def problems(exc: ValidationError, name=location):
     """Return [(field, message)] of a ValidationError, each message translatable (LazyText)."""
     out = []
     for err in exc.errors(include_url=False, include_input=False):
@@ -106,7 +113,7 @@ def problems(exc: ValidationError):
         if message is None:
             template = MESSAGES.get(err["type"], _l("The value is not valid."))
             message = _l(template.msgid, **{k: ctx.get(k, "") for k in _names(template.msgid)})
-        out.append((location(err["loc"]), message))
+        out.append((name(err["loc"]), message))
     return out
 
 

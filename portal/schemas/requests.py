@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ..specs import NAME_RE, SSH_KEY_RE, Limits, parse_ports
+from ..specs import NAME_RE, SSH_KEY_RE, Limits, cidr_ok, parse_ports
 from ..text import _l
 from .base import Input, Output, Page, line, refuse, text
 
-HARD_COUNT = 1000      # ceilings without settings; the settings' limits are lower
+HARD_COUNT = 1000      # ceilings of numbers the settings do not bound
 HARD_GB = 1_000_000
 Name = Annotated[line(20), Field(description="a-z, 0-9 and -, starting with a letter (at most 20)")]
-Gb = Annotated[int, Field(ge=1, le=HARD_GB, description="whole GB")]
+Gb = Annotated[int, Field(ge=1, description="whole GB, at most REQUEST_MAX_VOLUME_GB")]
 
 
 def _limits(info: ValidationInfo):
@@ -37,7 +37,7 @@ class ServerGroup(Input):
     name: Name = ""
     flavor: line(64) = ""
     image: line(128) = ""
-    count: int = Field(1, ge=1, le=HARD_COUNT)
+    count: int = Field(1, ge=1, description="at most REQUEST_MAX_COUNT; all groups at most REQUEST_MAX_SERVERS")
     data_volumes: list[Gb] = Field(default_factory=list, max_length=8, description="GB of each data volume")
 
     @field_validator("name")
@@ -79,6 +79,13 @@ class Rule(Input):
 
 class Network(Input):
     cidr: line(18) = Field("", description="a private IPv4 network /16 to /28; empty: chosen automatically")
+
+    @field_validator("cidr")
+    @classmethod
+    def _check_cidr(cls, v):
+        if v and not cidr_ok(v):
+            refuse(_l("Enter a private IPv4 network such as 192.168.10.0/24 (prefix /16 to /28), or leave it empty for an automatic one."))
+        return v
 
 
 class Spec(Input):
@@ -132,6 +139,12 @@ class RequestFields(Input):
     project_ref: line(200) = ""
     security_level: SecurityLevel = 2
     construction_plan: text(20000) = ""
+
+
+class DraftFields(RequestFields):
+    """What a draft of any kind holds besides its spec (a change or decommission also its reason)."""
+
+    reason: text(4000) = ""
 
 
 class RequestCreate(RequestFields):

@@ -3,15 +3,18 @@ import hashlib
 import os
 import uuid
 
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from ..database import utcnow
-from ..errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..errors import Forbidden, InputInvalid, NotFound, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..pagination import paginate
 from ..models.requests import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
 from ..scoping import get_scoped, scoped
-from ..specs import EMPTY_SPEC, change_problems, diff_specs, normalize_spec, validate_spec
+from ..schemas.base import form_field, problems as schema_problems
+from ..schemas.requests import DraftFields, Spec
+from ..specs import EMPTY_SPEC, Limits, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l
 from ..workflow import EDITABLE, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
 from .audit import record_event
@@ -67,11 +70,27 @@ def _clean(data):
     return out
 
 
+def checked_draft(fields, spec, limits=None):
+    """Return the spec of a draft as normalize_spec gives it, or raise InputInvalid: a draft may be
+    incomplete, but every value it holds is within its schema (portal/schemas/requests.py)."""
+    spec = normalize_spec(spec)
+    context = {"limits": limits or Limits()}
+    problems = []
+    for schema, data, prefix in ((DraftFields, fields, ()), (Spec, spec, ("servers",))):
+        try:
+            schema.model_validate(data, context=context)
+        except ValidationError as exc:
+            problems.extend(schema_problems(exc, name=lambda loc, p=prefix: form_field(loc or p)))
+    if problems:
+        raise InputInvalid(problems)
+    return spec
+
+
 def _number(request):
     return f"ZWY-{request.created_at:%Y%m%d}-{request.id:05d}"
 
 
-def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=None, commit=True):
+def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=None, commit=True, limits=None):
     """Save a new draft request of the acting department user (commit=False: the caller commits, e.g.
     after submitting it in the same transaction)."""
     user = ctx.actor
@@ -79,9 +98,10 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")
+    spec = checked_draft(fields, spec, limits)
     request = ResourceRequest(number=f"tmp-{uuid.uuid4().hex[:20]}", kind=kind, department_id=user.department_id,
                               system_id=system.id if system is not None else None, state=RequestState.DRAFT,
-                              spec=normalize_spec(spec), created_by_id=user.id, created_at=utcnow(), **fields)
+                              spec=spec, created_by_id=user.id, created_at=utcnow(), **fields)
     session.add(request)
     session.flush()
     request.number = _number(request)
@@ -94,7 +114,7 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     return request
 
 
-def update_request(session, ctx, request_id, data, spec):
+def update_request(session, ctx, request_id, data, spec, *, limits=None):
     """Change a draft or returned request."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
@@ -103,13 +123,14 @@ def update_request(session, ctx, request_id, data, spec):
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")
+    spec = checked_draft(fields, spec, limits)
     before = {"spec": request.spec, **{f: getattr(request, f) for f in fields}}
     for key, value in fields.items():
         setattr(request, key, value)
     if "backup_confirmed" in data and request.kind == RequestKind.DECOMMISSION:
         set_migration(session, ctx, request, data["backup_confirmed"], data.get("migration_note"))
     if request.kind != RequestKind.DECOMMISSION:
-        request.spec = normalize_spec(spec)
+        request.spec = spec
     record_event(session, ctx, "request.update", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, before={"changes": len(diff_specs(before["spec"], request.spec))},
                  after={"version": request.version})
@@ -226,12 +247,11 @@ def cancel_request(session, ctx, request_id):
     return request
 
 
-class SubmissionInvalid(ValidationFailed):
+class SubmissionInvalid(InputInvalid):
     """The request has problems; `problems` lists (field, message)."""
 
     def __init__(self, problems):
-        self.problems = problems
-        super().__init__(_l("The request cannot be submitted yet: correct the marked fields."))
+        super().__init__(problems, _l("The request cannot be submitted yet: correct the marked fields."))
 
 
 # -- systems: a new request and the changes that followed it
@@ -266,7 +286,7 @@ def system_status(session, system_id):
     return "decommissioned" if done[-1].kind == RequestKind.DECOMMISSION else "live"
 
 
-def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=True):
+def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=True, limits=None):
     """Open a change or decommission request (a draft) for a live system of the user's department; a
     change starts from the system's current spec unless spec is given."""
     system = get_request(session, ctx.actor, system_id)
@@ -285,7 +305,7 @@ def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=
         spec = EMPTY_SPEC
     elif spec is None:
         spec = current_spec(session, system.id)
-    return create_request(session, ctx, data, spec, kind=kind, system=system, commit=commit)
+    return create_request(session, ctx, data, spec, kind=kind, system=system, commit=commit, limits=limits)
 
 
 def system_resources(session, user, system_id):

@@ -164,12 +164,15 @@ def test_api_decommission_needs_the_note_with_the_confirmation(app, seed, db_ses
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/api/v1/requests/{system_id}/decommission"
     response = api.post(url, json={"reason": "下线", "backup_confirmed": True}, headers=headers)
-    assert response.status_code == 400 and "请说明数据迁移到了何处" in response.get_json()["message"]
+    assert response.status_code == 422 and "请说明数据迁移到了何处" in response.get_json()["message"]
     assert decommission_of(db_session, system_id) is None  # nothing half-made
     response = api.post(url, json={"reason": "下线", "backup_confirmed": False}, headers=headers)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "系统数据须先备份或迁移" in str(response.get_json()["problems"])
     db_session.expire_all()
+    assert decommission_of(db_session, system_id) is None  # a refused submission stores no draft either
+    response = api.post(url, json={"reason": "下线", "backup_confirmed": False, "submit": False}, headers=headers)
+    assert response.status_code == 201
     decom = decommission_of(db_session, system_id)
-    assert decom is not None and decom.state == "draft"  # kept as a draft, as the web form does
+    assert decom is not None and decom.state == "draft"  # a draft, as the web form keeps it
     assert decom.created_at <= utcnow()

@@ -32,13 +32,23 @@ def state_of(app, request_id):
 
 
 def test_submit_shows_problems_in_chinese_and_keeps_the_draft(app, login_as):
+    from portal.extensions import db
+    from portal.models.requests import ResourceRequest
     dept = login_as("dept")
-    request_id = new_request(dept, **{"servers-1-flavor": "", "rules-1-source": "所有人"})
+    with app.app_context():
+        before = db.session.query(ResourceRequest).count()
+    # a draft may be incomplete but never invalid: a bad source or count is refused and nothing is stored
+    for over, message in (({"rules-1-source": "所有人"}, "请以 IPv4 网段填写允许访问的来源"),
+                          ({"servers-1-count": "1000000000"}, "同一组云主机最多 20 台"), ({"servers-1-count": "1.5"}, "请填写不小于 1 的数")):
+        refused = post(dept, "/requests/new", {**FORM, **over})
+        assert refused.status_code == 200 and message in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(ResourceRequest).count() == before
+    request_id = new_request(dept, **{"servers-1-flavor": ""})
     response = post(dept, f"/requests/{request_id}/submit", {}, page=f"/requests/{request_id}")
     assert response.status_code == 302
     html = dept.get(response.headers["Location"]).get_data(as_text=True)
     assert "申请暂不能提交" in html and "云主机 1：请选择云平台提供的规格。" in html
-    assert "规则 1：请以 IPv4 网段填写允许访问的来源" in html
     assert state_of(app, request_id) == "draft"
     # the form lists the live catalog
     assert "m1.medium" in html and "cirros-devcloud" in html
