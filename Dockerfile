@@ -4,6 +4,10 @@
 #              -e GOVCLOUD_CLOUDS_YAML=/etc/openstack/clouds.yaml -v /etc/openstack:/etc/openstack:ro \
 #              -v govcloud-data:/var/lib/govcloud govcloud-portal
 # Without GOVCLOUD_DATABASE_URL the portal keeps a SQLite file in /var/lib/govcloud.
+# /metrics answers loopback inside the container only; Prometheus in another container or host sends
+# the bearer token: add -e GOVCLOUD_METRICS_BEARER_TOKEN_FILE=/run/secrets/govcloud-metrics.token
+# -v /etc/govcloud/metrics.token:/run/secrets/govcloud-metrics.token:ro (the same secret as
+# Prometheus's credentials_file, config/prometheus/prometheus.yml), or GOVCLOUD_METRICS_ALLOWED_NETWORKS.
 # Behind a TLS proxy the session cookie is Secure (the default outside debug and testing).
 FROM python:3.11-slim
 

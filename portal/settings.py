@@ -5,6 +5,7 @@ variables -> overrides given in code. Each key has a type; a value of the wrong 
 process with a ConfigError that names the key. config/govcloud.example.toml explains them for
 operators.
 """
+import ipaddress
 import json
 import os
 import tomllib
@@ -95,7 +96,10 @@ SETTINGS = {
     "SMTP_TIMEOUT_SECONDS": _s(float, 10),
     "NOTIFY_WEBHOOK_URL": _s(str, None, "None: no webhook notifications", True),
     "WEBHOOK_TIMEOUT_SECONDS": _s(float, 10),
-    "METRICS_BEARER_TOKEN": _s(str, None, "None: /metrics open (restrict it at the proxy)", True),
+    # /metrics answers a scrape with this bearer token, or from an address in the allow-list (else 401)
+    "METRICS_BEARER_TOKEN": _s(str, None, "None or empty: no token is accepted", True),
+    "METRICS_BEARER_TOKEN_FILE": _s(str, None, "a file holding the token (read at each scrape)", True),
+    "METRICS_ALLOWED_NETWORKS": _s(list, ["127.0.0.1/32", "::1/128"], "CIDRs scraping without a token"),
     "SLA_TARGET_RATIO": _s(float, 0.999),
     "ESCALATE_AFTER_MINUTES": _s(int, 30, "第二十五条: unresolved incidents go up after this long"),
     "ESCALATION_EMAIL": _s(str, None, "the bureau's duty desk, also told of escalations", True),
@@ -173,6 +177,8 @@ def _typed(key, value):
         if value is None and spec is not None and not spec.optional and spec.default is not None:
             raise ConfigError(key, "must be set")
         return value
+    if spec.type is list and isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]  # e.g. "a,b" in the environment
     if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if spec.type is str and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -230,7 +236,26 @@ def _finish(cfg, instance_path):
             raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")
     if cfg["BABEL_DEFAULT_LOCALE"] not in cfg["LANGUAGES"]:
         raise ConfigError("BABEL_DEFAULT_LOCALE", f"must be one of {cfg['LANGUAGES']}")
+    _check_metrics_access(cfg, production)
     return cfg
+
+
+def _check_metrics_access(cfg, production):
+    """One token source at most; the allow-list as normalized CIDRs, never "everyone" in production."""
+    if cfg.get("METRICS_BEARER_TOKEN") and cfg.get("METRICS_BEARER_TOKEN_FILE"):
+        raise ConfigError("METRICS_BEARER_TOKEN", "set it or METRICS_BEARER_TOKEN_FILE, not both")
+    networks = []
+    for text in cfg["METRICS_ALLOWED_NETWORKS"]:
+        try:
+            network = ipaddress.ip_network(str(text).strip())
+        except ValueError:
+            raise ConfigError("METRICS_ALLOWED_NETWORKS", f"{text!r} is not a network such as 10.0.0.0/8 "
+                              "(host bits must be zero)") from None
+        if production and network.prefixlen == 0:
+            raise ConfigError("METRICS_ALLOWED_NETWORKS", f"{text!r} lets every address scrape; "
+                              "give the scraper a bearer token (METRICS_BEARER_TOKEN_FILE) instead")
+        networks.append(str(network))
+    cfg["METRICS_ALLOWED_NETWORKS"] = networks
 
 
 def require_clouds_yaml(settings):

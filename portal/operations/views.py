@@ -1,7 +1,7 @@
 """Operations pages: scheduler jobs, probe targets, SLA; and /metrics for Prometheus."""
-import hmac
+import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,9 +13,11 @@ from ..models.accounts import Role
 from ..services import inventory, jobs, probes, sla
 from ..services.departments import department_choices
 from ..web import request_info, show_error
+from . import scrapers
 from .forms import ProbeTargetForm, ToggleForm
 
 bp = Blueprint("operations", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
 OPERATORS = (Role.VENDOR, Role.BUREAU, Role.ADMIN)
 ALL_ROLES = tuple(Role)
 
@@ -105,11 +107,10 @@ def usage():
 @public
 @csrf.exempt
 def metrics():
-    token = current_app.config.get("METRICS_BEARER_TOKEN")
-    if token:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            abort(401)
+    """Prometheus only: the bearer token, or an allow-listed address; a browser session counts for nothing."""
+    verdict = scrapers.check(current_app.config, request.remote_addr, request.headers)
+    if verdict not in ("token", "address"):
+        return _metrics_refused(verdict)
     endpoint = current_app.extensions.get("govcloud_metrics")
     if endpoint is None:
         from monitoring.metrics import MetricsEndpoint
@@ -117,3 +118,16 @@ def metrics():
     from prometheus_client import CONTENT_TYPE_LATEST
     return Response(endpoint.render(), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
                     headers={"Cache-Control": "no-store"})
+
+
+def _metrics_refused(verdict):
+    """401 (never 403, whatever the address) with a Bearer challenge and a plain-text reason."""
+    log.warning("metrics: scrape refused from %s (%s)", request.remote_addr, verdict)
+    challenge = 'Bearer realm="metrics"'
+    if verdict == "invalid_token":
+        challenge += ', error="invalid_token"'
+        message = _("The bearer token is not valid for /metrics.")
+    else:
+        message = _("/metrics needs the Prometheus bearer token, or a scrape from an allowed address.")
+    return Response(message + "\n", status=401, mimetype="text/plain",
+                    headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})

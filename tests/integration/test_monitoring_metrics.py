@@ -50,16 +50,6 @@ def test_metrics_from_snapshot_and_database(app, client, db_session, seed):
     assert "govcloud_request_review_duration_seconds" in fams and "govcloud_requests" in fams
 
 
-def test_metrics_bearer_token(app, client):
-    app.config["METRICS_BEARER_TOKEN"] = "s3cret"
-    try:
-        assert client.get("/metrics").status_code == 401
-        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        assert client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-    finally:
-        app.config["METRICS_BEARER_TOKEN"] = None
-
-
 def test_usage_page_shows_each_department_its_own_slice(app, db_session, seed, login_as):
     db_session.add(InventorySnapshot(
         taken_at=utcnow(), api_calls=9, departments={

@@ -2,13 +2,16 @@
 
 It finds a govcloud metric through its HTTP API, the alert rules pass `promtool check rules`, and
 the probe-failing rule fires once a probe target is made unreachable. Intervals are shortened to
-one second so the test stays short.
+one second so the test stays short. The portal allows no address here (METRICS_ALLOWED_NETWORKS
+empty): the target is up only because Prometheus sends the bearer token from its credentials file.
 """
 import json
+import secrets
 import shutil
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -27,6 +30,7 @@ from tests.integration.monitoring_fixtures import free_port, stop, tcp_service, 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
+TOKEN_FILE = "/etc/prometheus/govcloud-metrics.token"  # where prometheus.yml expects the token
 
 
 def _need_prometheus():
@@ -34,13 +38,28 @@ def _need_prometheus():
         pytest.fail("Prometheus is missing: run `make sysdeps` (Debian package prometheus)")
 
 
-def test_promtool_checks_the_rules_and_the_config():
+def _config_with_token(tmp_path, token):
+    """The project's prometheus.yml with its token file moved to tmp_path (holding token)."""
+    config = yaml.safe_load((CONFIG / "prometheus.yml").read_text())
+    job = config["scrape_configs"][0]
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": TOKEN_FILE}
+    token_file = tmp_path / "govcloud-metrics.token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o400)
+    job["authorization"]["credentials_file"] = str(token_file)
+    return config, token_file
+
+
+def test_promtool_checks_the_rules_and_the_config(tmp_path):
     _need_prometheus()
     rules = subprocess.run([PROMTOOL, "check", "rules", str(CONFIG / "alerts.yml")], capture_output=True, text=True)
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    config = subprocess.run([PROMTOOL, "check", "config", str(CONFIG / "prometheus.yml")],
-                            capture_output=True, text=True)
-    assert config.returncode == 0, config.stdout + config.stderr
+    config, _ = _config_with_token(tmp_path, "t")  # promtool checks that the credentials file exists
+    config["rule_files"] = [str(CONFIG / "alerts.yml")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    checked = subprocess.run([PROMTOOL, "check", "config", str(tmp_path / "prometheus.yml")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 @pytest.fixture
@@ -74,10 +93,16 @@ def _wait(what, fn, timeout=60):
 
 
 @pytest.fixture
-def prometheus(portal_server, tmp_path):
-    """Prometheus with the project's scrape file and rules, pointed at the test portal."""
+def prometheus(app, portal_server, tmp_path, monkeypatch):
+    """Prometheus with the project's scrape file and rules, pointed at the test portal.
+
+    The portal reads the token from the same file as Prometheus and allows no address without it.
+    """
     _need_prometheus()
-    config = yaml.safe_load((CONFIG / "prometheus.yml").read_text())
+    config, token_file = _config_with_token(tmp_path, "prom-" + secrets.token_urlsafe(24))
+    monkeypatch.setitem(app.config, "METRICS_BEARER_TOKEN", None)
+    monkeypatch.setitem(app.config, "METRICS_BEARER_TOKEN_FILE", str(token_file))
+    monkeypatch.setitem(app.config, "METRICS_ALLOWED_NETWORKS", [])
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     job = config["scrape_configs"][0]
     job.update(scrape_interval="1s", scrape_timeout="1s")
@@ -119,6 +144,10 @@ def test_prometheus_scrapes_the_portal_and_the_probe_alert_fires(app, seed, db_s
     assert _wait("Prometheus has scraped the probe metric", probe_value) == "1"
     health = _api(prometheus, "targets")["activeTargets"][0]
     assert health["health"] == "up" and health["labels"]["job"] == "govcloud-portal"
+    # without the token the same scrape is refused: the target is up thanks to the token
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(health["scrapeUrl"], timeout=5)
+    assert refused.value.code == 401
 
     tcp_service.stop()
     probe_cycle(db_session, app.config)

@@ -16,6 +16,8 @@ ACTOR = {"anonymous": None, "dept_own": "dept", "dept_foreign": "dept", "dept_ad
          "dept_admin_foreign": "dept_admin", "bureau": "bureau", "vendor": "vendor",
          "auditor": "auditor", "admin": "admin"}
 FOREIGN = {"dept_foreign", "dept_admin_foreign"}  # URL arguments point into another department
+# routes asked from another address than the test client's 127.0.0.1 (which /metrics allows)
+REMOTE_ADDR = {("operations.metrics", "GET"): "203.0.113.9"}
 
 
 def only(*allowed):
@@ -120,7 +122,9 @@ POLICY = {
     ("operations.probe_toggle", "POST"): only("vendor", "admin"),
     ("operations.sla_report", "GET"): LOGGED_IN,
     ("operations.usage", "GET"): LOGGED_IN,
-    ("operations.metrics", "GET"): PUBLIC,
+    # Prometheus only (bearer token or allow-listed address, tests/integration/test_metrics_auth.py):
+    # asked from outside the allow-list, no session opens it
+    ("operations.metrics", "GET"): TOKEN_ONLY,
     # usage, statements, rate card, monthly reports, budget (issue 9)
     ("billing.index", "GET"): LOGGED_IN,
     ("billing.rate", "POST"): only("bureau", "vendor", "admin"),
@@ -223,7 +227,7 @@ def test_access(app, seed, login_as, role, endpoint, method, rule, arguments):
         url = url_for(endpoint, **{a: values[a] for a in arguments})
     client = app.test_client() if ACTOR[role] is None else login_as(ACTOR[role])
     if method == "GET":
-        response = client.get(url)
+        response = client.get(url, environ_base={"REMOTE_ADDR": REMOTE_ADDR.get((endpoint, method), "127.0.0.1")})
     elif method == "PATCH":
         response = client.patch(url, json={})
     else:

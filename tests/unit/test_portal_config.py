@@ -90,3 +90,37 @@ def test_proxy_fix_takes_the_client_address_from_the_proxy():
     app.view_functions["probe"].is_public = True
     app.test_client().get("/probe", headers={"X-Forwarded-For": "10.1.2.3"})
     assert seen["addr"] == "10.1.2.3"
+
+
+def _settings(tmp_path, overrides=None, **environ):
+    from portal.settings import load_settings
+    return load_settings({"TESTING": True, **(overrides or {})}, instance_path=str(tmp_path),
+                         environ={f"GOVCLOUD_{k}": v for k, v in environ.items()})
+
+
+def test_metrics_allow_list_defaults_to_loopback_and_reads_a_comma_list(tmp_path):
+    assert _settings(tmp_path)["METRICS_ALLOWED_NETWORKS"] == ["127.0.0.1/32", "::1/128"]
+    cfg = _settings(tmp_path, METRICS_ALLOWED_NETWORKS="10.0.0.0/8, 192.0.2.7 ,fd00::/8")
+    assert cfg["METRICS_ALLOWED_NETWORKS"] == ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]
+    assert _settings(tmp_path, METRICS_ALLOWED_NETWORKS="")["METRICS_ALLOWED_NETWORKS"] == []  # token only
+    assert _settings(tmp_path, METRICS_ALLOWED_NETWORKS='["10.1.0.0/16"]')["METRICS_ALLOWED_NETWORKS"] == [
+        "10.1.0.0/16"]
+
+
+@pytest.mark.parametrize("networks", ["10.0.0.1/8", "not-a-network", "10.0.0.0/33"])
+def test_malformed_metrics_network_stops(tmp_path, networks):
+    with pytest.raises(ConfigError, match="METRICS_ALLOWED_NETWORKS"):
+        _settings(tmp_path, METRICS_ALLOWED_NETWORKS=networks)
+
+
+def test_metrics_open_to_everyone_stops_in_production(tmp_path):
+    with pytest.raises(ConfigError, match="METRICS_ALLOWED_NETWORKS.*bearer token"):
+        _settings(tmp_path, {"TESTING": False, "SECRET_KEY": "s"}, METRICS_ALLOWED_NETWORKS="0.0.0.0/0")
+    assert _settings(tmp_path, METRICS_ALLOWED_NETWORKS="0.0.0.0/0")["METRICS_ALLOWED_NETWORKS"] == ["0.0.0.0/0"]
+
+
+def test_metrics_token_and_token_file_are_exclusive(tmp_path):
+    with pytest.raises(ConfigError, match="METRICS_BEARER_TOKEN.*not both"):
+        _settings(tmp_path, METRICS_BEARER_TOKEN="t", METRICS_BEARER_TOKEN_FILE="/etc/govcloud/metrics.token")
+    cfg = _settings(tmp_path, METRICS_BEARER_TOKEN_FILE="/etc/govcloud/metrics.token")
+    assert cfg["METRICS_BEARER_TOKEN_FILE"] == "/etc/govcloud/metrics.token" and not cfg["METRICS_BEARER_TOKEN"]
