@@ -286,3 +286,7 @@ def request_receipt(request_id):
            tag="receipts", response=schemas.ReceiptOut, errors=WRITE_ERRORS)
 def confirm_receipt(receipt_id):
     return dump(_receipt(receipts.confirm_receipt(db.session, _ctx(), receipt_id)))
+
+
+# the other domains' operations (each module declares its own on bp)
+from . import domains_operations, domains_records  # noqa: E402,F401
