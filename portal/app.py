@@ -177,7 +177,7 @@ def _nav_items():
 
 
 API_ERROR_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                   405: "method_not_allowed", 409: "conflict", 500: "server_error"}
+                   405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 500: "server_error"}
 
 
 def _register_error_pages(app):
@@ -207,6 +207,10 @@ def _register_error_pages(app):
     @app.errorhandler(405)
     def _method(exc):
         return render_error(405, _("Method not allowed"), _("The request could not be understood."))
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return render_error(413, _("Too large"), _("What you sent is larger than the portal accepts. Nothing was saved."))
 
     @app.errorhandler(PortalError)
     def _portal_error(exc):
