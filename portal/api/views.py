@@ -52,15 +52,24 @@ def _http_error(exc):
 def _authenticate():
     if request.endpoint == "api.openapi":
         return None
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    user = api_tokens.authenticate(db.session, token)
-    if user is None:
-        return _error(401, "unauthorized", "a valid API token is required (Authorization: Bearer ...)")
+    where = RequestInfo(correlation_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
+    result = api_tokens.authorize_request(db.session, where, request.headers.get("Authorization"), request.method)
+    if isinstance(result, api_tokens.Refusal):
+        body, status = _error(result.status, result.code, result.message)
+        return body, status, {"WWW-Authenticate": result.challenge} if result.challenge else {}
+    user = result.user
     if user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
         return _error(403, "forbidden", "auditors have read-only access")
     g.api_user = user
     return None
+
+
+@bp.after_request
+def _bearer_challenge(response):
+    """Every 401 of the API names the scheme it wants (RFC 6750)."""
+    if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = api_tokens.CHALLENGE
+    return response
 
 
 def _ctx():
