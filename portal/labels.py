@@ -9,6 +9,7 @@ from .models.grants import GRANT_STATE_LABELS
 from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, JOB_OUTCOME_LABELS,
                                 MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
                                 PROBE_STATE_LABELS)
+from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from .text import _l
 from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS
 
@@ -76,6 +77,8 @@ ACTION_LABELS.update({
     "receipt.confirm": _l("Receipt confirmed"),
     "api_token.create": _l("API token created"),
     "api_token.revoke": _l("API token revoked"),
+    "api_token.use": _l("API token used"),
+    "api_token.refused": _l("Expired or revoked API token refused"),
     "cloud.create": _l("Cloud resource created"),
     "cloud.adopt": _l("Cloud resource found and recorded"),
     "cloud.delete": _l("Cloud resource deleted"),
@@ -173,5 +176,6 @@ def template_labels():
         "ARTIFACT_KIND_LABELS": ARTIFACT_KIND_LABELS, "ARTIFACT_STATUS_LABELS": ARTIFACT_STATUS_LABELS,
         "RESTORE_MODE_LABELS": RESTORE_MODE_LABELS, "RESTORE_STATE_LABELS": RESTORE_STATE_LABELS,
         "EXTRACTION_STATE_LABELS": EXTRACTION_STATE_LABELS,
+        "TOKEN_SCOPE_LABELS": TOKEN_SCOPE_LABELS, "TOKEN_STATE_LABELS": TOKEN_STATE_LABELS,
         "label": label, "run_state_label": run_state_label,
     }

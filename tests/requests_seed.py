@@ -1,5 +1,6 @@
 """Rows of the resource request pages for the seeded departments (used by the access walk)."""
 import os
+from datetime import timedelta
 
 
 def seed_requests(session, seed, instance_path):
@@ -33,7 +34,8 @@ def seed_requests(session, seed, instance_path):
         receipt = DeliveryReceipt(number=f"HZ-T-{code}", request_id=done.id, department_id=dept_id,
                                   operator="worker", items=[{"kind": "server", "name": "gc-web-1",
                                                              "openstack_id": "0" * 32, "flavor": "m1.tiny"}])
-        token = ApiToken(user_id=seed.user_ids[user_key], name="seed", prefix="gct_seed", token_hash=f"{dept_id:064d}")
+        token = ApiToken(user_id=seed.user_ids[user_key], name="seed", prefix="gct_seed", token_hash=f"{dept_id:064d}",
+                         scope="write", expires_at=utcnow() + timedelta(days=30))
         session.add_all([attachment, receipt, token])
         session.flush()
         out["request_id"].append(draft.id)

@@ -64,11 +64,12 @@ def _http_error(exc):
 def _authenticate():
     if request.endpoint == "api.openapi":
         return None
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    user = api_tokens.authenticate(db.session, token)
-    if user is None:
-        return error_response(401, "unauthorized", "token_required")
+    where = RequestInfo(correlation_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
+    result = api_tokens.authorize_request(db.session, where, request.headers.get("Authorization"), request.method)
+    if isinstance(result, api_tokens.Refusal):
+        return error_response(result.status, result.code, result.message,
+                               headers={"WWW-Authenticate": result.challenge} if result.challenge else None)
+    user = result.user
     if user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
         return error_response(403, "forbidden", "read_only")
     g.api_user = user

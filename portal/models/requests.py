@@ -5,6 +5,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
+from ..text import _l
 from ..workflow import JobAction, JobState, RequestKind, RequestState
 
 
@@ -198,10 +199,17 @@ class DeliveryReceipt(Base):
     __scope_column__ = "department_id"
 
 
+TOKEN_SCOPES = ("read", "write")  # read: GET/HEAD/OPTIONS only; write: every method the role allows
+TOKEN_SCOPE_LABELS = {"read": _l("Read-only"), "write": _l("Read-write")}
+TOKEN_STATE_LABELS = {"active": _l("Active"), "expired": _l("Expired"), "revoked": _l("Revoked")}
+
+
 class ApiToken(Base):
-    """A personal API token; only its SHA-256 is stored."""
+    """A personal API token; only its SHA-256 is stored. It expires (at most a year after creation)
+    and is scoped read-only or read-write."""
 
     __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -211,5 +219,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(8))
+    last_used_addr: Mapped[str] = mapped_column(String(64), default="")
 
     user = relationship("User")

@@ -22,8 +22,12 @@ def api_token_group():
 @api_token_group.command("create", help="Create an API token for a user; the token is printed once.")
 @click.option("--username", required=True)
 @click.option("--name", required=True, help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, 365), default=90, show_default=True,
+              help="Days until the token expires (at most 365).")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True,
+              help="read: GET only; write: every method the user's role allows.")
 @with_appcontext
-def api_token_create(username, name):
+def api_token_create(username, name, days, scope):
     from sqlalchemy import select
     from ..extensions import db
     from ..models.accounts import User
@@ -32,7 +36,12 @@ def api_token_create(username, name):
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username}")
-    _token, plaintext = api_tokens.create_token(db.session, RequestInfo(correlation_id="cli"), user, name)
+    from ..errors import ValidationFailed
+    try:
+        _token, plaintext = api_tokens.create_token(db.session, RequestInfo(correlation_id="cli"), user, name,
+                                                    days=days, scope=scope)
+    except ValidationFailed as exc:
+        raise click.ClickException(str(exc.message)) from None
     click.echo(plaintext)
 
 

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
@@ -88,5 +89,11 @@ class ReviewForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
+    """A new personal API token; the current password confirms that the owner is at the keyboard."""
+
     name = StringField(_l("Token name"), validators=[required(), length(64)])
+    expires_on = DateField(_l("Expires on"), validators=[required()])
+    scope = SelectField(_l("Access"), default="read",
+                        choices=[SelectChoice("read", _l("Read-only")), SelectChoice("write", _l("Read-write"))])
+    password = PasswordField(_l("Current password"), validators=[required(), length(256)])
     create = SubmitField(_l("Create token"))

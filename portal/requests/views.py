@@ -1,5 +1,7 @@
 """Resource requests (附件1/附件2), receipts (附件3) and personal API tokens, for the department and all readers."""
 import os
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
                    session as web_session, url_for)
@@ -7,15 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require
-from ..errors import ValidationFailed
+from ..database import utcnow
+from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
 from ..models.accounts import Role
-from ..services import api_tokens, decommission as decommission_svc, decommission_guard, receipts, resource_requests as svc
+from ..services import (accounts, api_tokens, decommission as decommission_svc, decommission_guard, receipts,
+                       resource_requests as svc)
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
 from ..specs import Limits, diff_specs, expand, normalize_spec
-from ..web import page_arg, per_page, request_info, show_error
+from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
                     UploadForm, fill_form, spec_from_form)
@@ -359,23 +363,67 @@ def confirm_receipt(receipt_id):
 
 # -- personal API tokens
 
+def _beijing_today():
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _start_of_day(day):
+    """The token stops working at 00:00 Beijing time of its expiry date."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, zone).astimezone(timezone.utc)
+
+
+def _create_token(form):
+    """Re-check the password, then create the token; return the plaintext or None."""
+    try:
+        accounts.reauthenticate(db.session, request_info(), current_user, form.password.data,
+                                policy=login_policy(), passwords=passwords(), purpose="api token")
+        _token, plaintext = api_tokens.create_token(db.session, request_info(), current_user, form.name.data,
+                                                    scope=form.scope.data,
+                                                    expires_at=_start_of_day(form.expires_on.data))
+    except AccountLocked as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_error(form, exc)
+    else:
+        return plaintext
+    return None
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 @require(*ALL_ROLES)
 def tokens():
-    form = TokenForm()
+    today = _beijing_today()
+    form = TokenForm(expires_on=today + timedelta(days=api_tokens.DEFAULT_DAYS))
     plaintext = None
     if form.validate_on_submit():
-        _token, plaintext = api_tokens.create_token(db.session, request_info(), current_user, form.name.data)
-        flash(_("Copy the token now: it is shown only once."), "warning")
+        plaintext = _create_token(form)
+        if plaintext:
+            flash(_("Copy the token now: it is shown only once."), "warning")
+            form = TokenForm(formdata=None, expires_on=today + timedelta(days=api_tokens.DEFAULT_DAYS))
+    form.password.data = ""
     return render_template("requests/tokens.html", form=form, tokens=api_tokens.list_tokens(db.session, current_user),
-                           plaintext=plaintext, action_form=ActionForm())
+                           plaintext=plaintext, action_form=ActionForm(), now=utcnow(), state_of=api_tokens.token_state,
+                           first_day=today + timedelta(days=1), last_day=today + timedelta(days=api_tokens.MAX_DAYS))
+
+
+@bp.route("/tokens/all")
+@require(Role.ADMIN)
+def all_tokens():
+    return render_template("requests/all_tokens.html", rows=api_tokens.list_all_tokens(db.session, current_user),
+                           action_form=ActionForm(), now=utcnow(), state_of=api_tokens.token_state)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @require(*ALL_ROLES)
 def revoke_token(token_id):
+    """Revoke one of the user's own tokens; an admin may revoke anyone's (from the list of all)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    api_tokens.revoke_token(db.session, request_info(), current_user, token_id)
+    token = api_tokens.revoke_token(db.session, request_info(), current_user, token_id)
     flash(_("The token was revoked."), "success")
+    if token.user_id != current_user.id:
+        return redirect(url_for("requests.all_tokens"))
     return redirect(url_for("requests.tokens"))

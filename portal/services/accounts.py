@@ -74,19 +74,7 @@ def authenticate(session, ctx, username, password, *, policy, passwords):
         raise AccountLocked(user.locked_until)
 
     if not passwords.verify(user.password_hash, password):
-        user.failed_login_count += 1
-        record_event(session, ctx, "auth.login_failed", object_type="user", object_id=user.id,
-                     department_id=user.department_id, outcome="failure", actor=user,
-                     detail=f"failure {user.failed_login_count} of {policy.max_failures}")
-        if user.failed_login_count >= policy.max_failures:
-            user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
-            user.failed_login_count = 0
-            record_event(session, ctx, "auth.lockout", object_type="user", object_id=user.id,
-                         department_id=user.department_id, outcome="denied", actor=user,
-                         after={"locked_until": user.locked_until.isoformat()})
-            session.commit()
-            raise AccountLocked(user.locked_until)
-        session.commit()
+        _count_failure(session, ctx, user, policy, now)
         raise AuthenticationFailed()
 
     if not user.is_active_account:
@@ -106,6 +94,40 @@ def authenticate(session, ctx, username, password, *, policy, passwords):
                  department_id=user.department_id, actor=user)
     session.commit()
     return user
+
+
+def _count_failure(session, ctx, user, policy, now, what=""):
+    """Audit a wrong password of user and count it; lock the account (raise AccountLocked) at the
+    limit. Commits."""
+    user.failed_login_count += 1
+    record_event(session, ctx, "auth.login_failed", object_type="user", object_id=user.id,
+                 department_id=user.department_id, outcome="failure", actor=user,
+                 detail=f"{what}failure {user.failed_login_count} of {policy.max_failures}")
+    if user.failed_login_count >= policy.max_failures:
+        user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+        user.failed_login_count = 0
+        record_event(session, ctx, "auth.lockout", object_type="user", object_id=user.id,
+                     department_id=user.department_id, outcome="denied", actor=user,
+                     after={"locked_until": user.locked_until.isoformat()})
+        session.commit()
+        raise AccountLocked(user.locked_until)
+    session.commit()
+
+
+def reauthenticate(session, ctx, user, password, *, policy, passwords, purpose):
+    """Check the password of the logged-in user before a sensitive action (purpose, e.g. "api token").
+
+    A wrong password counts as a failed login (audited, and the account locks at the same limit);
+    it raises ValidationFailed on the `password` field, or AccountLocked. A correct one resets the
+    count and changes nothing else (the caller commits its own action).
+    """
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked(user.locked_until)
+    if not passwords.verify(user.password_hash, password or ""):
+        _count_failure(session, ctx, user, policy, now, what=f"re-authentication for {purpose}: ")
+        raise ValidationFailed(_l("The password is wrong."), field="password")
+    user.failed_login_count = 0
 
 
 def record_logout(session, ctx, user):

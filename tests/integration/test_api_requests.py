@@ -1,16 +1,24 @@
 """The JSON API /api/v1: personal tokens (UI and CLI), the same permission checks as the pages,
 OpenAPI document, JSON errors."""
 import re
+from datetime import date, timedelta
 
-from tests.conftest import csrf_token_from
+from tests.conftest import PASSWORD, csrf_token_from
 
 SPEC = {"servers": [{"name": "web", "flavor": "m1.tiny", "image": "cirros-devcloud", "count": 1}],
         "rules": [{"port": "22", "protocol": "tcp", "source": "10.0.0.0/8"}]}
 
 
-def ui_token(client, name="ci"):
+def post_token_form(client, name="ci", scope="write", days=30, password=PASSWORD):
+    """Submit the token form (expiry `days` after today); return the response."""
     html = client.get("/requests/tokens").get_data(as_text=True)
-    response = client.post("/requests/tokens", data={"csrf_token": csrf_token_from(html), "name": name})
+    expires_on = (date.today() + timedelta(days=days)).isoformat()
+    return client.post("/requests/tokens", data={"csrf_token": csrf_token_from(html), "name": name, "scope": scope,
+                                                 "expires_on": expires_on, "password": password})
+
+
+def ui_token(client, name="ci", scope="write", days=30):
+    response = post_token_form(client, name, scope, days)
     match = re.search(r'id="new-token">(gct_[^<]+)<', response.get_data(as_text=True))
     assert match, "the new token is shown once"
     return match.group(1)

@@ -24,7 +24,8 @@ def tokens(app, seed):
     with app.app_context():
         for key in ROLES:
             user = db.session.get(User, seed.user_ids[key])
-            out[key] = create_token(db.session, RequestInfo(actor=user), user, "schemathesis")[1]
+            out[key] = create_token(db.session, RequestInfo(actor=user), user, "schemathesis",
+                                    scope="write", days=1)[1]
     return out
 
 

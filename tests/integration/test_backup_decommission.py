@@ -158,7 +158,8 @@ def test_api_decommission_needs_the_note_with_the_confirmation(app, seed, db_ses
     from portal.services.audit import RequestInfo
     system_id = live_system(db_session, seed.dept_a)
     user = db_session.get(User, seed.user_ids["dept"])
-    _t, token = create_token(db_session, RequestInfo(correlation_id="t"), user, "decom")
+    _t, token = create_token(db_session, RequestInfo(correlation_id="t"), user, "decom",
+                             scope="write", days=1)
     db_session.commit()
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -73,7 +73,8 @@ POLICY = {
     ("requests.confirm_receipt", "POST"): only(*OWN_DEPT),
     ("requests.tokens", "GET"): LOGGED_IN,
     ("requests.tokens", "POST"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
-    ("requests.revoke_token", "POST"): only("dept_own"),  # the token of the acting user
+    ("requests.revoke_token", "POST"): only("dept_own", "admin"),  # the acting user's token; admins revoke any
+    ("requests.all_tokens", "GET"): only("admin"),
     ("reviews.index", "GET"): only("bureau"),
     ("reviews.review", "GET"): only("bureau"),
     ("reviews.start", "POST"): only("bureau"),

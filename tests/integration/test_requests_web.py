@@ -141,7 +141,8 @@ def test_another_department_gets_403_or_404_everywhere(app, seed, login_as):
     attachment_id = seed.extra["attachment_id"][0]
     with app.app_context():
         user_b = db.session.get(User, seed.user_ids["dept_b"])
-        _t, token_b = create_token(db.session, RequestInfo(correlation_id="t"), user_b, "b")
+        _t, token_b = create_token(db.session, RequestInfo(correlation_id="t"), user_b, "b",
+                                  scope="write", days=1)
     for key in ("dept_b", "dept_b_admin"):
         other = login_as(key)
         token = csrf_token_from(other.get("/").get_data(as_text=True))
