@@ -15,7 +15,6 @@ MESSAGES = {
     "body_not_json": _l("The body is not valid JSON."),
     "body_not_object": _l("The body must be a JSON object."),
     "fields_invalid": _l("Some fields are not valid: see problems."),
-    "token_required": _l("A valid API token is required (Authorization: Bearer ...)."),
     "forbidden": _l("You are not allowed to do this."),
     "read_only": _l("Auditors have read-only access."),
     "not_found": _l("Not found, or not yours to see."),
