@@ -8,7 +8,7 @@ success and one 409 (the services' row-locked transitions).
 import hashlib
 import json
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -19,17 +19,14 @@ from ..models.accounts import Role
 from ..models.requests import ResourceRequest
 from ..schemas import requests as schemas
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
-from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
 from ..specs import Limits
 from ..workflow import RequestKind
+from .common import REQUEST_ERRORS, WRITE_ERRORS, bp
+from .common import ctx as _ctx
 from .errors import STATUS_CODES, ApiError, error_response, from_api_error
 from .openapi import openapi_document
 from .routing import dump, operation
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-REQUEST_ERRORS = (401, 403, 404)
-WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 
 
 @bp.errorhandler(ApiError)
@@ -74,10 +71,6 @@ def _authenticate():
         return error_response(403, "forbidden", "read_only")
     g.api_user = user
     return None
-
-
-def _ctx():
-    return RequestInfo(actor=g.api_user, correlation_id=g.get("request_id", ""), remote_addr=request.remote_addr or "")
 
 
 def _catalog():

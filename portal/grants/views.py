@@ -17,7 +17,7 @@ from ..web import request_info, show_error
 from .forms import CommandForm, GrantDecisionForm, GrantRequestForm, RevokeForm
 
 bp = Blueprint("grants", __name__, url_prefix="/grants", template_folder="templates")
-VIEWERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+VIEWERS = vendor_access.VIEWERS
 
 
 def key_dir():

@@ -7,7 +7,7 @@ bound (servers per request, GB per volume, ...) come in the validation context a
 schema never does work that grows with a number it was given.
 """
 import re
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -124,3 +124,15 @@ def _names(msgid):
 def refuse(message):
     """Raise from a validator: message (LazyText) is shown to the user as it is."""
     raise PydanticCustomError("govcloud", "{message}", {"message": message})
+
+
+T = TypeVar("T")
+
+
+class Listing(Output, Generic[T]):
+    """One page of a list: `Listing[ItemOut]`."""
+
+    items: list[T]
+    page: int
+    pages: int
+    total: int

@@ -3,16 +3,18 @@ import csv
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
 from .. import audit_chain
+from ..models.accounts import Role
 from ..models.audit import AuditEvent
 from ..pagination import paginate
 from ..scoping import scoped
 
 log = logging.getLogger(__name__)
+READERS = (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)  # department users: their department's events
 
 
 @dataclass
@@ -81,6 +83,19 @@ class AuditFilter:
     outcome: str = ""
 
 
+def days_filter(zone, *, since=None, until=None, department_id=None, actor="", action="", object_type="",
+                object_id="", request_id="", outcome=""):
+    """Return the AuditFilter of a search by whole days in zone: from since's first moment to the end
+    of until (the audit page's and the API's dates); text is compared stripped."""
+    def day_start(d):
+        return datetime.combine(d, time.min, zone).astimezone(timezone.utc) if d else None
+
+    return AuditFilter(since=day_start(since), until=day_start(until + timedelta(days=1)) if until else None,
+                       department_id=department_id, actor=(actor or "").strip(), action=action or "",
+                       object_type=(object_type or "").strip(), object_id=(object_id or "").strip(),
+                       request_id=(request_id or "").strip(), outcome=outcome or "")
+
+
 @dataclass
 class KeysetPage:
     """One page of a newest-first list; `older`/`newer` are the ids to continue from."""
@@ -106,6 +121,11 @@ def _filtered(user, f):
         if value:
             stmt = stmt.where(column == value)
     return stmt
+
+
+def search_page(session, user, f, *, page=1, per_page=20):
+    """Return one numbered page of the events f selects, newest first."""
+    return paginate(session, _filtered(user, f).order_by(AuditEvent.id.desc()), page, per_page)
 
 
 def search_events(session, user, f, *, before=None, after=None, per_page=50):

@@ -16,7 +16,7 @@ from provisioner.errors import ProvisioningError
 from ..models.backups import (ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy, BackupRun, EXTRACTIONS,
                               ExtractionState, RESTORE_MODES_BY_KIND, RestoreJob, RunState, VerifyOutcome)
 from ..database import utcnow
-from ..errors import Forbidden, PortalError, ValidationFailed
+from ..errors import Forbidden, PortalError, ValidationFailed, WrongState
 from ..models.accounts import Department, Role
 from ..pagination import paginate
 from ..models.requests import ResourceRequest
@@ -81,11 +81,15 @@ def _text(value, field, required=True, message=None):
 
 # -- policies -------------------------------------------------------------------------------------
 
+def policies_select(user):
+    """The select of the policies user may see, by department then system."""
+    return scoped(select(BackupPolicy), user).order_by(BackupPolicy.department_id,
+                                                       BackupPolicy.system_id.is_not(None), BackupPolicy.name)
+
+
 def list_policies(session, user):
     """Return the policies user may see, by department then system."""
-    stmt = scoped(select(BackupPolicy), user).order_by(BackupPolicy.department_id, BackupPolicy.system_id.is_not(None),
-                                                       BackupPolicy.name)
-    return list(session.scalars(stmt))
+    return list(session.scalars(policies_select(user)))
 
 
 def get_policy(session, user, policy_id):
@@ -167,7 +171,7 @@ def back_up_now(session, ctx, policy_id):
     pending = session.scalar(select(BackupRun.id).where(BackupRun.policy_id == policy.id,
                                                         BackupRun.state.in_((RunState.QUEUED, RunState.RUNNING))))
     if pending is not None:
-        raise ValidationFailed(_l("A backup of this policy is already queued or running."))
+        raise WrongState(_l("A backup of this policy is already queued or running."))
     return engine.queue_run(session, ctx, policy, trigger="manual", requested_by=ctx.actor)
 
 
@@ -181,6 +185,11 @@ def list_runs(session, user, *, policy_id=None, state="", page=1, per_page=20):
     if state:
         stmt = stmt.where(BackupRun.state == state)
     return paginate(session, stmt.order_by(BackupRun.created_at.desc(), BackupRun.id.desc()), page, per_page)
+
+
+def get_run(session, user, run_id):
+    """Return a backup run user may see, or raise NotFound."""
+    return get_scoped(session, BackupRun, run_id, user, kind=_l("Backup run"))
 
 
 def list_artifacts(session, user, *, policy_id=None, include_deleted=False, page=1, per_page=20):
@@ -235,6 +244,11 @@ def list_restores(session, user, *, page=1, per_page=20):
     return paginate(session, stmt, page, per_page)
 
 
+def get_restore(session, user, restore_id):
+    """Return a restore user may see, or raise NotFound."""
+    return get_scoped(session, RestoreJob, restore_id, user, kind=_l("Restore"))
+
+
 # -- extractions (备份数据提取): apply, decide, link, download ---------------------------------------
 
 def list_extractions(session, user, *, state="", page=1, per_page=20):
@@ -283,7 +297,7 @@ def decide_extraction(session, ctx, cloud, extraction_id, approve, comment, sett
     comment = _text(comment, "comment", message=_l("Give the reason of the decision."))
     action = "approve" if approve else "reject"
     if not EXTRACTIONS.can(extraction.state, action):
-        raise ValidationFailed(_l("This extraction has been decided already."))
+        raise WrongState(_l("This extraction has been decided already."))
 
     def decided(extraction, now):
         extraction.decided_by_id = user.id

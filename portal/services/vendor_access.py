@@ -21,6 +21,7 @@ from ..workflow import RequestKind
 from .audit import record_event
 from .transitions import transition
 
+VIEWERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.AUDITOR, Role.ADMIN)  # who sees grants
 MAX_WINDOW = timedelta(days=30)
 MAX_COMMAND = 2000
 
@@ -49,12 +50,20 @@ def _destroy_key(key_dir, grant_id):
 
 # --- reading --------------------------------------------------------------------------------
 
-def list_grants(session, user):
-    """Return the grants user may see: a vendor its own, a department its own, others all."""
+def grants_select(user, state=""):
+    """The select of the grants user may see, newest first: a vendor its own, a department its own,
+    others all."""
     stmt = scoped(select(VendorGrant), user)
     if user.role == Role.VENDOR:
         stmt = stmt.where(VendorGrant.vendor_id == user.id)
-    return list(session.scalars(stmt.order_by(VendorGrant.id.desc()).limit(200)))
+    if state:
+        stmt = stmt.where(VendorGrant.state == state)
+    return stmt.order_by(VendorGrant.id.desc())
+
+
+def list_grants(session, user):
+    """Return the newest 200 grants user may see (see grants_select)."""
+    return list(session.scalars(grants_select(user).limit(200)))
 
 
 def get_grant(session, user, grant_id):
