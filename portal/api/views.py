@@ -19,6 +19,7 @@ from ..models.accounts import Role
 from ..models.requests import ResourceRequest
 from ..schemas import requests as schemas
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
+from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
 from ..specs import Limits
 from ..workflow import RequestKind
