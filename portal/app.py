@@ -100,6 +100,7 @@ def create_app(config=None):
 def _register_request_blueprints(app):
     """Resource requests, reviews, receipts and the JSON API (issue 4)."""
     from .api.views import bp as api_bp
+    from .api import domains_operations  # noqa: F401 (declares its operations on api_bp; it imports views)
     from .requests.views import bp as requests_bp
     from .provisioning.views import bp as provisioning_bp
     from .reviews.views import bp as reviews_bp

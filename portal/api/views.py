@@ -288,5 +288,6 @@ def confirm_receipt(receipt_id):
     return dump(_receipt(receipts.confirm_receipt(db.session, _ctx(), receipt_id)))
 
 
-# the other domains' operations (each module declares its own on bp)
-from . import domains_operations, domains_records  # noqa: E402,F401
+# the other domains' operations (each module declares its own on bp); domains_operations imports
+# this module, so portal/app.py imports it (an import here would make a circle)
+from . import domains_records  # noqa: E402,F401
