@@ -301,6 +301,8 @@ def test_maintenance_windows_scoped_applied_by_the_vendor_decided_by_the_bureau(
         response = api.post("vendor", "/maintenance-windows", bad)
         assert response.status_code == 422, (bad, response.get_json())
     assert (api.count(MaintenanceWindow), api.events("maintenance_window")) == (windows, events)
+    problem = api.post("vendor", "/maintenance-windows", _window(seed, starts_at=naive)).get_json()["problems"][0]
+    assert problem == {"field": "starts_at", "message": "请写明时间及其时区，例如 2026-12-31T08:00:00+08:00。"}
 
     body = _window(seed)
     created = api.post("vendor", "/maintenance-windows", body, headers={"Idempotency-Key": "mw-1"})
@@ -330,3 +332,16 @@ def test_maintenance_windows_scoped_applied_by_the_vendor_decided_by_the_bureau(
     cancelled = api.post("vendor", path, {"decision": "cancel", "note": "设备未到"})
     assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"
     assert api.events("maintenance_window") == events + 3
+
+
+def test_the_statement_page_freezes_a_statement_read_afresh(app, seed, login_as, api):
+    """The page's freeze: loading the lines for the hash must not flush the frozen state first (was 409)."""
+    from tests.conftest import csrf_token_from
+    mine = seed.extra["statement_id"][0]
+    client = login_as("bureau")
+    for action in ("review", "freeze"):
+        page = client.get(f"/billing/statements/{mine}").get_data(as_text=True)
+        response = client.post(f"/billing/statements/{mine}/transition",
+                               data={"csrf_token": csrf_token_from(page), "action": action})
+        assert response.status_code == 302, action
+    assert api.get("auditor", f"/statements/{mine}").get_json()["state"] == "frozen"
