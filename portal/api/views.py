@@ -283,5 +283,5 @@ def confirm_receipt(receipt_id):
     return dump(_receipt(receipts.confirm_receipt(db.session, _ctx(), receipt_id)))
 
 
-# the other domains' operations (each module declares its own on bp)
+# the other domains' operations (each module declares its own on bp, from .common)
 from . import domains_operations, domains_records  # noqa: E402,F401

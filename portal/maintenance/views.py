@@ -68,7 +68,7 @@ def detail(window_id):
 
 
 @bp.route("/<int:window_id>/decide", methods=["POST"])
-@require(Role.BUREAU, Role.VENDOR)
+@require(*maintenance.DECIDERS)
 def decide(window_id):
     form = DecisionForm()
     if form.validate_on_submit():

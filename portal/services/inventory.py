@@ -6,19 +6,10 @@ from sqlalchemy import select
 
 from ..models.accounts import Department
 from ..models.operations import InventorySnapshot
-from ..scoping import scoped
-
-
-@dataclass
-class DepartmentUsage:
-    code: str
-    name: str
-    servers: dict
-    vcpus: int
-    ram_gib: float
-    volume_gib: float
-    floating_ips: int
-    last_backup_at: datetime | None
+from ..models.requests import CloudResource
+from ..pagination import paginate
+from ..schemas.operations import DepartmentUsage
+from ..scoping import get_scoped, scoped
 
 
 @dataclass
@@ -50,3 +41,20 @@ def usage_view(session, user):
             last_backup_at=datetime.fromtimestamp(backup, timezone.utc) if backup else None))
     platform = getattr(user, "role", None) != "department"
     return UsageView(snap.taken_at, rows, snap.capacity if platform else {}, snap.services if platform else {})
+
+
+def list_resources(session, user, *, kind="", system_id=None, deleted=False, q="", page=1, per_page=20):
+    """Return one page of the cloud resources user may see (departments: their own), oldest first;
+    live ones unless deleted, of one kind, of one system, or whose name holds q."""
+    stmt = scoped(select(CloudResource), user).where(CloudResource.deleted.is_(deleted))
+    if kind:
+        stmt = stmt.where(CloudResource.kind == kind)
+    if system_id is not None:
+        stmt = stmt.where(CloudResource.system_id == system_id)
+    if q:
+        stmt = stmt.where(CloudResource.name.contains(q, autoescape=True))
+    return paginate(session, stmt.order_by(CloudResource.id), page, per_page)
+
+
+def get_resource(session, user, resource_id):
+    return get_scoped(session, CloudResource, resource_id, user, kind="CloudResource")

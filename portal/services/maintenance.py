@@ -28,6 +28,7 @@ TERMINAL = WINDOWS.terminal()
 # who may take an action
 ACTION_ROLES = {"approve": {Role.BUREAU}, "reject": {Role.BUREAU}, "cancel": {Role.VENDOR, Role.BUREAU}}
 APPLICANTS = {Role.VENDOR}
+DECIDERS = {Role.BUREAU, Role.VENDOR}  # who may reach the decision form (each action checks its own roles)
 MAX_LENGTH = timedelta(days=7)
 
 

@@ -165,8 +165,8 @@ def runs_count(session):
 
 
 
-def usage_summary(session, user, start, end):
-    """Return {department id: {resource type: unit-hours (Decimal)}} of [start, end) that user may see."""
+def _scoped_hours(session, user, start, end, key):
+    """Return {key(record): {resource type: unit-hours (Decimal)}} of [start, end) over the usage user may see."""
     from decimal import Decimal
 
     from ..scoping import scoped
@@ -175,8 +175,19 @@ def usage_summary(session, user, start, end):
     stmt = scoped(select(UsageRecord), user).where(UsageRecord.interval_start < end, UsageRecord.interval_end > start)
     for rec in session.scalars(stmt):
         s, e = max(rec.interval_start, start), min(rec.interval_end, end)
-        seconds[(rec.department_id, rec.resource_type)] += rec.quantity * int((e - s).total_seconds())
+        seconds[(key(rec), rec.resource_type)] += rec.quantity * int((e - s).total_seconds())
     out = defaultdict(dict)
-    for (dept_id, rtype), value in seconds.items():
-        out[dept_id][rtype] = hours(value, rtype) if value else Decimal("0")
+    for (group, rtype), value in seconds.items():
+        out[group][rtype] = hours(value, rtype) if value else Decimal("0")
     return dict(out)
+
+
+def usage_summary(session, user, start, end):
+    """Return {department id: {resource type: unit-hours (Decimal)}} of [start, end) that user may see."""
+    return _scoped_hours(session, user, start, end, lambda rec: rec.department_id)
+
+
+def usage_by_system(session, user, start, end):
+    """Return {(department id, system id, system name): {resource type: unit-hours}} of [start, end)
+    that user may see (system id None: resources of no system, 未归属)."""
+    return _scoped_hours(session, user, start, end, lambda rec: (rec.department_id, rec.system_id, rec.system_name))

@@ -168,10 +168,18 @@ def generate(session, ctx, year, month, *, generated_by=None):
     return report
 
 
+def reports_query(*, year=None, month=None):
+    """The select of the monthly reports, newest first (every role sees the list; entries are scoped)."""
+    stmt = select(MonthlyReport)
+    if year:
+        stmt = stmt.where(MonthlyReport.year == year)
+    if month:
+        stmt = stmt.where(MonthlyReport.month == month)
+    return stmt.order_by(MonthlyReport.year.desc(), MonthlyReport.month.desc(), MonthlyReport.id.desc())
+
+
 def list_reports(session):
-    return list(session.scalars(select(MonthlyReport).order_by(MonthlyReport.year.desc(),
-                                                               MonthlyReport.month.desc(),
-                                                               MonthlyReport.id.desc()).limit(60)))
+    return list(session.scalars(reports_query().limit(60)))
 
 
 def get_report(session, user, report_id):

@@ -3,7 +3,6 @@
 Outage intervals are the incidents' [started_at, resolved_at) (started_at is the first failing
 check); time inside approved maintenance windows counts neither as outage nor as total.
 """
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,26 +10,10 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..models.accounts import Department
 from ..models.operations import Incident, ProbeTarget
+from ..schemas.operations import SlaFigure
 from ..scoping import scoped
 from ..workdays import CHINA
 from .maintenance import approved_windows
-
-@dataclass
-class SlaFigure:
-    department_id: int
-    department_name: str
-    system_name: str
-    total_minutes: float
-    maintenance_minutes: float
-    minutes_lost: float
-    incidents: int
-
-    @property
-    def ratio(self):
-        counted = self.total_minutes - self.maintenance_minutes
-        if counted <= 0:
-            return 1.0
-        return max(0.0, (counted - self.minutes_lost) / counted)
 
 def month_bounds(year, month):
     """Return the aware [start, end) of a calendar month in Beijing time."""
@@ -113,7 +96,9 @@ def monthly_report(session, user, year, month, now=None, *, every_department=Fal
         department = departments[dept_id]
         incidents, windows = by_system.get((dept_id, name)), windows_of.get(dept_id)
         if not incidents and not windows:  # the common case: nothing happened this month
-            figures.append(SlaFigure(dept_id, department.name, name, total, 0.0, 0.0, 0))
+            figures.append(SlaFigure(department_id=dept_id, department_name=department.name, system_name=name,
+                                      total_minutes=total, maintenance_minutes=0.0, minutes_lost=0.0,
+                                      incidents=0))
         else:
             figures.append(system_figure(department, name, incidents or [], windows or [], start, end))
     return sorted(figures, key=lambda f: (f.department_name, f.system_name))

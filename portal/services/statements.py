@@ -151,7 +151,8 @@ def transition(session, ctx, statement, action):
             statement.reviewed_by, statement.reviewed_at = "", None
         elif action == "freeze":
             statement.frozen_by, statement.frozen_at = ctx.actor.username, now
-            statement.content_hash = content_hash(statement)
+            with session.no_autoflush:  # loading the lines must not flush the frozen state before the hash is set
+                statement.content_hash = content_hash(statement)
     move(session, ctx, STATEMENTS, statement, action, effects=recorded)
     return statement
 
@@ -171,14 +172,23 @@ def verify(statement):
     return statement.state == S.FROZEN and content_hash(statement) == statement.content_hash
 
 
-def list_statements(session, user, *, year=None, month=None):
+def statements_query(user, *, year=None, month=None, state="", department_id=None):
+    """The select of the statements user may see (departments: their own), newest month first."""
     stmt = scoped(select(Statement), user)
     if year:
         stmt = stmt.where(Statement.year == year)
     if month:
         stmt = stmt.where(Statement.month == month)
-    return list(session.scalars(stmt.order_by(Statement.year.desc(), Statement.month.desc(),
-                                              Statement.department_id, Statement.version.desc())))
+    if state:
+        stmt = stmt.where(Statement.state == state)
+    if department_id is not None:
+        stmt = stmt.where(Statement.department_id == department_id)
+    return stmt.order_by(Statement.year.desc(), Statement.month.desc(), Statement.department_id,
+                         Statement.version.desc(), Statement.id.desc())
+
+
+def list_statements(session, user, *, year=None, month=None):
+    return list(session.scalars(statements_query(user, year=year, month=month)))
 
 
 def year_totals(session, user, year):
