@@ -187,6 +187,7 @@ def arg_values(seed, role):
         "filename": "css/portal.css",
         "fmt": "csv",
         "year": 2027,
+        "restore_id": 1, "run_id": 1,  # the API answers 401 to a session whatever the id
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own
