@@ -2,6 +2,7 @@
 from sqlalchemy import delete
 
 from portal.database import utcnow
+from portal.models.api import IDEMPOTENCY_KEEP, IdempotencyKey
 from portal.models.operations import JobRun
 from portal.services import notifications, probes
 
@@ -43,10 +44,14 @@ def deliver_notifications():
 
 @recorded("prune_history")
 def prune_history():
-    """Delete probe results and job runs older than the retention period."""
+    """Delete probe results and job runs older than the retention period, and the API's
+    Idempotency-Key answers older than a day."""
     with runtime.session_scope() as session:
-        cutoff = utcnow() - probes.RETENTION
+        now = utcnow()
+        cutoff = now - probes.RETENTION
         removed = probes.prune_results(session, cutoff)
         removed += session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
+        removed += session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < now - IDEMPOTENCY_KEEP)).rowcount
         session.commit()
     return JobResult(summary=f"{removed} rows removed")

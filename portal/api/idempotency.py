@@ -6,9 +6,8 @@ A call refused with a 4xx or 5xx releases the key: nothing was created, the clie
 """
 import hashlib
 import re
-from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
@@ -16,7 +15,6 @@ from ..models.api import IdempotencyKey
 from .errors import ApiError
 
 KEY_RE = re.compile(r"[\x21-\x7e]{1,128}")
-KEEP = timedelta(hours=24)
 
 
 def claim(session, user, key, method, path, body):
@@ -56,10 +54,3 @@ def finish(session, row_id, status, body):
     else:
         session.delete(row)
     session.commit()
-
-
-def expire(session, now=None):
-    """Forget keys older than a day (a housekeeping job); return how many."""
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < (now or utcnow()) - KEEP))
-    session.commit()
-    return result.rowcount

@@ -1,10 +1,13 @@
 """What the JSON API keeps besides the domains' own rows: the answers of idempotent calls."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base, UTCDateTime, utcnow
+
+
+IDEMPOTENCY_KEEP = timedelta(hours=24)  # a key is replayed for a day, then pruned (scheduler: prune_history)
 
 
 class IdempotencyKey(Base):
