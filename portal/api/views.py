@@ -9,18 +9,17 @@ import hashlib
 import json
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ..access import SAFE_METHODS
 from ..errors import InputInvalid, PortalError
 from ..extensions import db
 from ..models.accounts import Role
-from ..models.requests import ResourceRequest
 from ..schemas import requests as schemas
 from ..services import api_tokens, provisioning_ops, receipts, resource_requests as svc, reviews
 from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
+from ..services.transitions import lock
 from ..specs import Limits
 from ..workflow import RequestKind
 from .common import REQUEST_ERRORS, WRITE_ERRORS, bp
@@ -118,9 +117,7 @@ def _if_match(request_id):
     wanted = request.headers.get("If-Match")
     if wanted is None:
         return
-    r = svc.get_request(db.session, g.api_user, request_id)  # scope first: another's is 404
-    db.session.scalar(select(ResourceRequest).where(ResourceRequest.id == r.id).with_for_update()
-                      .execution_options(populate_existing=True))
+    r = lock(db.session, svc.get_request(db.session, g.api_user, request_id))  # scope first: another's is 404
     detail = _detail(r)
     if wanted.strip() != "*" and etag(detail) not in [t.strip() for t in wanted.split(",")]:
         raise ApiError(409, "stale", "stale", current=dump(detail), headers={"ETag": etag(detail)})

@@ -12,7 +12,7 @@ from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState
 from .audit import record_event
-from .transitions import transition
+from .transitions import lock, transition
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -60,8 +60,7 @@ def confirm_receipt(session, ctx, receipt_id):
     if ctx.actor.role != Role.DEPARTMENT:
         raise Forbidden()
     # two people confirming at once: the second waits for the first's row lock, then sees it confirmed
-    session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.id == receipt.id).with_for_update()
-                   .execution_options(populate_existing=True))
+    lock(session, receipt)
     if receipt.confirmed_at is not None:
         raise WrongState(_l("The receipt has already been confirmed."))
     receipt.confirmed_at = utcnow()

@@ -19,7 +19,7 @@ from ..text import _l
 from ..workflow import EDITABLE, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
 from .audit import record_event
 from .decommission_guard import guard_problems, set_migration
-from .transitions import transition
+from .transitions import lock, transition
 
 TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -118,6 +118,7 @@ def update_request(session, ctx, request_id, data, spec, *, limits=None):
     """Change a draft or returned request."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
+    lock(session, request)  # two editors, or an edit and a submit, at once: one after the other
     if request.state not in EDITABLE:
         raise WrongState(_l("Only drafts and returned requests can be edited."))
     fields = _clean(data)

@@ -24,6 +24,15 @@ def stored_state(session, obj):
                           .with_for_update())
 
 
+def lock(session, obj):
+    """Reload obj's row under a row lock held until this transaction ends (PostgreSQL: a second
+    editor waits here, then sees what the first left). Returns obj, refreshed."""
+    ident = inspect(obj)
+    model = type(obj)
+    return session.scalar(select(model).where(ident.mapper.primary_key[0] == ident.identity[0])
+                          .with_for_update().execution_options(populate_existing=True))
+
+
 def transition(session, ctx, machine, obj, action, *, detail="", after=None, actor=None, department_id=None,
                effects=None, now=None, outcome="success"):
     """Move obj by action in machine and write the audit event `<machine.name>.<action>`; effects(obj, now)
