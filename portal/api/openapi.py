@@ -59,6 +59,9 @@ def _operation(op, refs):
         ok = {"description": "OK", "content": _json(refs[(op.response, "serialization")])}
         if op.conditional or op.response.__name__ == "RequestDetail":
             ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "send it back as If-Match"}}
+    if op.links:
+        ok["links"] = {name: {"operationId": target, "parameters": parameters}
+                       for name, (target, parameters) in op.links.items()}
     responses = {str(op.status): ok}
     for status in sorted(set(op.errors) | {401}):
         responses[str(status)] = {"description": DESCRIPTIONS.get(status, "error"),

@@ -40,6 +40,7 @@ class Operation:
     description: str = ""
     path_params: dict = field(default_factory=dict)
     binary: str = ""  # a download: its media type instead of a JSON response
+    links: dict = field(default_factory=dict)  # OpenAPI links of the success: name -> (operationId, parameters)
 
 
 def _reject_constant(name):
@@ -85,10 +86,11 @@ def _query(schema):
 
 
 def operation(bp, rule, method, operation_id, summary, *, tag, body=None, query=None, response=None, status=200,
-              errors=(), idempotent=False, conditional=False, description="", binary=""):
-    """Register view under rule/method and declare it for the OpenAPI document."""
+              errors=(), idempotent=False, conditional=False, description="", binary="", links=None):
+    """Register view under rule/method and declare it for the OpenAPI document; links name the
+    operations a client may call next with values of the answer (OpenAPI links)."""
     op = Operation(rule, method, operation_id, summary, tag, body, query, response, status, tuple(errors),
-                   idempotent, conditional, description, binary=binary)
+                   idempotent, conditional, description, binary=binary, links=links or {})
     OPERATIONS.append(op)
 
     def decorator(view):

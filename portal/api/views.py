@@ -150,9 +150,13 @@ def _create(body, *, kind=RequestKind.NEW, system=None):
     return _answer(r, 201)
 
 
+REQUEST_LINKS = {f"{verb}Request": (f"{verb}Request", {"request_id": "$response.body#/id"})
+                 for verb in ("get", "update", "submit", "cancel", "review")}
+
+
 @operation(bp, "/requests", "POST", "createRequest", "Create a draft request (optionally submit it)",
            tag="requests", body=schemas.RequestCreate, response=schemas.RequestDetail, status=201,
-           errors=WRITE_ERRORS, idempotent=True)
+           errors=WRITE_ERRORS, idempotent=True, links=REQUEST_LINKS)
 def create_request(body):
     return _create(body)
 

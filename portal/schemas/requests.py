@@ -17,7 +17,8 @@ from .base import Input, Output, Page, line, refuse, text
 
 HARD_COUNT = 1000      # ceilings of numbers the settings do not bound
 HARD_GB = 1_000_000
-Name = Annotated[line(20), Field(description="a-z, 0-9 and -, starting with a letter (at most 20)")]
+Name = Annotated[line(20), Field(description="a-z, 0-9 and -, starting with a letter (at most 20)",
+                                  json_schema_extra={"pattern": "^([a-z][a-z0-9-]{0,19})?$"})]
 Gb = Annotated[int, Field(ge=1, description="whole GB, at most REQUEST_MAX_VOLUME_GB")]
 
 

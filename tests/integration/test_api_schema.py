@@ -88,3 +88,29 @@ def test_data_outside_the_schema_is_refused_with_a_4xx(app, tokens):
           f"slowest answer {slowest[0] * 1000:.0f} ms ({slowest[1]}); statuses {sorted(statuses.items())}")
     assert failures == []
     assert sum(n for code, n in statuses.items() if code in (400, 413, 415, 422)) > len(operations)
+
+
+def test_a_request_s_life_followed_through_the_links(app, tokens):
+    """Stateful: from createRequest, Schemathesis follows the document's links (get, update, submit,
+    cancel, review the new request) with the department's token and checks every answer."""
+    from hypothesis.stateful import run_state_machine_as_test
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema.config.generation.update(with_security_parameters=False)
+    base = schema.include(tag="requests").as_state_machine()
+    headers = {"Authorization": f"Bearer {tokens['dept']}"}
+    reached = set()
+
+    class Department(base):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=(), **kwargs):
+            reached.add((case.operation.label, response.status_code))
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(Department, settings=settings(
+        max_examples=EXAMPLES, stateful_step_count=6, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    print("stateful:", sorted(reached))
+    followed = {label.split()[1] for label, status in reached if "{request_id}" in label and status != 404}
+    assert len(followed) >= 2, reached  # calls on a request the run itself created
