@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField,
+                     SubmitField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
@@ -26,6 +26,7 @@ class RequestForm(FlaskForm):
     network_cidr = StringField(_l("Network (CIDR)"), validators=[optional(), length(32)])
     floating_ips = IntegerField(_l("Floating IPs"), default=0, validators=[optional(), NumberRange(min=0, max=20)])
     ssh_public_key = TextAreaField(_l("SSH public key"), validators=[optional(), length(4000)])
+    seen = HiddenField(validators=[optional(), length(32)])  # the version the editor opened (edit_token)
     save = SubmitField(_l("Save draft"))
 
     def data_for_service(self):

@@ -109,23 +109,27 @@ def edit(request_id):
     if req.kind == RequestKind.DECOMMISSION:
         return redirect(url_for("requests.decommission", request_id=req.system_root_id))
     form = RequestForm()
-    problems = ()
+    problems, status = (), 200
     if request.method == "GET":
         fill_form(form, req)
+        form.seen.data = svc.edit_token(req)
         problems = web_session.pop(f"problems-{req.id}", [])
     elif form.validate_on_submit():
         try:
             svc.update_request(db.session, request_info(), req.id, form.data_for_service(),
-                               spec_from_form(form, request.form), limits=Limits.from_config(current_app.config))
+                               spec_from_form(form, request.form), limits=Limits.from_config(current_app.config),
+                               seen=form.seen.data)
         except ValidationFailed as exc:
             db.session.rollback()
             problems = show_error(form, exc)
+            form.seen.data = svc.edit_token(svc.get_request(db.session, current_user, req.id))
+            status = exc.http_status if exc.http_status == 409 else 200
         else:
             if request.form.get("then") == "submit":
                 return _submit(req.id)
             flash(_("The draft was saved."), "success")
             return redirect(url_for("requests.edit", request_id=req.id))
-    return _render_form(form, req, problems)
+    return _render_form(form, req, problems), status
 
 
 def _submit(request_id):

@@ -1,5 +1,6 @@
 """Department side of resource requests: drafts, uploads, submit, cancel, change, decommission."""
 import hashlib
+import json
 import os
 import uuid
 
@@ -114,13 +115,25 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     return request
 
 
-def update_request(session, ctx, request_id, data, spec, *, limits=None):
-    """Change a draft or returned request."""
+def edit_token(request):
+    """A short digest of what an editor sees of a request; sent back with the edit, it tells whether
+    someone changed the request in between."""
+    content = json.dumps({"state": request.state, **_content(request)}, sort_keys=True, ensure_ascii=False,
+                         default=str)
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+def update_request(session, ctx, request_id, data, spec, *, limits=None, seen=None):
+    """Change a draft or returned request; with seen (edit_token as the editor opened it), refuse
+    with 409 when someone changed it since."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
     lock(session, request)  # two editors, or an edit and a submit, at once: one after the other
     if request.state not in EDITABLE:
         raise WrongState(_l("Only drafts and returned requests can be edited."))
+    if seen and seen != edit_token(request):
+        raise WrongState(_l("Someone changed this request after you opened it. Your text is kept below: "
+                            "compare it with the request and save again."))
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")

@@ -1,6 +1,7 @@
 """Resource requests through the pages (both database backends): drafts, Chinese validation, uploads,
 review decisions, green channel, and a second department locked out of every page."""
 import io
+import re
 
 from sqlalchemy import select
 
@@ -174,3 +175,29 @@ def test_another_department_gets_403_or_404_everywhere(app, seed, login_as):
     listing = api.get("/api/v1/requests", headers=headers).get_json()
     assert all(item["department_id"] == seed.dept_b for item in listing["items"])
     assert state_of(app, request_id) == "draft"
+
+
+def test_two_editors_the_second_is_told_and_keeps_their_text(app, login_as):
+    """Issue 15: the edit form carries the version its editor opened; a save over someone else's
+    newer save is refused (409) with the editor's own text kept in the form, and nothing changes."""
+    first, second = login_as("dept"), login_as("dept_member")
+    request_id = new_request(first)
+    page = f"/requests/{request_id}/edit"
+    html_first, html_second = first.get(page).get_data(as_text=True), second.get(page).get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="([0-9a-f]+)"', html_second).group(1)
+    saved = first.post(page, data={**FORM, "purpose": "甲的修改", "csrf_token": csrf_token_from(html_first),
+                                   "seen": seen})
+    assert saved.status_code == 302
+    stale = second.post(page, data={**FORM, "purpose": "乙的修改", "csrf_token": csrf_token_from(html_second),
+                                    "seen": seen})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "该申请已被他人修改" in html and "乙的修改" in html
+    from portal.extensions import db
+    from portal.models.requests import ResourceRequest
+    with app.app_context():
+        db.session.expire_all()
+        assert db.session.get(ResourceRequest, request_id).purpose == "甲的修改"
+    fresh = re.search(r'name="seen" type="hidden" value="([0-9a-f]+)"', html).group(1)
+    assert fresh != seen  # saving again now, after comparing, is the editor's choice
+    again = second.post(page, data={**FORM, "purpose": "乙的修改", "csrf_token": csrf_token_from(html), "seen": fresh})
+    assert again.status_code == 302
