@@ -272,7 +272,7 @@ def apply_extraction(session, ctx, artifact_id, reason):
     artifact = get_artifact(session, user, artifact_id)
     reason = _text(reason, "reason", message=_l("Say why the data is to be extracted."))
     if artifact.status != ArtifactStatus.AVAILABLE:
-        raise ValidationFailed(_l("Only an available backup can be extracted."))
+        raise WrongState(_l("Only an available backup can be extracted."))
     open_ = session.scalar(select(BackupExtraction.id).where(BackupExtraction.artifact_id == artifact.id,
                                                              BackupExtraction.state.in_(OPEN_EXTRACTION)))
     if open_ is not None:

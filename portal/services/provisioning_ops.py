@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from ..database import utcnow
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, ValidationFailed, WrongState
 from ..models.accounts import Department, Role
 from ..models.reconcile import ReconcileFinding, ReconcileRun
 from ..models.requests import ProvisioningJob
@@ -61,7 +61,7 @@ def rollback_request(session, ctx, request_id):
     _require_operator(ctx.actor)
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
-        raise ValidationFailed(_l("Only failed requests can be rolled back."))
+        raise WrongState(_l("Only failed requests can be rolled back."))
     transition(session, ctx, REQUESTS, request, "roll_back")
     session.add(ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
                                 action=JobAction.ROLLBACK, available_at=utcnow()))
@@ -79,7 +79,7 @@ def resolve_request(session, ctx, request_id, comment):
         raise ValidationFailed(_l("The comment is too long."), field="comment")
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
-        raise ValidationFailed(_l("Only failed requests can be marked as resolved."))
+        raise WrongState(_l("Only failed requests can be marked as resolved."))
     transition(session, ctx, REQUESTS, request, "resolve", detail=comment, after={"resolution": comment})
     request.resolution = comment
     session.commit()
@@ -122,7 +122,7 @@ def retry_job(session, ctx, request_id):
         raise Forbidden()
     request = get_request(session, ctx.actor, request_id)
     if request.state != RequestState.FAILED:
-        raise ValidationFailed(_l("Only failed requests can be retried."))
+        raise WrongState(_l("Only failed requests can be retried."))
     transition(session, ctx, REQUESTS, request, "retry")
     request.failure_message = ""
     enqueue_job(session, request)

@@ -148,6 +148,7 @@ def test_prometheus_scrapes_the_portal_and_the_probe_alert_fires(app, seed, db_s
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(health["scrapeUrl"], timeout=5)
     assert refused.value.code == 401
+    refused.value.close()  # the error holds the response's socket
 
     tcp_service.stop()
     probe_cycle(db_session, app.config)

@@ -211,9 +211,9 @@ def test_operator_actions_through_the_api(app, seed, login_as, db_session):
     vendor = {"Authorization": f"Bearer {ui_token(login_as('vendor'))}"}
     dept = {"Authorization": f"Bearer {ui_token(login_as('dept'))}"}
     assert api.post(url, json={"action": "rollback"}, headers=dept).status_code == 403
-    assert api.post(url, json={"action": "explode"}, headers=vendor).status_code == 400
+    assert api.post(url, json={"action": "explode"}, headers=vendor).status_code == 422
     answer = api.post(url, json={"action": "resolve"}, headers=vendor)
-    assert answer.status_code == 400 and answer.get_json()["code"] == "invalid"
+    assert answer.status_code == 422 and answer.get_json()["code"] == "invalid"
     answer = api.post(url, json={"action": "rollback"}, headers=vendor)
     assert answer.status_code == 200 and answer.get_json()["state"] == "rolling_back"
     job = db_session.scalars(select(ProvisioningJob).where(ProvisioningJob.request_id == request_id)).one()
