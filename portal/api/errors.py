@@ -13,7 +13,6 @@ MESSAGES = {
     "body_must_be_json": _l("Send the body as JSON (Content-Type: application/json)."),
     "body_too_large": _l("The body is larger than %(limit)s bytes."),
     "body_not_json": _l("The body is not valid JSON."),
-    "body_not_object": _l("The body must be a JSON object."),
     "fields_invalid": _l("Some fields are not valid: see problems."),
     "forbidden": _l("You are not allowed to do this."),
     "read_only": _l("Auditors have read-only access."),

@@ -57,7 +57,7 @@ def _operation(op, refs):
         ok = {"description": "OK", "content": {op.binary: {"schema": {"type": "string", "format": "binary"}}}}
     else:
         ok = {"description": "OK", "content": _json(refs[(op.response, "serialization")])}
-        if op.conditional or op.response.__name__ == "RequestDetail":
+        if op.conditional or getattr(op.response, "has_etag", False):
             ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "send it back as If-Match"}}
     if op.links:
         ok["links"] = {name: {"operationId": target, "parameters": parameters}

@@ -7,7 +7,7 @@ least one server) is checked at submission by portal/specs.validate_spec.
 """
 import ipaddress
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -229,6 +229,8 @@ class RequestSummary(Output):
 
 
 class RequestDetail(RequestSummary):
+    has_etag: ClassVar[bool] = True  # answered with an ETag header (If-Match takes it back)
+
     purpose: str
     project_ref: str
     security_level: int

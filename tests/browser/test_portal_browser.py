@@ -17,8 +17,8 @@ SHOTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "screen
 
 # seeded user key -> (Chinese home title, English home title)
 HOMES = {
-    "dept": ("使用部门(单位)工作台:甲局", "Department workspace: 甲局"),
-    "dept_admin": ("使用部门(单位)工作台:甲局", "Department workspace: 甲局"),
+    "dept": ("使用部门(单位)工作台：甲局", "Department workspace: 甲局"),
+    "dept_admin": ("使用部门(单位)工作台：甲局", "Department workspace: 甲局"),
     "bureau": ("市大数据管理局工作台", "Big-data bureau workspace"),
     "vendor": ("云服务商运维工作台", "Cloud vendor operations workspace"),
     "auditor": ("审计工作台(只读)", "Audit workspace (read-only)"),

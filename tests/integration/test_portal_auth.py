@@ -18,7 +18,7 @@ def test_login_success_is_audited_and_lands_on_home(client, seed, db_session):
     assert "市大数据管理局工作台" in home and "这是您第一次登录。" in home
     again = client.application.test_client()
     login(again, seed.users["bureau"])
-    assert "上次登录:" in again.get("/").get_data(as_text=True)
+    assert "上次登录：" in again.get("/").get_data(as_text=True)
     event = events(db_session, "auth.login")[0]
     assert event.actor_username == seed.users["bureau"] and event.actor_role == "bureau"
     assert event.outcome == "success" and event.request_id and event.remote_addr == "127.0.0.1"
