@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg $(LOCK) 2>/dev/null | sha256sum | cut -c1-16)
+# Test processes (pytest-xdist): the suite mostly waits on the cloud, so more than the cores.
+TEST_WORKERS ?= 4
 export GOVCLOUD_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/govcloud_test
 
 .PHONY: venv sysdeps services devcloud up down status test test-unit bench lock clean
@@ -39,7 +41,7 @@ status:
 	devcloud/status
 
 test: venv devcloud
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile tests
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit

@@ -27,10 +27,10 @@ def test_metrics_are_summed_over_gunicorn_workers(migrated_app, tmp_path):
     try:
         wait_for_port(port, 30)
         for _ in range(12):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as resp:
                 assert resp.status == 200
         time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as resp:
             text = resp.read().decode()
     finally:
         proc.terminate()
