@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..text import _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..database import utcnow
 from ..errors import AccountLocked, AuthenticationFailed, RateLimited, ValidationFailed
@@ -236,11 +236,17 @@ def check_history(session, user, new_password, policy, passwords, field="new_pas
                                       n=policy.password_history), field=field)
 
 
-def set_password(session, user, new_password, *, passwords, must_change=False, now=None):
-    """Replace user's password (the old hash kept in the history), end all the user's sessions;
-    the caller audits and commits."""
+def set_password(session, user, new_password, *, passwords, keep, must_change=False, now=None):
+    """Replace user's password (the old hash kept in the history, of which the newest keep - 1
+    stay), end all the user's sessions; the caller audits and commits."""
     now = now or utcnow()
     session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
+    session.flush()
+    stale = session.scalars(select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+                            .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+                            .offset(max(keep - 1, 1))).all()
+    if stale:
+        session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(stale)))
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = now
     user.must_change_password = must_change
@@ -262,7 +268,7 @@ def change_password(session, ctx, user, current_password, new_password, *, polic
     check_password_strength(new_password, policy, user.username)
     check_history(session, user, new_password, policy, passwords)
     forced = user.must_change_password or password_expired(user, policy)
-    set_password(session, user, new_password, passwords=passwords)
+    set_password(session, user, new_password, passwords=passwords, keep=policy.password_history)
     record_event(session, ctx, "auth.password_change", object_type="user", object_id=user.id,
                  department_id=user.department_id, detail="forced" if forced else "")
     session.commit()

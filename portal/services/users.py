@@ -109,7 +109,8 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
         user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
     if new_password:
         check_password_strength(new_password, policy, user.username, field="new_password")
-        set_password(session, user, new_password, passwords=passwords, must_change=True)
+        set_password(session, user, new_password, passwords=passwords, keep=policy.password_history,
+                     must_change=True)
     if unlock:
         user.locked_until = None
         user.failed_login_count = 0

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.database import utcnow
-from portal.models.accounts import RecoveryCode, User, UserSession
+from portal.models.accounts import PasswordHistory, RecoveryCode, User, UserSession
 from portal.models.audit import AuditEvent
 from portal.services import accounts, sessions
 from portal.services.audit import RequestInfo
@@ -280,6 +280,10 @@ def test_password_history_refuses_reuse(app, seed, login_as, db_session):
     # one more change: the seed password is now 6 changes back, and allowed again
     assert change_password(client, current, "History-pass-5x").status_code == 302
     assert change_password(client, "History-pass-5x", PASSWORD).status_code == 302
+    # only what the rule needs is kept: the current hash and the 4 before it
+    kept = db_session.scalars(select(PasswordHistory).where(
+        PasswordHistory.user_id == seed.user_ids["vendor"])).all()
+    assert len(kept) == 4
 
 
 def test_unused_accounts_are_disabled_audited_and_can_be_enabled_again(app, seed, login_as, db_session):
