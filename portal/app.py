@@ -112,12 +112,11 @@ def _register_request_blueprints(app):
 
 
 @login_manager.user_loader
-def _load_user(token):
-    from .services.accounts import find_user_by_session_token
-    user = find_user_by_session_token(db.session, token)
-    if user is None or not user.is_active_account:
-        return None
-    return user
+def _load_user(session_id):
+    """The cookie's id of a server-side session: its user while the session lives, else None."""
+    from .services.accounts import load_session_user
+    from .web import session_policy
+    return load_session_user(db.session, session_id, session_policy())
 
 
 def _register_template_helpers(app):

@@ -64,6 +64,17 @@ SETTINGS = {
     "PASSWORD_HASH_TIME_COST": _s(int, 3),
     "PASSWORD_HASH_MEMORY_KIB": _s(int, 65536),
     "PASSWORD_HASH_PARALLELISM": _s(int, 4),
+    # sessions and credentials (issue 16, MLPS level 3): server-side sessions that end
+    "SESSION_IDLE_MINUTES": _s(int, 30, "a session unused this long ends"),
+    "SESSION_ABSOLUTE_HOURS": _s(int, 8, "a session ends this long after its login, used or not"),
+    "SESSION_SINGLE_PER_USER": _s(bool, False, "a new login ends the user's other sessions"),
+    "PASSWORD_MAX_AGE_DAYS": _s(int, 90, "after this the password must be changed; 0: never"),
+    "PASSWORD_HISTORY": _s(int, 5, "a new password may not be one of this many last ones"),
+    "ACCOUNT_MAX_IDLE_DAYS": _s(int, 90, "accounts unused this long are disabled daily; 0: never"),
+    # second factor (TOTP, RFC 6238): required for these roles (unknown names are accepted);
+    # add "department" to require it of department users too
+    "TOTP_REQUIRED_ROLES": _s(list, ["bureau", "vendor", "admin", "security", "auditor"]),
+    "TOTP_ISSUER": _s(str, "govcloud", "the name authenticator apps show"),
     # session cookie
     "SESSION_COOKIE_HTTPONLY": _s(bool, True),
     "SESSION_COOKIE_SAMESITE": _s(str, "Lax"),
@@ -124,7 +135,8 @@ DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
             "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "API_MAX_BODY_BYTES", "REQUEST_MAX_SERVERS",
             "REQUEST_MAX_COUNT", "REQUEST_MAX_VOLUME_GB", "REQUEST_MAX_TOTAL_GB", "REQUEST_MAX_SERVER_VCPUS",
-            "REQUEST_MAX_SERVER_RAM_MB")
+            "REQUEST_MAX_SERVER_RAM_MB", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
+            "PASSWORD_HISTORY")
 
 
 def default_instance_path():
@@ -236,6 +248,10 @@ def _finish(cfg, instance_path):
             raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")
     if cfg["BABEL_DEFAULT_LOCALE"] not in cfg["LANGUAGES"]:
         raise ConfigError("BABEL_DEFAULT_LOCALE", f"must be one of {cfg['LANGUAGES']}")
+    for key in ("PASSWORD_MAX_AGE_DAYS", "ACCOUNT_MAX_IDLE_DAYS"):
+        if cfg[key] < 0:
+            raise ConfigError(key, f"must be 0 (never) or a positive integer, got {cfg[key]!r}")
+    cfg["TOTP_REQUIRED_ROLES"] = [str(r).strip() for r in cfg["TOTP_REQUIRED_ROLES"] if str(r).strip()]
     _check_metrics_access(cfg, production)
     return cfg
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from .services.accounts import LoginPolicy
 from .services.audit import RequestInfo
+from .services.sessions import SessionPolicy
 
 
 def request_info():
@@ -19,6 +20,10 @@ def passwords():
 
 def login_policy():
     return LoginPolicy.from_config(current_app.config)
+
+
+def session_policy():
+    return SessionPolicy.from_config(current_app.config)
 
 
 def page_arg():

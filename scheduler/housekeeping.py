@@ -4,7 +4,8 @@ from sqlalchemy import delete
 from portal.database import utcnow
 from portal.models.api import IDEMPOTENCY_KEEP, IdempotencyKey
 from portal.models.operations import JobRun
-from portal.services import notifications, probes
+from portal.services import accounts, notifications, probes, sessions
+from portal.services.audit import RequestInfo
 
 from . import runtime
 from .history import JobResult, recorded
@@ -44,8 +45,8 @@ def deliver_notifications():
 
 @recorded("prune_history")
 def prune_history():
-    """Delete probe results and job runs older than the retention period, and the API's
-    Idempotency-Key answers older than a day."""
+    """Delete probe results and job runs older than the retention period, the API's
+    Idempotency-Key answers older than a day, and login sessions that ended over a day ago."""
     with runtime.session_scope() as session:
         now = utcnow()
         cutoff = now - probes.RETENTION
@@ -53,5 +54,16 @@ def prune_history():
         removed += session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
         removed += session.execute(delete(IdempotencyKey).where(
             IdempotencyKey.created_at < now - IDEMPOTENCY_KEEP)).rowcount
+        removed += sessions.prune(session, now)
         session.commit()
     return JobResult(summary=f"{removed} rows removed")
+
+
+@recorded("disable_unused_accounts")
+def disable_unused_accounts():
+    """Disable accounts without a login for ACCOUNT_MAX_IDLE_DAYS (each audited; an administrator
+    can enable them again)."""
+    days = int(runtime.current().settings.get("ACCOUNT_MAX_IDLE_DAYS") or 0)
+    with runtime.session_scope() as session:
+        disabled = accounts.disable_unused(session, RequestInfo(correlation_id="scheduler"), days)
+    return JobResult(summary=f"{disabled} accounts disabled")

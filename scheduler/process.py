@@ -50,6 +50,9 @@ JOBS = (
             "COLLECT_INTERVAL_SECONDS", 300),
     JobSpec("prune_history", housekeeping.prune_history, "Prune probe results and job runs",
             cron={"hour": 3, "minute": 17}),
+    # issue 16: accounts unused for ACCOUNT_MAX_IDLE_DAYS are disabled
+    JobSpec("disable_unused_accounts", housekeeping.disable_unused_accounts,
+            "Disable accounts unused too long", cron={"hour": 2, "minute": 41}),
     # issue 9: usage metering (用量) and, on the 1st, last month's statements and 月度汇总报备
     JobSpec("collect_usage", billing_jobs.collect_usage, "Usage metering for the statements",
             "METERING_INTERVAL_SECONDS", 300),

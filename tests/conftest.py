@@ -88,7 +88,9 @@ def database_url_for(backend, tmp_path_factory):
 
 def make_test_app(database_url, instance_path, **overrides):
     from portal import create_app
-    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **CHEAP_HASH}
+    # the seeded users log in with the password alone; tests of the second factor turn it on
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+              "TOTP_REQUIRED_ROLES": [], **CHEAP_HASH}
     config.update(overrides)
     os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
     try:

@@ -22,3 +22,19 @@ class ChangePasswordForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code from the authenticator app, or a recovery code"),
+                       validators=[required(), length(32)])
+    submit = SubmitField(_l("Verify"))
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(_l("Code shown by the authenticator app"), validators=[required(), length(32)])
+    submit = SubmitField(_l("Turn on the second factor"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[required(), length(256)])
+    submit = SubmitField(_l("New recovery codes"))

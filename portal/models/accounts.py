@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -122,6 +122,15 @@ class User(Base):
     previous_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # shown to the user
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # issue 16: addresses of the logins shown to the user, forced password change, re-enabling
+    last_login_addr: Mapped[str] = mapped_column(String(64), default="")
+    previous_login_addr: Mapped[str] = mapped_column(String(64), default="")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # re-enabled by an admin
+    # second factor (TOTP, RFC 6238); the secret is set at enrolment, active once totp_enabled_at is
+    totp_secret_sealed: Mapped[str | None] = mapped_column(Text)  # sealed at rest: SealedText (crypto suite)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the newest time step used (no replay)
 
     department: Mapped[Department | None] = relationship(back_populates="users")
 
@@ -130,13 +139,18 @@ class User(Base):
     FIELDS = ("username", "full_name", "email", "phone", "role", "department_id",
               "is_department_admin", "is_active_account")
 
-    # The Flask-Login user interface, without importing Flask here. The session carries the
-    # rotating token, not the primary key.
+    # The Flask-Login user interface, without importing Flask here. The cookie carries the random
+    # id of a server-side session (UserSession), never the primary key; the loader sets it here.
     is_authenticated = True
     is_anonymous = False
+    current_session_id = None
 
     def get_id(self):
-        return self.session_token
+        return self.current_session_id
+
+    @property
+    def totp_enabled(self):
+        return self.totp_enabled_at is not None
 
     @property
     def is_active(self):
@@ -154,3 +168,51 @@ class User(Base):
 
     def __repr__(self):
         return f"<User {self.username} {self.role}>"
+
+
+class _OfUser:
+    """Columns of a row that belongs to one user (and goes with the account)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(_OfUser, Base):
+    """A login's server-side session: the cookie carries a random id, the table its SHA-256.
+
+    It ends at logout, after SESSION_IDLE_MINUTES without a request, SESSION_ABSOLUTE_HOURS after
+    the login, and when the user's password changes or the account is disabled.
+    """
+
+    __tablename__ = "user_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str] = mapped_column(String(32), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self):
+        return f"<UserSession {self.id} user={self.user_id}>"
+
+
+class PasswordHistory(_OfUser, Base):
+    """A user's former password hashes: a new password may not repeat the last few."""
+
+    __tablename__ = "password_history"
+
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+
+class RecoveryCode(_OfUser, Base):
+    """A one-time recovery code of the second factor, kept as its SHA-256."""
+
+    __tablename__ = "totp_recovery_code"
+
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,8 @@ from ..errors import Conflict, Forbidden, ValidationFailed
 from ..models.accounts import Department, Role, User, new_session_token
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
-from .accounts import check_password_strength
+from . import second_factor, sessions
+from .accounts import check_password_strength, set_password
 from .audit import record_event
 
 
@@ -75,7 +76,8 @@ def create_user(session, ctx, data, password, *, policy, passwords):
                 department_id=data.get("department_id"),
                 is_department_admin=bool(data.get("is_department_admin")),
                 is_active_account=data.get("is_active_account", True),
-                password_hash=passwords.hash(password), password_changed_at=utcnow())
+                password_hash=passwords.hash(password), password_changed_at=utcnow(),
+                must_change_password=True)  # the person changes it at the first login
     session.add(user)
     session.flush()
     record_event(session, ctx, "user.create", object_type="user", object_id=user.id,
@@ -95,17 +97,20 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
         raise ValidationFailed(_l("You cannot remove your own role or disable your own account."),
                                field="role")
     before = user.snapshot()
+    was_active = user.is_active_account
     for field in ("username", "full_name", "email", "phone", "role", "department_id",
                   "is_department_admin", "is_active_account"):
         if field in data:
             setattr(user, field, data[field])
     if not user.is_active_account:
         user.session_token = new_session_token()
+        sessions.revoke_all(session, user.id, "account_disabled")
+    elif not was_active:
+        user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
     if new_password:
         check_password_strength(new_password, policy, user.username, field="new_password")
-        user.password_hash = passwords.hash(new_password)
-        user.password_changed_at = utcnow()
-        user.session_token = new_session_token()
+        set_password(session, user, new_password, passwords=passwords, keep=policy.password_history,
+                     must_change=True)
     if unlock:
         user.locked_until = None
         user.failed_login_count = 0
@@ -115,6 +120,15 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     record_event(session, ctx, "user.update", object_type="user", object_id=user.id,
                  department_id=user.department_id, before=before, after=after)
     session.commit()
+    return user
+
+
+def reset_second_factor(session, ctx, user_id):
+    """Remove a user's second factor (audited); the user sets it up again at the next login."""
+    actor = ctx.actor
+    _require_manager(actor)
+    user = get_user(session, actor, user_id)
+    second_factor.reset(session, ctx, user)
     return user
 
 

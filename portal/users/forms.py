@@ -39,3 +39,7 @@ class CreateUserForm(UserForm):
 class EditUserForm(UserForm):
     new_password = PasswordField(_l("New password (leave empty to keep)"), validators=[optional(), length(256)])
     unlock = BooleanField(_l("Lift the login lock-out"))
+
+
+class ResetSecondFactorForm(FlaskForm):
+    submit = SubmitField(_l("Reset the second factor"))

@@ -1,5 +1,5 @@
 """User accounts: admins manage all, department admins manage their department's members."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models.accounts import Role
 from ..services import departments, users
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
-from .forms import CreateUserForm, EditUserForm
+from .forms import CreateUserForm, EditUserForm, ResetSecondFactorForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 MANAGERS = (Role.ADMIN, DEPARTMENT_ADMIN)
@@ -76,4 +76,16 @@ def edit(user_id):
         else:
             flash(_("User %(name)s was saved.", name=user.username), "success")
             return redirect(url_for("users.index"))
-    return render_template("users/form.html", form=form, user=user)
+    return render_template("users/form.html", form=form, user=user, reset_form=ResetSecondFactorForm())
+
+
+@bp.route("/<int:user_id>/second-factor/reset", methods=["POST"])
+@require(*MANAGERS)
+def reset_second_factor(user_id):
+    form = ResetSecondFactorForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = users.reset_second_factor(db.session, request_info(), user_id)
+    flash(_("The second factor of %(name)s was reset; they set it up again at the next login.",
+            name=user.username), "success")
+    return redirect(url_for("users.edit", user_id=user_id))

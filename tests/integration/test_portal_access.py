@@ -40,6 +40,12 @@ POLICY = {
     ("auth.logout", "POST"): LOGGED_IN,
     ("auth.change_password", "GET"): LOGGED_IN,
     ("auth.change_password", "POST"): LOGGED_IN,
+    # issue 16: the second step of a login (without a pending login: back to /login), the set-up
+    ("auth.second_factor", "GET"): PUBLIC,
+    ("auth.second_factor", "POST"): PUBLIC,
+    ("auth.second_factor_setup", "GET"): LOGGED_IN,
+    ("auth.second_factor_setup", "POST"): LOGGED_IN,
+    ("auth.recovery_codes", "POST"): LOGGED_IN,
     ("departments.index", "GET"): LOGGED_IN,
     ("departments.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("departments.create", "GET"): only("bureau", "admin"),
@@ -53,6 +59,7 @@ POLICY = {
     ("users.create", "POST"): only("dept_admin", "dept_admin_foreign", "admin"),
     ("users.edit", "GET"): only("dept_admin", "admin"),
     ("users.edit", "POST"): only("dept_admin", "admin"),
+    ("users.reset_second_factor", "POST"): only("dept_admin", "admin"),
     ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
     # resource requests, reviews, receipts, tokens, API (issue 4)
     ("requests.index", "GET"): LOGGED_IN,
