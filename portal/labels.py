@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "auth.password_change": _l("Password change"),
     "user.create": _l("User created"),
     "user.update": _l("User changed"),
+    "user.role_changed": _l("Role changed"),
     "department.create": _l("Department registered"),
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),

@@ -39,3 +39,15 @@ class CreateUserForm(UserForm):
 class EditUserForm(UserForm):
     new_password = PasswordField(_l("New password (leave empty to keep)"), validators=[optional(), length(256)])
     unlock = BooleanField(_l("Lift the login lock-out"))
+
+
+class RoleForm(FlaskForm):
+    """The security administrator's form: role (and department), account enabled, lock-out lifted."""
+
+    role = SelectField(_l("Role"), choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
+    department_id = SelectField(_l("Department"), coerce=int, choices=[])
+    is_active_account = BooleanField(_l("Account enabled"), default=True)
+    unlock = BooleanField(_l("Lift the login lock-out"))
+    submit = SubmitField(_l("Save"))
+
+    set_departments = UserForm.set_departments
