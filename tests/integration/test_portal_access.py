@@ -63,6 +63,7 @@ POLICY = {
     ("secadmin.policy", "GET"): only("security"),
     ("secadmin.keys", "GET"): only("security"),
     ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor"),
+    ("audit.verify", "GET"): only("auditor"),
     # resource requests, reviews, receipts, tokens, API (issue 4)
     ("requests.index", "GET"): BUSINESS,
     ("requests.create", "GET"): only(*DEPT_USERS),

@@ -272,6 +272,26 @@ def test_auditor_reads_and_exports_the_log_and_changes_nothing(login_as, seed, d
     assert after[0] == before[0]
 
 
+def test_auditor_verifies_the_log_and_the_check_is_audited(login_as, db_session):
+    auditor = login_as("auditor")
+    page = auditor.get("/audit/verify").get_data(as_text=True)
+    assert "立即校验" in page and 'id="verify-report"' not in page and events(db_session, "audit.verify") == []
+    intact = auditor.get("/audit/verify?run=1").get_data(as_text=True)
+    assert 'id="verify-ok"' in intact and "审计日志完整。" in intact
+    (event,) = events(db_session, "audit.verify")
+    assert event.actor_username == "auditor1" and event.outcome == "success" and event.after["problems"] == 0
+    # a row written beside the chain (INSERT, as any database user could) is found and named
+    db_session.execute(AuditEvent.__table__.insert().values(action="auth.login", actor_username="ghost",
+                                                            occurred_at=event.occurred_at))
+    db_session.commit()
+    broken = auditor.get("/audit/verify?run=1").get_data(as_text=True)
+    assert 'id="verify-broken"' in broken and "事件不在哈希链中" in broken
+    assert events(db_session, "audit.verify")[-1].outcome == "failure"
+    for key in ("admin", "security", "bureau", "dept"):
+        refused(login_as(key).get("/audit/verify?run=1"))
+    assert len(events(db_session, "audit.verify")) == 2
+
+
 # -- the security administrator's own pages -------------------------------------------------------
 
 def test_security_policy_and_keys_pages(login_as, app):
