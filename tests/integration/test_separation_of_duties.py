@@ -66,6 +66,9 @@ def test_admin_does_not_read_search_or_export_the_audit_log(login_as, db_session
 
 def test_admin_does_not_create_or_grant_the_three_administrator_roles(app, login_as, seed, db_session):
     admin = login_as("admin")
+    listing = admin.get("/users/").get_data(as_text=True)
+    assert f'/users/{seed.user_ids["vendor"]}/edit' in listing and f'/users/{seed.user_ids["auditor"]}/edit' not in listing
+    assert "/role" not in listing
     form = admin.get("/users/new").get_data(as_text=True)
     assert 'value="vendor"' in form and 'value="auditor"' not in form and 'value="security"' not in form
     before = snapshot(db_session)
@@ -109,6 +112,9 @@ def test_admin_changes_business_roles_and_the_change_is_audited(login_as, seed, 
 def test_security_grants_and_revokes_administrator_roles_audited(login_as, seed, db_session):
     security = login_as("security")
     vendor_id = seed.user_ids["vendor"]
+    listing = security.get("/users/").get_data(as_text=True)
+    assert f"/users/{vendor_id}/role" in listing and f'/users/{seed.user_ids["admin"]}/role' in listing
+    assert f'/users/{seed.user_ids["security"]}/role' not in listing and "/edit" not in listing
     vendor_client = login_as("vendor")
     url = f"/users/{vendor_id}/role"
     response = post(security, url, {"role": "auditor", "department_id": 0, "is_active_account": "y"}, url)
