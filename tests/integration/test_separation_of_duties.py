@@ -320,3 +320,24 @@ def test_the_role_constraint_knows_security_and_nothing_else(app, db_session):
     with pytest.raises(IntegrityError):
         db_session.commit()
     db_session.rollback()
+
+
+def test_migration_0011c_downgrade_keeps_a_security_administrator_as_a_disabled_auditor(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from portal import migrate
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO user_account (username, full_name, email, phone, role, is_department_admin, "
+                          "password_hash, is_active_account, session_token, failed_login_count, created_at) "
+                          "VALUES ('s1', 's', '', '', 'security', 0, 'x', 1, 't1', 0, '2026-12-01 00:00:00')"))
+    command.downgrade(migrate.alembic_config(url), "0010t")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT role, is_active_account FROM user_account")).one() == ("auditor", 0)
+        with pytest.raises(IntegrityError):
+            conn.execute(text("UPDATE user_account SET role = 'security'"))
+    migrate.upgrade(url)
+    engine.dispose()
