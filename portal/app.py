@@ -88,6 +88,9 @@ def create_app(config=None):
     # the working-day calendar (issue 13)
     from .calendar.views import bp as calendar_bp
     app.register_blueprint(calendar_bp)
+    # the security administrator's pages (issue 16, 三权分立)
+    from .secadmin.views import bp as secadmin_bp
+    app.register_blueprint(secadmin_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -147,6 +150,9 @@ def _nav_items():
     if not current_user.is_authenticated:
         return []
     items = [("main.index", _("Home"), None)]
+    if current_user.role == Role.SECURITY:  # no business pages, no audit log (三权分立)
+        return items + [("users.index", _("Users"), None), ("secadmin.policy", _("Security policy"), None),
+                        ("secadmin.keys", _("Keys in use"), None), ("calendar.index", _("Working-day calendar"), None)]
     if allows(current_user, (Role.DEPARTMENT,)):
         items.append(("departments.detail", _("My department"), {"department_id": current_user.department_id}))
     else:
@@ -158,7 +164,7 @@ def _nav_items():
         items.append(("reviews.index", _("Review queue"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)):
         items.append(("provisioning.queue", _("Provisioning queue"), None))
-    if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.ADMIN, Role.DEPARTMENT)):
+    if allows(current_user, (Role.BUREAU, Role.AUDITOR, Role.DEPARTMENT)):  # not the system administrator
         items.append(("audit.index", _("Audit log"), None))
     items.append(("maintenance.index", _("Maintenance"), None))
     items.append(("incidents.index", _("Incidents"), None))
@@ -216,8 +222,9 @@ def _register_error_pages(app):
         # out of scope and absent look the same: the page does not say which
         if exc.http_status == 404:
             return _not_found(exc)
-        if exc.http_status == 403:
-            return _forbidden(exc)
+        if exc.http_status == 403:  # a refusal that says why (e.g. 三权分立) shows its reason
+            db.session.rollback()
+            return render_error(403, _("Access denied"), exc.message) if exc.explicit else _forbidden(exc)
         return render_error(exc.http_status, _("Error"), exc.message)
 
     @app.errorhandler(500)

@@ -121,9 +121,11 @@ def create_admin(username, full_name, prompt_password):
     _create({"username": username, "full_name": full_name or username, "role": "admin"}, prompt_password)
 
 
-@click.command("create-user", help="Create a user of any role.")
+@click.command("create-user", help="Create a user of any role; the first security administrator "
+               "(--role security) and audit administrator (--role auditor) are made here.")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["department", "bureau", "vendor", "auditor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(
+    ["department", "bureau", "vendor", "auditor", "admin", "security"]))
 @click.option("--department", "department_code", default="", help="Department code (department role).")
 @click.option("--department-admin", is_flag=True)
 @click.option("--full-name", default="")

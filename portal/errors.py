@@ -8,6 +8,7 @@ class PortalError(Exception):
     http_status = 400
 
     def __init__(self, message=None):
+        self.explicit = message is not None  # a message of its own, not the class's default
         self.message = message or self.default_message()
         super().__init__(str(self.message))
 

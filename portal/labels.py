@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "user.totp_reset": _l("Second factor reset"),
     "user.create": _l("User created"),
     "user.update": _l("User changed"),
+    "user.role_changed": _l("Role changed"),
     "department.create": _l("Department registered"),
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),
@@ -44,6 +45,7 @@ ACTION_LABELS = {
     "probe_target.create": _l("Probe target added"),
     "probe_target.update": _l("Probe target changed"),
     "audit.export": _l("Audit log exported"),
+    "audit.verify": _l("Audit log verified"),
     "grant.apply": _l("Access applied for"),
     "grant.approve": _l("Access granted"),
     "grant.refuse": _l("Access refused"),
@@ -59,6 +61,9 @@ OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log"
                  "vendor_grant": _l("Vendor access grant"), "server": _l("Server")}
 OBJECT_LABELS.update({"maintenance_window": _l("Maintenance window"), "incident": _l("Incident"),
                       "probe_target": _l("Probe target"), "work_calendar": _l("Working-day calendar")})
+PROBLEM_LABELS = {"altered": _l("Event changed after it was written"), "deleted": _l("Events missing"),
+                  "inserted": _l("Event outside the chain"), "reordered": _l("Events out of order"),
+                  "digest": _l("Signed digest does not match")}
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
 # resource requests, provisioning, receipts, API tokens (issue 4)
 ACTION_LABELS.update({
@@ -169,7 +174,7 @@ def template_labels():
     """Every label table and the helpers, for the templates (registered once by the app)."""
     return {
         "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "ACTION_LABELS": ACTION_LABELS,
-        "OUTCOME_LABELS": OUTCOME_LABELS, "OBJECT_LABELS": OBJECT_LABELS,
+        "OUTCOME_LABELS": OUTCOME_LABELS, "OBJECT_LABELS": OBJECT_LABELS, "PROBLEM_LABELS": PROBLEM_LABELS,
         "STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS,
         "JOB_ACTION_LABELS": JOB_ACTION_LABELS,
         "MAINTENANCE_KIND_LABELS": MAINTENANCE_KIND_LABELS, "MAINTENANCE_STATE_LABELS": MAINTENANCE_STATE_LABELS,

@@ -147,6 +147,7 @@ SEED_USERS = {
     "vendor": ("vendor1", "vendor", None, False),
     "auditor": ("auditor1", "auditor", None, False),
     "admin": ("admin1", "admin", None, False),
+    "security": ("security1", "security", None, False),
 }
 
 

@@ -12,7 +12,7 @@ from ..access import DEPARTMENT_ADMIN
 from ..audit.views import csv_export
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models.accounts import Role
+from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..pagination import paginate
 from ..schemas.base import Listing, Page
 from ..schemas import audit as audit_schemas, backups as schemas, grants as grant_schemas
@@ -20,7 +20,7 @@ from ..services import audit, backups as svc, vendor_access
 from .common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, allow, bp, ctx
 from .routing import dump, operation
 
-ALL_ROLES = tuple(Role)  # every backup page is open to every role, as its @require says
+ALL_ROLES = BUSINESS_VIEWERS  # every business page is open to every role but the security administrator, as its @require says
 
 
 def _cloud():
@@ -215,14 +215,16 @@ def _audit_filter(filters):
 
 
 _list("/audit/events", "searchAuditEvents",
-      "Search the audit log, newest first (department users: their department's events)", tag="audit",
+      "Search the audit log, newest first (the audit administrator and the bureau; department users: their "
+      "department's events; the system and security administrators are refused, 三权分立)", tag="audit",
       query=audit_schemas.AuditQuery, out=audit_schemas.AuditEventOut, roles=audit.READERS,
       find=lambda session, user, page, per_page, **filters: audit.search_page(session, user, _audit_filter(filters),
                                                                               page=page, per_page=per_page))
 
 
 @operation(bp, "/audit/events/export", "GET", "exportAuditEvents",
-           "Export every event the filters select as CSV, oldest first, streamed (the export is audited)",
+           "Export every event the filters select as CSV, oldest first, streamed (the export is audited; "
+           "the same roles as searchAuditEvents)",
            tag="audit", query=audit_schemas.AuditFilters, errors=LIST_ERRORS, binary="text/csv")
 def export_audit_events(query):
     allow(*audit.READERS)

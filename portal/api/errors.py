@@ -16,6 +16,7 @@ MESSAGES = {
     "fields_invalid": _l("Some fields are not valid: see problems."),
     "forbidden": _l("You are not allowed to do this."),
     "read_only": _l("Auditors have read-only access."),
+    "no_api_duty": _l("The security administrator's duties are on the portal's pages, not in the API."),
     "not_found": _l("Not found, or not yours to see."),
     "method_not_allowed": _l("This method is not allowed here."),
     "stale": _l("The object was changed since you read it: read it again (its ETag) and retry."),

@@ -9,7 +9,8 @@ from .routing import OPERATIONS
 
 PREFIX = "/api/v1"
 DESCRIPTIONS = {400: "malformed body or query (problems name the fields)", 401: "no valid token",
-                403: "the role or the token's scope does not allow it", 404: "absent, or not yours to see",
+                403: "the role or the token's scope does not allow it (the security administrator: every "
+                     "operation; the audit administrator: every write)", 404: "absent, or not yours to see",
                 409: "wrong state, stale If-Match, or an Idempotency-Key still running (current: the object now)",
                 413: "body larger than API_MAX_BODY_BYTES", 415: "body not application/json",
                 422: "fields not valid (problems name each field and say why)"}
@@ -63,7 +64,7 @@ def _operation(op, refs):
         ok["links"] = {name: {"operationId": target, "parameters": parameters}
                        for name, (target, parameters) in op.links.items()}
     responses = {str(op.status): ok}
-    for status in sorted(set(op.errors) | {401}):
+    for status in sorted(set(op.errors) | {401, 403}):  # 403: a role the operation is not for
         responses[str(status)] = {"description": DESCRIPTIONS.get(status, "error"),
                                   "content": _json({"$ref": "#/components/schemas/Error"})}
     responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
@@ -97,7 +98,11 @@ def _document(count):
                  "description": "政务云 self-service portal: resource requests and their review, provisioning, "
                                 "receipts, changes and decommissions, and the reads of every domain. Tokens are "
                                 "made by each user on the portal's token page. Errors share one shape (Error); "
-                                "field problems answer 422."},
+                                "field problems answer 422. Roles (三权分立): the audit administrator (auditor) "
+                                "only reads; the audit log is read by the audit administrator, the bureau and "
+                                "each department (its own events), not by the system administrator (admin); the "
+                                "security administrator (security) has no operation here: his duties are on the "
+                                "portal's pages."},
         "servers": [{"url": PREFIX}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": top.get("$defs", {})},

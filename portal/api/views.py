@@ -69,6 +69,8 @@ def _authenticate():
     user = result.user
     if user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
         return error_response(403, "forbidden", "read_only")
+    if user.role == Role.SECURITY:  # 三权分立: no business and no audit log, so no operation of the API
+        return error_response(403, "forbidden", "no_api_duty")
     g.api_user = user
     return None
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
+from .. import audit_chain
 from ..access import require
 from ..extensions import db
 from ..services import audit, departments
@@ -52,6 +53,16 @@ def index():
                                    per_page=current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k not in ("before", "after")}
     return render_template("audit/index.html", form=form, page=page, args=args)
+
+
+@bp.route("/verify")
+@require(*audit.VERIFIERS)
+def verify():
+    """The audit administrator checks the chain and its signed digests (?run=1 runs the check)."""
+    report = None
+    if request.args.get("run") == "1":
+        report = audit.verify_log(db.session, request_info(), audit_chain.load_key(current_app.config))
+    return render_template("audit/verify.html", report=report)
 
 
 @bp.route("/export.csv")

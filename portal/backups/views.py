@@ -10,13 +10,13 @@ from ..access import require
 from ..models.backups import RESTORE_MODE_LABELS, ExtractionState, RunState
 from ..errors import PortalError, ValidationFailed
 from ..extensions import db
-from ..models.accounts import Role
+from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..services import backups as svc
 from ..web import page_arg, per_page, request_info, show_error
 from .forms import ActionForm, DecisionForm, ExtractionForm, PolicyForm, RestoreForm
 
 bp = Blueprint("backups", __name__, url_prefix="/backups", template_folder="templates")
-ALL_ROLES = tuple(Role)
+ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
 EDITORS = svc.EDITORS
 
 

@@ -16,6 +16,16 @@ class Role(StrEnum):
     VENDOR = "vendor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    SECURITY = "security"
+
+
+# 三权分立: the system administrator (admin), the security administrator (security) and the audit
+# administrator (auditor); each account holds one role, so nobody holds two of these
+ADMINISTRATORS = (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
+BUSINESS_ROLES = (Role.DEPARTMENT, Role.BUREAU, Role.VENDOR)  # the system administrator manages these
+# who sees the business pages (requests, operations, fees, grants, backups, departments): everyone but
+# the security administrator, who approves, reviews and reads no business
+BUSINESS_VIEWERS = tuple(r for r in Role if r != Role.SECURITY)
 
 
 class DepartmentLevel(StrEnum):
@@ -37,8 +47,9 @@ ROLE_LABELS = {
     Role.DEPARTMENT: _l("Department"),
     Role.BUREAU: _l("Big-data bureau"),
     Role.VENDOR: _l("Cloud vendor"),
-    Role.AUDITOR: _l("Auditor"),
+    Role.AUDITOR: _l("Audit administrator"),
     Role.ADMIN: _l("System administrator"),
+    Role.SECURITY: _l("Security administrator"),
 }
 LEVEL_LABELS = {
     DepartmentLevel.CITY: _l("City department"),

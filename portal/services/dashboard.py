@@ -13,12 +13,16 @@ def home_summary(session, user):
         summary["member_count"] = users.count_users(session, user)
         summary["recent_events"] = audit.list_events(session, user, per_page=5).items
         return summary
+    if user.role == Role.SECURITY:  # no business and no audit log (三权分立)
+        summary["user_count"] = users.count_users(session, user)
+        summary["locked_count"] = users.count_locked(session, user)
+        return summary
     summary["department_count"] = departments.count_departments(session, user)
     if user.role == Role.VENDOR:
         summary["departments"] = departments.list_departments(session, user, per_page=10).items
     if user.role in (Role.ADMIN, Role.AUDITOR):
         summary["user_count"] = users.count_users(session, user)
-    if user.role in (Role.BUREAU, Role.AUDITOR, Role.ADMIN):
+    if user.role in (Role.BUREAU, Role.AUDITOR):  # the system administrator does not read the audit log
         summary["recent_events"] = audit.list_events(session, user, per_page=10).items
     return summary
 

@@ -33,8 +33,10 @@ DEMO_USERS = [
     dict(username="psb-user", full_name="公安局工作人员", role=Role.DEPARTMENT, department="PSB"),
     dict(username="bureau", full_name="大数据局审核员", role=Role.BUREAU),
     dict(username="vendor", full_name="云服务商运维", role=Role.VENDOR),
-    dict(username="auditor", full_name="审计局审计员", role=Role.AUDITOR),
+    # 三权分立: one system, one security and one audit administrator
+    dict(username="auditor", full_name="审计管理员", role=Role.AUDITOR),
     dict(username="admin", full_name="系统管理员", role=Role.ADMIN),
+    dict(username="security", full_name="安全管理员", role=Role.SECURITY),
 ]
 
 

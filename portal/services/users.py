@@ -1,10 +1,18 @@
-"""User accounts: admins manage everyone, a department admin manages its department's members."""
+"""User accounts, with the duties of 三权分立 kept apart.
+
+The system administrator (admin) manages the accounts of departments, the bureau and the vendor; a
+department admin its department's members; the security administrator (security) alone grants and
+revokes the roles admin, security and auditor, changes anyone's role (never his own), unlocks
+accounts and enables or disables administrators' accounts. At least one active account of each of
+the three administrator roles is always kept. A refusal raises Forbidden (403) and changes nothing.
+"""
 from ..text import _l
 from sqlalchemy import func, or_, select
 
 from ..database import utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models.accounts import Department, Role, User, new_session_token
+from ..models.accounts import (ADMINISTRATORS, BUSINESS_ROLES, ROLE_LABELS, Department, Role, User,
+                               new_session_token)
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from . import second_factor, sessions
@@ -13,8 +21,38 @@ from .audit import record_event
 
 
 def can_manage_users(user):
-    """Return True when user may list and edit accounts."""
-    return user.role == Role.ADMIN or user.is_dept_admin
+    """Return True when user may create accounts (of the roles creatable_roles names)."""
+    return user.role in (Role.ADMIN, Role.SECURITY) or user.is_dept_admin
+
+
+def creatable_roles(user):
+    """Return the roles of the accounts user may create (and, for the admin, assign)."""
+    if user.role == Role.ADMIN:
+        return BUSINESS_ROLES
+    if user.role == Role.SECURITY:
+        return ADMINISTRATORS
+    if user.is_dept_admin:
+        return (Role.DEPARTMENT,)
+    return ()
+
+
+def may_edit(actor, user):
+    """Return True when actor may edit user's account on the edit page (admins: business roles only)."""
+    if actor.role == Role.ADMIN:
+        return user.role in BUSINESS_ROLES
+    return actor.is_dept_admin and user.department_id == actor.department_id
+
+
+def may_assign_role(actor, user):
+    """Return True when actor may change user's role, unlock it or enable it (the security
+    administrator, for anyone but himself)."""
+    return actor.role == Role.SECURITY and user.id != actor.id
+
+
+def count_locked(session, user):
+    """Return how many accounts user may see are locked out now."""
+    stmt = scoped(select(User), user).where(User.locked_until > utcnow())
+    return session.scalar(select(func.count()).select_from(stmt.subquery()))
 
 
 def _require_manager(actor):
@@ -41,13 +79,15 @@ def get_user(session, actor, user_id):
 
 
 def _normalize(session, actor, data, user=None):
-    if actor.role != Role.ADMIN:
+    if actor.role not in (Role.ADMIN, Role.SECURITY, _OPERATOR):
         # a department admin only ever manages department users of its own department
         data["role"] = Role.DEPARTMENT
         data["department_id"] = actor.department_id
     role = data.get("role")
     if role not in set(Role):
         raise ValidationFailed(_l("Choose a valid role."), field="role")
+    if actor.role != _OPERATOR and role not in creatable_roles(actor):
+        raise Forbidden(refusal(actor))
     if role == Role.DEPARTMENT:
         if not data.get("department_id") or session.get(Department, data["department_id"]) is None:
             raise ValidationFailed(_l("A department user needs a department."), field="department_id")
@@ -91,6 +131,8 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     actor = ctx.actor
     _require_manager(actor)
     user = get_user(session, actor, user_id)
+    if not may_edit(actor, user):
+        raise Forbidden(refusal(actor))
     data = _normalize(session, actor, dict(data), user)
     if user.id == actor.id and (data["role"] != user.role or not data.get("is_active_account", True)
                                 or (user.is_department_admin and not data.get("is_department_admin"))):
@@ -114,6 +156,9 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     if unlock:
         user.locked_until = None
         user.failed_login_count = 0
+    if user.role != before["role"]:
+        user.session_token = new_session_token()
+        _record_role_change(session, ctx, user, before)
     after = user.snapshot()
     after["password_reset"] = bool(new_password)
     after["unlocked"] = bool(unlock)
@@ -123,11 +168,91 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     return user
 
 
+SELF_REFUSAL = _l("Nobody changes his own role or account: another security administrator does it.")
+
+
+def refusal(actor, user=None):
+    """Return why actor is refused (the message of a 403), or None for the generic one."""
+    if user is not None and user.id == actor.id:
+        return SELF_REFUSAL
+    if actor.role == Role.ADMIN:
+        return _l("Only the security administrator grants or revokes the roles of system, security and "
+                  "audit administrator; the system administrator manages the other accounts.")
+    if actor.role == Role.SECURITY:
+        return _l("The security administrator creates only system, security and audit administrators.")
+    return None
+
+
+def _record_role_change(session, ctx, user, before):
+    keys = ("role", "department_id", "is_department_admin")
+    record_event(session, ctx, "user.role_changed", object_type="user", object_id=user.id,
+                 department_id=user.department_id or before["department_id"],
+                 before={k: before[k] for k in keys} | {"username": before["username"]},
+                 after={k: getattr(user, k) for k in keys} | {"username": user.username})
+
+
+def _last_active(session, user):
+    """Return True when user is the only active account of its administrator role. The accounts of
+    that role are locked in id order (PostgreSQL), so two security administrators demoting the last
+    two at once are served one after the other and the second is refused."""
+    if user.role not in ADMINISTRATORS or not user.is_active_account:
+        return False
+    active = session.scalars(select(User.id).where(User.role == user.role, User.is_active_account.is_(True))
+                             .order_by(User.id).with_for_update()).all()
+    return set(active) <= {user.id}
+
+
+def assign_role(session, ctx, user_id, *, role, department_id=None, is_active_account=True, unlock=False):
+    """The security administrator sets user's role (and department), enables or disables the account
+    and may lift its lock-out. Never his own account; never the last active system, security or
+    audit administrator demoted or disabled."""
+    actor = ctx.actor
+    if actor is None or actor.role != Role.SECURITY:
+        raise Forbidden(_l("Only the security administrator assigns roles."))
+    user = get_user(session, actor, user_id)
+    if user.id == actor.id:
+        raise Forbidden(SELF_REFUSAL)
+    if role not in set(Role):
+        raise ValidationFailed(_l("Choose a valid role."), field="role")
+    if role == Role.DEPARTMENT:
+        if not department_id or session.get(Department, department_id) is None:
+            raise ValidationFailed(_l("A department user needs a department."), field="department_id")
+    else:
+        department_id = None
+    if (role != user.role or not is_active_account) and _last_active(session, user):
+        raise Forbidden(_l("%(role)s %(name)s is the last active account of this role: create or enable "
+                           "another one first.", role=ROLE_LABELS[Role(user.role)], name=user.username))
+    before = user.snapshot()
+    if role != user.role or department_id != user.department_id:
+        user.role, user.department_id = role, department_id
+        user.is_department_admin = False  # a department admin is made on the edit page, not here
+        user.session_token = new_session_token()
+        sessions.revoke_all(session, user.id, "role_changed")  # the new role starts with a new login
+        _record_role_change(session, ctx, user, before)
+    if bool(is_active_account) != user.is_active_account or unlock:
+        if bool(is_active_account) != user.is_active_account:
+            user.is_active_account = bool(is_active_account)
+            user.session_token = new_session_token()
+            if user.is_active_account:
+                user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
+            else:
+                sessions.revoke_all(session, user.id, "account_disabled")
+        if unlock:
+            user.locked_until = None
+            user.failed_login_count = 0
+        record_event(session, ctx, "user.update", object_type="user", object_id=user.id,
+                     department_id=user.department_id, before=before,
+                     after=user.snapshot() | {"unlocked": bool(unlock)})
+    session.commit()
+    return user
+
+
 def reset_second_factor(session, ctx, user_id):
     """Remove a user's second factor (audited); the user sets it up again at the next login."""
     actor = ctx.actor
-    _require_manager(actor)
     user = get_user(session, actor, user_id)
+    if not (may_edit(actor, user) or may_assign_role(actor, user)):
+        raise Forbidden(refusal(actor, user))
     second_factor.reset(session, ctx, user)
     return user
 
@@ -137,9 +262,12 @@ def count_users(session, user):
     return session.scalar(select(func.count()).select_from(scoped(select(User), user).subquery()))
 
 
-class _Operator:
-    """The command-line operator: may create any account."""
+_OPERATOR = "operator"
 
-    role = Role.ADMIN
+
+class _Operator:
+    """The command-line operator: may create any account (the first administrators of each kind)."""
+
+    role = _OPERATOR
     department_id = None
     is_dept_admin = False

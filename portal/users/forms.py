@@ -43,3 +43,15 @@ class EditUserForm(UserForm):
 
 class ResetSecondFactorForm(FlaskForm):
     submit = SubmitField(_l("Reset the second factor"))
+
+
+class RoleForm(FlaskForm):
+    """The security administrator's form: role (and department), account enabled, lock-out lifted."""
+
+    role = SelectField(_l("Role"), choices=[SelectChoice(k.value, v) for k, v in ROLE_LABELS.items()])
+    department_id = SelectField(_l("Department"), coerce=int, choices=[])
+    is_active_account = BooleanField(_l("Account enabled"), default=True)
+    unlock = BooleanField(_l("Lift the login lock-out"))
+    submit = SubmitField(_l("Save"))
+
+    set_departments = UserForm.set_departments

@@ -23,6 +23,7 @@ HOMES = {
     "vendor": ("云服务商运维工作台", "Cloud vendor operations workspace"),
     "auditor": ("审计工作台(只读)", "Audit workspace (read-only)"),
     "admin": ("系统管理", "System administration"),
+    "security": ("安全管理", "Security administration"),
 }
 
 
@@ -157,6 +158,8 @@ def test_admin_tables_render(live_portal, page):
     assert rows.count() == 5 and "a-admin" in page.inner_text("#users-table")
     assert "管理员" in page.inner_text("#users-table")
     page.screenshot(path=str(SHOTS / "users-list.png"), full_page=True)
+    page.context.clear_cookies()
+    log_in(page, base, seed.users["auditor"])  # 三权分立: the audit administrator reads the log, not the admin
     page.goto(base + "/audit/?action=auth.login")
     assert page.locator("#audit-table tbody tr").count() >= 1
     audit_table = page.inner_text("#audit-table")

@@ -12,7 +12,7 @@ from portal.models.accounts import User
 from portal.services.api_tokens import create_token
 from portal.services.audit import RequestInfo
 
-ROLES = ["dept", "dept_admin", "dept_b", "bureau", "vendor", "auditor", "admin"]
+ROLES = ["dept", "dept_admin", "dept_b", "bureau", "vendor", "auditor", "admin", "security"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 EXAMPLES = 10  # per operation and role: bounded, so the run stays well under a minute

@@ -10,11 +10,11 @@ from tests.conftest import csrf_token_from, make_test_app
 A, D, L = "allow", "deny", "login"
 U = "unauthorized"  # 401: the JSON API wants a bearer token
 ROLES = ["anonymous", "dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign",
-         "bureau", "vendor", "auditor", "admin"]
+         "bureau", "vendor", "auditor", "admin", "security"]
 # role -> the seeded user who acts (None: nobody logged in)
 ACTOR = {"anonymous": None, "dept_own": "dept", "dept_foreign": "dept", "dept_admin": "dept_admin",
          "dept_admin_foreign": "dept_admin", "bureau": "bureau", "vendor": "vendor",
-         "auditor": "auditor", "admin": "admin"}
+         "auditor": "auditor", "admin": "admin", "security": "security"}
 FOREIGN = {"dept_foreign", "dept_admin_foreign"}  # URL arguments point into another department
 # routes asked from another address than the test client's 127.0.0.1 (which /metrics allows)
 REMOTE_ADDR = {("operations.metrics", "GET"): "203.0.113.9"}
@@ -26,6 +26,9 @@ def only(*allowed):
 
 PUBLIC = {r: A for r in ROLES}
 LOGGED_IN = only(*ROLES[1:])
+# 三权分立: the security administrator sees no business page (requests, operations, fees, grants,
+# backups, departments) and not the audit log; every other role that logs in does
+BUSINESS = only(*(r for r in ROLES[1:] if r != "security"))
 DEPT_USERS = ("dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign")
 OWN_DEPT = ("dept_own", "dept_admin")
 TOKEN_ONLY = {r: U for r in ROLES}
@@ -46,7 +49,7 @@ POLICY = {
     ("auth.second_factor_setup", "GET"): LOGGED_IN,
     ("auth.second_factor_setup", "POST"): LOGGED_IN,
     ("auth.recovery_codes", "POST"): LOGGED_IN,
-    ("departments.index", "GET"): LOGGED_IN,
+    ("departments.index", "GET"): BUSINESS,
     ("departments.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("departments.create", "GET"): only("bureau", "admin"),
     ("departments.create", "POST"): only("bureau", "admin"),
@@ -54,15 +57,22 @@ POLICY = {
     ("departments.edit", "POST"): only("bureau", "admin"),
     ("departments.contacts", "GET"): only(*OWN_DEPT, "bureau", "admin"),
     ("departments.contacts", "POST"): only(*OWN_DEPT, "bureau", "admin"),
-    ("users.index", "GET"): only("dept_admin", "dept_admin_foreign", "auditor", "admin"),
-    ("users.create", "GET"): only("dept_admin", "dept_admin_foreign", "admin"),
-    ("users.create", "POST"): only("dept_admin", "dept_admin_foreign", "admin"),
+    ("users.index", "GET"): only("dept_admin", "dept_admin_foreign", "auditor", "admin", "security"),
+    ("users.create", "GET"): only("dept_admin", "dept_admin_foreign", "admin", "security"),
+    ("users.create", "POST"): only("dept_admin", "dept_admin_foreign", "admin", "security"),
     ("users.edit", "GET"): only("dept_admin", "admin"),
     ("users.edit", "POST"): only("dept_admin", "admin"),
-    ("users.reset_second_factor", "POST"): only("dept_admin", "admin"),
-    ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
+    ("users.reset_second_factor", "POST"): only("dept_admin", "admin", "security"),
+    # 三权分立 (issue 16): only the security administrator assigns roles; he alone has his pages;
+    # the audit log is the audit administrator's (and the bureau's, and each department's own)
+    ("users.role", "GET"): only("security"),
+    ("users.role", "POST"): only("security"),
+    ("secadmin.policy", "GET"): only("security"),
+    ("secadmin.keys", "GET"): only("security"),
+    ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor"),
+    ("audit.verify", "GET"): only("auditor"),
     # resource requests, reviews, receipts, tokens, API (issue 4)
-    ("requests.index", "GET"): LOGGED_IN,
+    ("requests.index", "GET"): BUSINESS,
     ("requests.create", "GET"): only(*DEPT_USERS),
     ("requests.create", "POST"): only(*DEPT_USERS),
     ("requests.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
@@ -78,7 +88,7 @@ POLICY = {
     ("requests.receipt", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.receipt_pdf", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.confirm_receipt", "POST"): only(*OWN_DEPT),
-    ("requests.tokens", "GET"): LOGGED_IN,
+    ("requests.tokens", "GET"): BUSINESS,
     ("requests.tokens", "POST"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
     ("requests.revoke_token", "POST"): only("dept_own", "admin"),  # the acting user's token; admins revoke any
     ("requests.all_tokens", "GET"): only("admin"),
@@ -98,43 +108,43 @@ POLICY = {
     ("provisioning.reconcile", "GET"): only("bureau", "vendor", "auditor", "admin"),
     # the API ignores the session cookie: without a bearer token everyone gets 401 (test_requests_api.py)
     ("api.openapi", "GET"): PUBLIC,
-    ("audit.export", "GET"): only(*DEPT_USERS, "bureau", "auditor", "admin"),
+    ("audit.export", "GET"): only(*DEPT_USERS, "bureau", "auditor"),
     # monitoring (issue 6)
-    ("maintenance.index", "GET"): LOGGED_IN,
+    ("maintenance.index", "GET"): BUSINESS,
     ("maintenance.create", "GET"): only("vendor"),
     ("maintenance.create", "POST"): only("vendor"),
     ("maintenance.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("maintenance.decide", "POST"): only("bureau", "vendor"),
-    ("incidents.index", "GET"): LOGGED_IN,
+    ("incidents.index", "GET"): BUSINESS,
     ("incidents.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("incidents.acknowledge", "POST"): only("vendor"),
     ("incidents.root_cause", "POST"): only("vendor"),
     ("operations.job_list", "GET"): only("bureau", "vendor", "admin"),
-    ("operations.probe_list", "GET"): LOGGED_IN,
+    ("operations.probe_list", "GET"): BUSINESS,
     ("operations.probe_create", "GET"): only("vendor", "admin"),
     ("operations.probe_create", "POST"): only("vendor", "admin"),
     ("operations.probe_detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("operations.probe_toggle", "POST"): only("vendor", "admin"),
-    ("operations.sla_report", "GET"): LOGGED_IN,
-    ("operations.usage", "GET"): LOGGED_IN,
+    ("operations.sla_report", "GET"): BUSINESS,
+    ("operations.usage", "GET"): BUSINESS,
     # Prometheus only (bearer token or allow-listed address, tests/integration/test_metrics_auth.py):
     # asked from outside the allow-list, no session opens it
     ("operations.metrics", "GET"): TOKEN_ONLY,
     # usage, statements, rate card, monthly reports, budget (issue 9)
-    ("billing.index", "GET"): LOGGED_IN,
+    ("billing.index", "GET"): BUSINESS,
     ("billing.rate", "POST"): only("bureau", "vendor", "admin"),
     ("billing.statement", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("billing.transition", "POST"): only("bureau"),
     ("billing.rerate", "POST"): only("bureau", "vendor", "admin"),
-    ("billing.rates", "GET"): LOGGED_IN,
+    ("billing.rates", "GET"): BUSINESS,
     ("billing.rates", "POST"): only("bureau"),
-    ("billing.report_list", "GET"): LOGGED_IN,
+    ("billing.report_list", "GET"): BUSINESS,
     ("billing.report_list", "POST"): only("bureau", "vendor", "admin"),
-    ("billing.report", "GET"): LOGGED_IN,
-    ("billing.report_export", "GET"): LOGGED_IN,
-    ("billing.budget", "GET"): LOGGED_IN,
+    ("billing.report", "GET"): BUSINESS,
+    ("billing.report_export", "GET"): BUSINESS,
+    ("billing.budget", "GET"): BUSINESS,
     # vendor access grants (issue 8, 第十八条): no way in without a live grant
-    ("grants.index", "GET"): LOGGED_IN,
+    ("grants.index", "GET"): BUSINESS,
     ("grants.create", "GET"): only("vendor"),
     ("grants.create", "POST"): only("vendor"),
     ("grants.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
@@ -150,11 +160,11 @@ POLICY = {
     ("calendar.edit", "GET"): only("admin"),
     ("calendar.edit", "POST"): only("admin"),
     ("calendar.revert", "POST"): only("admin"),
-    ("backups.index", "GET"): LOGGED_IN,
-    ("backups.runs", "GET"): LOGGED_IN,
-    ("backups.artifacts", "GET"): LOGGED_IN,
-    ("backups.restores", "GET"): LOGGED_IN,
-    ("backups.extractions", "GET"): LOGGED_IN,
+    ("backups.index", "GET"): BUSINESS,
+    ("backups.runs", "GET"): BUSINESS,
+    ("backups.artifacts", "GET"): BUSINESS,
+    ("backups.restores", "GET"): BUSINESS,
+    ("backups.extractions", "GET"): BUSINESS,
     ("backups.new_policy", "GET"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
     ("backups.new_policy", "POST"): only(*DEPT_USERS, "bureau", "vendor", "admin"),
     ("backups.policy", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),

@@ -146,9 +146,11 @@ def test_bad_user_input_is_refused_in_chinese(login_as, seed, db_session):
     assert count(db_session, User) == before
 
 
-def test_admin_creates_users_of_every_role(login_as, seed, db_session):
+def test_admin_creates_users_of_the_business_roles(login_as, seed, db_session):
+    """The system administrator creates bureau and vendor accounts; the three administrator roles are
+    the security administrator's to grant (test_separation_of_duties.py)."""
     admin = login_as("admin")
-    for role in ("bureau", "vendor", "auditor", "admin"):
+    for role in ("bureau", "vendor"):
         response = post_form(admin, "/users/new", {
             "username": f"new-{role}", "full_name": role, "role": role, "department_id": seed.dept_a,
             "is_department_admin": "y", "password": "Good-password-1", "is_active_account": "y"})
@@ -156,7 +158,7 @@ def test_admin_creates_users_of_every_role(login_as, seed, db_session):
         user = db_session.scalars(select(User).where(User.username == f"new-{role}")).one()
         assert user.department_id is None and not user.is_department_admin
     assert db_session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "user.create")) == 4
+                             .where(AuditEvent.action == "user.create")) == 2
 
 
 def test_admin_cannot_demote_itself(login_as, seed, db_session):
@@ -164,8 +166,18 @@ def test_admin_cannot_demote_itself(login_as, seed, db_session):
     url = f"/users/{seed.user_ids['admin']}/edit"
     response = post_form(admin, url, {"username": "admin1", "full_name": "x", "role": "bureau",
                                       "department_id": 0, "is_active_account": "y"})
-    assert "不能更改自己的角色或停用自己的账号。" in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "只有安全管理员可以授予或撤销系统管理员" in response.get_data(as_text=True)
     assert db_session.get(User, seed.user_ids["admin"]).role == "admin"
+
+
+def test_department_admin_cannot_demote_itself(login_as, seed, db_session):
+    admin = login_as("dept_admin")
+    url = f"/users/{seed.user_ids['dept_admin']}/edit"
+    response = post_form(admin, url, {"username": "a-admin", "full_name": "x", "role": "department",
+                                      "department_id": seed.dept_a, "is_active_account": "y"})
+    assert "不能更改自己的角色或停用自己的账号。" in response.get_data(as_text=True)
+    assert db_session.get(User, seed.user_ids["dept_admin"]).is_department_admin
 
 
 def test_english_is_selectable_and_sticks(login_as):

@@ -100,16 +100,22 @@ def test_cli_upgrade_create_admin_and_load_demo_twice(app, tmp_path, db_session,
     result = runner.invoke(args=["create-user", "--username", "cli-dept", "--role", "department",
                                  "--department", "DEPT-A"])
     assert result.exit_code == 0, result.output
+    # the first security and audit administrators (三权分立) come from the command line too
+    for role in ("security", "auditor"):
+        result = runner.invoke(args=["create-user", "--username", f"first-{role}", "--role", role])
+        assert result.exit_code == 0 and f"created {role} user first-{role}" in result.output, result.output
+    assert {u.username: u.role for u in db_session.scalars(select(User).where(User.username.like("first-%")))} \
+        == {"first-security": "security", "first-auditor": "auditor"}
     logins = tmp_path / "logins.txt"
     first = runner.invoke(args=["load-demo", "--credentials-file", str(logins)])
     assert first.exit_code == 0, first.output
-    assert first.output.count("demo login (shown once") == 7
+    assert first.output.count("demo login (shown once") == 8
     second = runner.invoke(args=["load-demo", "--credentials-file", str(logins)])
     assert second.exit_code == 0 and "already loaded" in second.output
-    assert len(logins.read_text().splitlines()) == 7
+    assert len(logins.read_text().splitlines()) == 8
     roles = {u.role for u in db_session.scalars(select(User).where(User.username.in_(
-        ["edu-admin", "edu-user", "psb-user", "bureau", "vendor", "auditor", "admin"])))}
-    assert roles == {"department", "bureau", "vendor", "auditor", "admin"}
+        ["edu-admin", "edu-user", "psb-user", "bureau", "vendor", "auditor", "admin", "security"])))}
+    assert roles == {"department", "bureau", "vendor", "auditor", "admin", "security"}
     assert db_session.scalars(select(Department).where(Department.code == "QX-WJ")).one().parent.code == "QX"
     # the printed demo password logs in
     username, password = logins.read_text().splitlines()[0].split()

@@ -1,0 +1,106 @@
+"""What the security administrator (安全管理员) sees: the login, password and session policy in effect
+and the keys in use, by fingerprint. Read-only: the policy is set in the configuration
+(config/govcloud.example.toml); a secret itself is never shown, only a short SHA-256 fingerprint."""
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .. import audit_chain
+from ..settings import SETTINGS
+from ..text import _l
+
+# the settings that make the policy: every setting whose name starts with one of these (so settings
+# added later, e.g. TOTP_* or SESSION_*, are shown too); secrets never
+POLICY_PREFIXES = ("LOGIN_", "PASSWORD_", "PERMANENT_SESSION_", "SESSION_", "TOTP_", "ACCOUNT_", "IDLE_")
+POLICY_LABELS = {
+    "LOGIN_MAX_FAILURES": _l("Failed logins before the account is locked"),
+    "LOGIN_LOCKOUT_MINUTES": _l("Lock-out (minutes)"),
+    "LOGIN_RATE_LIMIT": _l("Failed logins allowed per address"),
+    "LOGIN_RATE_WINDOW_MINUTES": _l("… within (minutes)"),
+    "PASSWORD_MIN_LENGTH": _l("Minimum password length"),
+    "PASSWORD_HASH_TIME_COST": _l("Password hash (Argon2id) time cost"),
+    "PASSWORD_HASH_MEMORY_KIB": _l("Password hash (Argon2id) memory (KiB)"),
+    "PASSWORD_HASH_PARALLELISM": _l("Password hash (Argon2id) parallelism"),
+    "PERMANENT_SESSION_LIFETIME": _l("Session lifetime (minutes)"),
+    "SESSION_COOKIE_SECURE": _l("Session cookie only over HTTPS"),
+    "SESSION_COOKIE_HTTPONLY": _l("Session cookie hidden from scripts"),
+    "SESSION_COOKIE_SAMESITE": _l("Session cookie SameSite"),
+    "SESSION_COOKIE_NAME": _l("Session cookie name"),
+}
+FINGERPRINT_HEX = 16
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PolicyItem:
+    key: str
+    label: object
+    value: object
+
+
+@dataclass(frozen=True)
+class KeyItem:
+    name: object       # what the key is for
+    source: str        # where it is kept (a setting, a file, a folder)
+    fingerprint: str   # "" when absent
+    detail: object = ""
+
+
+def _secret(key):
+    return "SECRET" in key or key.endswith("_KEY") or key.endswith("_TOKEN")
+
+
+def _shown(value):
+    if isinstance(value, timedelta):
+        return int(value.total_seconds() // 60)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def effective_policy(config):
+    """Return the login, password and session settings in effect, in the settings' order."""
+    return [PolicyItem(key, POLICY_LABELS.get(key, key), _shown(config.get(key)))
+            for key in SETTINGS if key.startswith(POLICY_PREFIXES) and not _secret(key) and key in config]
+
+
+def fingerprint(data):
+    """Return a short SHA-256 fingerprint of a secret (bytes): it names the key, it does not reveal it."""
+    digest = hashlib.sha256(data).hexdigest()[:FINGERPRINT_HEX]
+    return "SHA256:" + ":".join(digest[i:i + 4] for i in range(0, FINGERPRINT_HEX, 4))
+
+
+def _file_fingerprint(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError:
+        return ""
+    return fingerprint(data) if data and len(data) <= MAX_KEY_FILE_BYTES else ""
+
+
+def _folder(name, path):
+    """One row per key file in a folder of keys (not descending into sub-folders)."""
+    try:
+        with os.scandir(path) as found:
+            entries = sorted((e for e in found if e.is_file(follow_symlinks=False)), key=lambda e: e.name)
+    except OSError:
+        return [KeyItem(name, path, "", _l("The folder does not exist yet."))]
+    if not entries:
+        return [KeyItem(name, path, "", _l("No key files."))]
+    return [KeyItem(name, os.path.join(path, e.name), _file_fingerprint(e.path)) for e in entries]
+
+
+def key_inventory(config):
+    """Return the keys in use: the audit digests' HMAC key and the key folders, by fingerprint."""
+    key = audit_chain.load_key(config)
+    if config.get("AUDIT_HMAC_KEY"):
+        source = "AUDIT_HMAC_KEY"
+    else:
+        source = config.get("AUDIT_KEY_FILE") or ""
+    items = [KeyItem(_l("Audit digest signing key (HMAC-SHA256)"), source,
+                     fingerprint(key) if key else "", "" if key else _l("Not created yet."))]
+    items += _folder(_l("Vendor access grant keys"), config.get("GRANT_KEY_DIR") or "")
+    items += _folder(_l("Backup hook SSH keys"), config.get("BACKUP_SSH_KEY_DIR") or "")
+    return items
