@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -231,3 +231,12 @@ def _predecessor(session, seq):
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq < seq)
         .order_by(AuditEvent.seq.desc()).limit(1)).first()
     return (prev.seq, prev.hash) if prev else (0, GENESIS)
+
+
+def algorithms_used(session):
+    """({hash algorithm: events}, {signature algorithm: digests}): a chain that mixes suites says so."""
+    hashes = session.execute(select(AuditEvent.hash_alg, func.count()).where(AuditEvent.seq.is_not(None))
+                             .group_by(AuditEvent.hash_alg)).all()
+    signatures = session.execute(select(AuditDigest.algorithm, func.count()).group_by(AuditDigest.algorithm)).all()
+    return ({(a or signing.LEGACY_HASH): n for a, n in hashes},
+            {(a or signing.LEGACY_SIGNATURE): n for a, n in signatures})

@@ -204,7 +204,7 @@ def audit_digest():
 def audit_verify(since, until):
     from datetime import timezone
 
-    from .audit_chain import verify
+    from .audit_chain import algorithms_used, verify
     from .extensions import db
     key = _audit_key(required=False)
     report = verify(db.session, key,
@@ -212,6 +212,9 @@ def audit_verify(since, until):
                     until=until.replace(tzinfo=timezone.utc) if until else None)
     span = f"seq {report.first_seq}..{report.last_seq}" if report.events else "no events"
     click.echo(f"checked {report.events} events ({span}), {report.digests} signed digests")
+    hashes, signatures = algorithms_used(db.session)
+    click.echo("hash algorithms: " + (", ".join(f"{a} {n}" for a, n in hashes.items()) or "-")
+               + "; digest signatures: " + (", ".join(f"{a} {n}" for a, n in signatures.items()) or "-"))
     if key is None:
         click.echo("warning: no audit key configured; signed digests were not checked", err=True)
     for problem in report.problems:
@@ -271,6 +274,18 @@ def crypto_rotate(batch):
     for name, n in result.by_column.items():
         if n:
             click.echo(f"  {name}: {n}")
+
+
+@crypto_group.command("reseal", help="Seal with the active key every value still plain (e.g. of a column just "
+                                     "made sealed) or sealed with an older key.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100000))
+@with_appcontext
+def crypto_reseal(batch):
+    from .crypto import keyring
+    from .extensions import db
+    from .services.crypto_keys import reseal
+    result = reseal(db.session, batch=batch)
+    click.echo(f"re-sealed {result.values} values with {keyring.current().active_id}")
 
 
 @crypto_group.command("retire", help="Remove an old key's secret from the ring once it seals nothing.")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import os
 
+import sqlalchemy as sa
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
@@ -90,3 +91,35 @@ def read_secret(settings, name):
         with open(path, encoding="utf-8") as f:
             value = f.read().strip()
     return unseal(value) if value else value
+
+
+# --- for migrations that seal (or unseal) the values of existing columns --------------------
+
+def rewrite_rows(bind, table_name, columns, transform, wanted, ring):
+    """Set every value v of columns (in table_name, keyed by id) for which wanted(v) holds to
+    transform(v, ring); return how many rows changed."""
+    table = sa.table(table_name, sa.column("id", sa.Integer), *(sa.column(c, sa.Text) for c in columns))
+    changed = 0
+    for row in bind.execute(sa.select(table)).mappings().all():
+        changes = {c: transform(row[c], ring) for c in columns if row[c] and wanted(row[c])}
+        if changes:
+            bind.execute(table.update().where(table.c.id == row["id"]).values(changes))
+            changed += 1
+    return changed
+
+
+def any_row(bind, table_name, columns, wanted):
+    table = sa.table(table_name, *(sa.column(c, sa.Text) for c in columns))
+    return any(row[c] and wanted(row[c]) for row in bind.execute(sa.select(table)).mappings().all()
+               for c in columns)
+
+
+def is_plain(raw):
+    return not is_sealed(raw)
+
+
+def seal_existing(bind, table_name, columns, ring=None):
+    """Seal the plain values of columns (e.g. in the migration that makes them SealedText)."""
+    if ring is None and any_row(bind, table_name, columns, is_plain):
+        ring = keyring.current()
+    return rewrite_rows(bind, table_name, columns, seal, is_plain, ring)

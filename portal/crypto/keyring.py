@@ -100,7 +100,7 @@ def new_key(suite):
     suite = suites.get(suite).name
     secret = secrets.token_bytes(32)
     now = datetime.now(timezone.utc)
-    key_id = f"{PREFIX[suite]}-{now:%Y%m%d}-{secrets.token_hex(3)}"
+    key_id = f"{PREFIX[suite]}-{now:%Y%m%d}-{secrets.token_hex(4)}"
     return Key(key_id, suite, secret, publics_of(secret), now.isoformat(timespec="seconds"))
 
 
@@ -151,6 +151,7 @@ def load(settings, create=False):
     if not os.path.exists(path):
         if not create:
             return None
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         key = new_key(settings.get("CRYPTO_SUITE") or suites.INTERNATIONAL)
         ring = KeyRing(key.id, {key.id: key})
         try:
@@ -161,6 +162,8 @@ def load(settings, create=False):
             with os.fdopen(fd, "w") as f:
                 f.write(ring.to_json())
             log.warning("created a new key ring in %s: keep a copy outside this machine", path)
+    if os.stat(path).st_mode & 0o077:
+        log.warning("the key ring %s is readable by others than its owner: chmod 600 it", path)
     with open(path) as f:
         return parse(f.read(), path)
 

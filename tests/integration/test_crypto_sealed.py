@@ -116,6 +116,13 @@ def test_rotation_keeps_every_value_readable_and_the_old_key_retires(app, app_ri
     assert db_session.get(Department, seed.dept_b).it_lead_email == "b@dept-b.example.gov.cn"
     status = runner.invoke(args=["crypto", "status"])
     assert f"{new}" in status.output and "retired" in status.output
+    # a column made sealed later holds plain text until `crypto reseal`
+    db_session.execute(text(f"UPDATE user_account SET phone = '13500003333' WHERE id = {seed.user_ids['dept']}"))
+    db_session.commit()
+    resealed = runner.invoke(args=["crypto", "reseal"])
+    assert resealed.exit_code == 0 and "re-sealed 1 values" in resealed.output
+    raw = raw_values(db_session, "user_account", ("phone",), f"id = {seed.user_ids['dept']}")["phone"]
+    assert raw.startswith(f"v1:{ring.active.suite}:{new}:") and fields.unseal(raw, fresh) == "13500003333"
 
 
 def test_a_chain_begun_under_one_suite_verifies_under_the_other(app, app_ring, db_session):
@@ -261,6 +268,7 @@ def test_full_run_with_the_sm_suite(sm_app):
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert "1 signed digests" in verified.output and "intact" in verified.output
+    assert "hash algorithms: sm3 " in verified.output and "digest signatures: sm2-sm3 1" in verified.output
 
     rotated = runner.invoke(args=["crypto", "rotate"])
     assert rotated.exit_code == 0, rotated.output

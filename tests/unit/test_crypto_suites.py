@@ -263,3 +263,69 @@ def test_mask_record_masks_nested_personal_fields_only():
                                            "count": 3, "phone_count": 2}
     assert masking.mask_record(masking.mask_record(record)) == masking.mask_record(record)
     assert masking.mask_record(None) is None
+
+
+def test_smtp_login_uses_the_unsealed_password(monkeypatch, restore_ring):
+    from scheduler import notify
+    key = keyring.new_key("sm")
+    keyring.configure(keyring.KeyRing(key.id, {key.id: key}), "sm")
+    logins = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def login(self, user, password):
+            logins.append((user, password))
+
+        def send_message(self, message):
+            pass
+
+    monkeypatch.setattr(notify.smtplib, "SMTP", FakeSMTP)
+    settings = {"SMTP_HOST": "smtp.example", "SMTP_USERNAME": "govcloud",
+                "SMTP_PASSWORD": fields.seal("s3cret-密码")}
+    notify.send_email(settings, "a@example.cn", "subject", "body")
+    assert logins == [("govcloud", "s3cret-密码")]
+
+
+def test_key_file_readable_by_others_is_named(tmp_path, caplog, restore_ring):
+    path = tmp_path / "keys.json"
+    keyring.load({"CRYPTO_KEY_FILE": str(path)}, create=True)
+    path.chmod(0o644)
+    keyring.load({"CRYPTO_KEY_FILE": str(path)})
+    assert "readable by others" in caplog.text
+
+
+def test_seal_existing_turns_a_plain_text_column_sealed(restore_ring):
+    """What the merge migration of a column made SealedText (e.g. an SSH key) runs."""
+    import sqlalchemy as sa
+    key = keyring.new_key("sm")
+    keyring.configure(keyring.KeyRing(key.id, {key.id: key}), "sm")
+    metadata = sa.MetaData()
+    plain = sa.Table("secret_thing", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("private_key_sealed", sa.Text))
+    sealed = sa.Table("secret_thing", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("private_key_sealed", fields.SealedText()))
+    engine = sa.create_engine("sqlite://")
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(plain.insert(), [{"id": 1, "private_key_sealed": "-----BEGIN KEY-----"},
+                                          {"id": 2, "private_key_sealed": ""}])
+            # before: the SealedText column reads the plain value as it is
+            assert conn.execute(sa.select(sealed.c.private_key_sealed).where(sealed.c.id == 1)).scalar() \
+                == "-----BEGIN KEY-----"
+            assert fields.seal_existing(conn, "secret_thing", ["private_key_sealed"]) == 1
+            assert fields.seal_existing(conn, "secret_thing", ["private_key_sealed"]) == 0
+            raw = conn.execute(sa.select(plain.c.private_key_sealed).where(plain.c.id == 1)).scalar()
+            assert raw.startswith(f"v1:sm:{key.id}:") and "BEGIN" not in raw
+            assert conn.execute(sa.select(sealed.c.private_key_sealed).order_by(sealed.c.id)).scalars().all() \
+                == ["-----BEGIN KEY-----", ""]
+    finally:
+        engine.dispose()

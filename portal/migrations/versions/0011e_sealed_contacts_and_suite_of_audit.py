@@ -42,36 +42,26 @@ def _ring():
     return ring
 
 
-def _tables():
-    return [(sa.table(name, sa.column('id', sa.Integer), *(sa.column(c, sa.Text) for c in columns)), columns)
-            for name, columns in SEALED.items()]
-
-
 def _ring_for(wanted):
     """The key ring when a value needs it (None when none does); asked before any change, so a
     missing ring stops the upgrade before it alters a table."""
+    from portal.crypto import fields
     bind = op.get_bind()
-    for table, columns in _tables():
-        for row in bind.execute(sa.select(table)).mappings().all():
-            if any(row[c] and wanted(row[c]) for c in columns):
-                ring = _ring()
-                if ring is None:
-                    raise RuntimeError(
-                        "revision 0011e seals contact phones and e-mails but finds no key ring: set "
-                        "CRYPTO_KEY_FILE (or CRYPTO_KEYS), or run `govcloud db upgrade`, which creates "
-                        "the key file in the instance folder")
-                return ring
-    return None
+    if not any(fields.any_row(bind, name, columns, wanted) for name, columns in SEALED.items()):
+        return None
+    ring = _ring()
+    if ring is None:
+        raise RuntimeError(
+            "revision 0011e seals contact phones and e-mails but finds no key ring: set "
+            "CRYPTO_KEY_FILE (or CRYPTO_KEYS), or run `govcloud db upgrade`, which creates "
+            "the key file in the instance folder")
+    return ring
 
 
 def _rewrite(transform, wanted, ring):
-    """Apply transform to every value of the sealed columns for which wanted(value) holds."""
-    bind = op.get_bind()
-    for table, columns in _tables():
-        for row in bind.execute(sa.select(table)).mappings().all():
-            changes = {c: transform(row[c], ring) for c in columns if row[c] and wanted(row[c])}
-            if changes:
-                bind.execute(table.update().where(table.c.id == row['id']).values(changes))
+    from portal.crypto import fields
+    for name, columns in SEALED.items():
+        fields.rewrite_rows(op.get_bind(), name, columns, transform, wanted, ring)
 
 
 def _foreign_keys(on):
@@ -97,13 +87,9 @@ def _string(column):
 
 def upgrade():
     from portal.crypto import fields
-
-    def plain(value):
-        return not fields.is_sealed(value)
-
-    ring = _ring_for(plain)
+    ring = _ring_for(fields.is_plain)
     _retype(_string, lambda column: sa.Text())
-    _rewrite(fields.seal, plain, ring)
+    _rewrite(fields.seal, fields.is_plain, ring)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hash_alg', sa.String(length=16), nullable=True))
     with op.batch_alter_table('audit_digest', schema=None) as batch_op:
