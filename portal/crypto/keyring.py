@@ -9,7 +9,10 @@ variable CRYPTO_KEYS:
      "retired": [{"id": ..., "suite": ..., "public": "<hex>"}]}
 
 The model layer reads the process's ring through current() (set by configure(), which
-runtime.build calls for the web app, the worker, the scheduler and the CLI).
+runtime.build calls for the web app, the worker, the scheduler and the CLI). A ring read from a
+file is read again when the file changes (checked at most every RELOAD_SECONDS): after
+`govcloud crypto rotate` every running process opens and seals with the new key without a
+restart.
 """
 import base64
 import json
@@ -18,6 +21,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -170,8 +174,9 @@ def load(settings, create=False):
 
 # --- the process's ring ---------------------------------------------------------------------
 
+RELOAD_SECONDS = 1.0
 _lock = threading.Lock()
-_current = {"ring": None, "suite": suites.INTERNATIONAL}
+_current = {"ring": None, "suite": suites.INTERNATIONAL, "mtime": None, "checked": 0.0}
 _known = {}  # every key configured in this process, by id: values sealed before a re-configure
 
 
@@ -179,10 +184,39 @@ def configure(ring, suite=None):
     """Make ring the process's ring (and suite the configured CRYPTO_SUITE)."""
     with _lock:
         _current["ring"] = ring
+        _current["mtime"] = _mtime(ring)
+        _current["checked"] = time.monotonic()
         if suite is not None:
             _current["suite"] = suites.get(suite).name
         if ring is not None:
             _known.update(ring.keys)
+
+
+def _mtime(ring):
+    if ring is None or not ring.source or ring.source == "CRYPTO_KEYS":
+        return None
+    try:
+        return os.stat(ring.source).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _reload_if_changed():
+    ring = _current["ring"]
+    if ring is None or _current["mtime"] is None or time.monotonic() - _current["checked"] < RELOAD_SECONDS:
+        return
+    _current["checked"] = time.monotonic()
+    if _mtime(ring) == _current["mtime"]:
+        return
+    try:
+        with open(ring.source) as f:
+            fresh = parse(f.read(), ring.source)
+    except (OSError, KeyRingError) as exc:
+        log.error("the key ring %s changed but cannot be read again (%s); keeping the one loaded", ring.source, exc)
+        _current["mtime"] = _mtime(ring)
+        return
+    log.info("the key ring %s changed: active key now %s", ring.source, fresh.active_id)
+    configure(fresh)
 
 
 def configure_from_settings(settings, create=True):
@@ -192,6 +226,7 @@ def configure_from_settings(settings, create=True):
 
 
 def current(required=True):
+    _reload_if_changed()
     ring = _current["ring"]
     if ring is None and required:
         raise KeyRingError("no key ring is configured (CRYPTO_KEY_FILE or CRYPTO_KEYS); "

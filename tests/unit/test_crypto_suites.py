@@ -329,3 +329,18 @@ def test_seal_existing_turns_a_plain_text_column_sealed(restore_ring):
                 == ["-----BEGIN KEY-----", ""]
     finally:
         engine.dispose()
+
+
+def test_a_running_process_picks_up_a_rotated_key_file(tmp_path, monkeypatch, restore_ring):
+    """`govcloud crypto rotate` in another process: this one opens and seals with the new key."""
+    path = tmp_path / "keys.json"
+    settings = {"CRYPTO_KEY_FILE": str(path), "CRYPTO_SUITE": "sm"}
+    old = keyring.configure_from_settings(settings)
+    sealed_old = fields.seal("13812345678")
+    rotated = keyring.load(settings).with_new_key("sm")
+    keyring.write_file(rotated, str(path))  # what the other process does
+    os.utime(path, ns=(1, 1))  # a changed mtime even on a coarse clock
+    monkeypatch.setattr(keyring, "RELOAD_SECONDS", 0)
+    assert keyring.current().active_id == rotated.active_id != old.active_id
+    assert fields.key_id_of(fields.seal("x")) == rotated.active_id
+    assert fields.unseal(sealed_old) == "13812345678"
