@@ -225,6 +225,15 @@ def configure_from_settings(settings, create=True):
     return ring
 
 
+def ensure(settings):
+    """Make settings' ring the process's unless it already is (a process running several apps,
+    as tests do, switches between them; one app costs a comparison)."""
+    expected = "CRYPTO_KEYS" if settings.get("CRYPTO_KEYS") else settings.get("CRYPTO_KEY_FILE")
+    ring = _current["ring"]
+    if ring is None or ring.source != expected or _current["suite"] != settings.get("CRYPTO_SUITE"):
+        configure_from_settings(settings, create=False)
+
+
 def current(required=True):
     _reload_if_changed()
     ring = _current["ring"]

@@ -23,12 +23,11 @@ SEALED_DEPARTMENT = ("security_officer_phone", "it_lead_phone", "it_lead_email",
 
 @pytest.fixture
 def app_ring(app):
-    """The app's key ring as the process's (other apps of this run may have configured theirs);
-    the ring of before is put back afterwards."""
-    saved = (keyring.current(required=False), keyring.configured_suite().name)
+    """The app's key ring as the process's (other apps of this run may have configured theirs),
+    read again from its file afterwards (a test may have rotated it)."""
     keyring.configure(keyring.load(app.config), app.config["CRYPTO_SUITE"])
     yield keyring.current()
-    keyring.configure(*saved)
+    keyring.configure(keyring.load(app.config), app.config["CRYPTO_SUITE"])
 
 
 def raw_values(session, table, columns, where):
@@ -285,3 +284,21 @@ def test_full_run_with_the_sm_suite(sm_app):
         assert session.scalars(select(AuditDigest.key_id).order_by(AuditDigest.id)).all()[1] != first_key
     page = client.get(f"/departments/{seed.dept_a}").get_data(as_text=True)
     assert "13811112222" in page and "it@x.gov.cn" in page
+
+
+def test_switching_to_the_sm_suite_reseals_everything_with_sm4_on_rotate(app, app_ring, seed, db_session):
+    assert app_ring.active.suite == "international"
+    saved = app.config["CRYPTO_SUITE"]
+    app.config["CRYPTO_SUITE"] = "sm"
+    try:
+        result = app.test_cli_runner().invoke(args=["crypto", "rotate"])
+        assert result.exit_code == 0, result.output
+    finally:
+        app.config["CRYPTO_SUITE"] = saved
+        keyring.configure(keyring.current(), saved)
+    ring = keyring.load(app.config)
+    assert ring.active.suite == "sm" and app_ring.active_id in ring.keys
+    raw = raw_values(db_session, "department", SEALED_DEPARTMENT, f"id = {seed.dept_a}")
+    assert all(v.startswith(f"v1:sm:{ring.active_id}:") for v in raw.values() if v)
+    db_session.expire_all()
+    assert db_session.get(Department, seed.dept_a).it_lead_phone == "138"

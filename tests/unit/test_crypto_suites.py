@@ -344,3 +344,14 @@ def test_a_running_process_picks_up_a_rotated_key_file(tmp_path, monkeypatch, re
     assert keyring.current().active_id == rotated.active_id != old.active_id
     assert fields.key_id_of(fields.seal("x")) == rotated.active_id
     assert fields.unseal(sealed_old) == "13812345678"
+
+
+def test_ensure_switches_to_an_apps_ring_only_when_another_is_configured(tmp_path, restore_ring):
+    one = {"CRYPTO_KEY_FILE": str(tmp_path / "one.json"), "CRYPTO_SUITE": "international"}
+    two = {"CRYPTO_KEY_FILE": str(tmp_path / "two.json"), "CRYPTO_SUITE": "sm"}
+    ring_one = keyring.configure_from_settings(one)
+    ring_two = keyring.configure_from_settings(two)
+    keyring.ensure(two)
+    assert keyring.current() is ring_two and keyring.configured_suite().name == "sm"
+    keyring.ensure(one)
+    assert keyring.current().active_id == ring_one.active_id and keyring.configured_suite().name == "international"
