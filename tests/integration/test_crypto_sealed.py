@@ -284,6 +284,11 @@ def test_full_run_with_the_sm_suite(sm_app):
         assert session.scalars(select(AuditDigest.key_id).order_by(AuditDigest.id)).all()[1] != first_key
     page = client.get(f"/departments/{seed.dept_a}").get_data(as_text=True)
     assert "13811112222" in page and "it@x.gov.cn" in page
+    # the SMTP password sealed for the settings file, with SM4 under the new key
+    sealed = runner.invoke(args=["crypto", "seal"], input="smtp-口令\n")
+    assert sealed.exit_code == 0 and sealed.output.startswith("v1:sm:")
+    assert "口令" not in sealed.output
+    assert fields.read_secret({"SMTP_PASSWORD": sealed.output.strip()}, "SMTP_PASSWORD") == "smtp-口令"
 
 
 def test_switching_to_the_sm_suite_reseals_everything_with_sm4_on_rotate(app, app_ring, seed, db_session):
