@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, render_template
+from flask import Flask, appcontext_pushed, render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from . import access, logs, security
+from .crypto import keyring
 from .database import utcnow
 from .errors import PortalError
 from .extensions import babel, csrf, db, login_manager
@@ -47,6 +48,8 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     app.extensions["govcloud_runtime"] = runtime = build_runtime(app.config)
+    # sealed fields use this app's key ring (build_runtime configured it; another app may since)
+    appcontext_pushed.connect(lambda sender, **_: keyring.ensure(sender.config), app, weak=False)
     db.init_app(app, runtime.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -1,13 +1,12 @@
 """Tamper evidence for the audit log: a hash chain sealed at commit, and signed digests.
 
 Every AuditEvent gets, in the transaction that writes it, a chain position `seq`, the
-previous event's hash and its own hash over its canonical content (SHA-256). The chain head
-lives in one row that is locked while sealing, so concurrent writers on PostgreSQL append in
-a single order. Digests sign the head (HMAC-SHA256 with a key kept outside the database):
-whoever rewrites the chain after a digest cannot re-sign it.
+previous event's hash and its own hash over its canonical content (SHA-256, or SM3 when
+CRYPTO_SUITE is sm; hash_alg records which). The chain head lives in one row that is locked
+while sealing, so concurrent writers on PostgreSQL append in a single order. Digests sign the
+head (HMAC-SHA256 with a key kept outside the database, or SM2 with the key ring's active key;
+algorithm and key_id record which): whoever rewrites the chain after a digest cannot re-sign it.
 """
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -15,10 +14,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .crypto import signing
 from .database import utcnow
 from .models.audit import AuditChainHead, AuditDigest, AuditEvent
 
@@ -44,7 +44,7 @@ def canonical(ev):
 
 
 def event_hash(ev):
-    return hashlib.sha256(canonical(ev)).hexdigest()
+    return signing.chain_hash(getattr(ev, "hash_alg", None), canonical(ev))
 
 
 def track(session, ev):
@@ -88,6 +88,7 @@ def seal(session, events):
     for ev in events:
         ev.seq = head.seq + 1
         ev.prev_hash = head.hash
+        ev.hash_alg = signing.chain_hash_algorithm()
         ev.hash = event_hash(ev)
         head.seq, head.hash = ev.seq, ev.hash
     session.flush()
@@ -113,9 +114,8 @@ def load_key(config, create=False):
 
 # --- digests --------------------------------------------------------------------------------
 
-def _signature(key, seq, chain_hash, created_at):
-    msg = f"{seq}|{chain_hash}|{created_at.isoformat(timespec='microseconds')}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+def _message(seq, chain_hash, created_at):
+    return f"{seq}|{chain_hash}|{created_at.isoformat(timespec='microseconds')}".encode()
 
 
 def write_digest(session, key):
@@ -124,8 +124,9 @@ def write_digest(session, key):
     if head.seq == 0:
         return None
     created_at = utcnow()
-    digest = AuditDigest(created_at=created_at, seq=head.seq, hash=head.hash,
-                         signature=_signature(key, head.seq, head.hash, created_at))
+    algorithm, key_id, signature = signing.sign_digest(key, _message(head.seq, head.hash, created_at))
+    digest = AuditDigest(created_at=created_at, seq=head.seq, hash=head.hash, signature=signature,
+                         algorithm=algorithm, key_id=key_id)
     session.add(digest)
     session.flush()
     return digest
@@ -200,21 +201,24 @@ def verify(session, key=None, *, since=None, until=None, batch=5000):
             report.problems.append(Problem(
                 "deleted", report.last_seq + 1, None,
                 f"the chain head is at {head.seq} but the last event is {report.last_seq}"))
-    if key is not None:
-        for d in digests:
-            if d.seq not in hashes_at and not (report.first_seq or 0) <= d.seq <= (
-                    report.last_seq or 0):
-                continue  # outside the verified range
-            report.digests += 1
-            if not hmac.compare_digest(d.signature,
-                                       _signature(key, d.seq, d.hash, d.created_at)):
-                report.problems.append(Problem(
-                    "digest", d.seq, None, f"digest {d.id} at seq {d.seq} has a bad signature"))
-            elif hashes_at.get(d.seq) != d.hash:
-                report.problems.append(Problem(
-                    "digest", d.seq, None,
-                    f"the chain at seq {d.seq} no longer matches digest {d.id} signed "
-                    f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC"))
+    # HMAC digests are checked with key (skipped without it), SM2 ones with the key ring
+    for d in digests:
+        if d.seq not in hashes_at and not (report.first_seq or 0) <= d.seq <= (
+                report.last_seq or 0):
+            continue  # outside the verified range
+        signed = signing.verify_digest(key, d.algorithm, d.key_id,
+                                       _message(d.seq, d.hash, d.created_at), d.signature)
+        if signed is None:
+            continue  # an HMAC digest and no audit key given
+        report.digests += 1
+        if not signed:
+            report.problems.append(Problem(
+                "digest", d.seq, None, f"digest {d.id} at seq {d.seq} has a bad signature"))
+        elif hashes_at.get(d.seq) != d.hash:
+            report.problems.append(Problem(
+                "digest", d.seq, None,
+                f"the chain at seq {d.seq} no longer matches digest {d.id} signed "
+                f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC"))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.event_id or 0))
     return report
 
@@ -227,3 +231,12 @@ def _predecessor(session, seq):
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq < seq)
         .order_by(AuditEvent.seq.desc()).limit(1)).first()
     return (prev.seq, prev.hash) if prev else (0, GENESIS)
+
+
+def algorithms_used(session):
+    """({hash algorithm: events}, {signature algorithm: digests}): a chain that mixes suites says so."""
+    hashes = session.execute(select(AuditEvent.hash_alg, func.count()).where(AuditEvent.seq.is_not(None))
+                             .group_by(AuditEvent.hash_alg)).all()
+    signatures = session.execute(select(AuditDigest.algorithm, func.count()).group_by(AuditDigest.algorithm)).all()
+    return ({(a or signing.LEGACY_HASH): n for a, n in hashes},
+            {(a or signing.LEGACY_SIGNATURE): n for a, n in signatures})

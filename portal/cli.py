@@ -18,6 +18,7 @@ def register_commands(app):
     app.cli.add_command(load_demo_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(crypto_group)
     app.cli.add_command(db_backup_command)
     app.cli.add_command(db_restore_command)
 
@@ -205,7 +206,7 @@ def audit_digest():
 def audit_verify(since, until):
     from datetime import timezone
 
-    from .audit_chain import verify
+    from .audit_chain import algorithms_used, verify
     from .extensions import db
     key = _audit_key(required=False)
     report = verify(db.session, key,
@@ -213,6 +214,9 @@ def audit_verify(since, until):
                     until=until.replace(tzinfo=timezone.utc) if until else None)
     span = f"seq {report.first_seq}..{report.last_seq}" if report.events else "no events"
     click.echo(f"checked {report.events} events ({span}), {report.digests} signed digests")
+    hashes, signatures = algorithms_used(db.session)
+    click.echo("hash algorithms: " + (", ".join(f"{a} {n}" for a, n in hashes.items()) or "-")
+               + "; digest signatures: " + (", ".join(f"{a} {n}" for a, n in signatures.items()) or "-"))
     if key is None:
         click.echo("warning: no audit key configured; signed digests were not checked", err=True)
     for problem in report.problems:
@@ -220,6 +224,95 @@ def audit_verify(since, until):
     if not report.ok:
         sys.exit(1)
     click.echo("audit chain intact / 审计日志完整")
+
+
+@click.group("crypto", help="The key ring, sealed fields and secrets (CRYPTO_SUITE).")
+def crypto_group():
+    pass
+
+
+@crypto_group.command("status", help="Show the key ring's keys and how many values each still seals.")
+@with_appcontext
+def crypto_status():
+    from .crypto import keyring
+    from .extensions import db
+    from .services.crypto_keys import PLAIN, count_by_key
+    ring = keyring.current()
+    suite = current_app.config["CRYPTO_SUITE"]
+    totals = {}
+    for counter in count_by_key(db.session).values():
+        for key_id, n in counter.items():
+            totals[key_id] = totals.get(key_id, 0) + n
+    click.echo(f"suite {suite}; key ring {ring.source}")
+    for key in ring.keys.values():
+        mark = "active" if key.id == ring.active_id else "kept"
+        click.echo(f"{key.id}  {key.suite:13}  {mark:7}  seals {totals.pop(key.id, 0)} values")
+    for key in ring.retired.values():
+        click.echo(f"{key.id}  {key.suite:13}  retired  (public keys kept for old signatures)")
+    if totals.get(PLAIN):
+        click.echo(f"{totals.pop(PLAIN)} values are still plain text: run `govcloud crypto rotate`")
+    for key_id, n in totals.items():
+        click.echo(f"error: {n} values are sealed with {key_id}, which the ring does not hold", err=True)
+    if ring.active.suite != suite:
+        click.echo(f"the active key is {ring.active.suite} but CRYPTO_SUITE is {suite}: "
+                   "run `govcloud crypto rotate`")
+    if totals:
+        sys.exit(1)
+
+
+@crypto_group.command("rotate", help="Add a new active key (of CRYPTO_SUITE) and re-seal every sealed value "
+                                     "with it; the old keys stay until `crypto retire`.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100000))
+@with_appcontext
+def crypto_rotate(batch):
+    from .crypto import keyring
+    from .extensions import db
+    from .services.crypto_keys import rotate
+    try:
+        ring, result = rotate(db.session, current_app.config, batch=batch)
+    except keyring.KeyRingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new active key {ring.active_id} ({ring.active.suite}); re-sealed {result.values} values")
+    for name, n in result.by_column.items():
+        if n:
+            click.echo(f"  {name}: {n}")
+
+
+@crypto_group.command("reseal", help="Seal with the active key every value still plain (e.g. of a column just "
+                                     "made sealed) or sealed with an older key.")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100000))
+@with_appcontext
+def crypto_reseal(batch):
+    from .crypto import keyring
+    from .extensions import db
+    from .services.crypto_keys import reseal
+    result = reseal(db.session, batch=batch)
+    click.echo(f"re-sealed {result.values} values with {keyring.current().active_id}")
+
+
+@crypto_group.command("retire", help="Remove an old key's secret from the ring once it seals nothing.")
+@click.argument("key_id")
+@with_appcontext
+def crypto_retire(key_id):
+    from .crypto import keyring
+    from .extensions import db
+    from .services.crypto_keys import retire
+    try:
+        retire(db.session, current_app.config, key_id)
+    except keyring.KeyRingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"key {key_id} retired; its public signing keys stay in the ring")
+
+
+@crypto_group.command("seal", help="Seal a secret (e.g. the SMTP password) for the settings file: "
+                                   "read from standard input, or asked for.")
+@with_appcontext
+def crypto_seal():
+    from .crypto import fields
+    value = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Secret: ")
+    if not value:
+        raise click.ClickException("nothing to seal")
+    click.echo(fields.seal(value))
 
 
 @click.command("scheduler", help="Run the scheduler process (monitoring jobs) in the foreground.")

@@ -11,7 +11,9 @@ from sqlalchemy.orm import sessionmaker
 
 from provisioner.cloud import Cloud
 
+from .crypto import keyring
 from .database import make_engine
+from .errors import ConfigError
 from .settings import is_production, load_settings, require_clouds_yaml
 
 
@@ -60,5 +62,9 @@ def build(settings=None, *, engine=None, needs_cloud=False):
     settings = load_settings() if settings is None else settings
     if needs_cloud and is_production(settings):
         require_clouds_yaml(settings)
+    try:  # sealed fields and signatures of every process use this ring
+        keyring.configure_from_settings(settings, create=True)
+    except (keyring.KeyRingError, OSError) as exc:
+        raise ConfigError("CRYPTO_KEY_FILE", str(exc)) from None
     engine = engine or make_engine(settings["DATABASE_URL"], echo=settings.get("SQLALCHEMY_ECHO", False))
     return Runtime(settings=settings, engine=engine, sessions=sessionmaker(bind=engine, expire_on_commit=False))

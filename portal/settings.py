@@ -103,7 +103,8 @@ SETTINGS = {
     "SMTP_FROM": _s(str, "govcloud@localhost"),
     "SMTP_STARTTLS": _s(bool, False),
     "SMTP_USERNAME": _s(str, None, optional=True),
-    "SMTP_PASSWORD": _s(str, None, optional=True),
+    "SMTP_PASSWORD": _s(str, None, "plain, or sealed by `govcloud crypto seal` (v1:...)", True),
+    "SMTP_PASSWORD_FILE": _s(str, None, "a file holding the SMTP password (plain or sealed)", True),
     "SMTP_TIMEOUT_SECONDS": _s(float, 10),
     "NOTIFY_WEBHOOK_URL": _s(str, None, "None: no webhook notifications", True),
     "WEBHOOK_TIMEOUT_SECONDS": _s(float, 10),
@@ -119,6 +120,12 @@ SETTINGS = {
     "AUDIT_HMAC_KEY": _s(str, None, optional=True),
     "AUDIT_KEY_FILE": _s(str, None, "None: audit-hmac.key in the instance folder", True),
     "AUDIT_DIGEST_INTERVAL_SECONDS": _s(int, 3600),
+    # cryptography (issue 16): the suite of new hashes, signatures and sealed fields, and the key
+    # ring (a JSON key ring in CRYPTO_KEYS, else the file CRYPTO_KEY_FILE, created 0600 on first use)
+    "CRYPTO_SUITE": _s(str, "international", "international (SHA-256, AES-256-GCM, Ed25519) or sm "
+                       "(商用密码: SM3, SM4-GCM, SM2)"),
+    "CRYPTO_KEY_FILE": _s(str, None, "None: crypto-keys.json in the instance folder", True),
+    "CRYPTO_KEYS": _s(str, None, "the key ring as JSON (instead of the file)", True),
     # vendor access grants (issue 8)
     "GRANT_KEY_DIR": _s(str, None, "None: grant-keys/ in the instance folder", True),
     "GRANT_EXPIRY_INTERVAL_SECONDS": _s(int, 60),
@@ -223,7 +230,8 @@ def _finish(cfg, instance_path):
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "govcloud.db")
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
-    for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("GRANT_KEY_DIR", "grant-keys"),
+    for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("CRYPTO_KEY_FILE", "crypto-keys.json"),
+                      ("GRANT_KEY_DIR", "grant-keys"),
                       ("BACKUP_SSH_KEY_DIR", "backup-keys")):
         if not cfg.get(key):
             cfg[key] = os.path.join(instance_path, name)
@@ -253,6 +261,10 @@ def _finish(cfg, instance_path):
             raise ConfigError(key, f"must be 0 (never) or a positive integer, got {cfg[key]!r}")
     cfg["TOTP_REQUIRED_ROLES"] = [str(r).strip() for r in cfg["TOTP_REQUIRED_ROLES"] if str(r).strip()]
     _check_metrics_access(cfg, production)
+    if cfg["CRYPTO_SUITE"] not in ("international", "sm"):
+        raise ConfigError("CRYPTO_SUITE", f"must be international or sm, got {cfg['CRYPTO_SUITE']!r}")
+    if cfg.get("SMTP_PASSWORD") and cfg.get("SMTP_PASSWORD_FILE"):
+        raise ConfigError("SMTP_PASSWORD", "set it or SMTP_PASSWORD_FILE, not both")
     return cfg
 
 

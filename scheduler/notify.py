@@ -4,6 +4,8 @@ import smtplib
 import urllib.request
 from email.message import EmailMessage
 
+from portal.crypto.fields import read_secret
+
 
 class DeliveryError(Exception):
     """A notification could not be delivered; the message says why."""
@@ -27,7 +29,7 @@ def send_email(settings, recipient, subject, body):
             if settings.get("SMTP_STARTTLS"):
                 smtp.starttls()
             if settings.get("SMTP_USERNAME"):
-                smtp.login(settings["SMTP_USERNAME"], settings.get("SMTP_PASSWORD") or "")
+                smtp.login(settings["SMTP_USERNAME"], read_secret(settings, "SMTP_PASSWORD") or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError("email", recipient, exc) from exc

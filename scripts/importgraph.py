@@ -29,7 +29,7 @@ def layer(module):
     parts = module.split(".")
     if module in CLOUD or module == "provisioner.cloud" or module.startswith("provisioner.cloud."):
         return 1
-    if module.startswith(("portal.models", "portal.schemas")):  # tables and declared inputs
+    if module.startswith(("portal.models", "portal.schemas", "portal.crypto")):  # tables, inputs, ciphers
         return 0
     if parts[0] in ("monitoring", "scheduler") or module in PROCESSES:
         return 3

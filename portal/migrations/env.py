@@ -21,9 +21,11 @@ def run_migrations_online():
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:  # also when a migration fails: no connection left to the garbage collector
+        engine.dispose()
 
 
 def _run(connection):

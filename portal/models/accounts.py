@@ -3,9 +3,11 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto.fields import SealedText
+from ..crypto.masking import mask
 from ..database import Base, UTCDateTime, utcnow
 from ..text import _l
 
@@ -43,6 +45,11 @@ def new_session_token():
     return secrets.token_urlsafe(32)
 
 
+def _snapshot(obj, fields, sealed):
+    """The audited fields of obj; sealed ones masked (an audit record never holds them in clear)."""
+    return {f: mask(f, getattr(obj, f)) if f in sealed else getattr(obj, f) for f in fields}
+
+
 ROLE_LABELS = {
     Role.DEPARTMENT: _l("Department"),
     Role.BUREAU: _l("Big-data bureau"),
@@ -74,13 +81,13 @@ class Department(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
     # 第十七条: security officer
     security_officer_name: Mapped[str] = mapped_column(String(64), default="")
-    security_officer_phone: Mapped[str] = mapped_column(String(32), default="")
+    security_officer_phone: Mapped[str] = mapped_column(SealedText(32), default="")  # sealed at rest
     # 第二十六条: IT lead and emergency contact
     it_lead_name: Mapped[str] = mapped_column(String(64), default="")
-    it_lead_phone: Mapped[str] = mapped_column(String(32), default="")
-    it_lead_email: Mapped[str] = mapped_column(String(120), default="")
+    it_lead_phone: Mapped[str] = mapped_column(SealedText(32), default="")  # sealed at rest
+    it_lead_email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
     emergency_contact_name: Mapped[str] = mapped_column(String(64), default="")
-    emergency_contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    emergency_contact_phone: Mapped[str] = mapped_column(SealedText(32), default="")  # sealed at rest
     # one OpenStack project per department (第十八条); set when the project is created
     openstack_project_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -96,10 +103,11 @@ class Department(Base):
                       "it_lead_phone", "it_lead_email", "emergency_contact_name",
                       "emergency_contact_phone")
     FIELDS = ("name", "code", "level", "parent_id", "openstack_project_id") + CONTACT_FIELDS
+    SEALED_FIELDS = ("security_officer_phone", "it_lead_phone", "it_lead_email", "emergency_contact_phone")
 
     def snapshot(self):
-        """Return the audited fields as a plain dict."""
-        return {f: getattr(self, f) for f in self.FIELDS}
+        """Return the audited fields as a plain dict (phones and e-mails masked)."""
+        return _snapshot(self, self.FIELDS, self.SEALED_FIELDS)
 
     def __repr__(self):
         return f"<Department {self.code}>"
@@ -119,8 +127,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(64), default="")
-    email: Mapped[str] = mapped_column(String(120), default="")
-    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
+    phone: Mapped[str] = mapped_column(SealedText(32), default="")
     role: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
     is_department_admin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -139,7 +147,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # re-enabled by an admin
     # second factor (TOTP, RFC 6238); the secret is set at enrolment, active once totp_enabled_at is
-    totp_secret_sealed: Mapped[str | None] = mapped_column(Text)  # sealed at rest: SealedText (crypto suite)
+    totp_secret_sealed: Mapped[str | None] = mapped_column(SealedText())  # sealed at rest
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the newest time step used (no replay)
 
@@ -174,8 +182,10 @@ class User(Base):
     def is_dept_admin(self):
         return self.role == Role.DEPARTMENT and self.is_department_admin
 
+    SEALED_FIELDS = ("email", "phone")
+
     def snapshot(self):
-        return {f: getattr(self, f) for f in self.FIELDS}
+        return _snapshot(self, self.FIELDS, self.SEALED_FIELDS)
 
     def __repr__(self):
         return f"<User {self.username} {self.role}>"

@@ -36,6 +36,7 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    hash_alg: Mapped[str | None] = mapped_column(String(16))  # sha256 | sm3 (NULL: sha256)
 
     __scope_column__ = "department_id"
 
@@ -51,7 +52,8 @@ class AuditChainHead(Base):
 
 
 class AuditDigest(Base):
-    """A signed record of the chain head at one moment (HMAC key kept outside the database)."""
+    """A signed record of the chain head at one moment (HMAC key kept outside the database, or an
+    SM2 key of the key ring)."""
 
     __tablename__ = "audit_digest"
 
@@ -59,4 +61,6 @@ class AuditDigest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     hash: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(256))
+    algorithm: Mapped[str | None] = mapped_column(String(16))  # hmac-sha256 | sm2-sm3 (NULL: hmac-sha256)
+    key_id: Mapped[str | None] = mapped_column(String(40))     # the key ring's key of an SM2 signature

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .. import audit_chain
 from ..errors import Forbidden
+from ..crypto.masking import mask_record
 from ..models.accounts import Role
 from ..models.audit import AuditEvent
 from ..pagination import paginate
@@ -51,8 +52,8 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else "",
-        before=before,
-        after=after,
+        before=mask_record(before),  # phones and e-mails never in clear in the log
+        after=mask_record(after),
         outcome=outcome,
         request_id=ctx.correlation_id,
         remote_addr=ctx.remote_addr,

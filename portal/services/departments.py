@@ -129,7 +129,7 @@ def update_contacts(session, ctx, department_id, data):
     record_event(session, ctx, "department.contacts_update", object_type="department",
                  object_id=department.id, department_id=department.id,
                  before={f: before[f] for f in Department.CONTACT_FIELDS},
-                 after={f: getattr(department, f) for f in Department.CONTACT_FIELDS})
+                 after={f: department.snapshot()[f] for f in Department.CONTACT_FIELDS})
     session.commit()
     return department
 
