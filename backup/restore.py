@@ -55,9 +55,10 @@ def _succeed(session, ctx, job):
 
 
 def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="", requested_by=None,
-                  target_name="", settings=None):
+                  target_name="", settings=None, grant_id=None):
     """Record a restore of artifact in mode and make its first cloud call now; return the job
     (running, or failed with error_message when the cloud refused). Audited and committed.
+    grant_id: the live grant a vendor's restore acts under (the portal checks it), recorded.
 
     Modes: volume backups new_volume / in_place, snapshots server_rebuild / new_server.
     """
@@ -69,7 +70,7 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
     job = RestoreJob(artifact_id=artifact.id, department_id=artifact.department_id, system_id=artifact.system_id,
                      mode=mode, urgent=bool(urgent), reason=(reason or "").strip(), state=RestoreState.RUNNING,
                      requested_by_id=getattr(requested_by or ctx.actor, "id", None), requested_at=now,
-                     started_at=now)
+                     started_at=now, grant_id=grant_id)
     session.add(job)
     session.flush()
     # not `prefix-...`: a restored volume or server is the department's, outside the approved spec,

@@ -148,6 +148,30 @@ def set_policy_enabled(session, ctx, policy_id, enabled):
     return policies.set_enabled(session, ctx, get_policy(session, ctx.actor, policy_id), enabled)
 
 
+def approve_hooks(session, ctx, policy_id):
+    """The department's administrator approves the policy's current hook configuration (第十八条)."""
+    from backup import policies
+    return policies.approve_hooks(session, ctx, get_policy(session, ctx.actor, policy_id))
+
+
+def can_approve_hooks(user, policy):
+    """True when user is the administrator of the policy's department and its hooks wait for approval."""
+    from backup.policies import is_department_admin
+    return is_department_admin(user, policy.department_id) and policy.hooks_state == "pending"
+
+
+def key_choices(session, user, department_id=None):
+    """Return [(id, label)] of the live SSH keys a policy may use: the department user's own
+    department's, else department_id's (or every department's when None; the service checks the
+    key against the policy's department)."""
+    from ..models.backups import DepartmentSshKey
+    stmt = scoped(select(DepartmentSshKey), user).where(DepartmentSshKey.revoked_at.is_(None))
+    if department_id is not None:
+        stmt = stmt.where(DepartmentSshKey.department_id == department_id)
+    rows = session.scalars(stmt.order_by(DepartmentSshKey.department_id, DepartmentSshKey.name))
+    return [(k.id, f"{k.department.name} · {k.name} ({k.fingerprint})") for k in rows]
+
+
 def next_runs(cron, count=3, now=None):
     """Return the next `count` times (UTC, aware) a cron line fires in Asia/Shanghai; [] when it is invalid."""
     from backup.schedule import next_fire
@@ -213,12 +237,37 @@ def restore_modes(artifact):
     return RESTORE_MODES_BY_KIND.get(artifact.kind, ())
 
 
+def restore_grant(session, ctx, artifact, now=None):
+    """Return the live grant (运维授权) of the artifact's department under which the acting vendor
+    may restore it: the vendor's own, approved, within its window, for the backup's system.
+    Otherwise the refusal is audited and NoLiveGrant raised (第十八条)."""
+    from ..models.grants import GrantState, VendorGrant
+    from .vendor_access import NoLiveGrant
+    now = now or utcnow()
+    user = ctx.actor
+    grant = None
+    if artifact.system_id is not None:
+        candidates = session.scalars(select(VendorGrant).where(
+            VendorGrant.vendor_id == user.id, VendorGrant.department_id == artifact.department_id,
+            VendorGrant.system_id == artifact.system_id, VendorGrant.state == GrantState.APPROVED)
+            .order_by(VendorGrant.ends_at.desc()))
+        grant = next((g for g in candidates if g.is_live(now)), None)
+    if grant is None:
+        record_event(session, ctx, "backup.restore.start", object_type="backup_artifact", object_id=artifact.id,
+                     department_id=artifact.department_id, outcome="denied",
+                     detail="the vendor holds no live grant of the department for this system")
+        session.commit()
+        raise NoLiveGrant()
+    return grant
+
+
 def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reason="", target_name="",
                   settings=None):
     """Restore a backup now (第十九条: it starts at once, urgent or not); audited by the engine.
 
-    A department restores its own backups; the vendor restores on the department's request, which it
-    names in the reason. An urgent restore needs a reason too.
+    A department restores its own backups. The vendor restores only under a live grant of the
+    department for the backup's system (第十八条), recorded on the restore and in its audit event,
+    and names the department's request in the reason. An urgent restore needs a reason too.
     """
     from backup import restore
     user = ctx.actor
@@ -226,16 +275,18 @@ def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reaso
     artifact = get_artifact(session, user, artifact_id)
     if mode not in restore_modes(artifact):
         raise ValidationFailed(_l("This kind of backup cannot be restored that way."), field="mode")
+    grant = None
     if user.role == Role.VENDOR:
         reason = _text(reason, "reason", message=_l("Name the department's request for this restore "
                                                     "(who asked, when, ticket)."))
+        grant = restore_grant(session, ctx, artifact)
     elif urgent:
         reason = _text(reason, "reason", message=_l("Say why the restore is urgent."))
     else:
         reason = _text(reason, "reason", required=False)
     return restore.start_restore(session, ctx, cloud, artifact, mode, urgent=urgent, reason=reason,
                                  requested_by=user, target_name=_text(target_name, "target_name", required=False),
-                                 settings=settings)
+                                 settings=settings, grant_id=grant.id if grant else None)
 
 
 def list_restores(session, user, *, page=1, per_page=20):

@@ -155,6 +155,11 @@ POLICY = {
     ("backups.edit_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
     ("backups.toggle_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
     ("backups.run_now", "POST"): only(*OWN_DEPT, "vendor", "admin"),
+    # 第十八条 (issue 16): only the department's administrator approves hooks and manages its keys
+    ("backups.approve_hooks", "POST"): only("dept_admin"),
+    ("backups.keys", "GET"): only(*DEPT_USERS),
+    ("backups.keys", "POST"): only("dept_admin", "dept_admin_foreign"),  # its own department's keys
+    ("backups.revoke_key", "POST"): only("dept_admin"),
     ("backups.restore", "GET"): only(*OWN_DEPT, "vendor"),
     ("backups.restore", "POST"): only(*OWN_DEPT, "vendor"),
     ("backups.extract", "GET"): only(*OWN_DEPT),
