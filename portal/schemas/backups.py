@@ -180,6 +180,7 @@ class RestoreOut(Output):
     phase: str
     target_name: str
     requested_by_id: int | None
+    grant_id: int | None = Field(description="a vendor's restore: the live grant of the department it acted under")
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
