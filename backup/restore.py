@@ -17,6 +17,7 @@ from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
+from portal.services.transitions import transition
 from portal.text import _l
 from provisioner.errors import ProvisioningError
 
@@ -81,6 +82,28 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
                                                          "reason": job.reason},
                  detail="urgent" if job.urgent else "")
     session.commit()
+    return _launch(session, ctx, cloud, job, artifact)
+
+
+def start_requested(session, ctx, cloud, job, settings=None):
+    """Carry out a restore the department requested (state requested): the acting user (the vendor)
+    starts it, the first cloud call is made now; audited with the request it carried out."""
+    artifact = job.artifact
+    if artifact.status != ArtifactStatus.AVAILABLE:
+        raise ValidationFailed(_l("Only an available backup can be restored."))
+
+    def started(job, now):
+        job.started_by_id = getattr(ctx.actor, "id", None)
+    transition(session, ctx, RESTORES, job, "start", effects=started,
+               after={"request": job.id, "requested_by": job.requested_by_id, "source": artifact.source_key,
+                      "reason": job.reason}, detail="urgent" if job.urgent else "")
+    session.commit()
+    return _launch(session, ctx, cloud, job, artifact)
+
+
+def _launch(session, ctx, cloud, job, artifact):
+    """Make the first cloud call of a restore now running; return the job (failed when the cloud refused)."""
+    mode = job.mode
     project_id = _project(session, job.department_id)
     try:
         if mode == RestoreMode.NEW_VOLUME:

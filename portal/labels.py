@@ -147,6 +147,8 @@ ACTION_LABELS.update({
 })
 # what runs on a department's hosts (issue 16, 第十八条)
 ACTION_LABELS.update({
+    "backup.restore.request": _l("Restore requested of the vendor"),
+    "backup.restore.withdraw": _l("Restore request withdrawn"),
     "backup_policy.hooks_approved": _l("Backup commands approved by the department"),
     "backup_policy.hooks_pending": _l("Backup commands awaiting the department's approval"),
     "backup.hooks.not_approved": _l("Backup ran without unapproved commands"),

@@ -54,6 +54,7 @@ class RestoreForm(FlaskForm):
     urgent = BooleanField(_l("Urgent (article 19: a recovery need is handled at once)"))
     reason = TextAreaField(_l("Reason (the vendor: the department's request)"), validators=[optional(), length(2000)])
     submit = SubmitField(_l("Restore now"))
+    ask_vendor = SubmitField(_l("Ask the vendor to restore"))
 
 
 class ExtractionForm(FlaskForm):

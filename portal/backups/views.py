@@ -185,10 +185,14 @@ def restore(artifact_id):
     form = RestoreForm()
     form.mode.choices = [(m.value, RESTORE_MODE_LABELS[m]) for m in svc.restore_modes(artifact)]
     if form.validate_on_submit():
+        asks = bool(form.ask_vendor.data) and current_user.role == Role.DEPARTMENT  # the vendor is to do it
+        fields = dict(urgent=form.urgent.data, reason=form.reason.data, target_name=form.target_name.data)
         try:
-            job = svc.start_restore(db.session, request_info(), cloud(), artifact.id, form.mode.data,
-                                    urgent=form.urgent.data, reason=form.reason.data,
-                                    target_name=form.target_name.data, settings=current_app.config)
+            if asks:
+                job = svc.request_restore(db.session, request_info(), artifact.id, form.mode.data, **fields)
+            else:
+                job = svc.start_restore(db.session, request_info(), cloud(), artifact.id, form.mode.data,
+                                        settings=current_app.config, **fields)
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc)
@@ -197,7 +201,9 @@ def restore(artifact_id):
             flash(str(exc.message), "danger")
             return render_template("backups/restore.html", form=form, artifact=artifact), 403
         else:
-            if job.state == "failed":
+            if asks:
+                flash(_("The vendor was asked to carry out the restore."), "success")
+            elif job.state == "failed":
                 flash(_("The restore could not be started: %(message)s", message=_(job.error_message)), "danger")
             else:
                 flash(_("The restore has started."), "success")
@@ -209,7 +215,22 @@ def restore(artifact_id):
 @require(*ALL_ROLES)
 def restores():
     page = svc.list_restores(db.session, current_user, page=page_arg(), per_page=per_page())
-    return render_template("backups/restores.html", page=page)
+    return render_template("backups/restores.html", page=page, action_form=ActionForm())
+
+
+@bp.route("/restores/<int:restore_id>/start", methods=["POST"])
+@require(Role.VENDOR)
+def start_requested_restore(restore_id):
+    return _action(lambda: svc.carry_out_restore(db.session, request_info(), cloud(), restore_id,
+                                                 settings=current_app.config),
+                   _("The restore has started."), url_for(".restores"))
+
+
+@bp.route("/restores/<int:restore_id>/withdraw", methods=["POST"])
+@require(Role.DEPARTMENT)
+def withdraw_restore(restore_id):
+    return _action(lambda: svc.withdraw_restore(db.session, request_info(), restore_id),
+                   _("The restore request was withdrawn."), url_for(".restores"))
 
 
 # -- extractions ----------------------------------------------------------------------------------

@@ -95,23 +95,30 @@ RESTORE_MODES_BY_KIND = {
 
 
 class RestoreState(StrEnum):
+    REQUESTED = "requested"  # the department asked the vendor to carry it out (第十八条: the vendor's warrant)
     RUNNING = "running"      # the cloud call was made at once (第十九条); the tracker completes it
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    WITHDRAWN = "withdrawn"  # the department withdrew its request before the vendor started it
 
 
 RS = RestoreState
 RESTORE_TRANSITIONS = {
+    (RS.REQUESTED, "start"): RS.RUNNING,
+    (RS.REQUESTED, "withdraw"): RS.WITHDRAWN,
     (RS.RUNNING, "succeed"): RS.SUCCEEDED,
     (RS.RUNNING, "fail"): RS.FAILED,
 }
 RESTORE_STATE_LABELS = {
+    RestoreState.REQUESTED: _l("Requested of the vendor"),
     RestoreState.RUNNING: _l("Running"),
     RestoreState.SUCCEEDED: _l("Succeeded"),
     RestoreState.FAILED: _l("Failed"),
+    RestoreState.WITHDRAWN: _l("Withdrawn"),
 }
 RESTORES = StateMachine("backup.restore", "restore_job", RESTORE_TRANSITIONS, RESTORE_STATE_LABELS,
-                        kind=_l("restore"), stamps={RS.SUCCEEDED: "finished_at", RS.FAILED: "finished_at"})
+                        kind=_l("restore"), stamps={RS.RUNNING: "started_at", RS.SUCCEEDED: "finished_at",
+                                                    RS.FAILED: "finished_at", RS.WITHDRAWN: "finished_at"})
 
 
 class ExtractionState(StrEnum):
@@ -417,7 +424,8 @@ class BackupArtifact(Base):
 
 
 class RestoreJob(Base):
-    """A 恢复: started at once by the cloud call (第十九条); the tracker job completes it."""
+    """A 恢复: started at once by the cloud call (第十九条); the tracker job completes it. A department
+    may instead ask the vendor to carry it out (requested); the vendor's start is then its warrant."""
 
     __tablename__ = "restore_job"
     __table_args__ = (
@@ -446,13 +454,16 @@ class RestoreJob(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     error_message: Mapped[str] = mapped_column(Text, default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
-    # a vendor's restore: the live grant of the department it acted under (第十八条)
+    # a vendor's restore (第十八条): the live grant of the department it acted under, or (grant empty)
+    # the department's request it carried out: this row, requested by the department, started by the vendor
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("vendor_grant.id", ondelete="SET NULL"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     artifact: Mapped[BackupArtifact] = relationship()
     department = relationship("Department")
     system = relationship("ResourceRequest")
-    requested_by = relationship("User")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    started_by = relationship("User", foreign_keys=[started_by_id])
 
     __scope_column__ = "department_id"
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from provisioner.errors import ProvisioningError
 
 from ..models.backups import (ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy, BackupRun, EXTRACTIONS,
-                              ExtractionState, RESTORE_MODES_BY_KIND, RestoreJob, RunState, VerifyOutcome)
+                              ExtractionState, RESTORE_MODES_BY_KIND, RESTORES, RestoreJob, RestoreState, RunState,
+                              VerifyOutcome)
 from ..database import utcnow
 from ..errors import Forbidden, PortalError, ValidationFailed, WrongState
 from ..models.accounts import Department, Role
@@ -265,9 +266,11 @@ def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reaso
                   settings=None):
     """Restore a backup now (第十九条: it starts at once, urgent or not); audited by the engine.
 
-    A department restores its own backups. The vendor restores only under a live grant of the
-    department for the backup's system (第十八条), recorded on the restore and in its audit event,
-    and names the department's request in the reason. An urgent restore needs a reason too.
+    A department restores its own backups (or asks the vendor: request_restore). The vendor restores
+    here only under a live grant of the department for the backup's system (第十八条), recorded on the
+    restore and in its audit event, and names the department's request in the reason; without a
+    grant it carries out a restore the department requested (carry_out_restore). An urgent restore
+    needs a reason too.
     """
     from backup import restore
     user = ctx.actor
@@ -287,6 +290,57 @@ def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reaso
     return restore.start_restore(session, ctx, cloud, artifact, mode, urgent=urgent, reason=reason,
                                  requested_by=user, target_name=_text(target_name, "target_name", required=False),
                                  settings=settings, grant_id=grant.id if grant else None)
+
+
+def request_restore(session, ctx, artifact_id, mode, *, urgent=False, reason="", target_name=""):
+    """A department asks the vendor to restore one of its backups (the vendor's warrant, 第十八条);
+    nothing runs until the vendor starts it (carry_out_restore). Audited, committed."""
+    user = ctx.actor
+    _role(user, (Role.DEPARTMENT,))
+    artifact = get_artifact(session, user, artifact_id)
+    if mode not in restore_modes(artifact):
+        raise ValidationFailed(_l("This kind of backup cannot be restored that way."), field="mode")
+    reason = _text(reason, "reason", message=_l("Say what the vendor is to restore and why."))
+    if artifact.status != ArtifactStatus.AVAILABLE:
+        raise WrongState(_l("Only an available backup can be restored."))
+    now = utcnow()
+    job = RestoreJob(artifact_id=artifact.id, department_id=artifact.department_id, system_id=artifact.system_id,
+                     mode=mode, urgent=bool(urgent), reason=reason, state=RestoreState.REQUESTED,
+                     requested_by_id=user.id, requested_at=now)
+    session.add(job)
+    session.flush()
+    job.target_name = _text(target_name, "target_name", required=False) or \
+        f"restore-{job.id}-{artifact.source_key.split(':')[-1]}"
+    record_event(session, ctx, "backup.restore.request", object_type="restore_job", object_id=job.id,
+                 department_id=job.department_id, after={**job.snapshot(), "source": artifact.source_key,
+                                                         "reason": reason},
+                 detail="urgent" if job.urgent else "")
+    session.commit()
+    return job
+
+
+def _requested(session, user, restore_id):
+    job = get_restore(session, user, restore_id)
+    if job.state != RestoreState.REQUESTED:
+        raise WrongState(_l("This restore is not waiting for the vendor."))
+    return job
+
+
+def carry_out_restore(session, ctx, cloud, restore_id, settings=None):
+    """The vendor starts a restore the department requested; audited with the request it carries out."""
+    from backup import restore
+    _role(ctx.actor, (Role.VENDOR,))
+    return restore.start_requested(session, ctx, cloud, _requested(session, ctx.actor, restore_id),
+                                   settings=settings)
+
+
+def withdraw_restore(session, ctx, restore_id):
+    """The department withdraws its request before the vendor started it."""
+    _role(ctx.actor, (Role.DEPARTMENT,))
+    job = _requested(session, ctx.actor, restore_id)
+    transition(session, ctx, RESTORES, job, "withdraw")
+    session.commit()
+    return job
 
 
 def list_restores(session, user, *, page=1, per_page=20):

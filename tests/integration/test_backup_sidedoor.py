@@ -317,3 +317,64 @@ def test_a_vendor_restores_only_under_a_live_grant(app, seed, login_as, db_sessi
     assert db_session.scalars(select(RestoreJob)).all() == []
     assert re.search(r"第十八条", response.get_data(as_text=True))
     assert len(_events(db_session, "backup.restore.start")) == 4
+
+
+class RestoringCloud:
+    """The one cloud call a new-volume restore makes (the restore itself is proved against the dev
+    cloud in test_backup_restore.py; here: whose warrant lets the vendor ask for it)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def restore_volume_backup(self, project_id, backup_id, name=None, volume_id=None):
+        self.calls.append((backup_id, name))
+        return "f" * 32
+
+
+def test_a_vendor_carries_out_a_restore_the_department_requested(app, seed, login_as, db_session, monkeypatch):
+    from portal.models.backups import RestoreJob
+    cloud = RestoringCloud()
+    monkeypatch.setattr(app.extensions["govcloud_runtime"], "cloud", lambda: cloud)
+    a_artifact = seed.extra["artifact_id"][0]
+    dept, vendor = login_as("dept"), login_as("vendor")
+
+    # the department asks (a reason is required); nothing runs yet
+    page = f"/backups/artifacts/{a_artifact}/restore"
+    empty = post(dept, page, {"mode": "new_volume", "reason": "", "ask_vendor": "请云服务商恢复"})
+    assert "请说明需云服务商恢复的内容及理由。" in empty.get_data(as_text=True)
+    asked = post(dept, page, {"mode": "new_volume", "reason": "误删了业务表，请恢复到新卷", "ask_vendor": "请云服务商恢复"})
+    assert asked.status_code == 302
+    job = db_session.scalars(select(RestoreJob)).one()
+    assert (job.state, job.requested_by_id, job.grant_id, cloud.calls) == ("requested", seed.user_ids["dept"], None,
+                                                                          [])
+    listing = vendor.get("/backups/restores").get_data(as_text=True)
+    assert f'id="start-restore-{job.id}"' in listing and "待云服务商执行" in listing
+
+    # only the vendor carries it out, then it runs at once, audited with the request it used
+    start = f"/backups/restores/{job.id}/start"
+    assert post(dept, start, {}, page="/backups/restores").status_code == 403
+    assert post(vendor, start, {}, page="/backups/restores").status_code == 302
+    db_session.refresh(job)
+    assert (job.state, job.phase, job.started_by_id) == ("running", "restoring", seed.user_ids["vendor"])
+    assert cloud.calls == [(f"{seed.dept_a:032d}", job.target_name)]
+    started = _events(db_session, "backup.restore.start")[-1]
+    assert started.after["request"] == job.id and started.after["requested_by"] == seed.user_ids["dept"]
+    assert started.actor_username == seed.users["vendor"] and started.before["state"] == "requested"
+    again = post(vendor, start, {}, page="/backups/restores", follow_redirects=True).get_data(as_text=True)
+    assert "该恢复不在等待云服务商执行的状态。" in again and len(cloud.calls) == 1
+
+    # a withdrawn request gives the vendor nothing; another department cannot withdraw it
+    svc.request_restore(db_session, _ctx(db_session, seed, "dept"), a_artifact, "new_volume", reason="再恢复一次")
+    second = db_session.scalars(select(RestoreJob).where(RestoreJob.state == "requested")).one()
+    withdraw = f"/backups/restores/{second.id}/withdraw"
+    assert post(login_as("dept_b"), withdraw, {}, page="/backups/restores").status_code == 404
+    assert post(dept, withdraw, {}, page="/backups/restores").status_code == 302
+    db_session.refresh(second)
+    assert second.state == "withdrawn"
+    from portal.errors import WrongState
+    with pytest.raises(WrongState):
+        svc.carry_out_restore(db_session, _ctx(db_session, seed, "vendor"), cloud, second.id)
+    assert len(cloud.calls) == 1
+    assert [e.action for e in db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "restore_job", AuditEvent.object_id == str(second.id)).order_by(AuditEvent.seq))] \
+        == ["backup.restore.request", "backup.restore.withdraw"]

@@ -12,6 +12,9 @@ hook configuration (`hooks_approved_hash` empty), so its backups run without hoo
 department's administrator creates a key of the department (department_ssh_key), sets it on the
 policy and saves or approves it. The hook commands and SSH settings themselves are kept, for the
 department's administrator to review.
+
+A vendor's restore now needs a live grant (restore_job.grant_id) or a restore the department
+requested of the vendor (states 'requested' and 'withdrawn'; restore_job.started_by_id: the vendor).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +26,9 @@ revision = '0011a'
 down_revision = '0010t'
 branch_labels = None
 depends_on = None
+
+STATES_BEFORE = "state IN ('running', 'succeeded', 'failed')"
+STATES_NOW = "state IN ('requested', 'running', 'succeeded', 'failed', 'withdrawn')"
 
 
 def upgrade():
@@ -63,15 +69,24 @@ def upgrade():
 
     with op.batch_alter_table('restore_job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('grant_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('started_by_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_restore_job_grant_id'), ['grant_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_restore_job_grant_id_vendor_grant'), 'vendor_grant',
                                     ['grant_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_restore_job_started_by_id_user_account'), 'user_account',
+                                    ['started_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.drop_constraint(batch_op.f('ck_restore_job_state'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_restore_job_state'), STATES_NOW)
 
 
 def downgrade():
     with op.batch_alter_table('restore_job', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_restore_job_state'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_restore_job_state'), STATES_BEFORE)
+        batch_op.drop_constraint(batch_op.f('fk_restore_job_started_by_id_user_account'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_restore_job_grant_id_vendor_grant'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_restore_job_grant_id'))
+        batch_op.drop_column('started_by_id')
         batch_op.drop_column('grant_id')
     with op.batch_alter_table('backup_policy', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ssh_key_ref', sa.String(length=120), server_default='', nullable=False))
