@@ -378,3 +378,50 @@ def test_a_vendor_carries_out_a_restore_the_department_requested(app, seed, logi
     assert [e.action for e in db_session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == "restore_job", AuditEvent.object_id == str(second.id)).order_by(AuditEvent.seq))] \
         == ["backup.restore.request", "backup.restore.withdraw"]
+
+
+def _fill(table, **given):
+    """A row of a reflected table: the values given, and a plain value for every other required column."""
+    import sqlalchemy as sa
+    row = dict(given)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        kind = column.type.python_type if not isinstance(column.type, sa.JSON) else dict
+        row[column.name] = {str: "x", int: 1, bool: False, dict: {}}.get(kind, utcnow())
+    return row
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_drops_the_shared_key_file_references_and_holds_the_hooks(backend, tmp_path_factory):
+    """0011a: a policy's ssh_key_ref (a file of the shared folder) is not trusted: no key after the
+    upgrade, and its hooks (kept for review) wait for the department's administrator."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from portal import migrate
+    from tests.conftest import database_url_for
+    url, cleanup = database_url_for(backend, tmp_path_factory)
+    engine_ = sa.create_engine(url)
+    try:
+        migrate.upgrade(url, "0010t")
+        meta = sa.MetaData()
+        meta.reflect(engine_, only=["department", "backup_policy"])
+        with engine_.begin() as conn:
+            dept_id = conn.execute(meta.tables["department"].insert().values(
+                _fill(meta.tables["department"], name="甲局", code="MIG-A", level="city"))).inserted_primary_key[0]
+            conn.execute(meta.tables["backup_policy"].insert().values(_fill(
+                meta.tables["backup_policy"], department_id=dept_id, name="旧策略", kinds="both", cron="0 2 * * *",
+                keep_count=7, timeout_seconds=3600, ssh_port=22, enabled=True, hook_pre="mysql -e 'FLUSH TABLES'",
+                hook_post="", ssh_username="root", ssh_host="", ssh_host_key="ssh-ed25519 AAAA",
+                ssh_key_ref="other-department.key")))
+        migrate.upgrade(url, "0011a")
+        with Session(engine_) as session:
+            policy = session.scalars(select(BackupPolicy)).one()
+            assert (policy.ssh_key_id, policy.hooks_approved_hash, policy.hook_pre) == (None, "",
+                                                                                      "mysql -e 'FLUSH TABLES'")
+            assert policy.hooks_state == "pending"
+            assert "ssh_key_ref" not in {c["name"] for c in sa.inspect(engine_).get_columns("backup_policy")}
+    finally:
+        engine_.dispose()
+        cleanup()
