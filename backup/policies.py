@@ -177,8 +177,8 @@ def update_policy(session, ctx, policy, data, now=None):
     now = now or utcnow()
     fields = validate(data)
     _check_system(session, policy.department_id, fields["system_id"])
-    if fields["ssh_key_id"] != policy.ssh_key_id:  # a key revoked since it was set may stay, never be chosen
-        check_key(session, policy.department_id, fields["ssh_key_id"])
+    if fields["hook_pre"] or fields["hook_post"] or fields["ssh_key_id"] != policy.ssh_key_id:
+        check_key(session, policy.department_id, fields["ssh_key_id"])  # hooks need a live key of the department
     _taken(session, policy.department_id, fields["system_id"], fields["name"], exclude_id=policy.id)
     before = policy.snapshot()
     before_hash = policy.hook_config_hash()

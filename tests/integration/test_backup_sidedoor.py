@@ -153,12 +153,24 @@ def test_a_policy_uses_only_a_live_key_of_its_department(app, seed, login_as, db
         assert exc.value.field == "ssh_key_id"
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert str(exc.value.message) == "请选择本单位的 SSH 密钥。"
-    ssh_keys.revoke_key(db_session, _ctx(db_session, seed, "dept_admin"), a_key)
-    with pytest.raises(ValidationFailed) as exc:
-        svc.update_policy(db_session, _ctx(db_session, seed, "dept_admin"), policy.id, {**data, "ssh_key_id": a_key})
-    db_session.rollback()
     db_session.refresh(policy)
     assert policy.ssh_key_id is None and policy.hook_pre == ""
+    # its own live key is taken; once revoked, a save with the hooks is refused until another key is chosen
+    svc.update_policy(db_session, _ctx(db_session, seed, "dept_admin"), policy.id, {**data, "ssh_key_id": a_key})
+    assert (policy.ssh_key_id, policy.hooks_state) == (a_key, "approved")
+    ssh_keys.revoke_key(db_session, _ctx(db_session, seed, "dept_admin"), a_key)
+    for actor in ("dept_admin", "vendor"):
+        with pytest.raises(ValidationFailed) as exc:
+            svc.update_policy(db_session, _ctx(db_session, seed, actor), policy.id,
+                              {**data, "ssh_key_id": a_key, "keep_count": "9"})
+        db_session.rollback()
+        with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+            assert "已被吊销" in str(exc.value.message)
+    db_session.refresh(policy)
+    assert policy.keep_count == 7
+    svc.update_policy(db_session, _ctx(db_session, seed, "dept_admin"), policy.id,
+                      {**data, "hook_pre": "", "ssh_key_id": "", "keep_count": "9"})  # no hooks: no key needed
+    assert (policy.ssh_key_id, policy.hooks_state, policy.keep_count) == (None, "none", 9)
 
     # the page answers in Chinese and keeps nothing
     forged = post(login_as("vendor"), f"/backups/policies/{policy.id}/edit", {**data, "ssh_key_id": str(b_key)})
