@@ -11,6 +11,8 @@ checked by the portal's services before calling these.
 
 backup.policies
     validate(data) -> dict                    check and normalize the form fields of a policy
+    check_key(session, department_id, key_id) refuse a key not a live key of the department (第十八条)
+    approve_hooks(session, ctx, policy)       the department's administrator approves the hook configuration
     create_policy(session, ctx, department_id, data, now=None) -> BackupPolicy
     update_policy(session, ctx, policy, data, now=None) -> BackupPolicy
     set_enabled(session, ctx, policy, enabled, now=None) -> BackupPolicy
@@ -34,9 +36,12 @@ backup.verify
     verify_policy(session, ctx, cloud, policy, now=None, settings=None) -> list[BackupArtifact]
 backup.restore
     start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="", requested_by=None,
-                  target_name="", settings=None) -> RestoreJob
+                  target_name="", settings=None, grant_id=None) -> RestoreJob
         modes by artifact kind: RESTORE_MODES_BY_KIND; the first cloud call is made before it returns
         (第十九条: restore starts at once); a refusal returns the job failed with error_message
+    start_requested(session, ctx, cloud, job, settings=None) -> RestoreJob
+        the vendor (ctx.actor) carries out a restore the department requested (state requested): as above,
+        audited with the request; the portal checks the vendor's warrant (a live grant, or this request)
     track_restores(session, cloud, now=None) -> (finished, failed)     (scheduler, every 15 s)
 backup.export (the cloud side of an approved extraction; the portal owns apply/approve/reject,
                the link token (token_hash) and the audit of each download)

@@ -12,13 +12,12 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select, update
 
 from portal.models.backups import (ArtifactKind, ArtifactStatus, BackupArtifact, BackupExtraction, BackupKinds,
-                                   BackupPolicy, BackupRun, BackupTrigger, ExtractionState, RUNS, RestoreJob,
-                                   RestoreState, RunState)
+                                   BackupPolicy, BackupRun, BackupTrigger, DepartmentSshKey, ExtractionState, RUNS,
+                                   RestoreJob, RestoreState, RunState)
 from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models.accounts import Department
@@ -141,32 +140,47 @@ class HookTarget:
     username: str
     host_key: str
     key_pem: str
+    key_id: int | None = None
+    key_fingerprint: str = ""
 
 
-def hook_target(policy, server_row, settings):
-    """Return where and how to run the policy's commands for a server (HookFailed when unusable)."""
+def hook_target(session, policy, server_row):
+    """Return where and how to run the policy's commands for a server (HookFailed when unusable).
+
+    The key is loaded from its department_ssh_key row and must be a live key of the department
+    that owns the policy, the server and the system (HookRefused otherwise: a row forged past the
+    portal's checks still runs nothing on another department's hosts)."""
+    if not policy.ssh_key_id:
+        raise errors.HookFailed(errors.SSH_NOT_CONFIGURED, f"server {server_row.key}: no key")
+    key = session.get(DepartmentSshKey, policy.ssh_key_id)
+    system = session.get(ResourceRequest, policy.system_id) if policy.system_id else None
+    departments = {policy.department_id, server_row.department_id} | ({system.department_id} if system else set())
+    if key is None or departments != {key.department_id}:
+        raise errors.HookRefused(errors.KEY_NOT_OF_DEPARTMENT,
+                                 f"key {policy.ssh_key_id} of department {getattr(key, 'department_id', None)}, "
+                                 f"policy/server/system of {sorted(departments)}")
+    if key.revoked_at is not None:
+        raise errors.HookRefused(errors.KEY_REVOKED, f"key {key.id} ({key.fingerprint}) revoked "
+                                                     f"{key.revoked_at.isoformat()}")
     host = policy.ssh_host or server_address(server_row)
-    if not (host and policy.ssh_username and policy.ssh_host_key and policy.ssh_key_ref):
+    if not (host and policy.ssh_username and policy.ssh_host_key):
         raise errors.HookFailed(errors.SSH_NOT_CONFIGURED, f"server {server_row.key}: host={host!r}")
-    key_dir = setting(settings, "BACKUP_SSH_KEY_DIR")
-    if not key_dir:
-        raise errors.HookFailed(errors.SSH_NOT_CONFIGURED, "BACKUP_SSH_KEY_DIR is not set")
-    path = Path(key_dir) / policy.ssh_key_ref
-    try:
-        key_pem = path.read_text()
-    except OSError as exc:
-        raise errors.HookFailed(errors.SSH_NOT_CONFIGURED, f"key {path}: {exc}") from None
-    return HookTarget(host, policy.ssh_port or 22, policy.ssh_username, policy.ssh_host_key, key_pem)
+    return HookTarget(host, policy.ssh_port or 22, policy.ssh_username, policy.ssh_host_key,
+                      key.private_key_sealed, key.id, key.fingerprint)
 
 
-def run_hook(target, command, phase, timeout):
-    """Run one hook command; return a log line; raise HookFailed on SSH error or exit status != 0."""
+def run_hook(target, command, phase, timeout, on_done=None):
+    """Run one hook command; return a log line; raise HookFailed on SSH error or exit status != 0.
+    on_done(exit_status or None, detail) is called once the command ran or could not (the audit)."""
     message = errors.PRE_HOOK_FAILED if phase == "pre" else errors.POST_HOOK_FAILED
+    on_done = on_done or (lambda status, detail: None)
     try:
         result = run_command(target.host, target.port, target.username, target.key_pem, target.host_key,
                              command, timeout=timeout)
     except SSHError as exc:
+        on_done(None, str(exc))
         raise errors.HookFailed(message, f"{phase}-hook on {target.host}: {exc}") from None
+    on_done(result.exit_status, "")
     line = (f"{utcnow().isoformat()} {phase}-hook {target.username}@{target.host}:{target.port} "
             f"exit {result.exit_status} in {result.seconds:.2f}s")
     if result.exit_status != 0:
@@ -278,24 +292,59 @@ class Attempt:
                                              ", ".join(f"{a.kind} {a.openstack_id}" for a in pending))
                 time.sleep(POLL_SECONDS)
 
+    def _audit(self, action, server_row, outcome="success", detail="", **after):
+        record_event(self.session, SYSTEM_CTX, action, object_type="backup_run", object_id=self.run.id,
+                     department_id=self.run.department_id, outcome=outcome, detail=detail[:2000],
+                     after={"policy": self.policy.id, "server": server_row.key, **after})
+
+    def approval(self):
+        """What the hooks run under (the audit): who approved which configuration, when."""
+        policy = self.policy
+        return {"approved_by": policy.hooks_approved_by_id, "approved_hash": policy.hooks_approved_hash,
+                "approved_at": policy.hooks_approved_at.isoformat() if policy.hooks_approved_at else None}
+
     def hooked(self, server_row, body):
         """Run body between the policy's pre- and post-hook on server_row; the post-hook runs
-        whatever happened after the pre-hook was tried (a failed freeze may be half done)."""
+        whatever happened after the pre-hook was tried (a failed freeze may be half done).
+
+        第十八条: the hooks run only while their configuration is the one the department's
+        administrator approved; otherwise the backup runs without them (logged and audited)."""
         policy = self.policy
         if policy is None or not policy.has_hooks:
             return body()
-        target = hook_target(policy, server_row, self.settings)
+        if not policy.hooks_approved:
+            self.log.append(f"{utcnow().isoformat()} hooks not approved by the department's administrator: "
+                            f"the backup of {server_row.key} ran without them")
+            self._audit("backup.hooks.not_approved", server_row, outcome="denied",
+                        detail="the hook configuration is not the one the department's administrator approved",
+                        hash=policy.hook_config_hash(), **self.approval())
+            return body()
+        try:
+            target = hook_target(self.session, policy, server_row)
+        except errors.HookRefused as exc:
+            self.log.append(f"{utcnow().isoformat()} hooks refused: {exc.detail}")
+            self._audit("backup.hook.refused", server_row, outcome="denied", detail=exc.detail, **self.approval())
+            raise
         timeout = float(setting(self.settings, "BACKUP_HOOK_TIMEOUT_SECONDS"))
+
+        def audited(phase):
+            def done(status, detail):
+                self._audit("backup.hook.run", server_row, outcome="success" if status == 0 else "failure",
+                            detail=detail, phase=phase, exit_status=status,
+                            endpoint=f"{target.username}@{target.host}:{target.port}",
+                            key=target.key_id, key_fingerprint=target.key_fingerprint, **self.approval())
+            return done
+
         failure = None
         try:
             if policy.hook_pre.strip():
-                self.log.append(run_hook(target, policy.hook_pre, "pre", timeout))
+                self.log.append(run_hook(target, policy.hook_pre, "pre", timeout, audited("pre")))
             body()
         except Exception as exc:  # noqa: BLE001  (the post-hook must run; the error is raised below)
             failure = exc
         try:
             if policy.hook_post.strip():
-                self.log.append(run_hook(target, policy.hook_post, "post", timeout))
+                self.log.append(run_hook(target, policy.hook_post, "post", timeout, audited("post")))
         except errors.HookFailed as exc:
             if failure is None:
                 failure = exc

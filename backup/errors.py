@@ -17,6 +17,13 @@ class HookFailed(BackupError):
     """A pre- or post-backup command failed on a server (exit status, SSH error or timeout)."""
 
 
+class HookRefused(HookFailed):
+    """The hooks may not run: the policy's key is not a live key of the department owning the
+    policy, the system and the server (第十八条). Not retried."""
+
+    transient = False
+
+
 class NothingToBackUp(BackupError):
     """The system has no servers or volumes (left) of the kinds the policy backs up."""
 
@@ -35,6 +42,9 @@ PRE_HOOK_FAILED = ("The command before the backup (pre-hook) failed on the serve
                    "was taken.")
 POST_HOOK_FAILED = "The command after the backup (post-hook) failed on the server."
 SSH_NOT_CONFIGURED = "The policy has backup commands but no SSH user, host key or key."
+KEY_NOT_OF_DEPARTMENT = ("The backup commands were refused: their SSH key is not a key of the department that "
+                         "owns the system.")
+KEY_REVOKED = "The backup commands were refused: their SSH key has been revoked."
 NOTHING_TO_BACK_UP = "The system has no servers or volumes to back up."
 BACKUP_TIMEOUT = "The backup did not complete within the policy's time limit."
 BACKUP_ERROR = "The cloud reported an error while making the backup."

@@ -1,7 +1,10 @@
-"""Backup policies (备份策略): checked input, the next run time, audit."""
+"""Backup policies (备份策略): checked input, the next run time, audit, and the department's
+approval of what runs on its hosts (第十八条): a save by the department's administrator approves the
+hook configuration it saves; anyone else's change of it waits for that administrator (approve_hooks).
+"""
 from sqlalchemy import select
 
-from portal.models.backups import BackupKinds, BackupPolicy
+from portal.models.backups import BackupKinds, BackupPolicy, DepartmentSshKey
 from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models.requests import ResourceRequest
@@ -32,8 +35,8 @@ def validate(data):
     """Check the fields of a policy (a mapping of form values); return them normalized.
 
     Raises ValidationFailed naming the field. Keys: name, system_id, kinds, cron, keep_count,
-    keep_days, hook_pre, hook_post, ssh_username, ssh_host, ssh_port, ssh_host_key, ssh_key_ref,
-    timeout_seconds, enabled.
+    keep_days, hook_pre, hook_post, ssh_username, ssh_host, ssh_port, ssh_host_key, ssh_key_id (a
+    DepartmentSshKey of the policy's department, checked by check_key), timeout_seconds, enabled.
     """
     out = {}
     out["name"] = (data.get("name") or "").strip()
@@ -60,12 +63,9 @@ def validate(data):
     out["ssh_host"] = (data.get("ssh_host") or "").strip()
     out["ssh_port"] = _int(data, "ssh_port", minimum=1, maximum=65535) or 22
     out["ssh_host_key"] = " ".join((data.get("ssh_host_key") or "").split()[:2])
-    out["ssh_key_ref"] = (data.get("ssh_key_ref") or "").strip()
-    if "/" in out["ssh_key_ref"] or out["ssh_key_ref"].startswith("."):
-        raise ValidationFailed(_l("Name a key file of the backup key folder, without a path."),
-                               field="ssh_key_ref")
+    out["ssh_key_id"] = _int(data, "ssh_key_id", minimum=1)
     if out["hook_pre"] or out["hook_post"]:
-        for key in ("ssh_username", "ssh_host_key", "ssh_key_ref"):
+        for key in ("ssh_username", "ssh_host_key", "ssh_key_id"):
             if not out[key]:
                 raise ValidationFailed(_l("Backup commands need an SSH user, the pinned host key and a key."),
                                        field=key)
@@ -79,6 +79,67 @@ def _check_system(session, department_id, system_id):
     system = session.get(ResourceRequest, system_id)
     if system is None or system.department_id != department_id or system.system_id is not None:
         raise ValidationFailed(_l("Choose a system of the department."), field="system_id")
+
+
+def check_key(session, department_id, key_id):
+    """Refuse a key that is not a live key of the department (another department's, revoked, none)."""
+    if key_id is None:
+        return None
+    key = session.get(DepartmentSshKey, key_id)
+    if key is None or key.department_id != department_id:
+        raise ValidationFailed(_l("Choose an SSH key of the department."), field="ssh_key_id")
+    if key.revoked_at is not None:
+        raise ValidationFailed(_l("This SSH key has been revoked; choose another key of the department."),
+                               field="ssh_key_id")
+    return key
+
+
+def is_department_admin(user, department_id):
+    """True when user is the administrator of department_id (who approves what runs on its hosts)."""
+    return bool(user is not None and getattr(user, "is_dept_admin", False) and user.department_id == department_id)
+
+
+def _settle_hooks(session, ctx, policy, before_hash, now):
+    """After a save: the department's administrator's save approves its hook configuration; a changed
+    configuration saved by anyone else waits for approval (audited either way)."""
+    current = policy.hook_config_hash()
+    if not policy.has_hooks:
+        return
+    if is_department_admin(ctx.actor, policy.department_id):
+        if policy.hooks_approved_hash != current:
+            _approve(session, ctx, policy, now)
+        return
+    if current != before_hash and policy.hooks_approved_hash != current:
+        record_event(session, ctx, "backup_policy.hooks_pending", object_type="backup_policy", object_id=policy.id,
+                     department_id=policy.department_id, after={"hash": current},
+                     detail="saved by someone other than the department's administrator: the hooks do not run "
+                            "until the department's administrator approves them")
+
+
+def _approve(session, ctx, policy, now):
+    policy.hooks_approved_hash = policy.hook_config_hash()
+    policy.hooks_approved_by_id = getattr(ctx.actor, "id", None)
+    policy.hooks_approved_at = now
+    record_event(session, ctx, "backup_policy.hooks_approved", object_type="backup_policy", object_id=policy.id,
+                 department_id=policy.department_id,
+                 after={**{f: getattr(policy, f) for f in BackupPolicy.HOOK_FIELDS},
+                        "hash": policy.hooks_approved_hash})
+
+
+def approve_hooks(session, ctx, policy, now=None):
+    """The department's administrator approves the policy's current hook configuration; audited, committed."""
+    from portal.errors import Forbidden
+    if not is_department_admin(ctx.actor, policy.department_id):
+        raise Forbidden()
+    if not policy.has_hooks:
+        raise ValidationFailed(_l("This policy has no backup commands to approve."))
+    for key in ("ssh_username", "ssh_host_key", "ssh_key_id"):
+        if not getattr(policy, key):
+            raise ValidationFailed(_l("Backup commands need an SSH user, the pinned host key and a key."), field=key)
+    check_key(session, policy.department_id, policy.ssh_key_id)
+    _approve(session, ctx, policy, now or utcnow())
+    session.commit()
+    return policy
 
 
 def _taken(session, department_id, system_id, name, exclude_id=None):
@@ -97,13 +158,16 @@ def create_policy(session, ctx, department_id, data, now=None):
     now = now or utcnow()
     fields = validate(data)
     _check_system(session, department_id, fields["system_id"])
+    check_key(session, department_id, fields["ssh_key_id"])
     _taken(session, department_id, fields["system_id"], fields["name"])
-    policy = BackupPolicy(department_id=department_id, created_by_id=getattr(ctx.actor, "id", None), **fields)
+    policy = BackupPolicy(department_id=department_id, created_by_id=getattr(ctx.actor, "id", None),
+                          hooks_approved_hash="", **fields)
     policy.next_run_at = next_fire(policy.cron, now) if policy.enabled else None
     session.add(policy)
     session.flush()
     record_event(session, ctx, "backup.policy.create", object_type="backup_policy", object_id=policy.id,
                  department_id=department_id, after=policy.snapshot())
+    _settle_hooks(session, ctx, policy, "", now)
     session.commit()
     return policy
 
@@ -113,13 +177,17 @@ def update_policy(session, ctx, policy, data, now=None):
     now = now or utcnow()
     fields = validate(data)
     _check_system(session, policy.department_id, fields["system_id"])
+    if fields["hook_pre"] or fields["hook_post"] or fields["ssh_key_id"] != policy.ssh_key_id:
+        check_key(session, policy.department_id, fields["ssh_key_id"])  # hooks need a live key of the department
     _taken(session, policy.department_id, fields["system_id"], fields["name"], exclude_id=policy.id)
     before = policy.snapshot()
+    before_hash = policy.hook_config_hash()
     for key, value in fields.items():
         setattr(policy, key, value)
     policy.next_run_at = next_fire(policy.cron, now) if policy.enabled else None
     record_event(session, ctx, "backup.policy.update", object_type="backup_policy", object_id=policy.id,
                  department_id=policy.department_id, before=before, after=policy.snapshot())
+    _settle_hooks(session, ctx, policy, before_hash, now)
     session.commit()
     return policy
 

@@ -17,6 +17,7 @@ from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models.accounts import Department
 from portal.services.audit import RequestInfo, record_event
+from portal.services.transitions import transition
 from portal.text import _l
 from provisioner.errors import ProvisioningError
 
@@ -55,9 +56,10 @@ def _succeed(session, ctx, job):
 
 
 def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="", requested_by=None,
-                  target_name="", settings=None):
+                  target_name="", settings=None, grant_id=None):
     """Record a restore of artifact in mode and make its first cloud call now; return the job
     (running, or failed with error_message when the cloud refused). Audited and committed.
+    grant_id: the live grant a vendor's restore acts under (the portal checks it), recorded.
 
     Modes: volume backups new_volume / in_place, snapshots server_rebuild / new_server.
     """
@@ -69,7 +71,7 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
     job = RestoreJob(artifact_id=artifact.id, department_id=artifact.department_id, system_id=artifact.system_id,
                      mode=mode, urgent=bool(urgent), reason=(reason or "").strip(), state=RestoreState.RUNNING,
                      requested_by_id=getattr(requested_by or ctx.actor, "id", None), requested_at=now,
-                     started_at=now)
+                     started_at=now, grant_id=grant_id)
     session.add(job)
     session.flush()
     # not `prefix-...`: a restored volume or server is the department's, outside the approved spec,
@@ -80,6 +82,28 @@ def start_restore(session, ctx, cloud, artifact, mode, *, urgent=False, reason="
                                                          "reason": job.reason},
                  detail="urgent" if job.urgent else "")
     session.commit()
+    return _launch(session, ctx, cloud, job, artifact)
+
+
+def start_requested(session, ctx, cloud, job, settings=None):
+    """Carry out a restore the department requested (state requested): the acting user (the vendor)
+    starts it, the first cloud call is made now; audited with the request it carried out."""
+    artifact = job.artifact
+    if artifact.status != ArtifactStatus.AVAILABLE:
+        raise ValidationFailed(_l("Only an available backup can be restored."))
+
+    def started(job, now):
+        job.started_by_id = getattr(ctx.actor, "id", None)
+    transition(session, ctx, RESTORES, job, "start", effects=started,
+               after={"request": job.id, "requested_by": job.requested_by_id, "source": artifact.source_key,
+                      "reason": job.reason}, detail="urgent" if job.urgent else "")
+    session.commit()
+    return _launch(session, ctx, cloud, job, artifact)
+
+
+def _launch(session, ctx, cloud, job, artifact):
+    """Make the first cloud call of a restore now running; return the job (failed when the cloud refused)."""
+    mode = job.mode
     project_id = _project(session, job.department_id)
     try:
         if mode == RestoreMode.NEW_VOLUME:

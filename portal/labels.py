@@ -155,9 +155,22 @@ ACTION_LABELS.update({
     "backup.extraction.link": _l("Download link made"),
     "backup.extraction.download": _l("Backup downloaded"),
 })
+# what runs on a department's hosts (issue 16, 第十八条)
+ACTION_LABELS.update({
+    "backup.restore.request": _l("Restore requested of the vendor"),
+    "backup.restore.withdraw": _l("Restore request withdrawn"),
+    "backup_policy.hooks_approved": _l("Backup commands approved by the department"),
+    "backup_policy.hooks_pending": _l("Backup commands awaiting the department's approval"),
+    "backup.hooks.not_approved": _l("Backup ran without unapproved commands"),
+    "backup.hook.run": _l("Backup command run on a host"),
+    "backup.hook.refused": _l("Backup commands refused (key not of the department)"),
+    "department_ssh_key.generate": _l("SSH key generated"),
+    "department_ssh_key.upload": _l("SSH key uploaded"),
+    "department_ssh_key.revoke": _l("SSH key revoked"),
+})
 OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Backup run"),
                       "backup_artifact": _l("Backup"), "restore_job": _l("Restore"),
-                      "backup_extraction": _l("Extraction")})
+                      "backup_extraction": _l("Extraction"), "department_ssh_key": _l("SSH key")})
 
 
 def label(mapping, value):

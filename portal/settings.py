@@ -129,13 +129,12 @@ SETTINGS = {
     # vendor access grants (issue 8)
     "GRANT_KEY_DIR": _s(str, None, "None: grant-keys/ in the instance folder", True),
     "GRANT_EXPIRY_INTERVAL_SECONDS": _s(int, 60),
-    # backups (issue 7); the hooks' private keys are files in BACKUP_SSH_KEY_DIR
+    # backups (issue 7); the hooks' private keys are the departments' own (department_ssh_key, issue 16)
     "BACKUP_DUE_INTERVAL_SECONDS": _s(int, 60),
     "BACKUP_TRACK_INTERVAL_SECONDS": _s(int, 15),
     "BACKUP_MAX_ATTEMPTS": _s(int, 3),
     "BACKUP_RETRY_SECONDS": _s(int, 300),
     "BACKUP_HOOK_TIMEOUT_SECONDS": _s(int, 300),
-    "BACKUP_SSH_KEY_DIR": _s(str, None, "None: backup-keys/ in the instance folder", True),
     "BACKUP_EXTRACTION_LINK_HOURS": _s(int, 24),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
@@ -231,8 +230,7 @@ def _finish(cfg, instance_path):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "govcloud.db")
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
     for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("CRYPTO_KEY_FILE", "crypto-keys.json"),
-                      ("GRANT_KEY_DIR", "grant-keys"),
-                      ("BACKUP_SSH_KEY_DIR", "backup-keys")):
+                      ("GRANT_KEY_DIR", "grant-keys")):
         if not cfg.get(key):
             cfg[key] = os.path.join(instance_path, name)
     production = is_production(cfg)

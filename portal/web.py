@@ -14,6 +14,19 @@ def request_info():
                        remote_addr=request.remote_addr or "")
 
 
+def flash_outcome(call, done):
+    """Run call(); flash done, or the refusal (ValidationFailed) it raised after rolling back."""
+    from .errors import ValidationFailed
+    from .extensions import db
+    try:
+        call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(done, "success")
+
+
 def passwords():
     return current_app.extensions["govcloud_passwords"]
 

@@ -116,6 +116,14 @@ def update_backup_policy(policy_id, body):
     return _answer(schemas.PolicyOut, _saved_policy(svc.update_policy, policy.id, data))
 
 
+@operation(bp, "/backups/policies/<int:policy_id>/hooks-approval", "POST", "approveBackupHooks",
+           "The department's administrator approves the policy's current backup commands (they run from then on)",
+           tag="backups", response=schemas.PolicyOut, errors=WRITE_ERRORS)
+def approve_backup_hooks(policy_id):
+    allow(Role.DEPARTMENT)
+    return _answer(schemas.PolicyOut, svc.approve_hooks(db.session, ctx(), policy_id))
+
+
 @operation(bp, "/backups/policies/<int:policy_id>/runs", "POST", "runBackupNow",
            "Back up now: queue a run of the policy (the due-runner starts it within a minute)", tag="backups",
            response=schemas.RunOut, status=201, errors=WRITE_ERRORS)
@@ -127,7 +135,8 @@ def run_backup_now(policy_id):
 # -- restores and extractions (备份数据提取): they act on a department's hosts or data ------------------
 
 @operation(bp, "/backups/artifacts/<int:artifact_id>/restores", "POST", "createRestore",
-           "Restore a backup now (the department; the vendor on the department's request, named in the reason)",
+           "Restore a backup now (the department; the vendor only under a live grant of the department for the "
+           "backup's system, naming the department's request in the reason)",
            tag="backups", body=schemas.RestoreCreate, response=schemas.RestoreOut, status=201,
            errors=WRITE_ERRORS, idempotent=True)
 def create_restore(artifact_id, body):

@@ -29,12 +29,12 @@ class PolicyForm(FlaskForm):
     ssh_host = StringField(_l("SSH host (empty: the server's address)"), validators=[optional(), length(255)])
     ssh_port = IntegerField(_l("SSH port"), default=22, validators=[optional(), NumberRange(min=1, max=65535)])
     ssh_host_key = StringField(_l("Host public key (pinned)"), validators=[optional(), length(4000)])
-    ssh_key_ref = StringField(_l("Key file name (in the backup key folder)"), validators=[optional(), length(120)])
+    ssh_key_id = SelectField(_l("SSH key of the department"), choices=[], validate_choice=False)
     enabled = BooleanField(_l("Enabled"), default=True)
     save = SubmitField(_l("Save"))
 
     FIELDS = ("name", "target", "kinds", "cron", "keep_count", "keep_days", "timeout_seconds", "hook_pre",
-              "hook_post", "ssh_username", "ssh_host", "ssh_port", "ssh_host_key", "ssh_key_ref", "enabled")
+              "hook_post", "ssh_username", "ssh_host", "ssh_port", "ssh_host_key", "ssh_key_id", "enabled")
 
     def data_for_service(self):
         return {f: getattr(self, f).data for f in self.FIELDS}
@@ -43,6 +43,7 @@ class PolicyForm(FlaskForm):
         for f in self.FIELDS:
             if f != "target":
                 getattr(self, f).data = getattr(policy, f)
+        self.ssh_key_id.data = str(policy.ssh_key_id or "")
         self.target.data = f"s{policy.system_id}" if policy.system_id else f"d{policy.department_id}"
 
 
@@ -53,6 +54,7 @@ class RestoreForm(FlaskForm):
     urgent = BooleanField(_l("Urgent (article 19: a recovery need is handled at once)"))
     reason = TextAreaField(_l("Reason (the vendor: the department's request)"), validators=[optional(), length(2000)])
     submit = SubmitField(_l("Restore now"))
+    ask_vendor = SubmitField(_l("Ask the vendor to restore"))
 
 
 class ExtractionForm(FlaskForm):
@@ -64,6 +66,16 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Reason of the decision"), validators=[optional(), length(2000)])
     approve = SubmitField(_l("Approve"))
     reject = SubmitField(_l("Reject"))
+
+
+class KeyForm(FlaskForm):
+    """A department's SSH key: generated here, or uploaded (the private key, never shown again)."""
+
+    name = StringField(_l("Key name"), validators=[required(), length(120)])
+    private_key = TextAreaField(_l("Private key to upload (Ed25519, OpenSSH format, no passphrase)"),
+                                validators=[optional(), length(16384)])
+    generate = SubmitField(_l("Generate a new key"))
+    upload = SubmitField(_l("Upload the key"))
 
 
 class ActionForm(FlaskForm):

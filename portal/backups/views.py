@@ -12,8 +12,10 @@ from ..errors import PortalError, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..services import backups as svc
-from ..web import page_arg, per_page, request_info, show_error
-from .forms import ActionForm, DecisionForm, ExtractionForm, PolicyForm, RestoreForm
+from ..services import ssh_keys
+from ..services.vendor_access import NoLiveGrant
+from ..web import flash_outcome, page_arg, per_page, request_info, show_error
+from .forms import ActionForm, DecisionForm, ExtractionForm, KeyForm, PolicyForm, RestoreForm
 
 bp = Blueprint("backups", __name__, url_prefix="/backups", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
@@ -28,6 +30,13 @@ def _can(roles):
     return current_user.role in roles
 
 
+def _action(call, done, back):
+    """A bare POST (its CSRF token checked): call(), then flash done or the refusal; redirect to back."""
+    if ActionForm().validate_on_submit():
+        flash_outcome(call, done)
+    return redirect(back)
+
+
 # -- policies -------------------------------------------------------------------------------------
 
 @bp.route("/")
@@ -40,6 +49,10 @@ def index():
 
 def _policy_form(form, policy=None):
     form.target.choices = svc.policy_targets(db.session, current_user)
+    keys = svc.key_choices(db.session, current_user, policy.department_id if policy else None)
+    if policy is not None and policy.ssh_key_id and policy.ssh_key_id not in {k for k, _label in keys}:
+        keys.append((policy.ssh_key_id, f"{policy.ssh_key.name} ({_('revoked')})"))  # kept until changed
+    form.ssh_key_id.choices = [("", "—")] + [(str(k), label) for k, label in keys]
     if request.method == "GET" and policy is not None:
         form.fill(policy)
     if form.validate_on_submit():
@@ -80,7 +93,52 @@ def policy(policy_id):
     artifacts = svc.list_artifacts(db.session, current_user, policy_id=pol.id, page=1, per_page=20)
     return render_template("backups/policy.html", policy=pol, runs=runs, artifacts=artifacts,
                            next_runs=svc.next_runs(pol.cron) if pol.enabled else [], action_form=ActionForm(),
-                           can_edit=_can(EDITORS), can_run=_can(svc.RUNNERS))
+                           can_edit=_can(EDITORS), can_run=_can(svc.RUNNERS),
+                           can_approve=svc.can_approve_hooks(current_user, pol))
+
+
+@bp.route("/policies/<int:policy_id>/approve-hooks", methods=["POST"])
+@require(Role.DEPARTMENT)
+def approve_hooks(policy_id):
+    pol = svc.get_policy(db.session, current_user, policy_id)
+    return _action(lambda: svc.approve_hooks(db.session, request_info(), pol.id),
+                   _("The backup commands were approved; they run from the next backup on."),
+                   url_for(".policy", policy_id=pol.id))
+
+
+# -- the department's SSH keys ------------------------------------------------------------------
+
+@bp.route("/keys", methods=["GET", "POST"])
+@require(Role.DEPARTMENT)
+def keys():
+    form = KeyForm()
+    created = None
+    if request.method == "POST":
+        if not current_user.is_dept_admin:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                if form.upload.data:
+                    created = ssh_keys.upload_key(db.session, request_info(), form.name.data, form.private_key.data)
+                else:
+                    created = ssh_keys.generate_key(db.session, request_info(), form.name.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                show_error(form, exc)
+            else:
+                flash(_("The SSH key was saved. Install its public key on the hosts; the private key is not "
+                        "shown."), "success")
+                form = KeyForm(formdata=None)
+    return render_template("backups/keys.html", keys=ssh_keys.department_keys(db.session, current_user),
+                           form=form, action_form=ActionForm(), created=created,
+                           can_manage=current_user.is_dept_admin)
+
+
+@bp.route("/keys/<int:key_id>/revoke", methods=["POST"])
+@require(Role.DEPARTMENT)
+def revoke_key(key_id):
+    return _action(lambda: ssh_keys.revoke_key(db.session, request_info(), key_id), _("The SSH key was revoked."),
+                   url_for(".keys"))
 
 
 @bp.route("/policies/<int:policy_id>/enabled", methods=["POST"])
@@ -97,17 +155,9 @@ def toggle_policy(policy_id):
 @bp.route("/policies/<int:policy_id>/run", methods=["POST"])
 @require(*svc.RUNNERS)
 def run_now(policy_id):
-    form = ActionForm()
     pol = svc.get_policy(db.session, current_user, policy_id)
-    if form.validate_on_submit():
-        try:
-            svc.back_up_now(db.session, request_info(), pol.id)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("The backup was queued; it starts within a minute."), "success")
-    return redirect(url_for(".policy", policy_id=pol.id))
+    return _action(lambda: svc.back_up_now(db.session, request_info(), pol.id),
+                   _("The backup was queued; it starts within a minute."), url_for(".policy", policy_id=pol.id))
 
 
 # -- runs, backups, restores ----------------------------------------------------------------------
@@ -135,15 +185,25 @@ def restore(artifact_id):
     form = RestoreForm()
     form.mode.choices = [(m.value, RESTORE_MODE_LABELS[m]) for m in svc.restore_modes(artifact)]
     if form.validate_on_submit():
+        asks = bool(form.ask_vendor.data) and current_user.role == Role.DEPARTMENT  # the vendor is to do it
+        fields = dict(urgent=form.urgent.data, reason=form.reason.data, target_name=form.target_name.data)
         try:
-            job = svc.start_restore(db.session, request_info(), cloud(), artifact.id, form.mode.data,
-                                    urgent=form.urgent.data, reason=form.reason.data,
-                                    target_name=form.target_name.data, settings=current_app.config)
+            if asks:
+                job = svc.request_restore(db.session, request_info(), artifact.id, form.mode.data, **fields)
+            else:
+                job = svc.start_restore(db.session, request_info(), cloud(), artifact.id, form.mode.data,
+                                        settings=current_app.config, **fields)
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc)
+        except NoLiveGrant as exc:  # 第十八条: the refusal is audited; the vendor reads why
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            return render_template("backups/restore.html", form=form, artifact=artifact), 403
         else:
-            if job.state == "failed":
+            if asks:
+                flash(_("The vendor was asked to carry out the restore."), "success")
+            elif job.state == "failed":
                 flash(_("The restore could not be started: %(message)s", message=_(job.error_message)), "danger")
             else:
                 flash(_("The restore has started."), "success")
@@ -155,7 +215,22 @@ def restore(artifact_id):
 @require(*ALL_ROLES)
 def restores():
     page = svc.list_restores(db.session, current_user, page=page_arg(), per_page=per_page())
-    return render_template("backups/restores.html", page=page)
+    return render_template("backups/restores.html", page=page, action_form=ActionForm())
+
+
+@bp.route("/restores/<int:restore_id>/start", methods=["POST"])
+@require(Role.VENDOR)
+def start_requested_restore(restore_id):
+    return _action(lambda: svc.carry_out_restore(db.session, request_info(), cloud(), restore_id,
+                                                 settings=current_app.config),
+                   _("The restore has started."), url_for(".restores"))
+
+
+@bp.route("/restores/<int:restore_id>/withdraw", methods=["POST"])
+@require(Role.DEPARTMENT)
+def withdraw_restore(restore_id):
+    return _action(lambda: svc.withdraw_restore(db.session, request_info(), restore_id),
+                   _("The restore request was withdrawn."), url_for(".restores"))
 
 
 # -- extractions ----------------------------------------------------------------------------------

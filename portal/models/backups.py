@@ -5,6 +5,8 @@ State machines are data here (RUNS, RESTORES, EXTRACTIONS: (state, action) -> st
 labels); the engine in backup/ is the one place that moves runs and restores; extractions move
 through services.transitions (the bureau's decision, the export's progress).
 """
+import hashlib
+import json
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,6 +14,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, Forei
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto.fields import SealedText
 from ..database import Base, UTCDateTime, utcnow
 from ..statemachine import StateMachine
 from ..text import _l
@@ -93,23 +96,30 @@ RESTORE_MODES_BY_KIND = {
 
 
 class RestoreState(StrEnum):
+    REQUESTED = "requested"  # the department asked the vendor to carry it out (第十八条: the vendor's warrant)
     RUNNING = "running"      # the cloud call was made at once (第十九条); the tracker completes it
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    WITHDRAWN = "withdrawn"  # the department withdrew its request before the vendor started it
 
 
 RS = RestoreState
 RESTORE_TRANSITIONS = {
+    (RS.REQUESTED, "start"): RS.RUNNING,
+    (RS.REQUESTED, "withdraw"): RS.WITHDRAWN,
     (RS.RUNNING, "succeed"): RS.SUCCEEDED,
     (RS.RUNNING, "fail"): RS.FAILED,
 }
 RESTORE_STATE_LABELS = {
+    RestoreState.REQUESTED: _l("Requested of the vendor"),
     RestoreState.RUNNING: _l("Running"),
     RestoreState.SUCCEEDED: _l("Succeeded"),
     RestoreState.FAILED: _l("Failed"),
+    RestoreState.WITHDRAWN: _l("Withdrawn"),
 }
 RESTORES = StateMachine("backup.restore", "restore_job", RESTORE_TRANSITIONS, RESTORE_STATE_LABELS,
-                        kind=_l("restore"), stamps={RS.SUCCEEDED: "finished_at", RS.FAILED: "finished_at"})
+                        kind=_l("restore"), stamps={RS.RUNNING: "started_at", RS.SUCCEEDED: "finished_at",
+                                                    RS.FAILED: "finished_at", RS.WITHDRAWN: "finished_at"})
 
 
 class ExtractionState(StrEnum):
@@ -182,8 +192,15 @@ class BackupPolicy(Base):
     (paramiko, host key pinned) on each server: `hook_pre` before its snapshot/backups (e.g.
     flush and freeze a database), `hook_post` after them, always, also when they failed.
     The SSH address is `ssh_host` when set (a management address), else the server's address
-    from its cloud_resource row (floating first); the private key is the file `ssh_key_ref`
-    under the BACKUP_SSH_KEY_DIR setting (never stored in the database).
+    from its cloud_resource row (floating first); the key is one of the department's own
+    DepartmentSshKey rows (`ssh_key_id`), never another department's nor a revoked one.
+
+    第十八条: whatever runs on the department's hosts (the hooks, where and as whom, with which
+    key: HOOK_FIELDS) runs only as its department administrator set or approved it. A save by
+    the department administrator approves the configuration it saves; a save by anyone else
+    leaves a changed configuration pending. `hooks_approved_hash` is the SHA-256 of the approved
+    configuration (hook_config_hash); the engine runs hooks only while the current configuration
+    hashes to it, otherwise the backup runs without them.
     """
 
     __tablename__ = "backup_policy"
@@ -212,7 +229,11 @@ class BackupPolicy(Base):
     ssh_host: Mapped[str] = mapped_column(String(255), default="")
     ssh_port: Mapped[int] = mapped_column(Integer, default=22)
     ssh_host_key: Mapped[str] = mapped_column(Text, default="")  # "<type> <base64>", pinned
-    ssh_key_ref: Mapped[str] = mapped_column(String(120), default="")
+    ssh_key_id: Mapped[int | None] = mapped_column(ForeignKey("department_ssh_key.id", ondelete="RESTRICT"),
+                                                   index=True)
+    hooks_approved_hash: Mapped[str] = mapped_column(String(64), default="")
+    hooks_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    hooks_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -224,19 +245,84 @@ class BackupPolicy(Base):
 
     department = relationship("Department")
     system = relationship("ResourceRequest")
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    hooks_approved_by = relationship("User", foreign_keys=[hooks_approved_by_id])
+    ssh_key = relationship("DepartmentSshKey")
 
     __scope_column__ = "department_id"
 
     FIELDS = ("name", "system_id", "enabled", "kinds", "cron", "keep_count", "keep_days", "hook_pre",
-              "hook_post", "ssh_username", "ssh_host", "ssh_port", "ssh_key_ref", "timeout_seconds")
+              "hook_post", "ssh_username", "ssh_host", "ssh_port", "ssh_host_key", "ssh_key_id", "timeout_seconds")
+    # what decides what runs on the department's hosts, where, as whom and with which key
+    HOOK_FIELDS = ("department_id", "system_id", "hook_pre", "hook_post", "ssh_username", "ssh_host", "ssh_port",
+                   "ssh_host_key", "ssh_key_id")
 
     @property
     def has_hooks(self):
-        return bool(self.hook_pre.strip() or self.hook_post.strip())
+        return bool((self.hook_pre or "").strip() or (self.hook_post or "").strip())
+
+    def hook_config_hash(self):
+        """SHA-256 of the hook configuration (HOOK_FIELDS), the thing a department admin approves."""
+        config = {f: getattr(self, f) for f in self.HOOK_FIELDS}
+        config["ssh_port"] = int(config["ssh_port"] or 22)
+        for f in ("hook_pre", "hook_post", "ssh_username", "ssh_host", "ssh_host_key"):
+            config[f] = config[f] or ""
+        return hashlib.sha256(json.dumps(config, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    @property
+    def hooks_approved(self):
+        """True when there are hooks and the current configuration is the approved one."""
+        return self.has_hooks and bool(self.hooks_approved_hash) and \
+            self.hooks_approved_hash == self.hook_config_hash()
+
+    @property
+    def hooks_state(self):
+        """"none" (no hooks), "approved" or "pending" (they do not run until approved)."""
+        if not self.has_hooks:
+            return "none"
+        return "approved" if self.hooks_approved else "pending"
 
     def snapshot(self):
-        return {f: getattr(self, f) for f in self.FIELDS}
+        return {**{f: getattr(self, f) for f in self.FIELDS}, "hooks": self.hooks_state}
+
+
+class DepartmentSshKey(Base):
+    """A department's own SSH key for the backup hooks on its hosts (第十八条).
+
+    The department administrator generates one (Ed25519) or uploads one and installs the public
+    key on the hosts; the private key is never shown again and never written to the audit log.
+    A revoked key stays (policies and the audit log name it) but is never used again.
+    """
+
+    __tablename__ = "department_ssh_key"
+    __table_args__ = (UniqueConstraint("department_id", "name", name="uq_department_ssh_key_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    public_key: Mapped[str] = mapped_column(Text)  # "ssh-ed25519 <base64> <comment>", for authorized_keys
+    # sealed at rest: SealedText (crypto suite)
+    private_key_sealed: Mapped[str] = mapped_column(SealedText())  # OpenSSH private key format, sealed at rest
+    fingerprint: Mapped[str] = mapped_column(String(100))  # "SHA256:<base64>", as ssh-keygen -l shows it
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    department = relationship("Department")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
+
+    __scope_column__ = "department_id"
+
+    @property
+    def revoked(self):
+        return self.revoked_at is not None
+
+    def snapshot(self):
+        """What the audit log keeps of a key: never its private part."""
+        return {"name": self.name, "fingerprint": self.fingerprint, "public_key": self.public_key,
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
 
 
 class BackupRun(Base):
@@ -339,7 +425,8 @@ class BackupArtifact(Base):
 
 
 class RestoreJob(Base):
-    """A 恢复: started at once by the cloud call (第十九条); the tracker job completes it."""
+    """A 恢复: started at once by the cloud call (第十九条); the tracker job completes it. A department
+    may instead ask the vendor to carry it out (requested); the vendor's start is then its warrant."""
 
     __tablename__ = "restore_job"
     __table_args__ = (
@@ -368,17 +455,22 @@ class RestoreJob(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     error_message: Mapped[str] = mapped_column(Text, default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
+    # a vendor's restore (第十八条): the live grant of the department it acted under, or (grant empty)
+    # the department's request it carried out: this row, requested by the department, started by the vendor
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("vendor_grant.id", ondelete="SET NULL"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     artifact: Mapped[BackupArtifact] = relationship()
     department = relationship("Department")
     system = relationship("ResourceRequest")
-    requested_by = relationship("User")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    started_by = relationship("User", foreign_keys=[started_by_id])
 
     __scope_column__ = "department_id"
 
     def snapshot(self):
         return {"mode": self.mode, "state": self.state, "urgent": self.urgent, "artifact_id": self.artifact_id,
-                "target": self.target_openstack_id}
+                "target": self.target_openstack_id, "grant": self.grant_id}
 
 
 class BackupExtraction(Base):

@@ -11,7 +11,7 @@ from ..models.accounts import Role
 from ..requests.forms import ActionForm
 from ..services import provisioning_ops as ops
 from ..services import resource_requests as requests_svc
-from ..web import page_arg, per_page, request_info
+from ..web import flash_outcome, page_arg, per_page, request_info
 from ..workflow import JOB_ACTION_LABELS, JobState
 from .forms import ResolveForm
 
@@ -33,13 +33,7 @@ def _operate(request_id, call, done):
     requests_svc.get_request(db.session, current_user, request_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        call(db.session, request_info(), request_id)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-    else:
-        flash(done, "success")
+    flash_outcome(lambda: call(db.session, request_info(), request_id), done)
     return _back(request_id)
 
 

@@ -38,7 +38,9 @@ class PolicyCreate(Input):
     ssh_host: line(255) = ""
     ssh_port: Port = 22
     ssh_host_key: line(4000) = ""
-    ssh_key_ref: line(120) = ""
+    ssh_key_id: Id | None = Field(None, description="an SSH key of the policy's department (department_ssh_key); "
+                                                    "hooks set by anyone but the department's administrator wait "
+                                                    "for that administrator's approval")
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -64,7 +66,7 @@ class PolicyPatch(Input):
     ssh_host: line(255) | None = None
     ssh_port: Port | None = None
     ssh_host_key: line(4000) | None = None
-    ssh_key_ref: line(120) | None = None
+    ssh_key_id: Id | None = None
     enabled: bool | None = None
 
 
@@ -117,7 +119,12 @@ class PolicyOut(Output):
     ssh_host: str
     ssh_port: int
     ssh_host_key: str
-    ssh_key_ref: str
+    ssh_key_id: int | None
+    hooks_state: Literal["none", "pending", "approved"] = Field(
+        description="pending: the hook configuration waits for the department administrator's approval and "
+                    "does not run")
+    hooks_approved_by_id: int | None
+    hooks_approved_at: datetime | None
     next_run_at: datetime | None
     last_run_at: datetime | None
     last_success_at: datetime | None
@@ -173,6 +180,7 @@ class RestoreOut(Output):
     phase: str
     target_name: str
     requested_by_id: int | None
+    grant_id: int | None = Field(description="a vendor's restore: the live grant of the department it acted under")
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

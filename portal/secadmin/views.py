@@ -3,6 +3,7 @@ in use. Role assignments and unlocking are on the user pages (users.role)."""
 from flask import Blueprint, current_app, render_template
 
 from ..access import require
+from ..extensions import db
 from ..models.accounts import Role
 from ..services import security_policy
 
@@ -18,4 +19,4 @@ def policy():
 @bp.route("/keys")
 @require(Role.SECURITY)
 def keys():
-    return render_template("secadmin/keys.html", items=security_policy.key_inventory(current_app.config))
+    return render_template("secadmin/keys.html", items=security_policy.key_inventory(db.session, current_app.config))

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from provisioner.errors import ProvisioningError
 
 from ..models.backups import (ArtifactStatus, BackupArtifact, BackupExtraction, BackupPolicy, BackupRun, EXTRACTIONS,
-                              ExtractionState, RESTORE_MODES_BY_KIND, RestoreJob, RunState, VerifyOutcome)
+                              ExtractionState, RESTORE_MODES_BY_KIND, RESTORES, RestoreJob, RestoreState, RunState,
+                              VerifyOutcome)
 from ..database import utcnow
 from ..errors import Forbidden, PortalError, ValidationFailed, WrongState
 from ..models.accounts import Department, Role
@@ -148,6 +149,30 @@ def set_policy_enabled(session, ctx, policy_id, enabled):
     return policies.set_enabled(session, ctx, get_policy(session, ctx.actor, policy_id), enabled)
 
 
+def approve_hooks(session, ctx, policy_id):
+    """The department's administrator approves the policy's current hook configuration (第十八条)."""
+    from backup import policies
+    return policies.approve_hooks(session, ctx, get_policy(session, ctx.actor, policy_id))
+
+
+def can_approve_hooks(user, policy):
+    """True when user is the administrator of the policy's department and its hooks wait for approval."""
+    from backup.policies import is_department_admin
+    return is_department_admin(user, policy.department_id) and policy.hooks_state == "pending"
+
+
+def key_choices(session, user, department_id=None):
+    """Return [(id, label)] of the live SSH keys a policy may use: the department user's own
+    department's, else department_id's (or every department's when None; the service checks the
+    key against the policy's department)."""
+    from ..models.backups import DepartmentSshKey
+    stmt = scoped(select(DepartmentSshKey), user).where(DepartmentSshKey.revoked_at.is_(None))
+    if department_id is not None:
+        stmt = stmt.where(DepartmentSshKey.department_id == department_id)
+    rows = session.scalars(stmt.order_by(DepartmentSshKey.department_id, DepartmentSshKey.name))
+    return [(k.id, f"{k.department.name} · {k.name} ({k.fingerprint})") for k in rows]
+
+
 def next_runs(cron, count=3, now=None):
     """Return the next `count` times (UTC, aware) a cron line fires in Asia/Shanghai; [] when it is invalid."""
     from backup.schedule import next_fire
@@ -213,12 +238,39 @@ def restore_modes(artifact):
     return RESTORE_MODES_BY_KIND.get(artifact.kind, ())
 
 
+def restore_grant(session, ctx, artifact, now=None):
+    """Return the live grant (运维授权) of the artifact's department under which the acting vendor
+    may restore it: the vendor's own, approved, within its window, for the backup's system.
+    Otherwise the refusal is audited and NoLiveGrant raised (第十八条)."""
+    from ..models.grants import GrantState, VendorGrant
+    from .vendor_access import NoLiveGrant
+    now = now or utcnow()
+    user = ctx.actor
+    grant = None
+    if artifact.system_id is not None:
+        candidates = session.scalars(select(VendorGrant).where(
+            VendorGrant.vendor_id == user.id, VendorGrant.department_id == artifact.department_id,
+            VendorGrant.system_id == artifact.system_id, VendorGrant.state == GrantState.APPROVED)
+            .order_by(VendorGrant.ends_at.desc()))
+        grant = next((g for g in candidates if g.is_live(now)), None)
+    if grant is None:
+        record_event(session, ctx, "backup.restore.start", object_type="backup_artifact", object_id=artifact.id,
+                     department_id=artifact.department_id, outcome="denied",
+                     detail="the vendor holds no live grant of the department for this system")
+        session.commit()
+        raise NoLiveGrant()
+    return grant
+
+
 def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reason="", target_name="",
                   settings=None):
     """Restore a backup now (第十九条: it starts at once, urgent or not); audited by the engine.
 
-    A department restores its own backups; the vendor restores on the department's request, which it
-    names in the reason. An urgent restore needs a reason too.
+    A department restores its own backups (or asks the vendor: request_restore). The vendor restores
+    here only under a live grant of the department for the backup's system (第十八条), recorded on the
+    restore and in its audit event, and names the department's request in the reason; without a
+    grant it carries out a restore the department requested (carry_out_restore). An urgent restore
+    needs a reason too.
     """
     from backup import restore
     user = ctx.actor
@@ -226,16 +278,69 @@ def start_restore(session, ctx, cloud, artifact_id, mode, *, urgent=False, reaso
     artifact = get_artifact(session, user, artifact_id)
     if mode not in restore_modes(artifact):
         raise ValidationFailed(_l("This kind of backup cannot be restored that way."), field="mode")
+    grant = None
     if user.role == Role.VENDOR:
         reason = _text(reason, "reason", message=_l("Name the department's request for this restore "
                                                     "(who asked, when, ticket)."))
+        grant = restore_grant(session, ctx, artifact)
     elif urgent:
         reason = _text(reason, "reason", message=_l("Say why the restore is urgent."))
     else:
         reason = _text(reason, "reason", required=False)
     return restore.start_restore(session, ctx, cloud, artifact, mode, urgent=urgent, reason=reason,
                                  requested_by=user, target_name=_text(target_name, "target_name", required=False),
-                                 settings=settings)
+                                 settings=settings, grant_id=grant.id if grant else None)
+
+
+def request_restore(session, ctx, artifact_id, mode, *, urgent=False, reason="", target_name=""):
+    """A department asks the vendor to restore one of its backups (the vendor's warrant, 第十八条);
+    nothing runs until the vendor starts it (carry_out_restore). Audited, committed."""
+    user = ctx.actor
+    _role(user, (Role.DEPARTMENT,))
+    artifact = get_artifact(session, user, artifact_id)
+    if mode not in restore_modes(artifact):
+        raise ValidationFailed(_l("This kind of backup cannot be restored that way."), field="mode")
+    reason = _text(reason, "reason", message=_l("Say what the vendor is to restore and why."))
+    if artifact.status != ArtifactStatus.AVAILABLE:
+        raise WrongState(_l("Only an available backup can be restored."))
+    now = utcnow()
+    job = RestoreJob(artifact_id=artifact.id, department_id=artifact.department_id, system_id=artifact.system_id,
+                     mode=mode, urgent=bool(urgent), reason=reason, state=RestoreState.REQUESTED,
+                     requested_by_id=user.id, requested_at=now)
+    session.add(job)
+    session.flush()
+    job.target_name = _text(target_name, "target_name", required=False) or \
+        f"restore-{job.id}-{artifact.source_key.split(':')[-1]}"
+    record_event(session, ctx, "backup.restore.request", object_type="restore_job", object_id=job.id,
+                 department_id=job.department_id, after={**job.snapshot(), "source": artifact.source_key,
+                                                         "reason": reason},
+                 detail="urgent" if job.urgent else "")
+    session.commit()
+    return job
+
+
+def _requested(session, user, restore_id):
+    job = get_restore(session, user, restore_id)
+    if job.state != RestoreState.REQUESTED:
+        raise WrongState(_l("This restore is not waiting for the vendor."))
+    return job
+
+
+def carry_out_restore(session, ctx, cloud, restore_id, settings=None):
+    """The vendor starts a restore the department requested; audited with the request it carries out."""
+    from backup import restore
+    _role(ctx.actor, (Role.VENDOR,))
+    return restore.start_requested(session, ctx, cloud, _requested(session, ctx.actor, restore_id),
+                                   settings=settings)
+
+
+def withdraw_restore(session, ctx, restore_id):
+    """The department withdraws its request before the vendor started it."""
+    _role(ctx.actor, (Role.DEPARTMENT,))
+    job = _requested(session, ctx.actor, restore_id)
+    transition(session, ctx, RESTORES, job, "withdraw")
+    session.commit()
+    return job
 
 
 def list_restores(session, user, *, page=1, per_page=20):

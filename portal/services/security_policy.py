@@ -6,7 +6,12 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from .. import audit_chain
+from ..crypto import keyring
+from ..models.accounts import Department
+from ..models.backups import DepartmentSshKey
 from ..settings import SETTINGS
 from ..text import _l
 
@@ -45,6 +50,7 @@ class KeyItem:
     source: str        # where it is kept (a setting, a file, a folder)
     fingerprint: str   # "" when absent
     detail: object = ""
+    revoked: bool = False
 
 
 def _secret(key):
@@ -92,8 +98,34 @@ def _folder(name, path):
     return [KeyItem(name, os.path.join(path, e.name), _file_fingerprint(e.path)) for e in entries]
 
 
-def key_inventory(config):
-    """Return the keys in use: the audit digests' HMAC key and the key folders, by fingerprint."""
+def _ring_items():
+    """The sealing and signing keys of the key ring (商用密码 or international suite), by key id."""
+    ring = keyring.current(required=False)
+    if ring is None:
+        return [KeyItem(_l("Encryption and signing key ring"), "", "", _l("Not created yet."))]
+    items = []
+    for key_id, key in ring.keys.items():
+        detail = _l("active") if key_id == ring.active_id else _l("kept to open older values")
+        items.append(KeyItem(_l("Encryption and signing key ring"), ring.source or "CRYPTO_KEYS",
+                             f"{key_id} ({detail})"))
+    items += [KeyItem(_l("Encryption and signing key ring"), ring.source or "CRYPTO_KEYS",
+                      f"{key_id} ({_l('retired: verifies older signatures only')})") for key_id in ring.retired]
+    return items
+
+
+def _department_ssh_keys(session):
+    """Each department's backup hook SSH keys (kept sealed in the database), revoked ones marked."""
+    rows = session.execute(select(DepartmentSshKey, Department.name)
+                           .join(Department, Department.id == DepartmentSshKey.department_id)
+                           .order_by(Department.name, DepartmentSshKey.name)).all()
+    return [KeyItem(_l("Backup hook SSH key of %(department)s: %(name)s", department=dept, name=key.name),
+                    "department_ssh_key", key.fingerprint, "",
+                    revoked=key.revoked_at is not None) for key, dept in rows]
+
+
+def key_inventory(session, config):
+    """Return the keys in use by fingerprint or id: the audit digests' HMAC key, the key ring, the
+    grant key folder and the departments' SSH keys."""
     key = audit_chain.load_key(config)
     if config.get("AUDIT_HMAC_KEY"):
         source = "AUDIT_HMAC_KEY"
@@ -102,5 +134,6 @@ def key_inventory(config):
     items = [KeyItem(_l("Audit digest signing key (HMAC-SHA256)"), source,
                      fingerprint(key) if key else "", "" if key else _l("Not created yet."))]
     items += _folder(_l("Vendor access grant keys"), config.get("GRANT_KEY_DIR") or "")
-    items += _folder(_l("Backup hook SSH keys"), config.get("BACKUP_SSH_KEY_DIR") or "")
+    items += _ring_items()
+    items += _department_ssh_keys(session)
     return items

@@ -191,6 +191,31 @@ def test_backup_policies_created_and_changed_as_the_page_allows(app, seed, api, 
     assert actions_since(db_session, events) == ["backup.run.queue"]
 
 
+def test_backup_hooks_use_the_departments_key_and_wait_for_its_admin(app, seed, api, auth, db_session):
+    """第十八条 through the API: a key of another department is refused (422, in Chinese); hooks the
+    vendor sets are pending until the department's administrator approves them."""
+    a_policy, _b_policy = seed.extra["policy_id"]
+    a_key, b_key = seed.extra["key_id"]
+    hooks = {"hook_pre": "sync", "ssh_username": "root", "ssh_host_key": _host_key(), "ssh_key_id": b_key}
+    refused_changes_nothing(api, db_session, "PATCH", f"/backups/policies/{a_policy}", auth("vendor"), [hooks],
+                            BackupPolicy)
+    foreign = api.patch(f"{API}/backups/policies/{a_policy}", json=hooks,
+                        headers={**auth("dept_admin"), "Accept-Language": "zh-CN"})
+    assert foreign.status_code == 422 and "请选择本单位的 SSH 密钥。" in str(foreign.get_json())
+    pending = api.patch(f"{API}/backups/policies/{a_policy}", json={**hooks, "ssh_key_id": a_key},
+                        headers=auth("vendor"))
+    assert pending.status_code == 200 and pending.get_json()["hooks_state"] == "pending"
+    assert "private_key" not in str(pending.get_json())
+    for key in ("vendor", "dept", "admin", "dept_b_admin"):
+        assert api.post(f"{API}/backups/policies/{a_policy}/hooks-approval",
+                        headers=auth(key)).status_code in (403, 404), key
+    events = last_event_id(db_session)
+    approved = api.post(f"{API}/backups/policies/{a_policy}/hooks-approval", headers=auth("dept_admin"))
+    assert approved.status_code == 200 and approved.get_json()["hooks_state"] == "approved"
+    assert approved.get_json()["hooks_approved_by_id"] == seed.user_ids["dept_admin"]
+    assert actions_since(db_session, events) == ["backup_policy.hooks_approved"]
+
+
 def test_extractions_need_the_department_to_apply_and_the_bureau_to_decide(app, seed, api, auth, db_session):
     a_artifact, b_artifact = seed.extra["artifact_id"]
     a_extraction, b_extraction = seed.extra["extraction_id"]
@@ -260,9 +285,30 @@ def test_restores_need_what_the_page_demands(app, seed, api, auth, db_session, m
         {"mode": "new_volume", "urgent": True}, {"mode": "server_rebuild"}, {"mode": "everything"},
         {"mode": "new_volume", "urgent": "true"}, {"mode": "new_volume", "target_name": "a\nb"},
         {"mode": "new_volume", "target_name": "x" * 201}, {"mode": "new_volume", "host": "h"}], RestoreJob)
-    vendor = api.post(f"{API}{url}", json={"mode": "new_volume", "reason": "应甲局张三 12-01 电话请求"},
-                      headers=auth("vendor"))
+    # 第十八条: the vendor restores only under a live grant of the department for the backup's system
+    request = {"mode": "new_volume", "reason": "应甲局张三 12-01 电话请求"}
+
+    def refused():  # a 403, no restore, the denial in the audit log; the cloud is not called
+        rows, events, calls = count(db_session, RestoreJob), last_event_id(db_session), len(cloud.calls)
+        response = api.post(f"{API}{url}", json=request, headers=auth("vendor"))
+        assert response.status_code == 403 and response.get_json()["code"] == "forbidden"
+        assert count(db_session, RestoreJob) == rows and len(cloud.calls) == calls
+        assert actions_since(db_session, events) == ["backup.restore.start"]
+        assert db_session.scalars(select(AuditEvent).where(AuditEvent.id > events)).all()[-1].outcome == "denied"
+    refused()
+    grant = db_session.get(VendorGrant, seed.extra["grant_id"][0])
+    grant.state = "approved"
+    db_session.commit()
+    events = last_event_id(db_session)
+    vendor = api.post(f"{API}{url}", json=request, headers=auth("vendor"))
     assert vendor.status_code == 201 and vendor.get_json()["reason"] == "应甲局张三 12-01 电话请求"
+    assert vendor.get_json()["grant_id"] == grant.id
+    started_event = db_session.scalars(select(AuditEvent).where(AuditEvent.id > events,
+                                                                AuditEvent.action == "backup.restore.start")).one()
+    assert started_event.after["grant"] == grant.id and started_event.actor_username == seed.users["vendor"]
+    grant.ends_at = grant.starts_at + timedelta(minutes=1)  # over
+    db_session.commit()
+    refused()
     events = last_event_id(db_session)
     started = api.post(f"{API}{url}", json={"mode": "new_volume", "target_name": "db-restored"}, headers=auth("dept"))
     assert started.status_code == 201, started.get_json()
@@ -271,6 +317,7 @@ def test_restores_need_what_the_page_demands(app, seed, api, auth, db_session, m
         "running", "restoring", "db-restored", seed.dept_a)
     assert actions_since(db_session, events) == ["backup.restore.start"]
     assert cloud.calls[-1] == (f"{seed.dept_a:032d}", "db-restored") and len(cloud.calls) == 2
+    assert body["grant_id"] is None
     assert api.get(f"{API}/backups/restores/{body['id']}", headers=auth("dept_b")).status_code == 404
     assert api.get(f"{API}/backups/restores/{body['id']}", headers=auth("dept")).get_json()["mode"] == "new_volume"
 

@@ -136,6 +136,16 @@ def test_vendor_starts_an_urgent_restore_at_once_through_the_page(app, seed, log
     vendor = login_as("vendor")
     page = f"/backups/artifacts/{artifact.id}/restore"
     reason = "部门来电（王安全，工单 2026-118）：数据误删，要求立即恢复"
+    # 第十八条: not without a live grant of the department for the system
+    refused = post(vendor, page, {"mode": "new_volume", "urgent": "y", "reason": reason})
+    assert refused.status_code == 403 and "运维授权" in refused.get_data(as_text=True)
+    assert db_session.scalars(select(RestoreJob).where(RestoreJob.artifact_id == artifact.id)).all() == []
+    from portal.models.grants import VendorGrant
+    grant = VendorGrant(department_id=dept_row.id, system_id=system.id, vendor_id=seed.user_ids["vendor"],
+                        reason="数据恢复", state="approved", starts_at=utcnow() - timedelta(minutes=1),
+                        ends_at=utcnow() + timedelta(hours=2))
+    db_session.add(grant)
+    db_session.commit()
     response = post(vendor, page, {"mode": "new_volume", "urgent": "y", "reason": reason})
     assert response.status_code == 302 and response.headers["Location"].endswith("/backups/restores")
     job = db_session.scalars(select(RestoreJob).where(RestoreJob.artifact_id == artifact.id)).one()
@@ -152,7 +162,7 @@ def test_vendor_starts_an_urgent_restore_at_once_through_the_page(app, seed, log
     event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "backup.restore.start",
                                                         AuditEvent.object_id == str(job.id))).one()
     assert (event.actor_username, event.detail, event.department_id) == (seed.users["vendor"], "urgent", dept_row.id)
-    assert event.after["reason"] == reason
+    assert event.after["reason"] == reason and event.after["grant"] == grant.id == job.grant_id
     html = vendor.get("/backups/restores").get_data(as_text=True)
     assert "紧急" in html and job.target_name in html
     print(f"urgent restore to a new volume: {job.duration_seconds:.1f} s")

@@ -64,14 +64,34 @@ def backed_up(app, db_session, gc_cloud, bk_project):
     return {a.kind: a for a in run.artifacts}, settings
 
 
-def test_restore_in_place_and_servers(db_session, gc_cloud, bk_project, backed_up):
+def test_restore_in_place_and_servers(app, db_session, gc_cloud, bk_project, backed_up):
+    from portal.models.accounts import User
+    from portal.models.grants import VendorGrant
+    from portal.services import backups as svc
+    from portal.services.vendor_access import NoLiveGrant
     artifacts, settings = backed_up
     conn = gc_cloud.project(bk_project["project_id"])
+    vendor = db_session.get(User, app.seed.user_ids["vendor"])
+    vendor_ctx = RequestInfo(actor=vendor, correlation_id="test-backup-restore")
+    volume_artifact = artifacts["volume"]
 
-    # in place: the attached volume goes back to its backup and to its server
-    job = restore.start_restore(db_session, CTX, gc_cloud, artifacts["volume"], "in_place", reason="数据回滚",
-                                settings=settings)
+    # in place, by the vendor: refused without a live grant of the department (第十八条) ...
+    with pytest.raises(NoLiveGrant):
+        svc.start_restore(db_session, vendor_ctx, gc_cloud, volume_artifact.id, "in_place", reason="甲局要求数据回滚",
+                          settings=settings)
+    # ... and done under one: the attached volume goes back to its backup and to its server
+    grant = VendorGrant(department_id=volume_artifact.department_id, system_id=volume_artifact.system_id,
+                        vendor_id=vendor.id, reason="数据回滚", state="approved", starts_at=utcnow() - timedelta(minutes=5),
+                        ends_at=utcnow() + timedelta(hours=1))
+    db_session.add(grant)
+    db_session.commit()
+    job = svc.start_restore(db_session, vendor_ctx, gc_cloud, volume_artifact.id, "in_place",
+                            reason="甲局要求数据回滚", settings=settings)
     assert job.phase == "detaching" and job.reattach_server_id == bk_project["server_id"]
+    assert job.grant_id == grant.id and job.requested_by_id == vendor.id
+    start = db_session.scalars(select(AuditEvent).where(AuditEvent.object_type == "restore_job",
+                                                        AuditEvent.object_id == str(job.id))).one()
+    assert start.after["grant"] == grant.id and start.actor_username == vendor.username
     _track(db_session, gc_cloud, job)
     volume = conn.block_storage.get_volume(bk_project["volume_id"])
     assert volume.status == "in-use" and volume.attachments[0]["server_id"] == bk_project["server_id"]

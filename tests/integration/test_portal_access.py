@@ -172,6 +172,14 @@ POLICY = {
     ("backups.edit_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
     ("backups.toggle_policy", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
     ("backups.run_now", "POST"): only(*OWN_DEPT, "vendor", "admin"),
+    # 第十八条 (issue 16): only the department's administrator approves hooks and manages its keys
+    ("backups.approve_hooks", "POST"): only("dept_admin"),
+    ("backups.keys", "GET"): only(*DEPT_USERS),
+    ("backups.keys", "POST"): only("dept_admin", "dept_admin_foreign"),  # its own department's keys
+    ("backups.revoke_key", "POST"): only("dept_admin"),
+    # no restore is seeded (restore_id 1 matches nothing): who may start or withdraw one is in test_backup_sidedoor
+    ("backups.start_requested_restore", "POST"): only(),
+    ("backups.withdraw_restore", "POST"): only(),
     ("backups.restore", "GET"): only(*OWN_DEPT, "vendor"),
     ("backups.restore", "POST"): only(*OWN_DEPT, "vendor"),
     ("backups.extract", "GET"): only(*OWN_DEPT),

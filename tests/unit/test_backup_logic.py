@@ -31,7 +31,9 @@ def test_policy_input_is_checked():
     for bad, field in [({"cron": "0 2 * *"}, "cron"), ({"cron": "99 2 * * *"}, "cron"),
                        ({"keep_count": None, "keep_days": None}, "keep_count"), ({"keep_count": "0"}, "keep_count"),
                        ({"kinds": "all"}, "kinds"), ({"hook_pre": "sync"}, "ssh_username"),
-                       ({"ssh_key_ref": "../id"}, "ssh_key_ref"), ({"name": ""}, "name")]:
+                       ({"ssh_key_id": "../id"}, "ssh_key_id"), ({"ssh_key_id": "0"}, "ssh_key_id"),
+                       ({"hook_pre": "sync", "ssh_username": "root", "ssh_host_key": "ssh-ed25519 AAAA"}, "ssh_key_id"),
+                       ({"name": ""}, "name")]:
         data = {"name": "p", "cron": "0 2 * * *", "keep_count": "3", **bad}
         with pytest.raises(ValidationFailed) as exc:
             validate(data)
