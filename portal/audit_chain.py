@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,26 +43,50 @@ def canonical(ev):
                       default=str).encode()
 
 
+def hash_bytes(data):
+    """The chain's hash function (SHA-256), hex: events, archive files. One place to swap it."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def event_hash(ev):
-    return hashlib.sha256(canonical(ev)).hexdigest()
+    return hash_bytes(canonical(ev))
 
 
 def track(session, ev):
-    """Mark ev to be sealed into the chain when session commits."""
-    session.info.setdefault(_UNSEALED, []).append(ev)
+    """Hold ev (not yet in session) to be inserted, already sealed, when session commits.
+
+    Events are never inserted unsealed and never updated: the database refuses UPDATE of
+    audit_event rows (portal/audit_guard.py). An event recorded inside a savepoint that is rolled
+    back is dropped with it.
+    """
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still drops ev
+    session.info.setdefault(_UNSEALED, []).append((ev, session.get_nested_transaction()))
 
 
 @event.listens_for(Session, "before_commit")
 def _seal_on_commit(session):
     pending = session.info.pop(_UNSEALED, None)
     if pending:
-        seal(session, pending)
+        seal(session, [ev for ev, _tx in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session, previous_transaction):
-    if not previous_transaction.nested:  # a savepoint's events are dropped by seal()
+    if not previous_transaction.nested:
         session.info.pop(_UNSEALED, None)
+        return
+    pending = session.info.get(_UNSEALED)
+    if pending:
+        pending[:] = [(ev, tx) for ev, tx in pending if not _within(tx, previous_transaction)]
+
+
+def _within(tx, ancestor):
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
 
 
 def _lock_head(session):
@@ -78,18 +102,43 @@ def _lock_head(session):
     return head
 
 
+def _allocate_ids(session, n):
+    """Return n new audit_event ids (the hash covers the id, so it is known before the INSERT)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(session.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) FROM generate_series(1, :n)"),
+            {"n": n}).scalars())
+    # SQLite: one writer at a time holds the database; rowids follow the largest
+    last = session.execute(select(func.coalesce(func.max(AuditEvent.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + n))
+
+
+def _apply_defaults(ev):
+    for column in AuditEvent.__table__.columns:
+        if getattr(ev, column.key) is None and column.default is not None and column.default.is_scalar:
+            setattr(ev, column.key, column.default.arg)
+    if ev.occurred_at is None:
+        ev.occurred_at = utcnow()
+
+
 def seal(session, events):
-    """Give events their chain positions and hashes, in order, under the head's lock."""
-    session.flush()  # ids and defaults (occurred_at) are part of the hash
-    events = [ev for ev in events if ev in session and ev.seq is None]
+    """Insert events with their chain positions and hashes, in order, under the head's lock,
+    then move the head forward (the only UPDATE the audit tables allow)."""
+    events = [ev for ev in events if ev not in session and ev.seq is None]
     if not events:
         return
+    session.flush()
     head = _lock_head(session)
-    for ev in events:
-        ev.seq = head.seq + 1
-        ev.prev_hash = head.hash
-        ev.hash = event_hash(ev)
-        head.seq, head.hash = ev.seq, ev.hash
+    seq, prev = head.seq, head.hash
+    for ev, event_id in zip(events, _allocate_ids(session, len(events))):
+        _apply_defaults(ev)
+        ev.id = event_id
+        seq += 1
+        ev.seq, ev.prev_hash = seq, prev
+        ev.hash = prev = event_hash(ev)
+    session.add_all(events)
+    session.flush()  # the events first: the head may only point at an event that exists
+    head.seq, head.hash = seq, prev
     session.flush()
 
 

@@ -70,7 +70,7 @@ def normalize_url(url):
 
 
 def make_engine(url, echo=False):
-    """Create an engine; SQLite gets foreign keys switched on."""
+    """Create an engine; SQLite gets foreign keys switched on and the audit purge switch."""
     url = normalize_url(url)
     kwargs = {"echo": echo, "future": True}
     if url.startswith("postgresql"):
@@ -82,6 +82,8 @@ def make_engine(url, echo=False):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            from .audit_guard import register_sqlite_function
+            register_sqlite_function(dbapi_connection, _record)
     return engine
 
 

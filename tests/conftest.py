@@ -3,6 +3,7 @@ import os
 import re
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -148,6 +149,29 @@ SEED_USERS = {
 }
 
 
+@contextmanager
+def audit_guard_suspended(session):
+    """Switch the audit log's refusing triggers off in session's transaction, as only someone with
+    the database superuser's rights can (PostgreSQL: replica mode; SQLite: the triggers dropped and
+    re-created): the tests' reset, and intruders whose rewrites verification must still name."""
+    from portal import audit_guard
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        try:
+            yield
+            session.flush()
+        finally:
+            conn.execute(text("SET LOCAL session_replication_role = DEFAULT"))
+    else:
+        audit_guard.drop_triggers(conn)
+        try:
+            yield
+            session.flush()
+        finally:
+            audit_guard.install_triggers(conn)
+
+
 def reset_and_seed(app):
     """Empty every table and add two departments, a county and one user per role."""
     from portal.database import Base
@@ -156,12 +180,13 @@ def reset_and_seed(app):
 
     with app.app_context():
         session = db.session
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name == "department":  # sub-units before their parents
-                session.execute(table.delete().where(table.c.parent_id.is_not(None)))
-            if table.name == "resource_request":  # changes and decommissions before their system (RESTRICT)
-                session.execute(table.delete().where(table.c.system_id.is_not(None)))
-            session.execute(table.delete())
+        with audit_guard_suspended(session):  # the audit tables refuse DELETE otherwise
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name == "department":  # sub-units before their parents
+                    session.execute(table.delete().where(table.c.parent_id.is_not(None)))
+                if table.name == "resource_request":  # changes and decommissions before their system (RESTRICT)
+                    session.execute(table.delete().where(table.c.system_id.is_not(None)))
+                session.execute(table.delete())
         session.commit()
         hasher = app.extensions["govcloud_passwords"]
         password_hash = hasher.hash(PASSWORD)

@@ -60,3 +60,21 @@ class AuditDigest(Base):
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))
+
+
+class AuditArchive(Base):
+    """A verified, signed archive of the oldest events (seq first_seq..last_seq), written before
+    the retention purge removed them; the chain continues from last_hash."""
+
+    __tablename__ = "audit_archive"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(255))
+    first_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    first_prev_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(255))

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from .. import audit_chain
+from ..database import utcnow
 from ..models.accounts import Role
 from ..models.audit import AuditEvent
 from ..pagination import paginate
@@ -29,11 +30,13 @@ class RequestInfo:
 
 def record_event(session, ctx, action, *, object_type="", object_id="", department_id=None,
                  before=None, after=None, outcome="success", detail="", actor=None):
-    """Add an audit event to session (committed with the caller's transaction)."""
+    """Record an audit event in session: inserted, sealed into the chain, when the caller's
+    transaction commits (and dropped if it rolls back; see record_failure for that case)."""
     actor = actor if actor is not None else ctx.actor
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
+        occurred_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor_username=actor.username if actor is not None else "",
         actor_role=actor.role if actor is not None else "",
@@ -48,7 +51,6 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         remote_addr=ctx.remote_addr,
         detail=detail,
     )
-    session.add(event)
     audit_chain.track(session, event)
     log.info("audit action=%s outcome=%s actor=%s object=%s:%s department=%s", action, outcome,
              event.actor_username or "-", object_type or "-", event.object_id or "-",
