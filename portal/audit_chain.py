@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .database import utcnow
-from .models.audit import AuditChainHead, AuditDigest, AuditEvent
+from .models.audit import AuditArchive, AuditChainHead, AuditDigest, AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +31,38 @@ HASHED_FIELDS = ("id", "seq", "occurred_at", "actor_id", "actor_username", "acto
 _UNSEALED = "audit_unsealed"
 
 
-def canonical(ev):
-    """Return the bytes an event's hash covers: its fields as sorted, compact JSON."""
+def canonical_fields(ev):
+    """Return the fields an event's hash covers, as JSON-ready values."""
     data = {}
     for name in HASHED_FIELDS:
         value = getattr(ev, name)
         if isinstance(value, datetime):
             value = value.isoformat(timespec="microseconds")
         data[name] = value
+    return data
+
+
+def canonical_json(data):
+    """Sorted, compact JSON bytes: what hashes cover."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str).encode()
 
 
+def canonical(ev):
+    """Return the bytes an event's hash covers: its fields as sorted, compact JSON."""
+    return canonical_json(canonical_fields(ev))
+
+
+def new_hasher():
+    """The chain's hash function (SHA-256): an object with update() and hexdigest(). Every hash
+    of the audit log (events, archive files) comes from here: one place to swap the algorithm."""
+    return hashlib.sha256()
+
+
 def hash_bytes(data):
-    """The chain's hash function (SHA-256), hex: events, archive files. One place to swap it."""
-    return hashlib.sha256(data).hexdigest()
+    hasher = new_hasher()
+    hasher.update(data)
+    return hasher.hexdigest()
 
 
 def event_hash(ev):
@@ -162,13 +179,27 @@ def load_key(config, create=False):
 
 # --- digests --------------------------------------------------------------------------------
 
+def sign(key, message):
+    """The one signing primitive (HMAC-SHA256, hex) of digests and archive manifests."""
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def signature_ok(key, message, signature):
+    return hmac.compare_digest(str(signature), sign(key, message))
+
+
+def _digest_message(seq, chain_hash, created_at):
+    return f"{seq}|{chain_hash}|{created_at.isoformat(timespec='microseconds')}".encode()
+
+
 def _signature(key, seq, chain_hash, created_at):
-    msg = f"{seq}|{chain_hash}|{created_at.isoformat(timespec='microseconds')}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+    return sign(key, _digest_message(seq, chain_hash, created_at))
 
 
 def write_digest(session, key):
-    """Sign the current chain head and store the digest; return it (None if the log is empty)."""
+    """Sign the current chain head and store the digest; return it (None if the log is empty).
+
+    The caller commits, then hands the digest to publish_digest() (outside the database)."""
     head = _lock_head(session)
     if head.seq == 0:
         return None
@@ -180,11 +211,92 @@ def write_digest(session, key):
     return digest
 
 
+def digest_line(digest):
+    """The digest as one JSON line (the external file's and syslog's format)."""
+    return json.dumps({"digest": digest.id, "created_at": digest.created_at.isoformat(timespec="microseconds"),
+                       "seq": digest.seq, "hash": digest.hash, "signature": digest.signature},
+                      sort_keys=True, separators=(",", ":"))
+
+
+def publish_digest(digest, config):
+    """Append a committed digest outside the database: the file AUDIT_DIGEST_FILE (opened
+    O_APPEND, fsynced) and, when set, syslog AUDIT_DIGEST_SYSLOG. A file that cannot be written
+    raises; a syslog that does not answer is logged (the file has the digest)."""
+    line = digest_line(digest)
+    path = config.get("AUDIT_DIGEST_FILE")
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    target = config.get("AUDIT_DIGEST_SYSLOG") or ""
+    if target:
+        _to_syslog(target, line)
+
+
+def _to_syslog(target, line):
+    from logging.handlers import SysLogHandler
+    if target.startswith("/"):
+        address = target
+    else:
+        host, _, port = target.rpartition(":")
+        address = (host, int(port))
+    try:
+        handler = SysLogHandler(address=address, facility=SysLogHandler.LOG_AUTHPRIV)
+    except OSError as exc:
+        log.error("audit digest not sent to syslog %s: %s", target, exc)
+        return
+    try:
+        handler.emit(logging.LogRecord("govcloud.audit", logging.INFO, __file__, 0,
+                                       "govcloud-audit-digest %s", (line,), None))
+    finally:
+        handler.close()
+
+
+def sign_and_publish(session, config):
+    """Write a digest of the chain head with the configured key, commit, and publish it."""
+    digest = write_digest(session, load_key(config, create=True))
+    session.commit()
+    if digest is not None:
+        publish_digest(digest, config)
+    return digest
+
+
+@dataclass(frozen=True)
+class ExternalDigest:
+    """A digest read back from the external file."""
+
+    line: int
+    seq: int
+    hash: str
+    created_at: datetime
+    signature: str
+
+
+def read_digest_file(path):
+    """Return the digests of an external digest file; a malformed line raises ValueError."""
+    digests = []
+    with open(path, encoding="utf-8") as f:
+        for number, text_line in enumerate(f, 1):
+            if not text_line.strip():
+                continue
+            try:
+                data = json.loads(text_line)
+                digests.append(ExternalDigest(number, int(data["seq"]), str(data["hash"]),
+                                              datetime.fromisoformat(data["created_at"]),
+                                              str(data["signature"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path} line {number} is not a digest ({exc})") from None
+    return digests
+
+
 # --- verification ---------------------------------------------------------------------------
 
 @dataclass
 class Problem:
-    kind: str       # altered | deleted | inserted | reordered | digest
+    kind: str       # altered | deleted | inserted | reordered | digest | archive
     seq: int | None
     event_id: int | None
     message: str
@@ -196,6 +308,8 @@ class Report:
     first_seq: int | None = None
     last_seq: int | None = None
     digests: int = 0
+    external_digests: int = 0
+    archives: int = 0
     problems: list = field(default_factory=list)
 
     @property
@@ -203,9 +317,14 @@ class Report:
         return not self.problems
 
 
-def verify(session, key=None, *, since=None, until=None, batch=5000):
-    """Walk the chain (or the part of it between two times) and report every break found."""
+def verify(session, key=None, *, since=None, until=None, external=(), batch=5000):
+    """Walk the chain (or the part of it between two times) and report every break found.
+
+    With key, the signed digests are checked: the database's and `external` ones (read from the
+    digest file by read_digest_file), which an intruder who rewrites rows and digests in the
+    database cannot reach; and the records of archives purged from the start of the chain."""
     report = Report()
+    external = list(external)
     stmt = select(AuditEvent).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq)
     if since is not None:
         stmt = stmt.where(AuditEvent.occurred_at >= since)
@@ -214,10 +333,10 @@ def verify(session, key=None, *, since=None, until=None, batch=5000):
     prev_seq, prev_hash = None, None
     hashes_at = {}
     digests = list(session.execute(select(AuditDigest).order_by(AuditDigest.seq)).scalars())
-    wanted = {d.seq for d in digests}
+    wanted = {d.seq for d in digests} | {d.seq for d in external}
     for ev in session.execute(stmt.execution_options(yield_per=batch)).scalars():
         if prev_seq is None:
-            prev_seq, prev_hash = _predecessor(session, ev.seq)
+            prev_seq, prev_hash = predecessor(session, ev.seq)
         if ev.seq != prev_seq + 1:
             report.problems.append(Problem(
                 "deleted", prev_seq + 1, None,
@@ -249,30 +368,61 @@ def verify(session, key=None, *, since=None, until=None, batch=5000):
             report.problems.append(Problem(
                 "deleted", report.last_seq + 1, None,
                 f"the chain head is at {head.seq} but the last event is {report.last_seq}"))
+    whole = since is None and until is None
     if key is not None:
         for d in digests:
-            if d.seq not in hashes_at and not (report.first_seq or 0) <= d.seq <= (
-                    report.last_seq or 0):
-                continue  # outside the verified range
-            report.digests += 1
-            if not hmac.compare_digest(d.signature,
-                                       _signature(key, d.seq, d.hash, d.created_at)):
+            _check_digest(report, key, hashes_at, whole, d.seq, d.hash, d.created_at, d.signature,
+                          f"digest {d.id}")
+        for d in external:
+            _check_digest(report, key, hashes_at, whole, d.seq, d.hash, d.created_at, d.signature,
+                          f"external digest (line {d.line})", external=True)
+        for a in session.execute(select(AuditArchive).order_by(AuditArchive.first_seq)).scalars():
+            report.archives += 1
+            if not signature_ok(key, archive_message(a), a.signature):
                 report.problems.append(Problem(
-                    "digest", d.seq, None, f"digest {d.id} at seq {d.seq} has a bad signature"))
-            elif hashes_at.get(d.seq) != d.hash:
-                report.problems.append(Problem(
-                    "digest", d.seq, None,
-                    f"the chain at seq {d.seq} no longer matches digest {d.id} signed "
-                    f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC"))
+                    "archive", a.first_seq, None,
+                    f"archive record {a.id} (seq {a.first_seq}..{a.last_seq}) has a bad signature"))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.event_id or 0))
     return report
 
 
-def _predecessor(session, seq):
-    """Return (seq, hash) of the event just before seq, or the genesis."""
+def _check_digest(report, key, hashes_at, whole, seq, chain_hash, created_at, signature, name,
+                  external=False):
+    if seq not in hashes_at and not (report.first_seq or 0) <= seq <= (report.last_seq or 0):
+        if not (whole and seq > (report.last_seq or 0)):
+            return  # outside the verified range (or archived and purged)
+        report.problems.append(Problem(
+            "deleted", seq, None, f"{name} signed seq {seq} but the chain ends at {report.last_seq or 0}"))
+        return
+    if external:
+        report.external_digests += 1
+    else:
+        report.digests += 1
+    if not signature_ok(key, _digest_message(seq, chain_hash, created_at), signature):
+        report.problems.append(Problem("digest", seq, None, f"{name} at seq {seq} has a bad signature"))
+    elif hashes_at.get(seq) != chain_hash:
+        report.problems.append(Problem(
+            "digest", seq, None,
+            f"the chain at seq {seq} no longer matches {name} signed {created_at:%Y-%m-%d %H:%M:%S} UTC"))
+
+
+def archive_message(a):
+    """What an archive's manifest signs: its file, the chain positions and hashes at both ends."""
+    return (f"govcloud-audit-archive/1|{a.name}|{a.first_seq}|{a.last_seq}|{a.first_prev_hash}|"
+            f"{a.last_hash}|{a.count}|{a.file_sha256}").encode()
+
+
+def predecessor(session, seq):
+    """Return (seq, hash) of the event just before seq, else of the end of the archive purged
+    just before it, else the genesis."""
     if seq <= 1:
         return 0, GENESIS
     prev = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq < seq)
         .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    archived = session.execute(
+        select(AuditArchive.last_seq, AuditArchive.last_hash).where(AuditArchive.last_seq < seq)
+        .order_by(AuditArchive.last_seq.desc()).limit(1)).first()
+    if archived and (prev is None or archived.last_seq > prev.seq):
+        return archived.last_seq, archived.last_hash
     return (prev.seq, prev.hash) if prev else (0, GENESIS)

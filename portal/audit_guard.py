@@ -23,11 +23,12 @@ SQLITE_PURGE_FUNCTION = "govcloud_audit_purge"
 _PG_REFUSE = f"""
 CREATE OR REPLACE FUNCTION govcloud_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_TABLE_NAME = 'audit_event' AND TG_OP = 'DELETE'
-     AND current_setting('{PURGE_SETTING}', true) = 'on'
-     AND OLD.occurred_at < now() - make_interval(days => {RETENTION_FLOOR_DAYS})
-     AND EXISTS (SELECT 1 FROM audit_archive a WHERE OLD.seq BETWEEN a.first_seq AND a.last_seq) THEN
-    RETURN OLD;
+  IF TG_TABLE_NAME = 'audit_event' AND TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' THEN
+    IF current_setting('{PURGE_SETTING}', true) = 'on'
+       AND OLD.occurred_at < now() - make_interval(days => {RETENTION_FLOOR_DAYS})
+       AND EXISTS (SELECT 1 FROM audit_archive a WHERE OLD.seq BETWEEN a.first_seq AND a.last_seq) THEN
+      RETURN OLD;
+    END IF;
   END IF;
   RAISE EXCEPTION 'the audit log cannot be rewritten: % of % refused', TG_OP, TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';

@@ -25,6 +25,18 @@ def write_events(session, n, prefix="test.event"):
         session.commit()
 
 
+def rewrite_chain(session, events, index, detail):
+    """An intruder with the superuser's rights edits events[index] and recomputes every later
+    hash, the head's included: the chain is consistent again."""
+    with audit_guard_suspended(session):
+        events[index].detail = detail
+        prev = events[index - 1].hash
+        for ev in events[index:]:
+            ev.prev_hash = prev
+            ev.hash = prev = audit_chain.event_hash(ev)
+        session.get(AuditChainHead, 1).hash = prev
+
+
 def events_by_seq(session):
     return session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
 
@@ -117,14 +129,7 @@ def test_a_rewritten_chain_is_caught_by_the_signed_digest(db_session):
     db_session.commit()
     # An intruder edits event 2 and recomputes every later hash, head included: the chain is
     # consistent again, but it no longer matches what the digest signed.
-    events = events_by_seq(db_session)
-    with audit_guard_suspended(db_session):
-        events[1].detail = "篡改"
-        prev = events[0].hash
-        for ev in events[1:]:
-            ev.prev_hash = prev
-            ev.hash = prev = audit_chain.event_hash(ev)
-        db_session.get(AuditChainHead, 1).hash = prev
+    rewrite_chain(db_session, events_by_seq(db_session), 1, "篡改")
     db_session.commit()
     assert audit_chain.verify(db_session, key=None).ok  # without the key it looks intact
     report = audit_chain.verify(db_session, KEY)
