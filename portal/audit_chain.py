@@ -29,6 +29,8 @@ HASHED_FIELDS = ("id", "seq", "occurred_at", "actor_id", "actor_username", "acto
                  "department_id", "action", "object_type", "object_id", "before", "after",
                  "outcome", "request_id", "remote_addr", "detail", "prev_hash")
 _UNSEALED = "audit_unsealed"
+_DROPPED = "audit_dropped"  # events whose transaction rolled back: the request hook records them failed
+_MAX_DROPPED = 100
 
 
 def canonical_fields(ev):
@@ -91,11 +93,21 @@ def _seal_on_commit(session):
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session, previous_transaction):
     if not previous_transaction.nested:
-        session.info.pop(_UNSEALED, None)
+        pending = session.info.pop(_UNSEALED, None)
+        if pending:
+            dropped = session.info.setdefault(_DROPPED, [])
+            dropped.extend(ev for ev, _tx in pending[:_MAX_DROPPED - len(dropped)])
         return
     pending = session.info.get(_UNSEALED)
     if pending:
         pending[:] = [(ev, tx) for ev, tx in pending if not _within(tx, previous_transaction)]
+
+
+def take_unwritten(session):
+    """Return, and forget, the events recorded in session that were rolled back or are still
+    uncommitted (the operation that wrote them failed)."""
+    pending = [ev for ev, _tx in session.info.pop(_UNSEALED, [])]
+    return session.info.pop(_DROPPED, []) + pending
 
 
 def _within(tx, ancestor):

@@ -7,6 +7,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .audit_guard import register_sqlite_function
 from .errors import ConfigError
 
 NAMING_CONVENTION = {
@@ -82,7 +83,6 @@ def make_engine(url, echo=False):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
-            from .audit_guard import register_sqlite_function
             register_sqlite_function(dbapi_connection, _record)
     return engine
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .audit_guard import RETENTION_FLOOR_DAYS
 from .database import normalize_url
 from .errors import ConfigError
 
@@ -256,7 +257,6 @@ def _finish(cfg, instance_path):
 
 
 def _check_audit(cfg):
-    from .audit_guard import RETENTION_FLOOR_DAYS
     if cfg["AUDIT_RETENTION_DAYS"] < RETENTION_FLOOR_DAYS:
         raise ConfigError("AUDIT_RETENTION_DAYS", f"must be at least {RETENTION_FLOOR_DAYS} (网络安全法 第二十一条: "
                           f"logs are kept six months at least), got {cfg['AUDIT_RETENTION_DAYS']!r}")

@@ -59,6 +59,29 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
     return event
 
 
+MAX_FAILED = 20
+
+
+def record_failures(session, ctx, events, error):
+    """Record `<action>.failed` for events an operation wrote before it failed and was rolled back
+    (call with a session of a new transaction): who, what and on which object, and the error; not
+    their before/after, which never came to be."""
+    from ..models.accounts import Department, User
+    for ev in events[:MAX_FAILED]:
+        failed = AuditEvent(
+            occurred_at=utcnow(),
+            actor_id=ev.actor_id if ev.actor_id and session.get(User, ev.actor_id) else None,
+            actor_username=ev.actor_username or "", actor_role=ev.actor_role or "",
+            department_id=ev.department_id if ev.department_id and session.get(Department, ev.department_id) else None,
+            action=f"{(ev.action or '')[:57]}.failed", object_type=ev.object_type or "",
+            object_id=ev.object_id or "", before=None, after=None, outcome="failure",
+            request_id=ev.request_id or ctx.correlation_id, remote_addr=ev.remote_addr or ctx.remote_addr,
+            detail=error[:2000])
+        audit_chain.track(session, failed)
+        log.warning("audit action=%s outcome=failure object=%s:%s error=%s", failed.action,
+                    failed.object_type or "-", failed.object_id or "-", error[:200])
+
+
 def list_events(session, user, *, action="", actor="", page=1, per_page=20):
     """Return one page of the audit events user may see, newest first."""
     stmt = scoped(select(AuditEvent), user)

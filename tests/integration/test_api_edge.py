@@ -54,7 +54,7 @@ def counts(app):
         db.session.expire_all()
         return (db.session.scalar(select(func.count()).select_from(ResourceRequest)),
                 db.session.scalar(select(func.count()).select_from(AuditEvent).where(  # not the tokens' use
-                    AuditEvent.action.not_like("api_token.%"))))
+                    AuditEvent.action.not_like("api_token.%"), AuditEvent.action != "access.denied")))
 
 
 def refused(response):
