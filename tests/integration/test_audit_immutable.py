@@ -91,7 +91,13 @@ def runtime_role(app):
     engine = None
     try:
         assert migrate.grant_runtime(runtime_url, owner_url)
-        assert migrate.grant_runtime(runtime_url, owner_url)  # idempotent
+        # `govcloud db upgrade` migrates as the owner, then grants again (idempotent)
+        app.config.update(DATABASE_URL=runtime_url, DATABASE_OWNER_URL=owner_url)
+        try:
+            result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        finally:
+            app.config.update(DATABASE_URL=owner_url, DATABASE_OWNER_URL=None)
+        assert result.exit_code == 0 and "runtime role granted" in result.output, result.output
         engine = make_engine(runtime_url)
         yield engine
     finally:
