@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
-from . import access, logs, security
+from . import access, audit_hooks, logs, security
 from .crypto import keyring
 from .database import utcnow
 from .errors import PortalError
@@ -61,6 +61,7 @@ def create_app(config=None):
     logs.init_app(app)
     security.init_app(app)
     access.init_app(app, login_manager)
+    audit_hooks.init_app(app)  # denials, failed operations and downloads in the audit log
 
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
@@ -222,6 +223,7 @@ def _register_error_pages(app):
 
     @app.errorhandler(PortalError)
     def _portal_error(exc):
+        audit_hooks.note_error(exc)
         # out of scope and absent look the same: the page does not say which
         if exc.http_status == 404:
             return _not_found(exc)
@@ -232,5 +234,6 @@ def _register_error_pages(app):
 
     @app.errorhandler(500)
     def _server_error(exc):
+        audit_hooks.note_error(getattr(exc, "original_exception", None) or exc)
         db.session.rollback()
         return render_error(500, _("Server error"), _("Something went wrong. The error was logged."))

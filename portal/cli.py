@@ -34,13 +34,25 @@ def db_group():
     pass
 
 
-@db_group.command("upgrade", help="Apply the migrations up to the newest.")
+@db_group.command("upgrade", help="Apply the migrations up to the newest (as DATABASE_OWNER_URL when set, "
+                                   "then grant DATABASE_URL's role its rights).")
 @with_appcontext
 def db_upgrade():
     from . import migrate
-    url = current_app.config["DATABASE_URL"]
-    migrate.upgrade(url)
+    if migrate.upgrade_as_owner(current_app.config["DATABASE_URL"], current_app.config["DATABASE_OWNER_URL"]):
+        click.echo("runtime role granted: SELECT and INSERT only on the audit tables")
     click.echo("database is at the newest revision")
+
+
+@db_group.command("grant", help="Grant DATABASE_URL's role its rights again, as DATABASE_OWNER_URL (PostgreSQL).")
+@with_appcontext
+def db_grant():
+    from . import migrate
+    owner_url = current_app.config["DATABASE_OWNER_URL"]
+    if not owner_url or not migrate.grant_runtime(current_app.config["DATABASE_URL"], owner_url):
+        raise click.ClickException("nothing to grant: set DATABASE_OWNER_URL to a PostgreSQL role other "
+                                   "than DATABASE_URL's")
+    click.echo("runtime role granted: SELECT and INSERT only on the audit tables")
 
 
 @db_group.command("check", help="Fail when the models and the migrations disagree.")
@@ -189,10 +201,14 @@ def _audit_key(required):
 @audit_group.command("digest", help="Sign the chain head with the audit key (kept outside the database).")
 @with_appcontext
 def audit_digest():
-    from .audit_chain import write_digest
+    from .audit_chain import sign_and_publish
     from .extensions import db
-    digest = write_digest(db.session, _audit_key(required=True))
-    db.session.commit()
+    _audit_key(required=True)
+    try:
+        digest = sign_and_publish(db.session, current_app.config)
+    except OSError as exc:
+        raise click.ClickException(f"digest stored in the database but not in "
+                                   f"{current_app.config['AUDIT_DIGEST_FILE']}: {exc}") from None
     if digest is None:
         click.echo("audit log is empty; no digest written")
     else:
@@ -202,14 +218,22 @@ def audit_digest():
 @audit_group.command("verify", help="Check the whole chain (or a time range) and name every break.")
 @click.option("--since", type=click.DateTime(), default=None, help="From this UTC time.")
 @click.option("--until", type=click.DateTime(), default=None, help="Up to this UTC time.")
+@click.option("--digests", "digest_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Also check the digests of this external digest file (AUDIT_DIGEST_FILE or a copy).")
 @with_appcontext
-def audit_verify(since, until):
+def audit_verify(since, until, digest_file):
     from datetime import timezone
 
-    from .audit_chain import algorithms_used, verify
+    from .audit_chain import algorithms_used, read_digest_file, verify
     from .extensions import db
     key = _audit_key(required=False)
-    report = verify(db.session, key,
+    try:
+        external = read_digest_file(digest_file) if digest_file else []
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if external and key is None:
+        raise click.ClickException("no audit key configured: the external digests cannot be checked")
+    report = verify(db.session, key, external=external,
                     since=since.replace(tzinfo=timezone.utc) if since else None,
                     until=until.replace(tzinfo=timezone.utc) if until else None)
     span = f"seq {report.first_seq}..{report.last_seq}" if report.events else "no events"
@@ -217,6 +241,8 @@ def audit_verify(since, until):
     hashes, signatures = algorithms_used(db.session)
     click.echo("hash algorithms: " + (", ".join(f"{a} {n}" for a, n in hashes.items()) or "-")
                + "; digest signatures: " + (", ".join(f"{a} {n}" for a, n in signatures.items()) or "-"))
+    if digest_file:
+        click.echo(f"checked {report.external_digests} digests of {digest_file}")
     if key is None:
         click.echo("warning: no audit key configured; signed digests were not checked", err=True)
     for problem in report.problems:
@@ -224,6 +250,86 @@ def audit_verify(since, until):
     if not report.ok:
         sys.exit(1)
     click.echo("audit chain intact / 审计日志完整")
+
+
+def _day(ctx, param, value):
+    from .audit_retention import parse_day
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise click.BadParameter("expected a date YYYY-MM-DD") from None
+
+
+@audit_group.command("archive", help="Write the events before DATE (from the start of the chain) to a signed "
+                                     "archive in DIR: JSON lines and a signed manifest.")
+@click.option("--before", required=True, callback=_day, help="YYYY-MM-DD (UTC): archive events before this day.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Directory of the archive.")
+@with_appcontext
+def audit_archive(before, out_dir):
+    from .audit_retention import RetentionError, archive
+    from .extensions import db
+    from .services.audit import RequestInfo, record_event
+    key = _audit_key(required=True)
+    try:
+        data_path, manifest_path, manifest = archive(db.session, key, before, out_dir)
+    except (RetentionError, OSError) as exc:
+        db.session.rollback()
+        raise click.ClickException(f"archive refused: {exc}") from None
+    record_event(db.session, RequestInfo(correlation_id="cli"), "audit.archive", object_type="audit_archive",
+                 object_id=manifest.name, after={"first_seq": manifest.first_seq, "last_seq": manifest.last_seq,
+                                                 "count": manifest.count, "file_sha256": manifest.file_sha256})
+    db.session.commit()
+    click.echo(f"archived {manifest.count} events (seq {manifest.first_seq}..{manifest.last_seq}) to {data_path}")
+    click.echo(f"manifest {manifest_path}")
+
+
+@audit_group.command("verify-archive", help="Check an archive (its .jsonl or .manifest.json) against its signed "
+                                            "manifest and its own chain.")
+@click.argument("archive_file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def audit_verify_archive(archive_file):
+    from .audit_retention import verify_archive
+    manifest, _hashes, problems = verify_archive(archive_file, _audit_key(required=True))
+    for problem in problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"archive intact: {manifest.count} events, seq {manifest.first_seq}..{manifest.last_seq} / 归档完整")
+
+
+@audit_group.command("purge", help="Delete the events of a verified archive that occurred before DATE; events "
+                                   "younger than AUDIT_RETENTION_DAYS are refused. Runs as DATABASE_OWNER_URL.")
+@click.option("--before", required=True, callback=_day, help="YYYY-MM-DD (UTC).")
+@click.option("--archive", "archive_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def audit_purge(before, archive_file):
+    from contextlib import nullcontext
+
+    from sqlalchemy.orm import Session
+
+    from .audit_retention import RetentionError, purge
+    from .database import make_engine
+    from .extensions import db
+    from .services.audit import RequestInfo, record_event
+    key = _audit_key(required=True)
+    owner_url = current_app.config["DATABASE_OWNER_URL"]
+    engine = make_engine(owner_url) if owner_url else None
+    try:
+        with (Session(engine) if engine is not None else nullcontext(db.session)) as session:
+            try:
+                manifest = purge(session, key, archive_file, before, current_app.config["AUDIT_RETENTION_DAYS"])
+            except RetentionError as exc:
+                session.rollback()
+                raise click.ClickException(f"purge refused, nothing deleted: {exc}") from None
+            record_event(session, RequestInfo(correlation_id="cli"), "audit.purge", object_type="audit_archive",
+                         object_id=manifest.name,
+                         after={"first_seq": manifest.first_seq, "last_seq": manifest.last_seq,
+                                "count": manifest.count, "before": before.date().isoformat()})
+            session.commit()
+    finally:
+        if engine is not None:
+            engine.dispose()
+    click.echo(f"purged {manifest.count} archived events (seq {manifest.first_seq}..{manifest.last_seq})")
 
 
 @click.group("crypto", help="The key ring, sealed fields and secrets (CRYPTO_SUITE).")

@@ -7,6 +7,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .audit_guard import register_sqlite_function
 from .errors import ConfigError
 
 NAMING_CONVENTION = {
@@ -70,7 +71,7 @@ def normalize_url(url):
 
 
 def make_engine(url, echo=False):
-    """Create an engine; SQLite gets foreign keys switched on."""
+    """Create an engine; SQLite gets foreign keys switched on and the audit purge switch."""
     url = normalize_url(url)
     kwargs = {"echo": echo, "future": True}
     if url.startswith("postgresql"):
@@ -82,6 +83,7 @@ def make_engine(url, echo=False):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            register_sqlite_function(dbapi_connection, _record)
     return engine
 
 

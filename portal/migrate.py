@@ -24,6 +24,32 @@ def upgrade(url, revision="head"):
     command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_as_owner(runtime_url, owner_url=None, revision="head"):
+    """Migrate as the owner (owner_url; without it runtime_url), then grant the runtime role what
+    it needs and, on the audit tables, no more than SELECT and INSERT (see grant_runtime)."""
+    upgrade(owner_url or runtime_url, revision)
+    return grant_runtime(runtime_url, owner_url) if owner_url else False
+
+
+def grant_runtime(runtime_url, owner_url):
+    """Connect as the owner and (re)grant the runtime role of runtime_url; idempotent. Returns
+    False where there is nothing to grant (SQLite, or both URLs naming one role)."""
+    from sqlalchemy.engine import make_url
+
+    from . import audit_guard
+    from .database import make_engine, normalize_url
+    runtime_role = make_url(normalize_url(runtime_url)).username
+    owner = make_url(normalize_url(owner_url))
+    if owner.get_backend_name() != "postgresql" or not runtime_role or runtime_role == owner.username:
+        return False
+    engine = make_engine(owner_url)
+    try:
+        with engine.begin() as conn:
+            return audit_guard.grant_runtime(conn, runtime_role)
+    finally:
+        engine.dispose()
+
+
 def pending_differences(engine):
     """Return the differences between the models and the migrated database (empty: in sync)."""
     import portal.models  # noqa: F401  (registers the tables)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .audit_guard import RETENTION_FLOOR_DAYS
 from .database import normalize_url
 from .errors import ConfigError
 
@@ -36,6 +37,9 @@ def _s(type_, default, doc="", optional=False):
 SETTINGS = {
     "SECRET_KEY": _s(str, None, "signs sessions and CSRF tokens; required in production", True),
     "DATABASE_URL": _s(str, None, "None: SQLite file in the instance folder", True),
+    # PostgreSQL: the owner runs migrations and grants DATABASE_URL's role no more than SELECT and
+    # INSERT on the audit tables (portal/audit_guard.py); None: DATABASE_URL migrates
+    "DATABASE_OWNER_URL": _s(str, None, "the role that owns the tables (migrations, audit purge)", True),
     "SQLALCHEMY_ECHO": _s(bool, False),
     "TESTING": _s(bool, False),
     "DEBUG": _s(bool, False),
@@ -126,6 +130,14 @@ SETTINGS = {
                        "(商用密码: SM3, SM4-GCM, SM2)"),
     "CRYPTO_KEY_FILE": _s(str, None, "None: crypto-keys.json in the instance folder", True),
     "CRYPTO_KEYS": _s(str, None, "the key ring as JSON (instead of the file)", True),
+    # every signed digest is also appended outside the database: a file opened O_APPEND (one JSON
+    # line a digest) and, when set, syslog ("/dev/log" or "host:port")
+    "AUDIT_DIGEST_FILE": _s(str, None, "None: audit-digests.jsonl in the instance folder", True),
+    "AUDIT_DIGEST_SYSLOG": _s(str, "", "empty: no syslog"),
+    # 网络安全法 第二十一条: logs are kept six months at least; older events are archived, then purged
+    "AUDIT_RETENTION_DAYS": _s(int, 180, "never below 180"),
+    # a denied request (403) is recorded once per user and endpoint in this window, with a count
+    "AUDIT_DENIAL_INTERVAL_SECONDS": _s(int, 60),
     # vendor access grants (issue 8)
     "GRANT_KEY_DIR": _s(str, None, "None: grant-keys/ in the instance folder", True),
     "GRANT_EXPIRY_INTERVAL_SECONDS": _s(int, 60),
@@ -229,8 +241,10 @@ def _finish(cfg, instance_path):
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "govcloud.db")
     cfg["DATABASE_URL"] = normalize_url(cfg["DATABASE_URL"])
-    for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("CRYPTO_KEY_FILE", "crypto-keys.json"),
-                      ("GRANT_KEY_DIR", "grant-keys")):
+    if cfg.get("DATABASE_OWNER_URL"):
+        cfg["DATABASE_OWNER_URL"] = normalize_url(cfg["DATABASE_OWNER_URL"])
+    for key, name in (("AUDIT_KEY_FILE", "audit-hmac.key"), ("AUDIT_DIGEST_FILE", "audit-digests.jsonl"),
+                      ("CRYPTO_KEY_FILE", "crypto-keys.json"), ("GRANT_KEY_DIR", "grant-keys")):
         if not cfg.get(key):
             cfg[key] = os.path.join(instance_path, name)
     production = is_production(cfg)
@@ -263,7 +277,23 @@ def _finish(cfg, instance_path):
         raise ConfigError("CRYPTO_SUITE", f"must be international or sm, got {cfg['CRYPTO_SUITE']!r}")
     if cfg.get("SMTP_PASSWORD") and cfg.get("SMTP_PASSWORD_FILE"):
         raise ConfigError("SMTP_PASSWORD", "set it or SMTP_PASSWORD_FILE, not both")
+    _check_audit(cfg)
     return cfg
+
+
+def _check_audit(cfg):
+    if cfg["AUDIT_RETENTION_DAYS"] < RETENTION_FLOOR_DAYS:
+        raise ConfigError("AUDIT_RETENTION_DAYS", f"must be at least {RETENTION_FLOOR_DAYS} (网络安全法 第二十一条: "
+                          f"logs are kept six months at least), got {cfg['AUDIT_RETENTION_DAYS']!r}")
+    if cfg["AUDIT_DENIAL_INTERVAL_SECONDS"] < 1:
+        raise ConfigError("AUDIT_DENIAL_INTERVAL_SECONDS", "must be a positive integer")
+    target = cfg["AUDIT_DIGEST_SYSLOG"].strip()
+    if target and not target.startswith("/"):
+        host, _, port = target.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError("AUDIT_DIGEST_SYSLOG", f"must be empty, a socket path such as /dev/log or "
+                              f"host:port, got {target!r}")
+    cfg["AUDIT_DIGEST_SYSLOG"] = target
 
 
 def _check_metrics_access(cfg, production):

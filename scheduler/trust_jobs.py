@@ -19,12 +19,11 @@ def expire_grants():
 
 @recorded("audit_digest")
 def audit_digest():
-    """Sign the audit chain's head with the key kept outside the database."""
+    """Sign the audit chain's head with the key kept outside the database; append the digest to
+    the external digest file (and syslog)."""
     settings = runtime.current().settings
-    key = audit_chain.load_key(settings, create=True)
     with runtime.session_scope() as session:
-        digest = audit_chain.write_digest(session, key)
-        session.commit()
+        digest = audit_chain.sign_and_publish(session, settings)
     if digest is None:
         return JobResult(summary="audit log empty")
     return JobResult(summary=f"seq {digest.seq} signed")

@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = ("portal", "provisioner", "monitoring", "backup", "scheduler")
 CLOUD = {"provisioner.errors", "provisioner.naming", "provisioner.ssh"}  # and provisioner.cloud.*
 PROCESSES = {"provisioner", "provisioner.worker", "backup.jobs"}  # and monitoring
-WEB_LEAVES = {"app", "cli", "entry", "wsgi", "web", "access", "security", "extensions", "i18n", "logs",
+WEB_LEAVES = {"app", "cli", "entry", "wsgi", "web", "access", "security", "extensions", "i18n", "logs", "audit_hooks",
               "forms_common", "config"}
 LAYERS = ("domain", "cloud", "services", "processes", "web")
 

@@ -8,6 +8,7 @@ transitions, in one transaction: a refusal changes nothing.
 from flask import Response, current_app, g
 
 from ..access import allows
+from ..audit_hooks import mark_download
 from ..extensions import db
 from ..pagination import paginate
 from ..schemas import billing as bs, operations as os_
@@ -161,6 +162,7 @@ def get_report(report_id):
 def _export(report_id, fmt):
     report, entries = reports.get_report(db.session, g.api_user, report_id)
     body, mimetype, filename = reports.export(report, entries, fmt)
+    mark_download("monthly_report", report.id)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 

@@ -12,6 +12,7 @@ from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..access import SAFE_METHODS
+from ..audit_hooks import note_error
 from ..errors import InputInvalid, PortalError
 from ..extensions import db
 from ..models.accounts import Role
@@ -31,12 +32,14 @@ from .routing import dump, operation
 
 @bp.errorhandler(ApiError)
 def _api_error(exc):
+    note_error(exc)
     db.session.rollback()
     return from_api_error(exc)
 
 
 @bp.errorhandler(PortalError)
 def _portal_error(exc):
+    note_error(exc)
     db.session.rollback()
     status = exc.http_status
     if status == 404:  # absent and out of scope look the same
@@ -51,6 +54,7 @@ def _portal_error(exc):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc):
+    note_error(exc)
     db.session.rollback()
     code = STATUS_CODES.get(exc.code, exc.name.lower().replace(" ", "_"))
     return error_response(exc.code, code, {413: "body_too_large", 405: "method_not_allowed"}.get(exc.code, exc.description),
@@ -66,12 +70,11 @@ def _authenticate():
     if isinstance(result, api_tokens.Refusal):
         return error_response(result.status, result.code, result.message,
                                headers={"WWW-Authenticate": result.challenge} if result.challenge else None)
-    user = result.user
+    g.api_user = user = result.user  # also who a refusal below is recorded for
     if user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
         return error_response(403, "forbidden", "read_only")
     if user.role == Role.SECURITY:  # 三权分立: no business and no audit log, so no operation of the API
         return error_response(403, "forbidden", "no_api_duty")
-    g.api_user = user
     return None
 
 

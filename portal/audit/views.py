@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import audit_chain
 from ..access import require
+from ..audit_hooks import mark_download
 from ..extensions import db
 from ..services import audit, departments
 from ..web import request_info
@@ -79,6 +80,7 @@ def csv_export(ctx, search, args):
     through a session of its own; the audit page and the API answer with this one response."""
     audit.record_event(db.session, ctx, "audit.export", object_type="audit_log", after={k: v for k, v in args.items()})
     db.session.commit()
+    mark_download(audited=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     engine = current_app.extensions["govcloud_db"][0]
     rows = audit.export_csv(lambda: Session(engine), ctx.actor, search)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require
+from ..audit_hooks import mark_download
 from ..models.backups import RESTORE_MODE_LABELS, ExtractionState, RunState
 from ..errors import PortalError, ValidationFailed
 from ..extensions import db
@@ -319,6 +320,7 @@ def download(token):
                                message=exc.message), exc.http_status
     except PortalError as exc:
         abort(exc.http_status)
+    mark_download(audited=True)  # open_download recorded backup.extraction.download
     name = re.sub(r"[^A-Za-z0-9._-]", "_", ext.artifact.name or f"backup-{ext.artifact_id}") + ".img"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if size is not None:

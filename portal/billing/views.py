@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..access import require
+from ..audit_hooks import mark_download
 from ..errors import Immutable, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Department, Role
@@ -183,6 +184,7 @@ def report_export(report_id, fmt):
         abort(404)
     item, entries = reports.get_report(db.session, current_user, report_id)
     body, mimetype, filename = reports.export(item, entries, fmt)
+    mark_download("monthly_report", item.id)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 

@@ -64,3 +64,23 @@ class AuditDigest(Base):
     signature: Mapped[str] = mapped_column(String(256))
     algorithm: Mapped[str | None] = mapped_column(String(16))  # hmac-sha256 | sm2-sm3 (NULL: hmac-sha256)
     key_id: Mapped[str | None] = mapped_column(String(40))     # the key ring's key of an SM2 signature
+
+
+class AuditArchive(Base):
+    """A verified, signed archive of the oldest events (seq first_seq..last_seq), written before
+    the retention purge removed them; the chain continues from last_hash."""
+
+    __tablename__ = "audit_archive"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(255))
+    first_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    first_prev_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(255))
+    algorithm: Mapped[str | None] = mapped_column(String(16))  # of the signature (NULL: hmac-sha256)
+    key_id: Mapped[str | None] = mapped_column(String(40))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require
+from ..audit_hooks import mark_download
 from ..database import utcnow
 from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
@@ -206,6 +207,7 @@ def attachment(request_id, attachment_id):
     att, path = svc.get_attachment(db.session, current_user, request_id, attachment_id, upload_dir())
     if not os.path.exists(path):
         abort(404)
+    mark_download("request_attachment", att.id, svc.get_request(db.session, current_user, request_id).department_id)
     return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
 
 
@@ -270,6 +272,7 @@ def receipt(receipt_id):
 def receipt_pdf(receipt_id):
     rec = receipts.get_receipt(db.session, current_user, receipt_id)
     pdf = receipts.receipt_pdf(rec, _pdf_labels(rec))
+    mark_download("delivery_receipt", rec.id, rec.department_id)
     import io
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
                      download_name=f"{rec.number}.pdf")

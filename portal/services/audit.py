@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from .. import audit_chain
+from ..database import utcnow
 from ..errors import Forbidden
 from ..crypto.masking import mask_record
 from ..models.accounts import Role
@@ -40,11 +41,13 @@ class RequestInfo:
 
 def record_event(session, ctx, action, *, object_type="", object_id="", department_id=None,
                  before=None, after=None, outcome="success", detail="", actor=None):
-    """Add an audit event to session (committed with the caller's transaction)."""
+    """Record an audit event in session: inserted, sealed into the chain, when the caller's
+    transaction commits (and dropped if it rolls back; see record_failure for that case)."""
     actor = actor if actor is not None else ctx.actor
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
+        occurred_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor_username=actor.username if actor is not None else "",
         actor_role=actor.role if actor is not None else "",
@@ -59,13 +62,35 @@ def record_event(session, ctx, action, *, object_type="", object_id="", departme
         remote_addr=ctx.remote_addr,
         detail=detail,
     )
-    session.add(event)
     audit_chain.track(session, event)
     log.info("audit action=%s outcome=%s actor=%s object=%s:%s department=%s", action, outcome,
              event.actor_username or "-", object_type or "-", event.object_id or "-",
              department_id if department_id is not None else "-",
              extra={"request_id": ctx.correlation_id or "-"})
     return event
+
+
+MAX_FAILED = 20
+
+
+def record_failures(session, ctx, events, error):
+    """Record `<action>.failed` for events an operation wrote before it failed and was rolled back
+    (call with a session of a new transaction): who, what and on which object, and the error; not
+    their before/after, which never came to be."""
+    from ..models.accounts import Department, User
+    for ev in events[:MAX_FAILED]:
+        failed = AuditEvent(
+            occurred_at=utcnow(),
+            actor_id=ev.actor_id if ev.actor_id and session.get(User, ev.actor_id) else None,
+            actor_username=ev.actor_username or "", actor_role=ev.actor_role or "",
+            department_id=ev.department_id if ev.department_id and session.get(Department, ev.department_id) else None,
+            action=f"{(ev.action or '')[:57]}.failed", object_type=ev.object_type or "",
+            object_id=ev.object_id or "", before=None, after=None, outcome="failure",
+            request_id=ev.request_id or ctx.correlation_id, remote_addr=ev.remote_addr or ctx.remote_addr,
+            detail=error[:2000])
+        audit_chain.track(session, failed)
+        log.warning("audit action=%s outcome=failure object=%s:%s error=%s", failed.action,
+                    failed.object_type or "-", failed.object_id or "-", error[:200])
 
 
 def list_events(session, user, *, action="", actor="", page=1, per_page=20):

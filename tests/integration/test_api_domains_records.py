@@ -49,8 +49,9 @@ def count(db_session, model, *where):
 
 def actions_since(db_session, last_id):
     db_session.expire_all()
-    return [e.action for e in db_session.scalars(select(AuditEvent).where(  # not the tokens' own use
-        AuditEvent.id > last_id, AuditEvent.action.not_like("api_token.%")).order_by(AuditEvent.id))]
+    return [e.action for e in db_session.scalars(select(AuditEvent).where(  # not the tokens' own use, nor denials
+        AuditEvent.id > last_id, AuditEvent.action.not_like("api_token.%"),
+        AuditEvent.action != "access.denied").order_by(AuditEvent.id))]
 
 
 def last_event_id(db_session):

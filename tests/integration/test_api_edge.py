@@ -53,8 +53,9 @@ def counts(app):
     with app.app_context():
         db.session.expire_all()
         return (db.session.scalar(select(func.count()).select_from(ResourceRequest)),
-                db.session.scalar(select(func.count()).select_from(AuditEvent).where(  # not the tokens' use
-                    AuditEvent.action.not_like("api_token.%"))))
+                db.session.scalar(select(func.count()).select_from(AuditEvent).where(  # not the tokens' use,
+                    AuditEvent.action.not_like("api_token.%"), AuditEvent.action != "access.denied",
+                    AuditEvent.action.not_like("%.failed"))))  # nor the records of refusals and failures
 
 
 def refused(response):
