@@ -15,7 +15,7 @@ from portal.crypto import fields, keyring
 from portal.models.accounts import Department, User
 from portal.models.audit import AuditDigest, AuditEvent
 from portal.services.crypto_keys import PLAIN, count_by_key
-from tests.conftest import BACKENDS, database_url_for, login, make_test_app, reset_and_seed
+from tests.conftest import BACKENDS, audit_guard_suspended, database_url_for, login, make_test_app, reset_and_seed
 from tests.integration.test_portal_departments import CONTACTS, post_form
 
 SEALED_DEPARTMENT = ("security_officer_phone", "it_lead_phone", "it_lead_email", "emergency_contact_phone")
@@ -150,8 +150,9 @@ def test_a_chain_begun_under_one_suite_verifies_under_the_other(app, app_ring, d
     assert report.ok, report.problems
     assert report.digests == len(digests)
     # the SM3 event altered: named; the SM2 digest forged: named
-    db_session.execute(text(f"UPDATE audit_event SET detail = 'x' WHERE id = {events[-1].id}"))
-    db_session.execute(text(f"UPDATE audit_digest SET signature = '{'0' * 128}' WHERE id = {digests[-1].id}"))
+    with audit_guard_suspended(db_session):  # an intruder with the superuser's rights
+        db_session.execute(text(f"UPDATE audit_event SET detail = 'x' WHERE id = {events[-1].id}"))
+        db_session.execute(text(f"UPDATE audit_digest SET signature = '{'0' * 128}' WHERE id = {digests[-1].id}"))
     db_session.commit()
     db_session.expire_all()
     kinds = {p.kind for p in audit_chain.verify(db_session, key).problems}

@@ -27,7 +27,10 @@ def snapshot(db_session):
     db_session.expire_all()
     accounts = {u.username: (u.role, u.is_active_account, u.department_id, u.locked_until)
                 for u in db_session.scalars(select(User))}
-    return accounts, db_session.scalar(select(func.count()).select_from(AuditEvent))
+    # refusals are recorded (access.denied, <action>.failed): every other event counts
+    changes = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action != "access.denied", AuditEvent.action.not_like("%.failed"))
+    return accounts, db_session.scalar(changes)
 
 
 def events(db_session, action):
