@@ -10,14 +10,15 @@ from sqlalchemy import select
 
 from .. import audit_chain
 from ..crypto import keyring
-from ..models.accounts import Department
+from ..models.accounts import ROLE_LABELS, Department
 from ..models.backups import DepartmentSshKey
 from ..settings import SETTINGS
 from ..text import _l
 
 # the settings that make the policy: every setting whose name starts with one of these (so settings
 # added later, e.g. TOTP_* or SESSION_*, are shown too); secrets never
-POLICY_PREFIXES = ("LOGIN_", "PASSWORD_", "PERMANENT_SESSION_", "SESSION_", "TOTP_", "ACCOUNT_", "IDLE_")
+POLICY_PREFIXES = ("LOGIN_", "PASSWORD_", "PERMANENT_SESSION_", "SESSION_", "TOTP_", "ACCOUNT_", "IDLE_",
+                   "CRYPTO_SUITE", "AUDIT_RETENTION_", "AUDIT_DENIAL_")
 POLICY_LABELS = {
     "LOGIN_MAX_FAILURES": _l("Failed logins before the account is locked"),
     "LOGIN_LOCKOUT_MINUTES": _l("Lock-out (minutes)"),
@@ -27,7 +28,18 @@ POLICY_LABELS = {
     "PASSWORD_HASH_TIME_COST": _l("Password hash (Argon2id) time cost"),
     "PASSWORD_HASH_MEMORY_KIB": _l("Password hash (Argon2id) memory (KiB)"),
     "PASSWORD_HASH_PARALLELISM": _l("Password hash (Argon2id) parallelism"),
-    "PERMANENT_SESSION_LIFETIME": _l("Session lifetime (minutes)"),
+    "PERMANENT_SESSION_LIFETIME": _l("Session cookie lifetime (minutes)"),
+    "SESSION_IDLE_MINUTES": _l("A session ends after this long without a request (minutes)"),
+    "SESSION_ABSOLUTE_HOURS": _l("A session ends this long after its login (hours)"),
+    "SESSION_SINGLE_PER_USER": _l("One session per user (a new login ends the others)"),
+    "PASSWORD_MAX_AGE_DAYS": _l("A password expires after (days; 0: never)"),
+    "PASSWORD_HISTORY": _l("Earlier passwords that may not be used again"),
+    "ACCOUNT_MAX_IDLE_DAYS": _l("Accounts unused for this long are disabled (days; 0: never)"),
+    "TOTP_REQUIRED_ROLES": _l("Roles that must log in with a second factor"),
+    "TOTP_ISSUER": _l("Name shown in the authenticator app"),
+    "CRYPTO_SUITE": _l("Cryptographic suite (sm: 商用密码 SM2/SM3/SM4)"),
+    "AUDIT_RETENTION_DAYS": _l("Audit log kept at least (days)"),
+    "AUDIT_DENIAL_INTERVAL_SECONDS": _l("A denied request is recorded once per user and page within (seconds)"),
     "SESSION_COOKIE_SECURE": _l("Session cookie only over HTTPS"),
     "SESSION_COOKIE_HTTPONLY": _l("Session cookie hidden from scripts"),
     "SESSION_COOKIE_SAMESITE": _l("Session cookie SameSite"),
@@ -54,10 +66,12 @@ class KeyItem:
 
 
 def _secret(key):
-    return "SECRET" in key or key.endswith("_KEY") or key.endswith("_TOKEN")
+    return "SECRET" in key or key.endswith(("_KEY", "_KEYS", "_TOKEN"))
 
 
-def _shown(value):
+def _shown(value, key=""):
+    if key == "TOTP_REQUIRED_ROLES":
+        return "、".join(str(ROLE_LABELS.get(r, r)) for r in value or ())
     if isinstance(value, timedelta):
         return int(value.total_seconds() // 60)
     if isinstance(value, (list, tuple)):
@@ -67,7 +81,7 @@ def _shown(value):
 
 def effective_policy(config):
     """Return the login, password and session settings in effect, in the settings' order."""
-    return [PolicyItem(key, POLICY_LABELS.get(key, key), _shown(config.get(key)))
+    return [PolicyItem(key, POLICY_LABELS.get(key, key), _shown(config.get(key), key))
             for key in SETTINGS if key.startswith(POLICY_PREFIXES) and not _secret(key) and key in config]
 
 
