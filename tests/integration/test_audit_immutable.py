@@ -80,8 +80,7 @@ def test_the_purge_switch_alone_lets_no_event_go(db_session, age_days):
 @pytest.fixture
 def runtime_role(app):
     """A login role made for the test and granted like the portal's runtime role; dropped after."""
-    if app.backend != "postgresql":
-        pytest.skip("roles and grants are PostgreSQL's; SQLite relies on the triggers")
+    assert app.backend == "postgresql"
     owner_url = app.config["DATABASE_URL"]
     role = f"govcloud_rt_{uuid.uuid4().hex[:10]}"
     owner = make_engine(owner_url)
@@ -109,6 +108,8 @@ def runtime_role(app):
         owner.dispose()
 
 
+# roles and grants are PostgreSQL's (SQLite relies on the triggers): this test runs there only
+@pytest.mark.parametrize("migrated_app", ["postgresql"], indirect=True)
 def test_the_runtime_role_may_only_insert_and_select_the_audit_log(runtime_role, db_session, seed):
     with Session(runtime_role) as session:
         assert session.execute(text("SELECT current_user")).scalar().startswith("govcloud_rt_")
