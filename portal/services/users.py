@@ -3,8 +3,10 @@
 The system administrator (admin) manages the accounts of departments, the bureau and the vendor; a
 department admin its department's members; the security administrator (security) alone grants and
 revokes the roles admin, security and auditor, changes anyone's role (never his own), unlocks
-accounts and enables or disables administrators' accounts. At least one active account of each of
-the three administrator roles is always kept. A refusal raises Forbidden (403) and changes nothing.
+accounts, enables or disables administrators' accounts, and edits their profile and resets their
+password (update_profile). At least one active account of each of the three administrator roles is
+always kept; nobody resets his own password without the current one (that is /password). A refusal
+raises Forbidden (403) and changes nothing.
 """
 from ..text import _l
 from sqlalchemy import func, or_, select
@@ -41,6 +43,12 @@ def may_edit(actor, user):
     if actor.role == Role.ADMIN:
         return user.role in BUSINESS_ROLES
     return actor.is_dept_admin and user.department_id == actor.department_id
+
+
+def may_edit_profile(actor, user):
+    """Return True when actor may edit user's profile and reset its password on the profile page:
+    the security administrator, for the system, security and audit administrators but himself."""
+    return actor.role == Role.SECURITY and user.role in ADMINISTRATORS and user.id != actor.id
 
 
 def may_assign_role(actor, user):
@@ -150,9 +158,7 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     elif not was_active:
         user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
     if new_password:
-        check_password_strength(new_password, policy, user.username, field="new_password")
-        set_password(session, user, new_password, passwords=passwords, keep=policy.password_history,
-                     must_change=True)
+        _reset_password(session, actor, user, new_password, policy=policy, passwords=passwords)
     if unlock:
         user.locked_until = None
         user.failed_login_count = 0
@@ -164,6 +170,56 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
     after["unlocked"] = bool(unlock)
     record_event(session, ctx, "user.update", object_type="user", object_id=user.id,
                  department_id=user.department_id, before=before, after=after)
+    session.commit()
+    return user
+
+
+def _reset_password(session, actor, user, new_password, *, policy, passwords):
+    """An administrator's reset: never of his own password (that is /password, with the current
+    one); the person changes it at the next login and every session of the account ends."""
+    if user.id == actor.id:
+        raise ValidationFailed(_l("Change your own password on the password page, with your current one."),
+                               field="new_password")
+    check_password_strength(new_password, policy, user.username, field="new_password")
+    set_password(session, user, new_password, passwords=passwords, keep=policy.password_history,
+                 must_change=True)
+
+
+PROFILE_FIELDS = ("full_name", "email", "phone")
+PROFILE_REFUSAL = _l("The security administrator edits only the accounts of system, security and audit "
+                     "administrators; the system administrator manages the other accounts.")
+
+
+def check_profile_editor(actor, user=None):
+    """Raise Forbidden unless actor may edit user's profile (may_edit_profile), saying why; without
+    user, unless actor is a security administrator."""
+    if actor is None or actor.role != Role.SECURITY:
+        raise Forbidden(refusal(actor) if actor is not None else None)
+    if user is None:
+        return
+    if user.id == actor.id:
+        raise Forbidden(SELF_REFUSAL)
+    if not may_edit_profile(actor, user):
+        raise Forbidden(PROFILE_REFUSAL)
+
+
+def update_profile(session, ctx, user_id, data, *, new_password="", policy, passwords):
+    """The security administrator changes the full name, e-mail and phone of a system, security or
+    audit administrator (never his own) and may reset its password (audited as the system
+    administrator's reset of other accounts: user.update with password_reset)."""
+    actor = ctx.actor
+    check_profile_editor(actor)
+    user = get_user(session, actor, user_id)
+    check_profile_editor(actor, user)
+    before = user.snapshot()
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(user, field, data[field])
+    if new_password:
+        _reset_password(session, actor, user, new_password, policy=policy, passwords=passwords)
+    record_event(session, ctx, "user.update", object_type="user", object_id=user.id,
+                 department_id=user.department_id, before=before,
+                 after=user.snapshot() | {"password_reset": bool(new_password)})
     session.commit()
     return user
 

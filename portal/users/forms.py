@@ -41,6 +41,20 @@ class EditUserForm(UserForm):
     unlock = BooleanField(_l("Lift the login lock-out"))
 
 
+class ProfileForm(FlaskForm):
+    """The security administrator's form for an administrator's account: profile and password reset."""
+
+    full_name = UserForm.full_name
+    email = UserForm.email
+    phone = UserForm.phone
+    new_password = EditUserForm.new_password
+    submit = SubmitField(_l("Save"))
+
+    def data_for_service(self):
+        return {"full_name": self.full_name.data.strip(), "email": self.email.data or "",
+                "phone": self.phone.data or ""}
+
+
 class ResetSecondFactorForm(FlaskForm):
     submit = SubmitField(_l("Reset the second factor"))
 

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models.accounts import ADMINISTRATORS, Role
 from ..services import departments, users
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
-from .forms import CreateUserForm, EditUserForm, ResetSecondFactorForm, RoleForm
+from .forms import CreateUserForm, EditUserForm, ProfileForm, ResetSecondFactorForm, RoleForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 MANAGERS = (Role.ADMIN, DEPARTMENT_ADMIN)  # edit accounts
@@ -62,7 +62,8 @@ def index():
                             page=page_arg(), per_page=per_page())
     return render_template("users/index.html", page=page, q=q, role=role, department_id=department_id,
                            can_create=users.can_manage_users(current_user),
-                           may_edit=users.may_edit, may_assign_role=users.may_assign_role)
+                           may_edit=users.may_edit, may_assign_role=users.may_assign_role,
+                           may_edit_profile=users.may_edit_profile)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -115,7 +116,25 @@ def role(user_id):
             is_active_account=form.is_active_account.data, unlock=form.unlock.data), _("User %(name)s was saved."))
         if done:
             return done
-    return render_template("users/role.html", form=form, user=user, reset_form=ResetSecondFactorForm())
+    return render_template("users/role.html", form=form, user=user, reset_form=ResetSecondFactorForm(),
+                           may_edit_profile=users.may_edit_profile(current_user, user))
+
+
+@bp.route("/<int:user_id>/profile", methods=["GET", "POST"])
+@require(Role.SECURITY)
+def profile(user_id):
+    """The security administrator edits a system, security or audit administrator's full name, e-mail
+    and phone and may reset the password (never his own account; business accounts are the admin's)."""
+    user = users.get_user(db.session, current_user, user_id)
+    users.check_profile_editor(current_user, user)
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        done = _save(form, lambda: users.update_profile(
+            db.session, request_info(), user_id, form.data_for_service(), new_password=form.new_password.data,
+            policy=login_policy(), passwords=passwords()), _("User %(name)s was saved."))
+        if done:
+            return done
+    return render_template("users/profile.html", form=form, user=user)
 
 
 @bp.route("/<int:user_id>/second-factor/reset", methods=["POST"])

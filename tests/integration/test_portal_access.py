@@ -67,6 +67,10 @@ POLICY = {
     # the audit log is the audit administrator's (and the bureau's, and each department's own)
     ("users.role", "GET"): only("security"),
     ("users.role", "POST"): only("security"),
+    # the security administrator edits the profile and resets the password of administrators only:
+    # user_id here is a department user, so everyone is refused (test_separation_of_duties.py)
+    ("users.profile", "GET"): only(),
+    ("users.profile", "POST"): only(),
     ("secadmin.policy", "GET"): only("security"),
     ("secadmin.keys", "GET"): only("security"),
     ("audit.index", "GET"): only(*DEPT_USERS, "bureau", "auditor"),

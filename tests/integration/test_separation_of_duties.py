@@ -260,6 +260,127 @@ def test_the_last_of_each_administrator_role_stays(app, login_as, seed, db_sessi
         User.role == "security", User.is_active_account.is_(True))) == 1
 
 
+# -- administrators' profiles and passwords: the security administrator's, never the admin's --------
+
+PROFILE_REFUSED = "安全管理员只能编辑系统管理员、安全管理员和审计管理员的账号"
+
+
+def accounts(db_session):
+    """Every account's profile, password and role fields, and the number of change events."""
+    db_session.expire_all()
+    rows = {u.username: (u.full_name, u.email, u.phone, u.password_hash, u.must_change_password, u.role,
+                         u.is_active_account) for u in db_session.scalars(select(User))}
+    return rows, snapshot(db_session)[1]
+
+
+def test_security_edits_an_auditors_profile_audited_with_phone_and_email_masked(login_as, seed, db_session):
+    security = login_as("security")
+    auditor_id = seed.user_ids["auditor"]
+    listing = security.get("/users/").get_data(as_text=True)
+    assert f"/users/{auditor_id}/profile" in listing and f"/users/{seed.user_ids['admin']}/profile" in listing
+    assert f"/users/{seed.user_ids['security']}/profile" not in listing  # not his own
+    assert f"/users/{seed.user_ids['vendor']}/profile" not in listing  # not a business account
+    url = f"/users/{auditor_id}/profile"
+    page = security.get(url).get_data(as_text=True)
+    assert "个人信息与密码" in page and 'name="new_password"' in page and 'name="role"' not in page
+    old_hash = db_session.get(User, auditor_id).password_hash
+    response = post(security, url, {"full_name": "审计 李", "email": "li.audit@example.gov.cn",
+                                    "phone": "13912345678", "new_password": ""}, url)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    auditor = db_session.get(User, auditor_id)
+    assert (auditor.full_name, auditor.email, auditor.phone) == ("审计 李", "li.audit@example.gov.cn", "13912345678")
+    assert auditor.password_hash == old_hash and auditor.must_change_password is False
+    (event,) = events(db_session, "user.update")
+    assert event.actor_username == "security1" and event.object_id == str(auditor_id)
+    assert event.before["full_name"] == "auditor1" and event.after["full_name"] == "审计 李"
+    assert event.after["email"] == "l***@example.gov.cn" and event.after["phone"] == "139****5678"
+    assert event.after["password_reset"] is False
+    assert "li.audit@" not in str(event.after) and "13912345678" not in str(event.after)
+
+
+def test_security_resets_an_admins_password_which_ends_his_sessions_and_forces_a_change(app, login_as, seed,
+                                                                                       db_session):
+    from portal.models.accounts import UserSession
+    admin = login_as("admin")
+    assert admin.get("/users/").status_code == 200
+    security = login_as("security")
+    admin_id = seed.user_ids["admin"]
+    url = f"/users/{admin_id}/profile"
+    weak = post(security, url, {"full_name": "admin1", "new_password": "short"}, url)
+    assert weak.status_code == 200 and 'name="new_password"' in weak.get_data(as_text=True)
+    assert admin.get("/users/").status_code == 200  # a refused reset changes nothing
+    response = post(security, url, {"full_name": "admin1", "email": "", "phone": "",
+                                    "new_password": "Reset-by-security-8"}, url)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    old = admin.get("/users/")
+    assert old.status_code == 302 and old.headers["Location"].startswith("/login")  # his session ended
+    db_session.expire_all()
+    ended = db_session.scalars(select(UserSession).where(UserSession.user_id == admin_id)).all()
+    assert ended and all(s.revoked_reason == "password_reset" for s in ended)
+    assert db_session.get(User, admin_id).must_change_password is True
+    (event,) = events(db_session, "user.update")
+    assert event.actor_username == "security1" and event.after["password_reset"] is True
+    assert "Reset-by-security-8" not in str(event.after)
+    client = app.test_client()
+    assert login(client, "admin1").status_code != 302  # the old password is gone
+    assert login(client, "admin1", "Reset-by-security-8").status_code == 302
+    assert client.get("/users/").headers["Location"] == "/password"  # forced to change it first
+
+
+def test_security_does_not_edit_business_accounts_or_his_own(login_as, seed, db_session):
+    security = login_as("security")
+    before = accounts(db_session)
+    for key in ("dept_member", "vendor", "bureau"):
+        url = f"/users/{seed.user_ids[key]}/profile"
+        refused(security.get(url), PROFILE_REFUSED)
+        refused(post(security, url, {"full_name": "x", "email": "x@example.org", "phone": "13900000000",
+                                     "new_password": "Taken-over-by-sec-1"}), PROFILE_REFUSED)
+        refused(post(security, f"/users/{seed.user_ids[key]}/edit",
+                     {"username": seed.users[key], "full_name": "x", "role": "vendor", "department_id": 0,
+                      "is_active_account": "y", "new_password": "Taken-over-by-sec-1"}))
+    own = f"/users/{seed.user_ids['security']}/profile"
+    refused(security.get(own), "任何人都不能更改自己的角色或账号")
+    refused(post(security, own, {"full_name": "x", "new_password": "Own-reset-by-me-1"}), "任何人都不能更改自己的角色或账号")
+    assert accounts(db_session) == before
+
+
+def test_admin_does_not_edit_or_reset_administrators(login_as, seed, db_session):
+    admin, auditor = login_as("admin"), login_as("auditor")
+    before = accounts(db_session)
+    for key in ("auditor", "security", "admin"):
+        refused(admin.get(f"/users/{seed.user_ids[key]}/profile"))
+        refused(post(admin, f"/users/{seed.user_ids[key]}/profile",
+                     {"full_name": "x", "email": "x@example.org", "new_password": "Taken-over-by-adm-1"}))
+        refused(post(admin, f"/users/{seed.user_ids[key]}/edit",
+                     {"username": seed.users[key], "full_name": "x", "role": key, "department_id": 0,
+                      "is_active_account": "y", "new_password": "Taken-over-by-adm-1"}))
+    refused(post(auditor, f"/users/{seed.user_ids['admin']}/profile", {"full_name": "x", "new_password": "Aud-reset-1x"}))
+    assert accounts(db_session) == before
+
+
+def test_nobody_resets_his_own_password_through_an_administrators_reset(app, login_as, seed, db_session):
+    from portal.errors import Forbidden
+    from portal.extensions import db
+    from portal.services import users
+    dept_admin = login_as("dept_admin")
+    before = accounts(db_session)
+    url = f"/users/{seed.user_ids['dept_admin']}/edit"
+    response = post(dept_admin, url, {"username": seed.users["dept_admin"], "full_name": "a-admin",
+                                      "role": "department", "department_id": seed.dept_a,
+                                      "is_department_admin": "y", "is_active_account": "y",
+                                      "new_password": "Own-reset-by-me-1"}, url)
+    assert response.status_code == 200 and "请在修改密码页面用当前密码修改自己的密码" in response.get_data(as_text=True)
+    assert accounts(db_session) == before
+    with app.app_context():
+        security = db.session.get(User, seed.user_ids["security"])
+        with pytest.raises(Forbidden):
+            users.update_profile(db.session, RequestInfo(actor=security), security.id, {"full_name": "x"},
+                                 new_password="Own-reset-by-me-1", policy=None, passwords=None)
+        db.session.rollback()
+    assert accounts(db_session) == before
+
+
 # -- the audit administrator ----------------------------------------------------------------------
 
 def test_auditor_reads_and_exports_the_log_and_changes_nothing(login_as, seed, db_session):
