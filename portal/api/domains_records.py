@@ -16,7 +16,7 @@ from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..pagination import paginate
 from ..schemas.base import Listing, Page
 from ..schemas import audit as audit_schemas, backups as schemas, grants as grant_schemas
-from ..services import audit, backups as svc, vendor_access
+from ..services import audit, backups as svc, ssh_keys, vendor_access
 from .common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, allow, bp, ctx
 from .routing import dump, operation
 
@@ -63,8 +63,9 @@ _list("/backups/runs", "listBackupRuns", "List the backup runs you may see, newe
 _list("/backups/artifacts", "listBackupArtifacts",
       "List the backups (snapshot images, volume backups) you may see, newest first", tag="backups",
       query=schemas.ArtifactQuery, out=schemas.ArtifactOut, find=svc.list_artifacts)
-_list("/backups/restores", "listRestores", "List the restores you may see, newest first", tag="backups",
-      query=Page, out=schemas.RestoreOut, find=svc.list_restores)
+_list("/backups/restores", "listRestores",
+      "List the restores you may see, newest first (state requested: asked of the vendor, not started)",
+      tag="backups", query=schemas.RestoreQuery, out=schemas.RestoreOut, find=svc.list_restores)
 _list("/backups/extractions", "listExtractions", "List the extraction applications you may see, newest first",
       tag="backups", query=schemas.ExtractionQuery, out=schemas.ExtractionOut, find=svc.list_extractions)
 _read("/backups/policies/<int:policy_id>", "getBackupPolicy", "Read a backup policy", tag="backups",
@@ -134,16 +135,107 @@ def run_backup_now(policy_id):
 
 # -- restores and extractions (备份数据提取): they act on a department's hosts or data ------------------
 
+def _restore_fields(body):
+    """What a restore, started or requested, takes besides its mode (the restore page's fields)."""
+    return body.model_dump(include={"urgent", "reason", "target_name"})
+
+
+CREATES_RESTORE = dict(tag="backups", body=schemas.RestoreCreate, response=schemas.RestoreOut, status=201,
+                       errors=WRITE_ERRORS, idempotent=True)  # a restore started or requested: the page's fields
+
+
 @operation(bp, "/backups/artifacts/<int:artifact_id>/restores", "POST", "createRestore",
            "Restore a backup now (the department; the vendor only under a live grant of the department for the "
-           "backup's system, naming the department's request in the reason)",
-           tag="backups", body=schemas.RestoreCreate, response=schemas.RestoreOut, status=201,
-           errors=WRITE_ERRORS, idempotent=True)
+           "backup's system, naming the department's request in the reason)", **CREATES_RESTORE)
 def create_restore(artifact_id, body):
     allow(*svc.RESTORERS)
-    job = svc.start_restore(db.session, ctx(), _cloud(), artifact_id, body.mode, urgent=body.urgent,
-                            reason=body.reason, target_name=body.target_name, settings=current_app.config)
+    job = svc.start_restore(db.session, ctx(), _cloud(), artifact_id, body.mode, settings=current_app.config,
+                            **_restore_fields(body))
     return _answer(schemas.RestoreOut, job, 201)
+
+
+@operation(bp, "/backups/artifacts/<int:artifact_id>/restore-requests", "POST", "requestRestore",
+           "A department asks the vendor to restore one of its backups (the vendor's warrant, 第十八条): the "
+           "restore waits in state requested until the vendor carries it out or the department withdraws it",
+           **CREATES_RESTORE)
+def request_restore(artifact_id, body):
+    allow(Role.DEPARTMENT)
+    return _answer(schemas.RestoreOut, svc.request_restore(db.session, ctx(), artifact_id, body.mode,
+                                                           **_restore_fields(body)), 201)
+
+
+@operation(bp, "/backups/restores/<int:restore_id>/start", "POST", "carryOutRestore",
+           "The vendor carries out a restore the department requested (it starts at once)", tag="backups",
+           response=schemas.RestoreOut, errors=WRITE_ERRORS)
+def carry_out_restore(restore_id):
+    allow(Role.VENDOR)
+    job = svc.carry_out_restore(db.session, ctx(), _cloud(), restore_id, settings=current_app.config)
+    return _answer(schemas.RestoreOut, job)
+
+
+@operation(bp, "/backups/restores/<int:restore_id>/withdraw", "POST", "withdrawRestore",
+           "The department withdraws its restore request before the vendor started it", tag="backups",
+           response=schemas.RestoreOut, errors=WRITE_ERRORS)
+def withdraw_restore(restore_id):
+    allow(Role.DEPARTMENT)
+    return _answer(schemas.RestoreOut, svc.withdraw_restore(db.session, ctx(), restore_id))
+
+
+# -- the department's SSH keys for the backup hooks (第十八条): the private key is never answered ---------
+
+def _key(user, key):
+    """A key as user may read it: the public key only to the department's users."""
+    out = schemas.SshKeyOut.model_validate(key)
+    if user.role != Role.DEPARTMENT:
+        out = out.model_copy(update={"public_key": None})
+    return dump(out)
+
+
+SSH_KEYS = Listing[schemas.SshKeyOut]
+CREATES_KEY = dict(tag="backups", response=schemas.SshKeyOut, status=201, errors=WRITE_ERRORS, idempotent=True)
+
+
+@operation(bp, "/backups/keys", "GET", "listSshKeys",
+           "List SSH keys for backup hooks, newest first: a department user its department's (with the public "
+           "keys to install); the bureau, vendor and admin the live keys a policy may choose", tag="backups",
+           query=schemas.SshKeyQuery, response=SSH_KEYS, errors=LIST_ERRORS)
+def list_ssh_keys(query):
+    allow(*ssh_keys.READERS)
+    user = g.api_user
+    page = paginate(db.session, ssh_keys.keys_select(user, query.department_id), query.page, query.per_page)
+    return dump(SSH_KEYS(items=[_key(user, k) for k in page.items], page=page.page, pages=page.pages,
+                         total=page.total))
+
+
+@operation(bp, "/backups/keys/<int:key_id>", "GET", "getSshKey", "Read an SSH key for backup hooks",
+           tag="backups", response=schemas.SshKeyOut, errors=READ_ERRORS)
+def get_ssh_key(key_id):
+    allow(*ssh_keys.READERS)
+    return _key(g.api_user, ssh_keys.get_key(db.session, g.api_user, key_id))
+
+
+@operation(bp, "/backups/keys", "POST", "generateSshKey",
+           "The department's administrator generates a new Ed25519 key of the department (install the public "
+           "key on the hosts; the private key is never returned)", body=schemas.SshKeyCreate, **CREATES_KEY)
+def generate_ssh_key(body):
+    allow(DEPARTMENT_ADMIN)
+    return _key(g.api_user, ssh_keys.generate_key(db.session, ctx(), body.name)), 201
+
+
+@operation(bp, "/backups/keys/uploads", "POST", "uploadSshKey",
+           "The department's administrator stores a key made elsewhere (Ed25519, no passphrase); the private "
+           "key is kept sealed and never returned or audited", body=schemas.SshKeyUpload, **CREATES_KEY)
+def upload_ssh_key(body):
+    allow(DEPARTMENT_ADMIN)
+    return _key(g.api_user, ssh_keys.upload_key(db.session, ctx(), body.name, body.private_key)), 201
+
+
+@operation(bp, "/backups/keys/<int:key_id>/revoke", "POST", "revokeSshKey",
+           "The department's administrator revokes a key: no policy may choose it and no hook runs with it",
+           tag="backups", response=schemas.SshKeyOut, errors=WRITE_ERRORS)
+def revoke_ssh_key(key_id):
+    allow(DEPARTMENT_ADMIN)
+    return _key(g.api_user, ssh_keys.revoke_key(db.session, ctx(), key_id))
 
 
 @operation(bp, "/backups/artifacts/<int:artifact_id>/extractions", "POST", "createExtraction",

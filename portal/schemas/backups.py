@@ -18,6 +18,7 @@ Kinds = Literal["snapshot", "volume", "both"]
 RunStateFilter = Literal["", "queued", "running", "succeeded", "failed"]
 ExtractionStateFilter = Literal["", "applied", "approved", "rejected", "ready", "expired", "failed", "withdrawn"]
 RestoreModeIn = Literal["new_volume", "in_place", "server_rebuild", "new_server"]
+RestoreStateFilter = Literal["", "requested", "running", "succeeded", "failed", "withdrawn"]
 
 
 class PolicyCreate(Input):
@@ -78,6 +79,25 @@ class RestoreCreate(Input):
     target_name: line(200) = Field("", description="name of the new volume or server; empty: chosen")
 
 
+class SshKeyCreate(Input):
+    """A new Ed25519 key the portal makes for the department (its private key is never returned)."""
+
+    name: line(120, 1) = Field(description="unique within the department")
+
+
+class SshKeyUpload(Input):
+    """A key the department made elsewhere: stored sealed, never returned, never audited."""
+
+    name: line(120, 1) = Field(description="unique within the department")
+    private_key: text(16384, 1) = Field(description="an Ed25519 private key in OpenSSH format (or PKCS#8 PEM), "
+                                                    "without a passphrase")
+
+
+class SshKeyQuery(Page):
+    department_id: Id | None = Field(None, description="the bureau, vendor and admin: only this department's "
+                                                        "keys (a department user always sees its own)")
+
+
 class ExtractionCreate(Input):
     reason: text(2000, 1)
 
@@ -98,6 +118,10 @@ class ArtifactQuery(Page):
 
 class ExtractionQuery(Page):
     state: ExtractionStateFilter = ""
+
+
+class RestoreQuery(Page):
+    state: RestoreStateFilter = Field("", description="requested: asked of the vendor, not started yet")
 
 
 # -- what the API answers
@@ -179,12 +203,30 @@ class RestoreOut(Output):
     state: str
     phase: str
     target_name: str
-    requested_by_id: int | None
+    requested_by_id: int | None = Field(description="who restored, or who asked the vendor to (state requested)")
+    started_by_id: int | None = Field(description="a requested restore: the vendor who carried it out")
     grant_id: int | None = Field(description="a vendor's restore: the live grant of the department it acted under")
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     error_message: str
+
+
+class SshKeyOut(Output):
+    """A department's SSH key for the backup hooks: never its private part."""
+
+    id: int
+    department_id: int
+    name: str
+    fingerprint: str = Field(description="SHA256:<base64>, as ssh-keygen -l shows it")
+    public_key: str | None = Field(description="the line for authorized_keys; shown to the department's users "
+                                               "(the other roles see the name and fingerprint, as the policy "
+                                               "form shows them)")
+    created_by_id: int | None
+    created_at: datetime
+    revoked: bool
+    revoked_at: datetime | None
+    revoked_by_id: int | None
 
 
 class ExtractionOut(Output):

@@ -343,9 +343,11 @@ def withdraw_restore(session, ctx, restore_id):
     return job
 
 
-def list_restores(session, user, *, page=1, per_page=20):
-    """Return one page of the restores user may see, newest first."""
+def list_restores(session, user, *, state="", page=1, per_page=20):
+    """Return one page of the restores user may see (in state, when given), newest first."""
     stmt = scoped(select(RestoreJob), user).order_by(RestoreJob.requested_at.desc(), RestoreJob.id.desc())
+    if state:
+        stmt = stmt.where(RestoreJob.state == state)
     return paginate(session, stmt, page, per_page)
 
 

@@ -16,12 +16,15 @@ from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..models.backups import DepartmentSshKey
-from ..scoping import get_scoped
+from ..scoping import get_scoped, scoped
 from ..text import _l
 from .audit import record_event
 
 MAX_NAME = 120
 MAX_PRIVATE_KEY = 16 * 1024
+# Who reads keys: the department's users (their own, with the public keys to install) and the roles of
+# the policy form, which offers every department's live keys by name and fingerprint (backups.EDITORS).
+READERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU, Role.ADMIN)
 
 
 def _admin(user):
@@ -143,3 +146,23 @@ def department_keys(session, user):
     """Return the keys a department user sees (its own department's); Forbidden for other roles."""
     _department_user(user)
     return list_keys(session, user)
+
+
+def keys_select(user, department_id=None):
+    """The select of the keys user may read, newest first: a department user's own department's
+    (revoked ones too); for the policy form's other roles the live keys, of department_id if given."""
+    if user is None or user.role not in READERS:
+        raise Forbidden()
+    stmt = scoped(select(DepartmentSshKey), user)
+    if user.role != Role.DEPARTMENT:
+        stmt = stmt.where(DepartmentSshKey.revoked_at.is_(None))
+        if department_id is not None:
+            stmt = stmt.where(DepartmentSshKey.department_id == department_id)
+    return stmt.order_by(DepartmentSshKey.created_at.desc(), DepartmentSshKey.id.desc())
+
+
+def get_key(session, user, key_id):
+    """Return a key user may read (another department's is NotFound to a department user)."""
+    if user is None or user.role not in READERS:
+        raise Forbidden()
+    return get_scoped(session, DepartmentSshKey, key_id, user, kind=_l("SSH key"))
