@@ -30,8 +30,7 @@ def fill(engine, n, batch=5000):
                 ev = AuditEvent(actor_username="bench", actor_role="vendor", action="bench.event",
                                 object_type="server", object_id=str(i), after={"i": i},
                                 request_id="bench", detail="基准")
-                session.add(ev)
-                audit_chain.track(session, ev)
+                audit_chain.track(session, ev)  # inserted, sealed, at commit
             session.commit()
         audit_chain.write_digest(session, KEY)
         session.commit()
