@@ -38,6 +38,17 @@ def count_by_key(session):
     return counts
 
 
+def missing_keys(session, ring):
+    """Counter(key id -> values) of the values sealed with keys that ring cannot open: a key ring
+    file lost or replaced (a new one made at start-up) while the database kept its values."""
+    missing = Counter()
+    for counter in count_by_key(session).values():
+        for key_id, n in counter.items():
+            if key_id != PLAIN and key_id not in ring.keys:
+                missing[key_id] += n
+    return missing
+
+
 @dataclass
 class Resealed:
     values: int = 0

@@ -31,7 +31,8 @@ def migrated_app(tmp_path_factory):
 def gunicorn(app, tmp_path):
     port = free_port()
     env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="t",
-               GOVCLOUD_INSTANCE_PATH=str(tmp_path), PYTHONPATH=REPO, GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()))
+               GOVCLOUD_INSTANCE_PATH=str(tmp_path), PYTHONPATH=REPO,
+               GOVCLOUD_CRYPTO_KEY_FILE=app.config["CRYPTO_KEY_FILE"], GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()))
     log_path = tmp_path / "gunicorn.log"
     log = open(log_path, "wb")
     exe = os.path.join(os.path.dirname(sys.executable), "gunicorn")

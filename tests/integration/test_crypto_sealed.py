@@ -308,3 +308,31 @@ def test_switching_to_the_sm_suite_reseals_everything_with_sm4_on_rotate(app, ap
     assert all(v.startswith(f"v1:sm:{ring.active_id}:") for v in raw.values() if v)
     db_session.expire_all()
     assert db_session.get(Department, seed.dept_a).it_lead_phone == "138"
+
+
+# --- a key ring lost or replaced ---------------------------------------------------------------
+
+def test_a_process_whose_key_ring_lacks_the_databases_keys_stops_in_production(app, app_ring, seed, db_session,
+                                                                              tmp_path, caplog):
+    from portal import runtime
+    from portal.errors import ConfigError
+    from portal.settings import load_settings
+    department = db_session.get(Department, seed.dept_a)
+    department.it_lead_phone = "13812345678"
+    db_session.commit()
+    base = {"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "t",
+            "CRYPTO_KEY_FILE": str(tmp_path / "new-ring.json")}  # the old file lost: a new ring is made
+    try:
+        with pytest.raises(ConfigError) as refused:
+            runtime.build(load_settings(base, instance_path=str(tmp_path), environ={}))
+        assert app_ring.active_id in str(refused.value) and "backup" in str(refused.value)
+        # outside production the process starts and the log says what is wrong
+        rt = runtime.build(load_settings({**base, "TESTING": True}, instance_path=str(tmp_path), environ={}))
+        rt.close()
+        assert any(app_ring.active_id in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+        # with its own ring the process starts
+        rt = runtime.build(load_settings({**base, "CRYPTO_KEY_FILE": app.config["CRYPTO_KEY_FILE"]},
+                                         instance_path=str(tmp_path), environ={}))
+        rt.close()
+    finally:
+        keyring.configure(keyring.load(app.config), app.config["CRYPTO_SUITE"])

@@ -19,6 +19,7 @@ def test_metrics_are_summed_over_gunicorn_workers(migrated_app, tmp_path):
     multiproc.mkdir()
     env = dict(os.environ, GOVCLOUD_DATABASE_URL=migrated_app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="t",
                GOVCLOUD_INSTANCE_PATH=str(tmp_path), PROMETHEUS_MULTIPROC_DIR=str(multiproc), PYTHONPATH=REPO,
+               GOVCLOUD_CRYPTO_KEY_FILE=migrated_app.config["CRYPTO_KEY_FILE"],
                GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()))
     log = open(tmp_path / "gunicorn.log", "wb")
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")

@@ -67,7 +67,8 @@ def test_run_history_records_success_and_crash(app, db_session):
 
 def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, login_as, tmp_path):
     env = dict(os.environ, GOVCLOUD_DATABASE_URL=app.config["DATABASE_URL"], GOVCLOUD_SECRET_KEY="t",
-               GOVCLOUD_INSTANCE_PATH=str(tmp_path), GOVCLOUD_PROBE_INTERVAL_SECONDS="1",
+               GOVCLOUD_INSTANCE_PATH=str(tmp_path), GOVCLOUD_CRYPTO_KEY_FILE=app.config["CRYPTO_KEY_FILE"],
+               GOVCLOUD_PROBE_INTERVAL_SECONDS="1",
                GOVCLOUD_NOTIFY_INTERVAL_SECONDS="1", GOVCLOUD_COLLECT_INTERVAL_SECONDS="3600",
                GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()), PYTHONPATH=REPO)
     log = open(tmp_path / "scheduler.log", "wb")
