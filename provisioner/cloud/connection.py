@@ -20,6 +20,7 @@ DEFAULT_CLOUD = "devcloud"
 WAIT_SECONDS = 300
 POLL_SECONDS = 1.0
 CATALOG_TTL = 300
+SCOPED_LOGIN_TRIES = 4
 
 
 def settings_from(config=None):
@@ -164,11 +165,28 @@ class Connections:
             conn = self._projects.get(project_id)
         if conn is None:
             with translate_errors("connect to project"):
-                conn = self.admin.connect_as_project({"id": project_id, "name": None, "domain_id": "default"})
+                conn = self._log_in_to_project(project_id)
                 retry_idempotent_requests(conn)
             with self._lock:
                 self._projects[project_id] = conn
         return conn
+
+    def _log_in_to_project(self, project_id, tries=SCOPED_LOGIN_TRIES):
+        """Return a connection scoped to project_id, logged in. Keystone may refuse (401) a scoped
+        login for a moment after the member role was granted while it is busy: the login is tried
+        again a few times, a second apart and more; a refusal that lasts is the cloud's answer."""
+        for attempt in range(1, tries + 1):
+            conn = self.admin.connect_as_project({"id": project_id, "name": None, "domain_id": "default"})
+            try:
+                conn.session.get_token()
+                return conn
+            except ks_exceptions.Unauthorized:
+                conn.close()
+                if attempt == tries:
+                    raise
+                log.warning("scoped login to project %s refused (attempt %d of %d); trying again",
+                            project_id, attempt, tries)
+                time.sleep(attempt)
 
     def close(self):
         for conn in list(self._projects.values()):

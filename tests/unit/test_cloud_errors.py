@@ -49,3 +49,62 @@ def test_http_retry_policy_never_repeats_a_create():
     assert not retry.is_retry("POST", 503) and not retry.is_retry("PUT", 503)
     assert retry._is_method_retryable("GET") and not retry._is_method_retryable("POST")
     assert retry.total and retry.backoff_jitter > 0 and retry.backoff_max <= 10
+
+
+class _Session:
+    def __init__(self, admin):
+        self.admin = admin
+        self.session = self  # the requests session retry_idempotent_requests mounts its adapter on
+
+    def mount(self, scheme, adapter):
+        pass
+
+    def get_token(self):
+        self.admin.logins += 1
+        if self.admin.logins <= self.admin.refusals:
+            raise ks_exceptions.Unauthorized("The request you have made requires authentication.", http_status=401)
+        return "token"
+
+
+class _ScopedConnection:
+    def __init__(self, admin):
+        self.session = _Session(admin)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+class _Admin:
+    """The admin connection's part a scoped login uses; keystone refuses the first `refusals` logins."""
+
+    def __init__(self, refusals):
+        self.refusals, self.logins, self.made = refusals, 0, []
+
+    def connect_as_project(self, project):
+        self.made.append(_ScopedConnection(self))
+        return self.made[-1]
+
+
+def _connections(admin, monkeypatch):
+    from provisioner.cloud import connection
+    monkeypatch.setattr(connection.time, "sleep", lambda seconds: None)
+    conns = connection.Connections("/nonexistent/clouds.yaml", "devcloud")
+    conns._admin = admin
+    return conns
+
+
+def test_a_scoped_login_refused_for_a_moment_is_tried_again(monkeypatch):
+    admin = _Admin(refusals=2)
+    conn = _connections(admin, monkeypatch).project("p1")
+    assert admin.logins == 3 and conn is admin.made[-1] and not conn.closed
+    assert all(c.closed for c in admin.made[:-1])  # the refused ones are closed
+
+
+def test_a_scoped_login_refused_for_good_is_the_clouds_answer(monkeypatch):
+    from provisioner.cloud.connection import SCOPED_LOGIN_TRIES
+    admin = _Admin(refusals=100)
+    with pytest.raises(errors.PermanentCloudError) as refused:
+        _connections(admin, monkeypatch).project("p1")
+    assert refused.value.message == errors.REJECTED_BY_CLOUD and admin.logins == SCOPED_LOGIN_TRIES
+    assert all(c.closed for c in admin.made)
