@@ -126,7 +126,7 @@ def test_department_user_is_refused_another_departments_pages(live_portal, page)
         response = page.goto(base + path)
         assert response.status == 404
         assert "乙局" not in page.content()
-        assert page.inner_text("#error-message") == "页面不存在,或您无权查看。"
+        assert page.inner_text("#error-message") == "页面不存在，或您无权查看。"
     response = page.goto(f"{base}/departments/{seed.dept_b}/edit")
     assert response.status == 403
     page.screenshot(path=str(SHOTS / "department-refused.png"), full_page=True)

@@ -98,7 +98,7 @@ def test_pagination(app, login_as, seed, db_session):
     bureau = login_as("bureau")
     first = bureau.get("/departments/?q=PAGE-").get_data(as_text=True)
     assert "PAGE-00" in first and "PAGE-19" in first and "PAGE-20" not in first
-    assert "第 1 页,共 2 页" in first and "共 25 条" in first
+    assert "第 1 页，共 2 页" in first and "共 25 条" in first
     second = bureau.get("/departments/?q=PAGE-&page=2").get_data(as_text=True)
     assert "PAGE-20" in second and "PAGE-24" in second and "PAGE-00" not in second
 
