@@ -41,7 +41,7 @@ def _in(values):
 
 
 def new_session_token():
-    """Return a random token that identifies a user's sessions (rotated on password change)."""
+    """Return a random value for the legacy session_token column (sessions are user_session rows)."""
     return secrets.token_urlsafe(32)
 
 
@@ -134,6 +134,7 @@ class User(Base):
     is_department_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # legacy (before 0011b the cookie carried it); unused now, kept until a migration drops it
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 
 from ..database import utcnow
 from ..errors import AccountLocked, AuthenticationFailed, RateLimited, ValidationFailed
-from ..models.accounts import PasswordHistory, User, new_session_token
+from ..models.accounts import PasswordHistory, User
 from ..models.audit import AuditEvent
 from . import second_factor, sessions
 from .audit import record_event
@@ -250,7 +250,6 @@ def set_password(session, user, new_password, *, passwords, keep, must_change=Fa
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = now
     user.must_change_password = must_change
-    user.session_token = new_session_token()
     sessions.revoke_all(session, user.id, "password_change" if not must_change else "password_reset", now)
 
 

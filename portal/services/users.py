@@ -13,8 +13,7 @@ from sqlalchemy import func, or_, select
 
 from ..database import utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..models.accounts import (ADMINISTRATORS, BUSINESS_ROLES, ROLE_LABELS, Department, Role, User,
-                               new_session_token)
+from ..models.accounts import ADMINISTRATORS, BUSINESS_ROLES, ROLE_LABELS, Department, Role, User
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from . import second_factor, sessions
@@ -153,7 +152,6 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
         if field in data:
             setattr(user, field, data[field])
     if not user.is_active_account:
-        user.session_token = new_session_token()
         sessions.revoke_all(session, user.id, "account_disabled")
     elif not was_active:
         user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
@@ -163,7 +161,7 @@ def update_user(session, ctx, user_id, data, *, new_password="", unlock=False, p
         user.locked_until = None
         user.failed_login_count = 0
     if user.role != before["role"]:
-        user.session_token = new_session_token()
+        sessions.revoke_all(session, user.id, "role_changed")  # the new role starts with a new login
         _record_role_change(session, ctx, user, before)
     after = user.snapshot()
     after["password_reset"] = bool(new_password)
@@ -282,13 +280,11 @@ def assign_role(session, ctx, user_id, *, role, department_id=None, is_active_ac
     if role != user.role or department_id != user.department_id:
         user.role, user.department_id = role, department_id
         user.is_department_admin = False  # a department admin is made on the edit page, not here
-        user.session_token = new_session_token()
         sessions.revoke_all(session, user.id, "role_changed")  # the new role starts with a new login
         _record_role_change(session, ctx, user, before)
     if bool(is_active_account) != user.is_active_account or unlock:
         if bool(is_active_account) != user.is_active_account:
             user.is_active_account = bool(is_active_account)
-            user.session_token = new_session_token()
             if user.is_active_account:
                 user.enabled_at = utcnow()  # re-enabled: the unused-account clock starts again
             else:

@@ -165,6 +165,18 @@ def test_disabling_an_account_ends_its_sessions(app, seed, login_as, db_session)
     assert sessions_of(db_session, seed.user_ids["dept_member"])[0].revoked_reason == "account_disabled"
 
 
+def test_a_role_change_by_the_admin_ends_the_users_sessions(app, seed, login_as, db_session):
+    vendor = login_as("vendor")
+    admin = login_as("admin")
+    page = admin.get(f"/users/{seed.user_ids['vendor']}/edit").get_data(as_text=True)
+    response = admin.post(f"/users/{seed.user_ids['vendor']}/edit", data={
+        "csrf_token": csrf_token_from(page), "username": seed.users["vendor"], "full_name": "v",
+        "role": "bureau", "department_id": 0, "is_active_account": "y"})
+    assert response.status_code == 302
+    assert redirected_to_login(vendor.get("/"))
+    assert sessions_of(db_session, seed.user_ids["vendor"])[0].revoked_reason == "role_changed"
+
+
 def test_prune_removes_sessions_over_a_day_past_their_end(app, seed, login_as, db_session):
     login_as("dept")
     login_as("dept")
