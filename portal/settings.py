@@ -116,6 +116,8 @@ SETTINGS = {
     "METRICS_BEARER_TOKEN": _s(str, None, "None or empty: no token is accepted", True),
     "METRICS_BEARER_TOKEN_FILE": _s(str, None, "a file holding the token (read at each scrape)", True),
     "METRICS_ALLOWED_NETWORKS": _s(list, ["127.0.0.1/32", "::1/128"], "CIDRs scraping without a token"),
+    "METRICS_RENDER_SECONDS": _s(int, 15, "the /metrics text is rendered this often (and after a change) and "
+                                 "served from memory; 0: rendered at every scrape"),
     "SLA_TARGET_RATIO": _s(float, 0.999),
     "ESCALATE_AFTER_MINUTES": _s(int, 30, "第二十五条: unresolved incidents go up after this long"),
     "ESCALATION_EMAIL": _s(str, None, "the bureau's duty desk, also told of escalations", True),

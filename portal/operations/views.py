@@ -16,6 +16,8 @@ from ..web import request_info, show_error
 from . import scrapers
 from .forms import ProbeTargetForm, ToggleForm
 
+METRICS_MIMETYPE = "text/plain"  # the text exposition format (Flask adds charset=utf-8)
+
 bp = Blueprint("operations", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 OPERATORS = (Role.VENDOR, Role.BUREAU, Role.ADMIN)
@@ -111,13 +113,29 @@ def metrics():
     verdict = scrapers.check(current_app.config, request.remote_addr, request.headers)
     if verdict not in ("token", "address"):
         return _metrics_refused(verdict)
-    endpoint = current_app.extensions.get("govcloud_metrics")
-    if endpoint is None:
-        from monitoring.metrics import MetricsEndpoint
-        endpoint = current_app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine))
-    from prometheus_client import CONTENT_TYPE_LATEST
-    return Response(endpoint.render(), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
-                    headers={"Cache-Control": "no-store"})
+    endpoint = current_app.extensions.get("govcloud_metrics") or _metrics_endpoint()
+    rendered = endpoint.serve()
+    headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+    body = rendered.body
+    if request.accept_encodings["gzip"]:
+        body = rendered.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, mimetype=METRICS_MIMETYPE, headers=headers)
+
+
+def _metrics_endpoint():
+    """Create this app's /metrics renderer; each commit of this process to its database renders again."""
+    from monitoring.exposition import refresh_on_commit
+    from monitoring.metrics import MetricsEndpoint
+    app = current_app._get_current_object()
+    if "govcloud_metrics_refresh" not in app.extensions:
+        app.extensions["govcloud_metrics_refresh"] = True
+
+        def current_cache():
+            endpoint = app.extensions.get("govcloud_metrics")
+            return endpoint.cache if endpoint is not None else None
+        refresh_on_commit(db.engine, current_cache)
+    return app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine, app.config["METRICS_RENDER_SECONDS"]))
 
 
 def _metrics_refused(verdict):
