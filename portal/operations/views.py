@@ -1,16 +1,21 @@
 """Operations pages: scheduler jobs, probe targets, SLA; and /metrics for Prometheus."""
 import logging
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 
 from ..access import public, require
+from ..api.errors import error_response
 from ..database import utcnow
 from ..errors import ValidationFailed
 from ..extensions import csrf, db
 from ..models.accounts import BUSINESS_VIEWERS, Role
-from ..services import inventory, jobs, probes, sla
+from ..schemas.alerts import AlertmanagerMessage
+from ..schemas.base import problems
+from ..services import alerts, inventory, jobs, probes, sla
+from ..statemachine import TransitionNotAllowed
 from ..services.departments import department_choices
 from ..web import request_info, show_error
 from . import scrapers
@@ -136,6 +141,35 @@ def _metrics_endpoint():
             return endpoint.cache if endpoint is not None else None
         refresh_on_commit(db.engine, current_cache)
     return app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine, app.config["METRICS_RENDER_SECONDS"]))
+
+
+@bp.route("/alerts/alertmanager", methods=["POST"])
+@public
+@csrf.exempt
+def alertmanager_webhook():
+    """Alertmanager's webhook (version 4): its bearer token only; alerts open, join and resolve incidents."""
+    if not scrapers.token_matches(current_app.config, "ALERT_WEBHOOK_TOKEN", request.headers):
+        log.warning("alerts: webhook call refused from %s", request.remote_addr)
+        return error_response(401, "unauthorized", _("The alert webhook needs its bearer token."),
+                              headers={"WWW-Authenticate": 'Bearer realm="alerts"'})
+    limit = current_app.config["ALERT_WEBHOOK_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        return error_response(413, "payload_too_large", "body_too_large", limit=limit)
+    if not request.is_json:
+        return error_response(415, "unsupported_media_type", "body_must_be_json")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        return error_response(413, "payload_too_large", "body_too_large", limit=limit)
+    try:
+        message = AlertmanagerMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        return error_response(422, "invalid", "fields_invalid", problems=problems(exc))
+    try:
+        outcome = alerts.receive(db.session, current_app.config, message, utcnow(), request_info().correlation_id)
+    except TransitionNotAllowed as exc:  # another delivery of the same alert moved the incident first
+        db.session.rollback()
+        return error_response(409, "conflict", str(exc))
+    return jsonify(outcome.as_dict())
 
 
 def _metrics_refused(verdict):

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
 from portal.models.operations import ProbeTarget
+from tests.integration.monitoring_fixtures import wait_until
 from tests.integration.test_metrics_auth import TOKEN, bearer
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -20,13 +21,6 @@ def _values(body, name):
     return [s for f in text_string_to_metric_families(body) for s in f.samples if s.name == name]
 
 
-def _wait(what, fn, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def cached(app, monkeypatch):
     event.remove(engine, "before_cursor_execute", count)
     endpoint = app.extensions.pop("govcloud_metrics", None)
     if endpoint is not None:  # the next test resets the database: let a rendering under way end first
-        _wait("the background rendering ends", lambda: not endpoint.cache.rendering)
+        wait_until("the background rendering ends", lambda: not endpoint.cache.rendering, timeout=10, every=0.05)
 
 
 def _scrape(client, **headers):
@@ -93,7 +87,7 @@ def test_a_commit_renders_again_in_the_background(app, seed, db_session, cached)
         body = _scrape(client).get_data(as_text=True)
         return [s.value for s in _values(body, "govcloud_probe_success")
                 if s.labels["system"] == target.system_name] == [0.0]
-    _wait("the change reaches /metrics", failing)
+    wait_until("the change reaches /metrics", failing, timeout=10, every=0.05)
 
 
 def test_a_stale_rendering_is_served_while_the_next_one_is_made(app, seed, cached, monkeypatch):
@@ -109,4 +103,4 @@ def test_a_stale_rendering_is_served_while_the_next_one_is_made(app, seed, cache
         body = _scrape(client).get_data(as_text=True)
         return (_values(body, "govcloud_metrics_render_timestamp_seconds")[0].value
                 > _values(first, "govcloud_metrics_render_timestamp_seconds")[0].value)
-    _wait("a new rendering after the cycle", newer)
+    wait_until("a new rendering after the cycle", newer, timeout=10, every=0.05)
