@@ -174,3 +174,24 @@ def test_size_and_media_type_are_bounded(app, seed, db_session, hook, monkeypatc
     assert hook(big).status_code == 413
     assert hook(json.dumps(message(alert())), content_type="text/plain").status_code == 415
     assert counts(db_session) == before
+
+
+def test_a_probe_failing_after_the_alert_joins_its_incident_and_its_recovery_resolves_it(app, seed, db_session, hook):
+    from portal.services.audit import RequestInfo
+    from portal.services.probes import CheckOutcome, create_target, record_check
+    [incident_id] = hook(message(alert())).get_json()["opened"]
+    target = create_target(db_session, RequestInfo(correlation_id="test"), {
+        "department_id": seed.dept_a, "system_name": "门户网站", "name": "https", "kind": "tcp",
+        "settings": {"host": "127.0.0.1", "port": 9}, "failure_threshold": 1})
+    before = counts(db_session)
+    assert record_check(db_session, app.config, target, CheckOutcome(False, 3, "refused"), utcnow(), []) is None
+    db_session.commit()
+    after = counts(db_session)
+    assert (after[0], after[1]) == (before[0], before[1])  # no second incident, no second notification
+    db_session.expire_all()
+    assert db_session.get(Incident, incident_id).target_id == target.id
+    record_check(db_session, app.config, target, CheckOutcome(True, 2, ""), utcnow(), [])
+    db_session.commit()
+    db_session.expire_all()
+    assert db_session.get(Incident, incident_id).state == "resolved"
+    assert hook(message(alert("resolved"))).get_json()["ignored"] == 1
