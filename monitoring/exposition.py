@@ -2,8 +2,8 @@
 
 A scrape never renders: it takes the bytes (and their gzip, compressed once at render time) of the
 last rendering. A rendering starts in a background thread when the bytes are older than the cycle
-(METRICS_RENDER_SECONDS) or when this process has committed a change to the database; until it
-ends, scrapes get the previous bytes. Only the very first scrape of a process waits for a rendering.
+(METRICS_RENDER_SECONDS) or when this process has committed a change to the database (while
+changes keep coming, at most every CHANGE_GAP_SECONDS); until it ends, scrapes get the previous bytes. Only the very first scrape of a process waits for a rendering.
 A cycle of 0 renders at every scrape (the tests that check a value right after changing it).
 """
 import gzip
@@ -13,6 +13,9 @@ import weakref
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+
+CHANGE_GAP_SECONDS = 5.0
 
 
 class Rendered:
@@ -86,6 +89,8 @@ class ExpositionCache:
                         self._rendering = False
                         return
                     self._again = False
+                # changes keep coming (a busy day of commits): render at most every few seconds
+                time.sleep(min(self.cycle, CHANGE_GAP_SECONDS))
         except BaseException:  # the thread's excepthook logs it; the previous bytes stay, their age shows
             with self._lock:
                 self._rendering = False
