@@ -96,6 +96,7 @@ def prometheus(app, portal_server, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_BEARER_TOKEN_FILE", str(token_file))
     monkeypatch.setitem(app.config, "METRICS_ALLOWED_NETWORKS", [])
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config.pop("alerting")  # no Alertmanager here (test_prometheus_stack.py starts one)
     job = config["scrape_configs"][0]
     job.update(scrape_interval="1s", scrape_timeout="1s")
     job["static_configs"][0]["targets"] = [f"127.0.0.1:{portal_server}"]
