@@ -89,9 +89,10 @@ def database_url_for(backend, tmp_path_factory):
 
 def make_test_app(database_url, instance_path, **overrides):
     from portal import create_app
-    # the seeded users log in with the password alone; tests of the second factor turn it on
+    # the seeded users log in with the password alone; tests of the second factor turn it on;
+    # /metrics renders at each scrape (test_metrics_cache.py turns the cache on)
     config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "TOTP_REQUIRED_ROLES": [], **CHEAP_HASH}
+              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH}
     config.update(overrides)
     os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
     try:

@@ -1,5 +1,8 @@
-"""Incidents (故障事件, 第二十五条): opened by failing probes, acknowledged and explained by the
-vendor, resolved automatically when the probe passes again."""
+"""Incidents (故障事件, 第二十五条): opened by failing probes, backups and Prometheus's alerts,
+acknowledged and explained by the vendor, resolved automatically when the probe passes again
+(or the alert is resolved)."""
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from ..database import utcnow
@@ -39,6 +42,17 @@ def get_incident(session, user, incident_id):
     return get_scoped(session, Incident, incident_id, user, kind=_l("Incident"))
 
 
+@dataclass
+class IncidentSource:
+    """What open_incident needs of a source that is not a probe target (a backup, an alert)."""
+
+    department_id: int | None
+    system_name: str
+    name: str
+    kind: str
+    id: int | None = None
+
+
 def open_incident_for(session, target):
     """Return the target's unresolved incident, if any."""
     return session.scalars(select(Incident).where(Incident.target_id == target.id,
@@ -46,8 +60,12 @@ def open_incident_for(session, target):
 
 
 def _event(incident, kind, at, note="", actor=None):
+    """Add a line to the incident's timeline."""
     incident.events.append(IncidentEvent(kind=kind, at=at, note=note,
                                          actor_username=getattr(actor, "username", "") or ""))
+
+
+note_event = _event
 
 
 def _notify(session, settings, incident, subject, body, at):
@@ -56,15 +74,22 @@ def _notify(session, settings, incident, subject, body, at):
     rows = notify_department(session, settings, incident.department_id, subject=subject, body=body,
                              topic=f"incident:{incident.id}")
     if rows:
-        _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows})))
+        _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows}))[:2000])
 
 
-def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail):
+def active_for_system(session, department_id, system_name):
+    """Return the oldest unresolved incident of a department's system (any source), if any."""
+    return session.scalars(select(Incident).where(
+        Incident.department_id.is_(None) if department_id is None else Incident.department_id == department_id,
+        Incident.system_name == system_name, Incident.state.in_(ACTIVE)).order_by(Incident.id)).first()
+
+
+def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, alert_fingerprint=None):
     """Open an incident for a failing target and notify its department (the caller commits)."""
     incident = Incident(department_id=target.department_id, target_id=target.id,
                         system_name=target.system_name, state=S.OPEN,
-                        title=f"{target.system_name}: {target.name} ({target.kind})",
-                        started_at=started_at, detected_at=detected_at)
+                        title=f"{target.system_name}: {target.name} ({target.kind})"[:255],
+                        started_at=started_at, detected_at=detected_at, alert_fingerprint=alert_fingerprint)
     session.add(incident)
     _event(incident, "detected", detected_at, detail)
     session.flush()

@@ -134,6 +134,8 @@ POLICY = {
     # Prometheus only (bearer token or allow-listed address, tests/integration/test_metrics_auth.py):
     # asked from outside the allow-list, no session opens it
     ("operations.metrics", "GET"): TOKEN_ONLY,
+    # Alertmanager only (its bearer token, tests/integration/test_alert_webhook.py)
+    ("operations.alertmanager_webhook", "POST"): TOKEN_ONLY,
     # usage, statements, rate card, monthly reports, budget (issue 9)
     ("billing.index", "GET"): BUSINESS,
     ("billing.rate", "POST"): only("bureau", "vendor", "admin"),
