@@ -222,6 +222,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_grants(session, seed))
         from tests.backups_seed import seed_backups
         seed.extra.update(seed_backups(session, seed))
+        from tests.inventory_seed import seed_inventory
+        seed.extra.update(seed_inventory(session, seed))
     return seed
 
 
