@@ -190,12 +190,13 @@ def sync(session, settings, cloud, *, full=None, now=None):
     return SyncResult(mode, changed, gone, listing["api_calls"], state.duration_seconds, opened)
 
 
-def refresh_one(session, settings, cloud, row, now=None):
-    """Read one object afresh from the cloud (the pages' refresh button); commits."""
+def refresh_one(session, settings, cloud, row, now=None, commit=True):
+    """Read one object afresh from the cloud (the pages' refresh button)."""
     now = now or utcnow()
     item = cloud.live_object(row.kind, row.openstack_id)
     listing = {"items": [item] if item else [], "gone": [] if item else [(row.kind, row.openstack_id)],
                "complete": []}
     apply_listing(session, settings, listing, now)
-    session.commit()
+    if commit:
+        session.commit()
     return item is not None

@@ -185,7 +185,11 @@ def server_action(session, ctx, settings, cloud, item_id, action):
     if action not in ACTIONS:
         raise ValidationFailed(_l("Unknown action."), field="action")
     allowed_from, expected = ACTIONS[action]
-    if item.status not in allowed_from:
+    _read_afresh(session, settings, cloud, item)  # the state decides, not the last cycle's copy
+    if (item.attributes or {}).get("task_state") and item.gone_at is None:
+        raise WrongState(_l("The server is busy (%(task)s): try again when it is done.",
+                            task=item.attributes["task_state"]))
+    if item.gone_at is not None or item.status not in allowed_from:
         raise WrongState(_l("The server is %(state)s: %(action)s is not possible now.",
                             state=status_label(item), action=ACTION_LABELS[action]))
     detail = {"action": action, "grant": grant.id if grant else None, "before": item.status}
@@ -197,12 +201,23 @@ def server_action(session, ctx, settings, cloud, item_id, action):
                      detail=str(exc)[:500])
         session.commit()
         raise ValidationFailed(_l("The cloud refused the action: %(error)s", error=str(exc)[:200])) from exc
-    item.attributes = dict(item.attributes or {}, expected=expected, task_state=action)
+    item.attributes = dict(item.attributes or {}, expected=expected)
     item.status = answer or item.status
     record_event(session, ctx, f"server.{action}", object_type="server", object_id=item.openstack_id,
                  department_id=item.department_id, after=dict(detail, cloud_status=answer))
     session.commit()
     return item
+
+
+def _read_afresh(session, settings, cloud, item):
+    from sqlalchemy import inspect as sa_inspect
+
+    from monitoring.inventory_sync import refresh_one
+    refresh_one(session, settings, cloud, item, commit=False)
+    session.flush()
+    if sa_inspect(item).was_deleted:
+        session.commit()
+        raise NotFound(_l("Cloud resource"), item.id)
 
 
 def console_log(session, ctx, settings, cloud, item_id, length=100):
