@@ -44,7 +44,7 @@ def _search_text(item):
     attrs = item["attributes"]
     parts = [item["name"], item["id"], attrs.get("address") or "", attrs.get("cidr") or ""]
     parts += [a.get("addr") or "" for a in attrs.get("fixed_ips", []) + attrs.get("floating_ips", [])]
-    return " ".join(p for p in parts if p).lower()[:2000]
+    return (" " + " ".join(p for p in parts if p).lower()[:1998] + " ")  # tokens between spaces
 
 
 def _rows(session, keys):

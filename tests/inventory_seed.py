@@ -17,7 +17,7 @@ def seed_inventory(session, seed):
         item = InventoryItem(kind="server", openstack_id=f"00000000-0000-4000-8000-00000000000{n}",
                              project_id="p" * 32, department_id=dept_id, system_id=system.id,
                              name=f"gc-seed-web-{n}", status="ACTIVE", flavor="m1.small", image="i" * 36,
-                             host="devcloud", search_text=f"gc-seed-web-{n} 10.0.0.{n + 10}",
+                             host="devcloud", search_text=f" gc-seed-web-{n} 10.0.0.{n + 10} ",
                              attributes={"vcpus": 1, "ram_mib": 2048, "power_state": "RUNNING",
                                          "fixed_ips": [{"network": "net", "addr": f"10.0.0.{n + 10}"}],
                                          "floating_ips": [], "volumes": []},

@@ -68,11 +68,25 @@ def items_select(user, query):
         value = getattr(query, name)
         if value not in (None, ""):
             stmt = stmt.where(getattr(InventoryItem, name) == value)
-    if query.q:
-        needle = query.q.strip().lower()[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(InventoryItem.search_text.like(f"%{needle}%", escape="\\"))
+    if query.q.strip():
+        stmt = stmt.where(InventoryItem.search_text.like(_pattern(query.q), escape="\\"))
     column = SORTS.get(query.sort, InventoryItem.name)
     return stmt.order_by(column.desc() if query.desc else column.asc(), InventoryItem.id)
+
+
+def _pattern(q):
+    """LIKE pattern of a search: a whole address or id matches that token only, anything else a part."""
+    import ipaddress
+    import uuid
+    text = q.strip().lower()[:100]
+    needle = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    for parse in (ipaddress.ip_address, uuid.UUID):
+        try:
+            parse(text)
+        except ValueError:
+            continue
+        return f"% {needle} %"
+    return f"%{needle}%"
 
 
 def list_items(session, user, query, page=1, per_page=80):
