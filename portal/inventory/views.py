@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 
 from ..access import require
 from ..audit_hooks import mark_download
-from ..errors import PortalError, ValidationFailed
+from ..errors import PortalError
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..models.inventory import ITEM_KIND_LABELS, ItemKind
@@ -128,17 +128,13 @@ def action(item_id):
         else:
             inv.server_action(db.session, request_info(), current_app.config, cloud(), item_id, name)
             flash(_("Done: %(action)s.", action=inv.ACTION_LABELS[name]), "success")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-        if exc.http_status != 400:
-            return redirect(url_for("inventory.detail", item_id=item_id)), 303
     except PortalError as exc:
         db.session.rollback()
-        if exc.http_status == 429:
-            flash(str(exc.message), "danger")
-            return redirect(url_for("inventory.detail", item_id=item_id)), 303
-        abort(exc.http_status)
+        if exc.http_status in (403, 404):
+            abort(exc.http_status)
+        flash(str(exc.message), "danger")
+        # a refusal of the state, the rate or the cloud: 303; a form without a known action: 302
+        return redirect(url_for("inventory.detail", item_id=item_id)), 302 if exc.http_status == 400 else 303
     return redirect(url_for("inventory.detail", item_id=item_id))
 
 

@@ -45,6 +45,15 @@ class TooManyActions(PortalError):
         return _l("Too many server actions in a short time. Please wait a minute and try again.")
 
 
+class CloudUnanswered(PortalError):
+    """The cloud could not be asked now (HTTP 503); nothing was done."""
+
+    http_status = 503
+
+    def default_message(self):
+        return _l("The cloud did not answer; nothing was done. Please try again later.")
+
+
 @dataclass
 class Query:
     kind: str = ItemKind.SERVER
@@ -199,7 +208,10 @@ def server_action(session, ctx, settings, cloud, item_id, action):
     if action not in ACTIONS:
         raise ValidationFailed(_l("Unknown action."), field="action")
     allowed_from, expected = ACTIONS[action]
-    _read_afresh(session, settings, cloud, item)  # the state decides, not the last cycle's copy
+    try:
+        _read_afresh(session, settings, cloud, item)  # the state decides, not the last cycle's copy
+    except cloud_errors.ProvisioningError as exc:
+        raise CloudUnanswered() from exc
     if (item.attributes or {}).get("task_state") and item.gone_at is None:
         raise WrongState(_l("The server is busy (%(task)s): try again when it is done.",
                             task=item.attributes["task_state"]))
@@ -214,6 +226,8 @@ def server_action(session, ctx, settings, cloud, item_id, action):
                      department_id=item.department_id, outcome="failure", after=detail,
                      detail=str(exc)[:500])
         session.commit()
+        if isinstance(exc, cloud_errors.TransientCloudError):
+            raise CloudUnanswered() from exc
         raise ValidationFailed(_l("The cloud refused the action: %(error)s", error=str(exc)[:200])) from exc
     item.attributes = dict(item.attributes or {}, expected=expected)
     item.status = answer or item.status
@@ -226,7 +240,7 @@ def server_action(session, ctx, settings, cloud, item_id, action):
 def _read_afresh(session, settings, cloud, item):
     from sqlalchemy import inspect as sa_inspect
 
-    from monitoring.inventory_sync import refresh_one
+    from .inventory_store import refresh_one
     refresh_one(session, settings, cloud, item, commit=False)
     session.flush()
     if sa_inspect(item).was_deleted:
@@ -264,7 +278,7 @@ def snapshot_now(session, ctx, settings, item_id):
 
 def refresh(session, ctx, settings, cloud, item_id):
     """Read one object afresh from the cloud (any role that sees it); returns the item or None if gone."""
-    from monitoring.inventory_sync import refresh_one
+    from .inventory_store import refresh_one
     item = get_item(session, ctx.actor, item_id)
     refresh_one(session, settings, cloud, item)
     return session.get(InventoryItem, item_id)

@@ -199,11 +199,13 @@ class LiveInventory:
 
 def _get(proxy, path, microversion, kind):
     """GET one object: its body, or None when the cloud answers 404."""
-    from keystoneauth1 import exceptions as ks_exceptions
     with translate_errors(f"get {kind}"):
         response = proxy.get(path, microversion=microversion, raise_exc=False)
-        if response.status_code == 404:
-            return None
-        if not response.ok:
-            raise ks_exceptions.from_response(response, "GET", path)
+    if response.status_code == 404:
+        return None
+    if response.ok:
         return response.json()
+    status, text = response.status_code, f"get {kind}: HTTP {response.status_code} {response.text[:200]}"
+    if status >= 500 or status in (409, 429):
+        raise errors.TransientCloudError(errors.CLOUD_UNAVAILABLE, text)
+    raise errors.PermanentCloudError(errors.REJECTED_BY_CLOUD, text)

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from monitoring.inventory_sync import apply_listing
+from portal.services.inventory_store import apply_listing
 from portal.models.accounts import Department
 from portal.models.inventory import InventoryItem
 from portal.models.operations import Incident
