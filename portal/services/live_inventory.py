@@ -99,7 +99,12 @@ def _pattern(q):
 
 
 def list_items(session, user, query, page=1, per_page=80):
-    return paginate(session, items_select(user, query), page, per_page)
+    """One page of items, with their department's and system's names loaded in two queries."""
+    from sqlalchemy.orm import load_only, selectinload
+    stmt = items_select(user, query).options(
+        selectinload(InventoryItem.department).options(load_only(Department.id, Department.name)),
+        selectinload(InventoryItem.system).options(load_only(ResourceRequest.id, ResourceRequest.system_name)))
+    return paginate(session, stmt, page, per_page)
 
 
 def filter_choices(session, user, kind):
