@@ -29,7 +29,7 @@ FILTERS = ("department_id", "system_id", "status", "flavor", "image", "host")
 # action: (states it may start from, the state it asks for)
 ACTIONS = {"start": ({"SHUTOFF"}, "ACTIVE"), "stop": ({"ACTIVE"}, "SHUTOFF"),
            "reboot_soft": ({"ACTIVE"}, "ACTIVE"), "reboot_hard": ({"ACTIVE", "SHUTOFF", "ERROR"}, "ACTIVE")}
-ACTION_LABELS = {"start": _l("Start"), "stop": _l("Stop"), "reboot_soft": _l("Reboot"),
+ACTION_LABELS = {"start": _l("Power on"), "stop": _l("Stop"), "reboot_soft": _l("Reboot"),
                  "reboot_hard": _l("Hard reboot"), "console": _l("Console log"), "snapshot": _l("Snapshot now"),
                  "refresh": _l("Refresh")}
 ACTORS = {Role.DEPARTMENT, Role.VENDOR}
