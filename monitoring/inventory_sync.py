@@ -38,6 +38,8 @@ def sync(session, settings, cloud, *, full=None, now=None):
     started = time.perf_counter()
     if full:
         listing = cloud.live_listing()
+        state.flavors = [{k: f.get(k, 0) if k != "name" else f["name"] for k in ("name", "vcpus", "ram", "disk")}
+                         for f in cloud.catalog(refresh=True)["flavors"]]
     else:
         listing = cloud.live_listing(since=max(cursors) - OVERLAP, known_revisions=known_revisions(session))
     changed, gone, opened = apply_listing(session, settings, listing, now)

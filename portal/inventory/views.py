@@ -64,6 +64,15 @@ def index():
                            KINDS=ITEM_KIND_LABELS, inv=inv, show_host=current_user.role in (Role.VENDOR, Role.ADMIN))
 
 
+@bp.route("/capacity")
+@require(Role.VENDOR, Role.BUREAU, Role.AUDITOR, Role.ADMIN)
+def capacity():
+    from ..services import capacity as cap
+    pools, departments, taken_at = cap.overview(db.session, current_app.config)
+    return render_template("inventory/capacity.html", pools=pools, departments=departments, taken_at=taken_at,
+                           reserve=current_app.config["EMERGENCY_RESERVE_PERCENT"])
+
+
 @bp.route("/export.<fmt>")
 @require(*BUSINESS_VIEWERS)
 def export(fmt):

@@ -75,6 +75,8 @@ class InventorySync(Base):
     duration_seconds: Mapped[float] = mapped_column(default=0.0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
     gone: Mapped[int] = mapped_column(Integer, default=0)
+    # the cloud's flavors [{name, vcpus, ram, disk}] as the full sync last read them (capacity page)
+    flavors: Mapped[list] = mapped_column(JSON, default=list)
 
 
 ITEM_KIND_LABELS = {ItemKind.SERVER: _l("Servers"), ItemKind.VOLUME: _l("Volumes"),

@@ -121,3 +121,20 @@ def test_the_export_is_what_is_filtered_in_chinese(login_as, fleet):
     assert rows[1][6] == "4.0"  # GB
     xlsx = login_as("dept").get("/inventory/export.xlsx?kind=server")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_capacity_warns_below_the_emergency_reserve_and_shows_each_departments_use(app, login_as, db_session,
+                                                                                  fleet):
+    from portal.models.operations import InventorySnapshot
+    gib = 1024 ** 3
+    db_session.add(InventorySnapshot(departments={}, services={}, capacity={
+        "vcpus": {"used": 950, "total": 1000}, "memory_bytes": {"used": 100 * gib, "total": 1000 * gib},
+        "disk_bytes": {"used": 10 * gib, "total": 1000 * gib}}))
+    db_session.commit()
+    page = login_as("bureau").get("/inventory/capacity").get_data(as_text=True)
+    assert "应急储备" in page
+    # 50 cores free of 1000 is below the 10 % reserve (100); memory and disk are not
+    assert page.count('class="alert alert-danger"') == 1 and "vCPU（核）：仅剩 50.0 空闲" in page
+    assert "甲局" in page  # department A: 250 servers x 2 cores of the fleet
+    assert "501.0 / " in page  # and the seeded server of one core
+    assert login_as("dept").get("/inventory/capacity").status_code == 403

@@ -152,6 +152,7 @@ POLICY = {
     # acts on its own servers (the seeded grant is not live: the vendor is refused)
     ("inventory.index", "GET"): BUSINESS,
     ("inventory.export", "GET"): BUSINESS,
+    ("inventory.capacity", "GET"): only("bureau", "vendor", "auditor", "admin"),
     ("inventory.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("inventory.refresh", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
     ("inventory.action", "POST"): only(*OWN_DEPT),

@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('duration_seconds', sa.Float(), nullable=False),
     sa.Column('changed', sa.Integer(), nullable=False),
     sa.Column('gone', sa.Integer(), nullable=False),
+    sa.Column('flavors', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('mode', name=op.f('pk_inventory_sync'))
     )
 
