@@ -86,3 +86,32 @@ def sync_alert_silences():
         except AlertmanagerUnavailable as exc:
             return JobResult(summary=str(exc)[:255], failed=True)
     return JobResult(summary=f"{created} silences created, {expired} expired")
+
+
+@recorded("sync_inventory")
+def sync_inventory():
+    """Bring the live inventory up to date with what changed in the cloud (a full resync once a day)."""
+    from provisioner import errors as cloud_errors
+    from .inventory_sync import sync
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        try:
+            result = sync(session, rt.settings, rt.cloud())
+        except cloud_errors.ProvisioningError as exc:
+            return JobResult(summary=str(exc)[:255], failed=True)
+    return JobResult(summary=f"{result.mode}: {result.changed} changed, {result.gone} gone, "
+                             f"{result.incidents} incidents, {result.api_calls} API calls")
+
+
+@recorded("resync_inventory")
+def resync_inventory():
+    """Read the whole cloud into the live inventory (nightly; deletions Cinder does not report)."""
+    from provisioner import errors as cloud_errors
+    from .inventory_sync import sync
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        try:
+            result = sync(session, rt.settings, rt.cloud(), full=True)
+        except cloud_errors.ProvisioningError as exc:
+            return JobResult(summary=str(exc)[:255], failed=True)
+    return JobResult(summary=f"full: {result.changed} objects, {result.gone} gone, {result.api_calls} API calls")

@@ -99,6 +99,11 @@ SETTINGS = {
     "PROBE_INTERVAL_SECONDS": _s(int, 60),
     "PROBE_TIMEOUT_SECONDS": _s(float, 5),
     "COLLECT_INTERVAL_SECONDS": _s(int, 300),
+    # the live inventory (issue 18): changes every N seconds, a full resync nightly; server actions per user
+    "INVENTORY_SYNC_INTERVAL_SECONDS": _s(int, 60),
+    "SERVER_ACTIONS_PER_MINUTE": _s(int, 6),
+    # 第八条: the share of each pool kept free for emergencies; the capacity page warns below it
+    "EMERGENCY_RESERVE_PERCENT": _s(int, 10),
     "RECONCILE_INTERVAL_SECONDS": _s(int, 900),
     "NOTIFY_INTERVAL_SECONDS": _s(int, 30),
     "NOTIFY_MAX_ATTEMPTS": _s(int, 5),

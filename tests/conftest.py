@@ -223,6 +223,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_grants(session, seed))
         from tests.backups_seed import seed_backups
         seed.extra.update(seed_backups(session, seed))
+        from tests.inventory_seed import seed_inventory
+        seed.extra.update(seed_inventory(session, seed))
     return seed
 
 
@@ -284,7 +286,7 @@ def db_session(app):
 SLOW_FILES = ("test_provisioner_crash.py", "test_api_schema.py", "test_provisioner_workers.py",
               "test_provisioner_faults.py", "test_requests_cloud_flow.py", "test_devcloud.py",
               "test_backup_engine.py", "test_backup_restore.py", "test_provisioner_operations.py",
-              "test_billing_devcloud.py", "test_backup_extraction_devcloud.py")
+              "test_billing_devcloud.py", "test_backup_extraction_devcloud.py", "test_inventory_devcloud.py")
 
 
 def pytest_collection_modifyitems(config, items):
