@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
 from ..models.accounts import Role
-from ..models.operations import INCIDENT_STATE_LABELS, Incident, IncidentEvent, IncidentState
+from ..models.operations import INCIDENT_STATE_LABELS, Incident, IncidentEvent, IncidentState, IncidentType
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine
@@ -59,17 +59,17 @@ def _notify(session, settings, incident, subject, body, at):
         _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows})))
 
 
-def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail):
-    """Open an incident for a failing target and notify its department (the caller commits)."""
+def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, type=IncidentType.OUTAGE):
+    """Open an incident of type for a failing target and notify its department (the caller commits)."""
     incident = Incident(department_id=target.department_id, target_id=target.id,
-                        system_name=target.system_name, state=S.OPEN,
+                        system_name=target.system_name, state=S.OPEN, type=type,
                         title=f"{target.system_name}: {target.name} ({target.kind})",
                         started_at=started_at, detected_at=detected_at)
     session.add(incident)
     _event(incident, "detected", detected_at, detail)
     session.flush()
     record_event(session, ctx, "incident.open", object_type="incident", object_id=incident.id,
-                 department_id=incident.department_id, after={"state": incident.state,
+                 department_id=incident.department_id, after={"state": incident.state, "type": incident.type,
                                                               "system": incident.system_name},
                  detail=detail)
     _notify(session, settings, incident, f"[政务云] 故障事件 / Incident: {incident.title}",
