@@ -257,11 +257,13 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
         db.session.expire_all()
         assert db.session.get(ResourceRequest, request_id).state == "delivered"
 
-    # -- change (附件2): web-1 to m1.medium (resize + confirm), data1 1 -> 2 GB
-    response = post(dept, f"/requests/{request_id}/change", {}, page=f"/requests/{request_id}")
+    # -- change (附件2, asked first): web-1 alone to m1.medium (its own line; resize + confirm), data1 1 -> 2 GB
+    assert 'id="confirm-change"' in dept.get(f"/requests/{request_id}/change").get_data(as_text=True)
+    response = post(dept, f"/requests/{request_id}/change", {}, page=f"/requests/{request_id}/change")
     assert response.status_code == 302, response.headers
     change_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
-    form.update({"servers-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
+    assert "web-1" in dept.get(f"/requests/{change_id}/edit").get_data(as_text=True).split('id="per-server"')[1]
+    form.update({"inst-web-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
                  "volumes-3-name": "data3", "volumes-3-size_gb": "1", "volumes-3-attach_to": "app-1",
                  "reason": "访问量增加", "then": "submit"})
     response = post(dept, f"/requests/{change_id}/edit", form)
