@@ -259,7 +259,9 @@ def operate_request(request_id, body):
            tag="requests", body=schemas.ChangeCreate, response=schemas.RequestDetail, status=201,
            errors=WRITE_ERRORS, idempotent=True)
 def change_request(request_id, body):
-    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE, {"reason": body.reason},
+    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE,
+                         {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
+                          "migration_note": body.migration_note},
                          spec=body.spec.model_dump() if body.spec is not None else None, commit=False,
                          limits=_limits())
     if body.submit:

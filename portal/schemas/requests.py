@@ -204,6 +204,9 @@ class ChangeCreate(Input):
     reason: text(4000) = ""
     spec: Spec | None = None
     submit: bool = False
+    backup_confirmed: bool = Field(False, description="a change that removes servers or volumes: the data was "
+                                                      "migrated (第十条二), with migration_note")
+    migration_note: text(4000) = ""
 
 
 class DecommissionCreate(Input):

@@ -112,7 +112,7 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     request.number = _number(request)
     record_event(session, ctx, "request.create", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, after={"number": request.number, "kind": kind})
-    if kind == RequestKind.DECOMMISSION and data.get("backup_confirmed"):
+    if kind in (RequestKind.DECOMMISSION, RequestKind.CHANGE) and data.get("backup_confirmed"):
         set_migration(session, ctx, request, True, data.get("migration_note"))
     if commit:
         session.commit()
@@ -391,9 +391,12 @@ def deletion_plan(session, request):
 
 
 def system_resources(session, user, system_id):
-    """Return the live cloud resources of a system user may see (with the shared router and network)."""
+    """Return the live cloud resources of a system user may see (with the shared router and network);
+    a decommissioned system has none, though its department's router may still serve others."""
     system = get_request(session, user, system_id)
-    return delivered_resources(session, system.department_id, system.id)
+    if system_status(session, system.system_root_id) == "decommissioned":
+        return []
+    return delivered_resources(session, system.department_id, system.system_root_id)
 
 
 def live_systems(session, department_id):

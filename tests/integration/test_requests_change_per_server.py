@@ -112,3 +112,21 @@ def test_cancelling_one_server_needs_the_backup_or_migration_guard(app, seed, lo
     with app.app_context():
         approved = db.session.get(ResourceRequest, change_id).approved_spec
     assert approved["servers"][0]["instances"] == {"app-1": {"cancel": True}}
+
+
+def test_the_api_cancels_one_server_only_with_the_migration_confirmed(app, seed, login_as):
+    from tests.integration.test_api_requests import ui_token
+    system_id = live_system(app, seed)
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {ui_token(login_as('dept'))}"}
+    spec = {**SPEC, "servers": [{**GROUP, "instances": {"app-1": {"cancel": True}}}]}
+    before = request_count(app)
+    refused = api.post(f"/api/v1/requests/{system_id}/change", json={"reason": "下线", "spec": spec, "submit": True},
+                       headers=headers)
+    assert refused.status_code == 422 and "本次变更将删除app-1" in str(refused.get_json()["problems"])
+    assert request_count(app) == before
+    created = api.post(f"/api/v1/requests/{system_id}/change", json={
+        "reason": "下线", "spec": spec, "submit": True, "backup_confirmed": True,
+        "migration_note": "app-1 的数据已并入 app-2"}, headers=headers)
+    assert created.status_code == 201 and created.get_json()["state"] == "submitted"
+    assert created.get_json()["spec"]["servers"][0]["instances"] == {"app-1": {"cancel": True}}

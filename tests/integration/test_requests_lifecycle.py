@@ -113,7 +113,8 @@ def test_a_decommission_carried_out_is_decommissioned_everywhere(app, seed, logi
     first = dept.get(f"/requests/{system_id}").get_data(as_text=True)
     superseded = first.split('id="superseded"')[1].split("</div>")[0]
     assert "已注销" in superseded and f"/requests/{decom_id}" in superseded
-    assert 'id="request-state">已注销</span>' in first and "系统的全部资源将被删除" not in first
+    assert 'id="request-state">已注销</span>' in first and "本系统已注销，资源已全部删除。" in first
+    assert 'id="cloud-resources"' not in first  # the department's router serves others, not this system
     history = first.split('id="system-history"')[1].split("</table>")[0]
     assert "ZWY-T-LIFE-1" in history and "ZWY-T-LIFE-2" in history
     listing = dept.get("/requests/?q=ZWY-T-LIFE-2").get_data(as_text=True)
