@@ -2,32 +2,17 @@
 data's clearance, no green channel), the decommission 已注销 with its 注销回执, the system's first
 request superseded, "申请资源变更" asking first and the per-server lines of 附件2. Screenshots go to
 test-artifacts/screenshots/ (lifecycle-*.png)."""
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from portal import migrate
-from tests.browser.test_portal_browser import SHOTS, browser, log_in  # noqa: F401
-from tests.conftest import make_test_app, reset_and_seed
+from tests.browser.test_portal_browser import SHOTS, browser, log_in, serving  # noqa: F401
 from tests.integration.test_requests_lifecycle import carry_out, make_system
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
     """The portal on a free loopback port, with its app (to add the rows of a system)."""
-    tmp = tmp_path_factory.mktemp("lifecycle")
-    app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
-    migrate.upgrade(app.config["DATABASE_URL"])
-    seed = reset_and_seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app, seed
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    app.extensions["govcloud_db"][0].dispose()
+    with serving(tmp_path_factory.mktemp("lifecycle")) as served:
+        yield served
 
 
 def new_page(browser, base, username):  # noqa: F811

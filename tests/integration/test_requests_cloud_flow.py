@@ -20,7 +20,7 @@ from tests.integration.provisioning_support import worker_env
 
 pytestmark = pytest.mark.devcloud
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKER_TIMEOUT = 240
+WORKER_TIMEOUT = int(os.environ.get("GOVCLOUD_TEST_WORKER_TIMEOUT", "240"))  # a loaded machine may need more
 
 
 @pytest.fixture(scope="module")
