@@ -1,7 +1,7 @@
 """incident type: outage, degradation, security, backup (only outage and degradation count against the SLA)
 
 Revision ID: 0012l
-Revises: 0011d
+Revises: 0012i
 Create Date: 2026-12-01 16:00:00
 
 Incidents opened before this revision by a failed backup or backup verification (no probe, the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0012l'
-down_revision = '0011d'
+down_revision = '0012i'
 branch_labels = None
 depends_on = None
 
