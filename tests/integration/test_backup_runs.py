@@ -189,7 +189,7 @@ def test_a_failed_backup_is_an_incident_of_type_backup_that_does_not_count_as_ou
         return next(f for f in figures if f.system_name == "社保查询系统")
     assert figure().minutes_lost == 0 and figure().incidents == 0
     # an outage of the same system still counts
-    source = engine.IncidentSource(department_id=seed.dept_a, system_name="社保查询系统", name="web")
+    source = engine.IncidentSource(department_id=seed.dept_a, system_name="社保查询系统", name="web", kind="tcp")
     outage = open_incident(db_session, CTX, {}, source, started_at=now - timedelta(minutes=30), detected_at=now,
                            detail="connection refused")
     db_session.commit()
