@@ -16,6 +16,7 @@ from portal.models.requests import CloudResource, ResourceRequest
 from portal.services import receipts
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
+from portal.services.system_retirement import retire_system
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
 from portal.services.transitions import transition
 from portal.workflow import REQUESTS, JobState, RequestKind, RequestState
@@ -368,6 +369,9 @@ class JobRunner:
         self.remove_unwanted(keep)
         if request.kind == RequestKind.DECOMMISSION and not self.other_live_systems():
             self.remove_department_network()
+        if request.kind == RequestKind.DECOMMISSION:  # no backups, probes or metering of a system that is gone
+            self.step("retire")
+            retire_system(self.session, self.ctx, request)
         if target != transitional:
             self.set_quotas(target, "final")
         self.step("receipt")

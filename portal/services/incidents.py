@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed
 from ..models.accounts import Role
-from ..models.operations import INCIDENT_STATE_LABELS, Incident, IncidentEvent, IncidentState
+from ..models.operations import INCIDENT_STATE_LABELS, Incident, IncidentEvent, IncidentState, IncidentType
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine
@@ -91,11 +91,12 @@ def active_for_system(session, department_id, system_name):
         Incident.system_name == system_name, Incident.state.in_(ACTIVE)).order_by(Incident.id)).first()
 
 
-def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, alert_fingerprint=None):
-    """Open an incident for a failing target and notify its department (the caller commits)."""
+def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, alert_fingerprint=None,
+                  type=IncidentType.OUTAGE):
+    """Open an incident of type for a failing target and notify its department (the caller commits)."""
     return _open(session, ctx, settings, Incident(
         department_id=target.department_id, target_id=target.id, system_name=target.system_name,
-        state=S.OPEN, title=f"{target.system_name}: {target.name} ({target.kind})"[:255],
+        state=S.OPEN, type=type, title=f"{target.system_name}: {target.name} ({target.kind})"[:255],
         started_at=started_at, detected_at=detected_at, alert_fingerprint=alert_fingerprint), detail)
 
 
@@ -112,7 +113,7 @@ def _open(session, ctx, settings, incident, detail):
     _event(incident, "detected", incident.detected_at, detail)
     session.flush()
     record_event(session, ctx, "incident.open", object_type="incident", object_id=incident.id,
-                 department_id=incident.department_id, after={"state": incident.state,
+                 department_id=incident.department_id, after={"state": incident.state, "type": incident.type,
                                                               "system": incident.system_name},
                  detail=detail)
     _notify(session, settings, incident, f"[政务云] 故障事件 / Incident: {incident.title}",

@@ -86,6 +86,7 @@ POLICY = {
     ("requests.cancel", "POST"): only(*OWN_DEPT),
     ("requests.upload", "POST"): only(*OWN_DEPT),
     ("requests.attachment", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.change", "GET"): only(*OWN_DEPT),
     ("requests.change", "POST"): only(*OWN_DEPT),
     ("requests.decommission", "GET"): only(*OWN_DEPT),
     ("requests.decommission", "POST"): only(*OWN_DEPT),
