@@ -29,7 +29,7 @@ def job_progress(request, job):
         label = ""
     else:
         label = step_label(job.current_step)
-    return {"job_id": job.id, "action": job.action, "job_state": job.state,
+    return {"job_id": job.id, "action": job.action, "attempts": job.attempts, "job_state": job.state,
             "job_state_label": str(JOB_STATE_LABELS[job.state]), "step": job.current_step, "step_label": label,
             "steps_done": done, "steps_total": total, "percent": percent, "finished": finished,
             "count_label": str(_l("Step %(done)d of %(total)d", done=min(done + 1, total), total=total)),

@@ -29,7 +29,7 @@
 
   function draw(chart, holder) {
     var unit = chart.unit;
-    var series = [{value: function (u, ts) { if (ts === null) { return "—"; } var d = beijing(ts); return day(d) + " " + clock(d); }}];
+    var series = [{label: grid.dataset.timeText, value: function (u, ts) { if (ts === null) { return "—"; } var d = beijing(ts); return day(d) + " " + clock(d); }}];
     var data = [chart.x];
     chart.series.forEach(function (s, i) {
       series.push({label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false,

@@ -24,6 +24,13 @@
     text("progress-state", p.job_state_label);
     text("progress-percent", p.percent + "%");
     text("request-state", p.request_state_label);
+    var row = document.getElementById("job-" + p.job_id);  /* the job's row in the table below */
+    if (row) {
+      row.querySelector(".job-state").textContent = p.job_state_label;
+      row.querySelector(".job-step").textContent = p.step_label;
+      row.querySelector(".job-step").title = p.step;
+      row.querySelector(".job-attempts").textContent = p.attempts;
+    }
     if (p.finished) {
       box.dataset.finished = "true";
       document.getElementById("progress-reload").classList.remove("d-none");
