@@ -180,3 +180,12 @@ def test_the_request_page_shows_the_bar_and_the_steps_in_words(login_as, provisi
     assert '<progress id="progress-bar"' in page and 'value="68"' in page
     assert "等待云主机 web-1 启动" in page and "/static/js/progress.js" in page
     assert ">server:R" not in page  # the raw code only in the cell's title
+
+
+def test_charts_in_english_when_chosen(login_as, systems):
+    dept = login_as("dept")
+    dept.set_cookie("govcloud_lang", "en")
+    payload = dept.get(f"/requests/{systems[0]}/charts.json").get_json()
+    titles = [c["title"] for c in payload["charts"]]
+    assert titles == ["Availability (%)", "Response time (ms)", "vCPU (cores)", "Memory (GB)", "Volume (GB)"]
+    assert chart(payload, "availability")["series"][0]["label"] == "web-1 (Server status)"
