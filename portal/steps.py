@@ -150,6 +150,8 @@ def _position(plan, name):
     if name in plan:
         return plan.index(name)
     code = step_code(name) or ""
+    if code == "server_resize" and name.rsplit(":", 1)[0] + ":wait" in plan:  # within the server's wait
+        return plan.index(name.rsplit(":", 1)[0] + ":wait")
     if name == "quotas:final":
         code = "receipt"
     if code not in _ORDER:
