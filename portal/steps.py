@@ -118,28 +118,35 @@ def _key(kind, system_id, item=None):
     return f"{kind}:R{system_id}" if item is None else f"{kind}:R{system_id}:{item}"
 
 
-def planned_steps(spec, system_id):
-    """Return the step names the runner takes, in order, to build spec for a system (what it
-    deletes and the final quotas are not known beforehand: they are placed by their order)."""
+# the order the runner deletes a system's resources in (provisioner/runner.py remove_unwanted)
+DELETE_ORDER = ("floating_ip", "volume", "server", "keypair", "security_group", "subnet", "network")
+
+
+def planned_steps(spec, system_id, deleting=()):
+    """Return the step names the runner takes, in order, to build spec for a system; `deleting` the
+    keys of the resources it removes, in DELETE_ORDER (the department's network, removed with its
+    last system, and the final quotas are not known beforehand: they are placed by their order)."""
     spec = normalize_spec(spec)
     instances, volumes = expand(spec)
     plan = ["project", "quotas:raise"]
-    if instances or volumes:
-        suffix = f"R{system_id}" if spec["network"]["cidr"] else "default"
-        plan += ["router", f"network:{suffix}", f"subnet:{suffix}", f"router_interface:{suffix}",
-                 _key("sg", system_id), _key("sg", system_id) + ":rules"]
-        if spec["ssh_public_key"]:
-            plan.append(_key("keypair", system_id))
-        plan += [_key("server", system_id, i["name"]) for i in instances]
-        plan += [_key("volume", system_id, v["name"]) for v in volumes]
-        plan += [_key("server", system_id, i["name"]) + ":wait" for i in instances]
-        for v in volumes:
-            plan.append(_key("volume", system_id, v["name"]) + ":extend")
-            if v["attach_to"] in {i["name"] for i in instances}:
-                plan.append(_key("volume", system_id, v["name"]) + ":attach")
-        plan += [_key("fip", system_id, n) for n in range(1, spec["floating_ips"] + 1)]
-    plan.append("receipt")
-    return plan
+    deletes = [f"delete:{key}" for key in deleting]
+    if not (instances or volumes):  # a decommission: only deletes
+        return plan + deletes + ["receipt"]
+    suffix = f"R{system_id}" if spec["network"]["cidr"] else "default"
+    plan += ["router", f"network:{suffix}", f"subnet:{suffix}", f"router_interface:{suffix}",
+             _key("sg", system_id), _key("sg", system_id) + ":rules"]
+    if spec["ssh_public_key"]:
+        plan.append(_key("keypair", system_id))
+    plan += deletes
+    plan += [_key("server", system_id, i["name"]) for i in instances]
+    plan += [_key("volume", system_id, v["name"]) for v in volumes]
+    plan += [_key("server", system_id, i["name"]) + ":wait" for i in instances]
+    for v in volumes:
+        plan.append(_key("volume", system_id, v["name"]) + ":extend")
+        if v["attach_to"] in {i["name"] for i in instances}:
+            plan.append(_key("volume", system_id, v["name"]) + ":attach")
+    plan += [_key("fip", system_id, n) for n in range(1, spec["floating_ips"] + 1)]
+    return plan + ["receipt"]
 
 
 ROLLBACK_PLAN = ("rollback:plan", "rollback:server", "rollback:quotas", "rollback:finish")
@@ -152,6 +159,9 @@ def _position(plan, name):
     code = step_code(name) or ""
     if code == "server_resize" and name.rsplit(":", 1)[0] + ":wait" in plan:  # within the server's wait
         return plan.index(name.rsplit(":", 1)[0] + ":wait")
+    planned_deletes = [i for i, planned in enumerate(plan) if planned.startswith("delete:")]
+    if code == "delete" and planned_deletes:  # the department's network, after the system's resources
+        return planned_deletes[-1] + 1
     if name == "quotas:final":
         code = "receipt"
     if code not in _ORDER:

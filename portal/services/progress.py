@@ -1,9 +1,9 @@
 """A request's provisioning progress as people read it: the step in words and how far the job is."""
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from ..models.requests import ProvisioningJob
+from ..models.requests import CloudResource, ProvisioningJob
 from ..specs import EMPTY_SPEC
-from ..steps import ROLLBACK_PLAN, planned_steps, progress, step_label
+from ..steps import DELETE_ORDER, ROLLBACK_PLAN, planned_steps, progress, step_label
 from ..text import _l
 from ..workflow import JOB_STATE_LABELS, STATE_LABELS, JobAction, JobState, RequestKind
 from .resource_requests import get_request
@@ -12,18 +12,29 @@ OPEN_JOB_STATES = (JobState.QUEUED, JobState.RUNNING)
 FAILED_JOB_STATES = (JobState.FAILED, JobState.ERRORED)
 
 
-def job_plan(request, job):
+def _decommissioned(session, request, job):
+    """Return the keys of the system's resources a decommission job deletes, in the runner's order
+    (those it has deleted already too)."""
+    rows = session.execute(select(CloudResource.kind, CloudResource.key).where(
+        CloudResource.system_id == request.system_root_id, CloudResource.kind.in_(DELETE_ORDER),
+        or_(CloudResource.deleted.is_(False), CloudResource.updated_at >= job.created_at))
+        .order_by(CloudResource.id)).all()
+    return [key for kind in DELETE_ORDER for k, key in rows if k == kind]
+
+
+def job_plan(session, request, job):
     """Return the step names job takes for request, in order."""
     if job.action == JobAction.ROLLBACK:
         return list(ROLLBACK_PLAN)
-    spec = EMPTY_SPEC if request.kind == RequestKind.DECOMMISSION else (request.approved_spec or EMPTY_SPEC)
-    return planned_steps(spec, request.system_root_id)
+    if request.kind == RequestKind.DECOMMISSION:
+        return planned_steps(EMPTY_SPEC, request.system_root_id, _decommissioned(session, request, job))
+    return planned_steps(request.approved_spec or EMPTY_SPEC, request.system_root_id)
 
 
-def job_progress(request, job):
+def job_progress(session, request, job):
     """Return the progress of one job of request as plain values (the bar, the JSON endpoint)."""
     finished = job.state not in OPEN_JOB_STATES
-    done, total, percent = progress(job_plan(request, job), job.current_step,
+    done, total, percent = progress(job_plan(session, request, job), job.current_step,
                                     finished=job.state == JobState.SUCCEEDED)
     if job.state == JobState.QUEUED and not job.current_step:
         label = ""
@@ -46,4 +57,4 @@ def request_progress(session, user, request_id):
         return {**out, "job_id": None, "finished": True, "failed": False, "percent": 0, "step": "",
                 "step_label": "", "steps_done": 0, "steps_total": 0, "job_state": None, "job_state_label": "",
                 "count_label": ""}
-    return {**out, **job_progress(request, job)}
+    return {**out, **job_progress(session, request, job)}

@@ -189,3 +189,26 @@ def test_charts_in_english_when_chosen(login_as, systems):
     titles = [c["title"] for c in payload["charts"]]
     assert titles == ["Availability (%)", "Response time (ms)", "vCPU (cores)", "Memory (GB)", "Volume (GB)"]
     assert chart(payload, "availability")["series"][0]["label"] == "web-1 (Server status)"
+
+
+def test_a_decommission_counts_the_systems_resources_it_deletes(login_as, seed, db_session):
+    from portal.models.requests import CloudResource
+    system = provisioned_system(db_session, seed.dept_a)
+    server = db_session.scalars(select(CloudResource).where(CloudResource.system_id == system.id)).one()
+    db_session.add(CloudResource(department_id=seed.dept_a, system_id=system.id, kind="volume",
+                                 key=f"volume:R{system.id}:data", name="gc-seed-data", openstack_id="1" * 32))
+    decommission = ResourceRequest(number="ZWY-T-DECOM", kind="decommission", department_id=seed.dept_a,
+                                   system_id=system.id, system_name=system.system_name, state="provisioning",
+                                   spec={}, approved_spec={}, approved_at=utcnow())
+    db_session.add(decommission)
+    db_session.commit()
+    job = add_job(db_session, decommission, state="running", step=f"delete:{server.key}")
+    payload = login_as("dept").get(f"/requests/{decommission.id}/progress.json").get_json()
+    # project, quotas, the volume then the server (the runner's order), the receipt
+    assert (payload["steps_done"], payload["steps_total"]) == (3, 5) and payload["percent"] == 60
+    assert payload["step_label"] == "删除云主机 " + server.key.split(":")[2]
+    server.deleted = True  # what the step did: the plan keeps it
+    job.current_step = "delete:router"
+    db_session.commit()
+    later = login_as("dept").get(f"/requests/{decommission.id}/progress.json").get_json()
+    assert (later["steps_done"], later["steps_total"]) == (4, 5) and later["step_label"] == "删除路由器"

@@ -121,3 +121,15 @@ def test_progress_moves_with_the_step_and_ends_at_100():
     assert progress(plan, "server:R8:web-2:resize", finished=False)[0] == plan.index("server:R8:web-2:wait")
     assert progress(plan, "quotas:final", finished=False)[0] == plan.index("receipt")
     assert progress(list(ROLLBACK_PLAN), "rollback:volume", finished=False)[0] == 1
+
+
+def test_a_decommission_plans_its_deletes_in_the_runners_order():
+    deleting = ["fip:R8:1", "volume:R8:data", "server:R8:web-1", "sg:R8"]
+    plan = planned_steps({}, SYSTEM_ID, deleting)
+    assert plan == ["project", "quotas:raise", "delete:fip:R8:1", "delete:volume:R8:data", "delete:server:R8:web-1",
+                    "delete:sg:R8", "receipt"]
+    assert [step_label(s) for s in plan[2:-1]] == ["Deleting floating IP 1", "Deleting volume data",
+                                                  "Deleting server web-1", "Deleting security group"]
+    assert progress(plan, "delete:server:R8:web-1", finished=False)[2] == int(100 * 4 / 7)
+    # the department's network goes last, with the final quotas: placed before the receipt
+    assert progress(plan, "delete:router", finished=False)[0] == plan.index("receipt")
