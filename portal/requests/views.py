@@ -1,9 +1,10 @@
 """Resource requests (附件1/附件2), receipts (附件3) and personal API tokens, for the department and all readers."""
 import os
+import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    session as web_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,12 +15,13 @@ from ..database import utcnow
 from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
-from ..services import (accounts, api_tokens, decommission as decommission_svc, decommission_guard, receipts,
-                       resource_requests as svc)
+from ..services import (accounts, api_tokens, charts, decommission as decommission_svc, decommission_guard,
+                       progress, receipts, resource_requests as svc)
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
 from ..specs import Limits, diff_specs, expand, normalize_spec
+from ..steps import step_label
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
@@ -27,6 +29,7 @@ from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, Decommissio
 
 bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
+CHART_DAYS = 7  # the days a system's charts show first
 
 
 def upload_dir():
@@ -100,16 +103,38 @@ def detail(request_id):
     spec = current if superseded is not None else normalize_spec(req.approved_spec or req.spec)
     if superseded is not None and current is None:
         spec = svc.current_spec(db.session, system_id)
+    live = progress.request_progress(db.session, current_user, req.id) if jobs else None
     instances, volumes = expand(spec)
+    resources = svc.system_resources(db.session, current_user, system_id)
+    system_status = svc.system_status(db.session, system_id)
     return render_template(
         "requests/detail.html", req=req, spec=spec, changes=changes, jobs=jobs, instances=instances,
         volumes=volumes, superseded=superseded, history=svc.system_requests(db.session, system_id),
-        resources=svc.system_resources(db.session, current_user, system_id),
+        resources=resources,
         receipt=receipts.receipt_for_request(db.session, req.id),
-        system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
+        system_status=system_status, action_form=ActionForm(),
+        show_charts=req.kind == RequestKind.NEW and (bool(resources) or system_status in ("live", "decommissioned")),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
         guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
+        progress=live, step_label=step_label, chart_days=CHART_DAYS,
         )
+
+
+@bp.route("/<int:request_id>/progress.json")
+@require(*ALL_ROLES)
+def progress_json(request_id):
+    """The provisioning progress of a request (the page's bar polls it)."""
+    return jsonify(progress.request_progress(db.session, current_user, request_id))
+
+
+@bp.route("/<int:request_id>/charts.json")
+@require(*ALL_ROLES)
+def charts_json(request_id):
+    """The availability and usage charts of the request's system over `days` days (1–31, default 7)."""
+    days = request.args.get("days", str(CHART_DAYS))
+    if not re.fullmatch(r"[0-9]{1,2}", days) or not 1 <= int(days) <= charts.MAX_DAYS:
+        abort(400)
+    return jsonify(charts.system_charts(db.session, current_user, request_id, days=int(days)))
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])

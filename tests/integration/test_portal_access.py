@@ -80,6 +80,8 @@ POLICY = {
     ("requests.create", "GET"): only(*DEPT_USERS),
     ("requests.create", "POST"): only(*DEPT_USERS),
     ("requests.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.progress_json", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.charts_json", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.edit", "GET"): only(*OWN_DEPT),
     ("requests.edit", "POST"): only(*OWN_DEPT),
     ("requests.submit", "POST"): only(*OWN_DEPT),
