@@ -4,7 +4,7 @@ from portal.services import vendor_access
 from portal.services.audit import RequestInfo
 
 from . import runtime
-from .history import JobResult, recorded
+from .history import JobResult, current_run_id, period_of, recorded
 
 
 @recorded("expire_grants")

@@ -4,42 +4,51 @@ import subprocess
 import sys
 import time
 
-from apscheduler.schedulers.background import BackgroundScheduler
+from datetime import datetime, timedelta, timezone
+
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler import runtime
-from scheduler.process import JOBS, build_scheduler, stored_jobs
-from portal.database import make_engine
+from scheduler.history import ANCHOR
+from scheduler.process import JOBS, Scheduler, planned_jobs, selected_jobs
+from portal.errors import ConfigError
 from portal.models.operations import JobRun
 from tests.integration.conftest import clouds_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_jobs_are_stored_with_explicit_options(app):
-    # an engine of its own: the job store disposes its engine when the scheduler shuts down
-    engine = make_engine(app.config["DATABASE_URL"])
-    scheduler = build_scheduler(app.config, engine, scheduler_class=BackgroundScheduler)
-    scheduler.start(paused=True)
-    try:
-        jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {spec.job_id for spec in JOBS}
-        for job in jobs.values():
-            assert job.coalesce is True and job.max_instances == 1
-            assert job.func_ref.startswith(("monitoring.jobs:", "scheduler.housekeeping:", "scheduler.billing_jobs:",
-                                            "scheduler.trust_jobs:", "scheduler.reconcile_jobs:",
-                                            "backup.jobs:"))
-        # building again replaces the stored jobs instead of failing or doubling them
-        again = build_scheduler(app.config, engine, scheduler_class=BackgroundScheduler)
-        again.start(paused=True)
-        assert len(again.get_jobs()) == len(JOBS)
-        again.shutdown(wait=False)
-    finally:
-        scheduler.shutdown(wait=False)
-    listed = stored_jobs(app.extensions["govcloud_db"][0])
-    engine.dispose()
+def test_the_leader_plans_every_job_from_its_trigger(app):
+    engine = app.extensions["govcloud_db"][0]
+    scheduler = Scheduler(app.config, engine, holder="test:1")
+    assert [spec.job_id for spec in scheduler.specs] == [spec.job_id for spec in JOBS]
+    assert scheduler.leadership.tick() is True
+    scheduler.load()
+    with Session(engine) as session:
+        listed = planned_jobs(session)
     assert [row[0] for row in listed] == [spec.job_id for spec in JOBS]
-    assert all(row[3] is not None for row in listed)  # next run times from the store
+    assert all(row[2] and row[3] is not None for row in listed)  # trigger text and next run, from the leader
+    scheduler.pool.shutdown()
+
+
+def test_interval_times_are_the_same_in_every_process(app):
+    # the run key is (job, scheduled time): two processes must compute the same times
+    spec = next(s for s in JOBS if s.job_id == "run_probes")
+    first, second = spec.trigger({"PROBE_INTERVAL_SECONDS": 7}), spec.trigger({"PROBE_INTERVAL_SECONDS": 7})
+    now = datetime.now(timezone.utc)
+    a = first.get_next_fire_time(None, now)
+    time.sleep(0.01)
+    assert a == second.get_next_fire_time(None, now + timedelta(milliseconds=5))
+    assert int((a - ANCHOR).total_seconds()) % 7 == 0
+
+
+def test_scheduler_jobs_setting_limits_the_jobs(app):
+    assert [s.job_id for s in selected_jobs({"SCHEDULER_JOBS": "run_probes, expire_grants"})] == \
+        ["run_probes", "expire_grants"]
+    with pytest.raises(ConfigError, match="nope"):
+        selected_jobs({"SCHEDULER_JOBS": "run_probes,nope"})
 
 
 def test_run_history_records_success_and_crash(app, db_session):
@@ -90,4 +99,6 @@ def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, lo
     page = login_as("vendor").get("/jobs").get_data(as_text=True)
     for spec in JOBS:
         assert spec.job_id in page
-    assert "interval[0:00:01]" in page  # the trigger the process stored
+    assert "interval[0:00:01]" in page  # the trigger the process planned
+    leader = page.split('id="scheduler-leader"')[1].split("</dl>")[0]
+    assert f":{proc.pid}</code>" in leader  # the process that led, named on the page
