@@ -267,8 +267,11 @@ class DatabaseCollector:
         retries = CounterMetricFamily("govcloud_provisioning_retries", "Retried attempts of provisioning jobs: "
                                       "requeue (the job ran again), resume (steps resumed in the worker).",
                                       labels=["kind"])
+        # attempts counts failures: each was followed by another run, but the last one of a failed job
+        ended = ProvisioningJob.state.in_(["failed", "errored"])
         retries.add_metric(["requeue"], session.scalar(
-            select(func.coalesce(func.sum(ProvisioningJob.attempts - 1), 0)).where(ProvisioningJob.attempts > 1)))
+            select(func.coalesce(func.sum(case((ended, ProvisioningJob.attempts - 1), else_=ProvisioningJob.attempts)),
+                                 0)).where(ProvisioningJob.attempts > 0)))
         retries.add_metric(["resume"], session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "provisioning_job",
                                                                AuditEvent.action == "provisioning.resume")))

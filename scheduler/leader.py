@@ -172,12 +172,12 @@ class Leadership:
         with Session(self.engine, expire_on_commit=False) as session:
             bounded(session)
             self.check(session)
-            run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=utcnow(),
-                         outcome=JobOutcome.RUNNING, holder=self.holder, fence=self.token)
-            session.add(run)
             plan = session.get(ScheduledJob, job_id)
             if plan is not None:
                 plan.next_run_at, plan.updated_at = next_run_at, utcnow()
+            run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=utcnow(),
+                         outcome=JobOutcome.RUNNING, holder=self.holder, fence=self.token)
+            session.add(run)
             try:
                 session.commit()
             except IntegrityError:

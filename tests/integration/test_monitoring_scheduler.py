@@ -102,3 +102,44 @@ def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, lo
     assert "interval[0:00:01]" in page  # the trigger the process planned
     leader = page.split('id="scheduler-leader"')[1].split("</dl>")[0]
     assert f":{proc.pid}</code>" in leader  # the process that led, named on the page
+
+
+def test_takeover_fencing_and_periods_in_the_database(app, client, db_session, login_as):
+    """Two schedulers in this process: the second takes over only once the first's lease expired;
+    the first, fenced off, claims nothing; a run key and a period are taken once; /jobs and
+    /metrics name the leader and the takeover."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from portal.models.operations import SchedulerLease
+    from portal.services import jobs as job_history
+    from scheduler.leader import Leadership, NotLeader
+
+    engine = app.extensions["govcloud_db"][0]
+    first, second = Leadership(engine, "host-a:1", 30), Leadership(engine, "host-b:2", 30)
+    assert first.tick() is True and second.tick() is False  # one leads
+    at = datetime(2026, 12, 1, 1, 5, tzinfo=timezone.utc)
+    assert first.claim_run("monthly_summary", at).fence == 1
+    assert first.claim_run("monthly_summary", at) is None  # the run key is taken
+    lease = db_session.get(SchedulerLease, "scheduler")
+    lease.expires_at = lease.renewed_at = datetime.now(timezone.utc) - timedelta(seconds=1)  # as if stalled
+    db_session.commit()
+    assert second.tick() is True and second.token == 2
+    with pytest.raises(NotLeader):
+        first.claim_run("monthly_summary", at + timedelta(days=30))  # back from a stall: fenced off
+    assert first.leading is False and first.tick() is False
+    assert second.claim_run("monthly_summary", at + timedelta(days=30)).holder == "host-b:2"
+
+    with Session(engine) as session:
+        job_history.claim_period(session, "monthly_summary", "2026-11")
+        session.commit()
+        with pytest.raises(job_history.PeriodDone):
+            job_history.claim_period(session, "monthly_summary", "2026-11")
+
+    page = login_as("vendor").get("/jobs").get_data(as_text=True)
+    leader = page.split('id="scheduler-leader"')[1].split("</dl>")[0]
+    assert "host-b:2" in leader and "主用中" in leader and "host-a:1" in leader  # the last takeover, from A
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))}
+    assert [(s.labels, s.value) for s in families["govcloud_scheduler_leader"].samples] == [({"holder": "host-b:2"}, 1)]
+    assert families["govcloud_scheduler_leader_token"].samples[0].value == 2
+    assert families["govcloud_scheduler_takeovers"].samples[0].value == 1
+    assert families["govcloud_scheduler_last_takeover_gap_seconds"].samples[0].value >= 1
