@@ -1,7 +1,7 @@
 """Leadership of the scheduler: any number of processes, one leads (a lease row with a fencing token).
 
 The lease is the row `scheduler_lease` named "scheduler": its holder leads until `expires_at`; the
-leader renews it every lease/3 seconds. A stand-by takes the row over once it has expired (the
+leader renews it every lease/3 seconds (lease 10 s by default). A stand-by takes the row over once it has expired (the
 leader was killed, stopped with SIGSTOP, lost its database, or left: a stopping leader lets it
 expire at once) and raises the token. Times are the database's clock on PostgreSQL (the processes
 may run on several hosts), so only the database decides who leads.
@@ -14,7 +14,7 @@ waits for the share lock). The run key is unique, so a run is claimed once, whoe
 A session-level advisory lock would not do: a stopped process's connection keeps holding it. For
 the same reason every transaction on the lease row sets, on PostgreSQL, a lock timeout and an
 idle-in-transaction timeout: a process stopped inside one loses its connection (and its locks)
-after a few seconds instead of blocking the others' takeover.
+after at most 10 s instead of blocking the others' takeover.
 """
 import logging
 import os
@@ -31,7 +31,7 @@ from portal.models.operations import JobOutcome, JobRun, ScheduledJob, Scheduler
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
-DEFAULT_LEASE_SECONDS = 15
+DEFAULT_LEASE_SECONDS = 10
 
 
 class NotLeader(Exception):
@@ -42,15 +42,17 @@ def default_holder():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-TRANSACTION_TIMEOUT = "3s"
+LOCK_TIMEOUT = "3s"   # a stand-by waits no longer for the lease row, then tries again
+IDLE_TIMEOUT = "10s"  # a process stopped inside a lease transaction loses its session (and locks)
 
 
 def bounded(session):
     """On PostgreSQL: this transaction waits at most a few seconds for a lock, and a process that
-    stops inside it (SIGSTOP) loses its session instead of holding the lease row."""
+    stops inside it (SIGSTOP) loses its session instead of holding the lease row. (Not shorter: a
+    process starved of CPU must still finish its own short transaction.)"""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL lock_timeout = '{TRANSACTION_TIMEOUT}'"))
-        session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{TRANSACTION_TIMEOUT}'"))
+        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_TIMEOUT}'"))
 
 
 def database_now(session):

@@ -1,7 +1,7 @@
 """The scheduler process: `python -m scheduler` or `govcloud scheduler`.
 
 Any number of scheduler processes may run on one PostgreSQL database; one leads (scheduler/leader.py:
-a lease row with a fencing token), the others stand by and take over within the lease (15 s by
+a lease row with a fencing token), the others stand by and take over within the lease (10 s by
 default) when it dies or stalls. Only the leader runs jobs. Every job's times come from its trigger
 (interval jobs anchored at 2020-01-01 Beijing, so every process computes the same times); the leader
 claims each scheduled time once (job_run's run key, unique), runs it in a thread pool (one run of a

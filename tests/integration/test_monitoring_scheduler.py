@@ -143,3 +143,16 @@ def test_takeover_fencing_and_periods_in_the_database(app, client, db_session, l
     assert families["govcloud_scheduler_leader_token"].samples[0].value == 2
     assert families["govcloud_scheduler_takeovers"].samples[0].value == 1
     assert families["govcloud_scheduler_last_takeover_gap_seconds"].samples[0].value >= 1
+
+
+def test_the_month_is_closed_once(app, db_session):
+    """monthly_summary twice for one month (two schedulers, a takeover, a run by hand): the second
+    finds the month closed (job_period); one report, one set of statements."""
+    from portal.models.billing import MonthlyReport
+    from scheduler import billing_jobs
+
+    runtime.configure(app.config, app.extensions["govcloud_db"][0])
+    before = len(db_session.scalars(select(MonthlyReport)).all())  # the seed's
+    first, second = billing_jobs.monthly_summary(), billing_jobs.monthly_summary()
+    assert "departments" in first.summary and second.summary.endswith("closed before")
+    assert len(db_session.scalars(select(MonthlyReport)).all()) == before + 1

@@ -27,7 +27,7 @@ from tests.integration.conftest import clouds_yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DURATION_SECONDS = int(os.environ.get("GOVCLOUD_TEST_HA_SECONDS", 600))
 TAKEOVER_LIMIT_SECONDS = 30
-LEASE_SECONDS = 15  # the default (SCHEDULER_LEASE_SECONDS)
+LEASE_SECONDS = 10  # the default (SCHEDULER_LEASE_SECONDS)
 INTERVALS = {"run_probes": 1, "deliver_notifications": 1, "expire_grants": 2}
 SETTING = {"run_probes": "PROBE_INTERVAL_SECONDS", "deliver_notifications": "NOTIFY_INTERVAL_SECONDS",
            "expire_grants": "GRANT_EXPIRY_INTERVAL_SECONDS"}

@@ -113,8 +113,8 @@ def test_a_resize_longer_than_the_lease_is_not_taken_over(app, seed, cloud, run_
     change_id = approve_change(app, user_id, seed.user_ids["bureau"], system_id,
                                {"servers": [{**servers[0], "flavor": "m1.small"}], "rules": rules})
     workers = [start_worker(app, prefix, tmp_path, f"worker{n}", cleanup) for n in range(2)]
-    job = wait_for(lambda: (j := job_of(app, change_id)).state in ("succeeded", "failed", "errored") and j, 300,
-                   "the resize")
+    job = wait_for(lambda: (j := job_of(app, change_id)).state in ("succeeded", "failed", "errored") and j, 900,
+                   "the resize")  # a slow dev cloud takes minutes
     assert [stop_terminate(w) for w in workers] == [0, 0]
     assert job.state == "succeeded", (job.error_message, job.error_detail)
     assert request_states(app, [change_id])[change_id][0] == "provisioned"
