@@ -28,6 +28,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DURATION_SECONDS = int(os.environ.get("GOVCLOUD_TEST_HA_SECONDS", 600))
 TAKEOVER_LIMIT_SECONDS = 30
 LEASE_SECONDS = 10  # the default (SCHEDULER_LEASE_SECONDS)
+# how far back a new leader runs what was left: on this 2-core machine, loaded far past its cores by
+# the other tests, a leader starved of CPU falls behind its 1-second jobs before it is even stopped
+CATCH_UP_SECONDS = 120
 INTERVALS = {"run_probes": 1, "deliver_notifications": 1, "expire_grants": 2}
 SETTING = {"run_probes": "PROBE_INTERVAL_SECONDS", "deliver_notifications": "NOTIFY_INTERVAL_SECONDS",
            "expire_grants": "GRANT_EXPIRY_INTERVAL_SECONDS"}
@@ -41,6 +44,7 @@ class Schedulers:
                         GOVCLOUD_INSTANCE_PATH=str(tmp_path), GOVCLOUD_CRYPTO_KEY_FILE=app.config["CRYPTO_KEY_FILE"],
                         GOVCLOUD_CLOUDS_YAML=str(clouds_yaml()), GOVCLOUD_SCHEDULER_JOBS=",".join(INTERVALS),
                         GOVCLOUD_SCHEDULER_LEASE_SECONDS=str(LEASE_SECONDS), PYTHONPATH=REPO,
+                        GOVCLOUD_JOB_MISFIRE_GRACE_SECONDS=str(CATCH_UP_SECONDS),
                         **{f"GOVCLOUD_{SETTING[job]}": str(seconds) for job, seconds in INTERVALS.items()})
         self.tmp_path = tmp_path
         self.procs = {}      # pid -> Popen
@@ -127,6 +131,9 @@ def caught_up(session, timeout):
 
 @pytest.mark.parametrize("migrated_app", ["postgresql"], indirect=True)
 def test_leader_killed_or_stalled_every_run_once(app, db_session, tmp_path):
+    from portal.models.operations import ProbeTarget
+    db_session.execute(ProbeTarget.__table__.update().values(enabled=False))  # fast jobs: nothing to probe
+    db_session.commit()
     rng = random.Random(int(os.environ.get("GOVCLOUD_TEST_HA_SEED", time.time())))
     schedulers = Schedulers(app, tmp_path)
     tokens = {}       # token -> (holder, acquired_at)
@@ -144,7 +151,9 @@ def test_leader_killed_or_stalled_every_run_once(app, db_session, tmp_path):
             kinds = ["SIGKILL", "SIGSTOP"]
             rng.shuffle(kinds)  # each kind at least once per phase, then at random
             while kinds or time.monotonic() < phase_end:
-                time.sleep(rng.uniform(1, 8))  # a random moment of the leader's fast jobs
+                # the leader has run what its predecessor left; then a random moment of its fast jobs
+                caught_up(db_session, 120)
+                time.sleep(rng.uniform(1, 8))
                 kind = kinds.pop() if kinds else rng.choice(["SIGKILL", "SIGSTOP"])
                 holder, token, _ = lease(db_session)
                 leader = pid_of(holder)

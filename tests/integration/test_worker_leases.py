@@ -109,7 +109,7 @@ def test_a_resize_longer_than_the_lease_is_not_taken_over(app, seed, cloud, run_
     servers = [{"name": "web", "flavor": "m1.tiny", "image": "cirros-devcloud"}]
     rules = [{"port": "22", "protocol": "tcp", "source": "10.0.0.0/8"}]
     system_id = approve_new(app, user_id, seed.user_ids["bureau"], {"servers": servers, "rules": rules}, "扩容系统")
-    run_workers_until_settled(app, prefix, [system_id])
+    run_workers_until_settled(app, prefix, [system_id], timeout=900)
     change_id = approve_change(app, user_id, seed.user_ids["bureau"], system_id,
                                {"servers": [{**servers[0], "flavor": "m1.small"}], "rules": rules})
     workers = [start_worker(app, prefix, tmp_path, f"worker{n}", cleanup) for n in range(2)]
