@@ -1,7 +1,7 @@
 """scheduler leadership and run keys; provisioning jobs fenced and prioritised (#21)
 
 Revision ID: 0012h
-Revises: 0011d
+Revises: 0012i
 Create Date: 2026-12-01 16:00:00
 
 scheduler_lease: the one row of the scheduler's leadership (holder, fencing token, expiry, the last
@@ -18,7 +18,7 @@ from portal.database import UTCDateTime
 
 
 revision = '0012h'
-down_revision = '0011d'
+down_revision = '0012i'
 branch_labels = None
 depends_on = None
 
