@@ -194,6 +194,28 @@ class DatabaseCollector:
                 at = at.replace(tzinfo=timezone.utc)
             last.add_metric([job], at.timestamp())
         yield last
+        yield from self._leader(session)
+
+    def _leader(self, session):
+        """The schedulers' leadership (issue 21): who leads, its token, the last takeover."""
+        status = job_history.leader_status(session)
+        leader = _gauge("govcloud_scheduler_leader", "1 for the scheduler process holding an unexpired lease.",
+                        ["holder"])
+        token = _gauge("govcloud_scheduler_leader_token", "Fencing token of the current lease (raised by each "
+                       "acquisition).")
+        takeovers = CounterMetricFamily("govcloud_scheduler_takeovers", "Leadership taken over from another "
+                                        "scheduler process.")
+        last = _gauge("govcloud_scheduler_last_takeover_timestamp_seconds", "When leadership last moved.")
+        gap = _gauge("govcloud_scheduler_last_takeover_gap_seconds", "Seconds between the old leader's last "
+                     "renewal and the takeover.")
+        if status is not None:
+            leader.add_metric([status.holder], 1 if status.alive else 0)
+            token.add_metric([], status.token)
+            takeovers.add_metric([], status.takeovers)
+            if status.takeover_at is not None:
+                last.add_metric([], status.takeover_at.timestamp())
+                gap.add_metric([], status.takeover_gap_seconds or 0)
+        yield from (leader, token, takeovers, last, gap)
 
 
     def _requests(self, session):
@@ -248,8 +270,11 @@ class DatabaseCollector:
         retries = CounterMetricFamily("govcloud_provisioning_retries", "Retried attempts of provisioning jobs: "
                                       "requeue (the job ran again), resume (steps resumed in the worker).",
                                       labels=["kind"])
+        # attempts counts failures: each was followed by another run, but the last one of a failed job
+        ended = ProvisioningJob.state.in_(["failed", "errored"])
         retries.add_metric(["requeue"], session.scalar(
-            select(func.coalesce(func.sum(ProvisioningJob.attempts - 1), 0)).where(ProvisioningJob.attempts > 1)))
+            select(func.coalesce(func.sum(case((ended, ProvisioningJob.attempts - 1), else_=ProvisioningJob.attempts)),
+                                 0)).where(ProvisioningJob.attempts > 0)))
         retries.add_metric(["resume"], session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "provisioning_job",
                                                                AuditEvent.action == "provisioning.resume")))

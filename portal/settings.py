@@ -95,7 +95,10 @@ SETTINGS = {
     "METERING_INTERVAL_SECONDS": _s(int, 300),
     "METERING_GAP_TOLERANCE_SECONDS": _s(int, 900),
     # scheduler, probes, notifications, /metrics (issue 6)
-    "JOB_MISFIRE_GRACE_SECONDS": _s(int, 30),
+    "JOB_MISFIRE_GRACE_SECONDS": _s(int, 30, "runs a new leader still catches up (at least 4 leases)"),
+    # several scheduler processes on PostgreSQL: one leads while its lease lasts (issue 21)
+    "SCHEDULER_LEASE_SECONDS": _s(int, 10, "a stand-by takes over at most this long after the leader stops"),
+    "SCHEDULER_JOBS": _s(str, "", "comma-separated job ids this scheduler runs; empty: every job"),
     "PROBE_INTERVAL_SECONDS": _s(int, 60),
     "PROBE_TIMEOUT_SECONDS": _s(float, 5),
     "COLLECT_INTERVAL_SECONDS": _s(int, 300),

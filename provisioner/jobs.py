@@ -1,18 +1,31 @@
 """The provisioning job protocol: claim with a lease, run, settle.
 
 A claimed job ends in one of four ways, the same for every kind of job (provisioning, rollback):
-succeeded; requeued with backoff after a transient cloud error (at most MAX_ATTEMPTS claims);
-failed (the cloud refused, or the attempts are used up); errored (a bug: traceback kept). What a
-failure does to the request is the runner's own `fail()`; everything else is here.
+succeeded; requeued with backoff after a transient cloud error (attempts count failures, at most
+MAX_ATTEMPTS; a takeover after a crash is no failure); failed (the cloud refused, or the attempts
+are used up); errored (a bug: traceback kept). What a failure does to the request is the runner's
+own `fail()`; everything else is here.
+
+Green-channel jobs (第二十四条, priority 1) are claimed first; one running job per department still
+holds. Each claim raises the job's lease_token, the fencing token: while a worker runs a job, its
+`Lease` renews the lease every LEASE_SECONDS/3 from a thread of its own (a resize or a build
+waiting on the cloud outlives no lease), and every commit of the worker's session first checks,
+the job row locked, that the row still carries its token and that the lease has not run out in
+the meantime. A worker stalled past its lease (SIGSTOP, a long pause) and resumed cannot commit:
+LeaseLost, its transaction rolled back, the job left to the worker that took it over.
 """
 import logging
 import os
 import random
 import socket
+import threading
+import time
 import traceback
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, event, or_, select, text, update
+from sqlalchemy.orm import Session
 
 from portal.database import utcnow
 from portal.models.requests import ProvisioningJob
@@ -46,7 +59,7 @@ def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
             .where(or_(and_(ProvisioningJob.state == JobState.QUEUED, ProvisioningJob.available_at <= now),
                        and_(ProvisioningJob.state == JobState.RUNNING, ProvisioningJob.lease_expires_at < now)),
                    ProvisioningJob.department_id.not_in(busy))
-            .order_by(ProvisioningJob.available_at, ProvisioningJob.id).limit(1))
+            .order_by(ProvisioningJob.priority.desc(), ProvisioningJob.available_at, ProvisioningJob.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         # two workers could otherwise each see no running job of a department and claim two of its
         # jobs at once; the lock is held only until the claim commits
@@ -59,10 +72,82 @@ def claim_job(session, worker_id, lease_seconds=LEASE_SECONDS):
     JOBS.apply(job, "claim", now)
     job.lease_owner = worker_id
     job.lease_expires_at = now + timedelta(seconds=lease_seconds)
-    job.attempts += 1
+    job.lease_token += 1
     job.started_at = job.started_at or now
     session.commit()
     return job
+
+
+class LeaseLost(Exception):
+    """The job was taken over (its token raised) or this worker's lease ran out: no commit."""
+
+
+class Lease:
+    """A worker's hold on one claimed job: its fencing token, renewed while the job runs."""
+
+    def __init__(self, engine, job, seconds=LEASE_SECONDS, *, started=None):
+        self.engine = engine
+        self.job_id = job.id
+        self.token = job.lease_token
+        self.seconds = seconds
+        # monotonic, from before the claim: the lease surely lasts until then (a stopped process's
+        # clock runs on, so a resumed worker sees at once that its lease is over)
+        self.deadline = (time.monotonic() if started is None else started) + seconds - 1
+        self._stop = threading.Event()
+
+    def check(self, session):
+        """Raise LeaseLost unless the row still carries our token and the lease has not run out;
+        the row stays locked until the commit (PostgreSQL), so no claim comes in between."""
+        if time.monotonic() >= self.deadline:
+            raise LeaseLost(f"job {self.job_id}: lease ran out")
+        stmt = select(ProvisioningJob.lease_token).where(ProvisioningJob.id == self.job_id)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        if session.execute(stmt).scalar() != self.token:
+            raise LeaseLost(f"job {self.job_id}: taken over")
+
+    def renew(self):
+        """Extend the lease in the database if it is still ours and unexpired; return whether it was."""
+        started = time.monotonic()
+        if started >= self.deadline:
+            return False
+        with Session(self.engine) as session:
+            if session.get_bind().dialect.name == "postgresql":  # never wait long behind our own job's lock
+                session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            now = utcnow()
+            done = session.execute(update(ProvisioningJob).where(
+                ProvisioningJob.id == self.job_id, ProvisioningJob.lease_token == self.token,
+                ProvisioningJob.lease_expires_at >= now).values(
+                lease_expires_at=now + timedelta(seconds=self.seconds))).rowcount
+            session.commit()
+        if done:
+            self.deadline = started + self.seconds - 1
+        return bool(done)
+
+    def _renew_loop(self):
+        while not self._stop.wait(self.seconds / 3):
+            try:
+                if not self.renew() and time.monotonic() >= self.deadline:
+                    log.warning("job=%s lease lost (token %s)", self.job_id, self.token)
+                    return
+            except Exception as exc:  # a lock timeout or the database: try again at the next beat
+                log.warning("job=%s lease not renewed: %s", self.job_id, str(exc).splitlines()[0])
+
+    @contextmanager
+    def held(self, session):
+        """While the block runs: the lease is renewed, and session commits only under it."""
+        def guard(sess):
+            self.check(sess)
+
+        event.listen(session, "before_commit", guard)
+        beat = threading.Thread(target=self._renew_loop, name=f"lease-{self.job_id}", daemon=True)
+        beat.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            event.remove(session, "before_commit", guard)
+            beat.join(5)
 
 
 def release_dead_leases(session, hostname=None):
@@ -105,7 +190,7 @@ def close(job, state, message="", detail=""):
 
 
 def requeue(job, exc):
-    """Hand a job back to the queue after a transient error, due again after a backoff."""
+    """Hand a job back to the queue after a transient error (counted), due again after a backoff."""
     JOBS.apply(job, "requeue", utcnow())
     job.available_at = utcnow() + timedelta(seconds=backoff(job.attempts - 1, BACKOFF_SECONDS))
     job.lease_owner = ""
@@ -114,12 +199,26 @@ def requeue(job, exc):
 
 
 def settle(session, runner):
-    """Run a claimed job's runner and settle its outcome; return the job's final state."""
+    """Run a claimed job's runner and settle its outcome; return the job's final state, or None
+    when the lease was lost (the job belongs to another worker now: nothing of this run is kept
+    after its last committed step)."""
     job = runner.job
     try:
+        return _settle(session, runner, job)
+    except LeaseLost as exc:
+        session.rollback()
+        log.warning("job=%s not settled by this worker: %s", job.id, exc)
+        return None
+
+
+def _settle(session, runner, job):
+    try:
         return runner.run()
+    except LeaseLost:
+        raise
     except errors.ProvisioningError as exc:
         session.rollback()
+        job.attempts += 1
         if exc.transient and job.attempts < MAX_ATTEMPTS:
             requeue(job, exc)
             runner.audit("provisioning.retry_later", "provisioning_job", job.id, outcome="failure", detail=str(exc))
@@ -128,6 +227,7 @@ def settle(session, runner):
             runner.fail(JobState.FAILED, exc.message, exc.detail)
     except Exception:  # a bug: kept apart from expected failures, traceback stored for the vendor
         session.rollback()
+        job.attempts += 1
         log.exception("job=%s action=%s crashed", job.id, job.action)
         runner.fail(JobState.ERRORED, errors.CLOUD_UNAVAILABLE, traceback.format_exc())
     return job.state

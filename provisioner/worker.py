@@ -15,7 +15,7 @@ from portal import runtime
 from portal.errors import ConfigError
 from portal.workflow import JobAction
 
-from .jobs import claim_job, default_worker_id, release_dead_leases, settle
+from .jobs import LEASE_SECONDS, Lease, claim_job, default_worker_id, release_dead_leases, settle
 from .naming import DEFAULT_PREFIX
 from .rollback import RollbackRunner
 from .runner import JobRunner
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 RUNNERS = {JobAction.PROVISION: JobRunner, JobAction.ROLLBACK: RollbackRunner}
 
 
-def run_job(session, cloud, job, *, worker_id="", name_prefix=DEFAULT_PREFIX):
+def run_job(session, cloud, job, *, worker_id="", name_prefix=DEFAULT_PREFIX, lease_seconds=LEASE_SECONDS):
     """Run a claimed job with the runner of its action and settle it (jobs.settle)."""
-    runner = RUNNERS[job.action](session, cloud, job, worker_id=worker_id, name_prefix=name_prefix)
+    runner = RUNNERS[job.action](session, cloud, job, worker_id=worker_id, name_prefix=name_prefix,
+                                 lease_seconds=lease_seconds)
     return settle(session, runner)
 
 
@@ -34,12 +35,13 @@ class Worker:
     """Claim and run jobs until stopped (or, with once=True, until no job is left)."""
 
     def __init__(self, engine, cloud, *, worker_id=None, name_prefix=DEFAULT_PREFIX, poll_seconds=2.0,
-                 concurrency=1):
+                 concurrency=1, lease_seconds=LEASE_SECONDS):
         self.engine = engine
         self.cloud = cloud
         self.worker_id = worker_id or default_worker_id()
         self.name_prefix = name_prefix
         self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
         # jobs run side by side in threads (each with its own database session, claims go through the
         # database as between processes); SQLite allows one writer, so it runs one job at a time
         self.concurrency = max(1, concurrency) if engine.dialect.name != "sqlite" else 1
@@ -48,12 +50,16 @@ class Worker:
     def run_one(self):
         """Claim and run one job; return its final state, or None when there was none."""
         with Session(self.engine, expire_on_commit=False) as session:
-            job = claim_job(session, self.worker_id)
+            lease_started = time.monotonic()
+            job = claim_job(session, self.worker_id, self.lease_seconds)
             if job is None:
                 return None
-            log.info("worker=%s claimed job=%s request=%s attempt=%s", self.worker_id, job.id, job.request_id,
-                     job.attempts)
-            return run_job(session, self.cloud, job, worker_id=self.worker_id, name_prefix=self.name_prefix)
+            log.info("worker=%s claimed job=%s request=%s token=%s failures=%s", self.worker_id, job.id,
+                     job.request_id, job.lease_token, job.attempts)
+            lease = Lease(self.engine, job, self.lease_seconds, started=lease_started)
+            with lease.held(session):
+                return run_job(session, self.cloud, job, worker_id=self.worker_id, name_prefix=self.name_prefix,
+                               lease_seconds=self.lease_seconds)
 
     def run(self, once=False):
         with Session(self.engine, expire_on_commit=False) as session:
@@ -86,6 +92,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="govcloud provisioning worker")
     parser.add_argument("--once", action="store_true", help="run the due jobs, then exit")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks for new jobs")
+    parser.add_argument("--lease", type=int, default=LEASE_SECONDS,
+                        help="seconds a claimed job is held without renewal (renewed every third of it)")
     parser.add_argument("--concurrency", type=int, default=1,
                         help="jobs run at the same time by this process (PostgreSQL; one per department)")
     args = parser.parse_args(argv)
@@ -96,7 +104,7 @@ def main(argv=None):
         log.error("%s", exc)
         return 2
     worker = Worker(rt.engine, rt.cloud(), name_prefix=rt.name_prefix, poll_seconds=args.poll,
-                    concurrency=args.concurrency)
+                    concurrency=args.concurrency, lease_seconds=args.lease)
 
     def _stop(signum, _frame):
         log.info("worker=%s stopping on signal %s", worker.worker_id, signum)

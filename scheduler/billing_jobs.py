@@ -11,7 +11,7 @@ from portal.services import metering, reports, statements
 from portal.services.audit import RequestInfo
 
 from . import runtime
-from .history import JobResult, recorded
+from .history import JobResult, current_run_id, recorded, scheduled_for
 
 log = logging.getLogger(__name__)
 SYSTEM = RequestInfo(actor=None, correlation_id="scheduler")
@@ -59,8 +59,14 @@ def close_month(session, year, month, now=None):
 
 @recorded("monthly_summary")
 def monthly_summary():
-    """On the 1st: draft statements of last month and the 月度汇总报备 (第十条三)."""
-    year, month = reports.previous_month()
+    """On the 1st: draft statements of last month and the 月度汇总报备 (第十条三), once per month
+    (job_period: a second scheduler, a takeover or a run by hand finds the month closed)."""
+    from portal.services import jobs as job_history
+    year, month = reports.previous_month(scheduled_for())
     with runtime.session_scope() as session:
+        try:
+            job_history.claim_period(session, "monthly_summary", f"{year}-{month:02d}", current_run_id())
+        except job_history.PeriodDone:
+            return JobResult(summary=f"{year}-{month:02d}: closed before")
         report = close_month(session, year, month)
     return JobResult(summary=f"{year}-{month:02d}: {len(report.entries)} departments")

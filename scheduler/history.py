@@ -2,13 +2,20 @@
 
 A job returns a JobResult; returning failed=True means "ran, but a person must look" (failed),
 an exception is a bug (errored, traceback kept) and is raised again for the scheduler's log.
+A run the leading scheduler claimed (scheduler/leader.py) already has its row, with its scheduled
+time: the job finishes that row (`claimed`); a run by hand starts a row of its own.
 """
+import contextlib
+import contextvars
 import functools
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from portal.models.operations import JobOutcome
+from portal.database import utcnow
+from portal.models.operations import JobOutcome, JobRun
 from portal.services import jobs as job_history
 
 from . import runtime
@@ -22,13 +29,51 @@ class JobResult:
     failed: bool = False
 
 
+BEIJING = ZoneInfo("Asia/Shanghai")
+ANCHOR = datetime(2020, 1, 1, tzinfo=BEIJING)  # every interval job's times are ANCHOR + k x interval
+_claimed = contextvars.ContextVar("claimed_run", default=None)
+
+
+@contextlib.contextmanager
+def claimed(run):
+    """Run a job inside this block as the claimed run `run` (a job_run row of the scheduler)."""
+    token = _claimed.set(run)
+    try:
+        yield run
+    finally:
+        _claimed.reset(token)
+
+
+def scheduled_for():
+    """The scheduled time of the run in progress (now for a run by hand)."""
+    run = _claimed.get()
+    return run.scheduled_for if run is not None and run.scheduled_for is not None else utcnow()
+
+
+def period_of(seconds, at=None):
+    """The period of `seconds` holding `at` (default: the run's scheduled time), named by its
+    start in Beijing time: the key of a job done once per period (portal.services.jobs.claim_period)."""
+    at = at or scheduled_for()
+    k = int((at - ANCHOR).total_seconds() // seconds)
+    return (ANCHOR + timedelta(seconds=k * seconds)).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
+
+
+def current_run_id():
+    run = _claimed.get()
+    return run.id if run is not None else None
+
+
 def recorded(job_id):
     """Record each run of the decorated job: start, duration, outcome, error."""
     def decorator(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with runtime.session_scope() as session:
-                run = job_history.start_run(session, job_id)
+                claim = _claimed.get()
+                if claim is not None and claim.job_id == job_id:
+                    run = session.get(JobRun, claim.id)
+                else:
+                    run = job_history.start_run(session, job_id)
                 try:
                     result = func(*args, **kwargs) or JobResult()
                 except Exception:

@@ -1,27 +1,40 @@
 """The scheduler process: `python -m scheduler` or `govcloud scheduler`.
 
-APScheduler 3.x BlockingScheduler in its own process (never inside web workers), its job store
-in the portal's database; each job has an explicit id, replace_existing, coalesce and
-max_instances=1, so a slow run is never doubled and missed runs collapse into one.
+Any number of scheduler processes may run on one PostgreSQL database; one leads (scheduler/leader.py:
+a lease row with a fencing token), the others stand by and take over within the lease (10 s by
+default) when it dies or stalls. Only the leader runs jobs. Every job's times come from its trigger
+(interval jobs anchored at 2020-01-01 Beijing, so every process computes the same times); the leader
+claims each scheduled time once (job_run's run key, unique), runs it in a thread pool (one run of a
+job at a time) and, after a takeover, runs the times its predecessor left (up to the catch-up window,
+JOB_MISFIRE_GRACE_SECONDS or four leases; older ones are skipped and logged). On SQLite it is the
+same process alone.
 """
 import argparse
 import logging
 import signal
+import threading
 from dataclasses import dataclass
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from backup import jobs as backup_jobs
 from monitoring import jobs as monitoring_jobs
+from portal.database import utcnow
 from portal.errors import ConfigError
+from portal.models.operations import JobRun, ScheduledJob
 
 from . import billing_jobs, housekeeping, reconcile_jobs, runtime, trust_jobs
+from .history import ANCHOR, claimed
+from .leader import DEFAULT_LEASE_SECONDS, Leadership, NotLeader
 
 log = logging.getLogger(__name__)
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,7 @@ class JobSpec:
         if self.cron is not None:
             return CronTrigger(timezone="Asia/Shanghai", **self.cron)
         seconds = int(settings.get(self.interval_setting) or self.default_seconds)
-        return IntervalTrigger(seconds=seconds)
+        return IntervalTrigger(seconds=seconds, start_date=ANCHOR, timezone="Asia/Shanghai")
 
 
 JOBS = (
@@ -85,37 +98,141 @@ JOBS = (
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 
 
-def build_scheduler(settings, engine, scheduler_class=BlockingScheduler):
-    """Return a scheduler with the database job store and every job of JOBS (replaced if stored)."""
-    scheduler = scheduler_class(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
-        executors={"default": ThreadPoolExecutor(4)},
-        job_defaults={"coalesce": True, "max_instances": 1,
-                      "misfire_grace_time": int(settings.get("JOB_MISFIRE_GRACE_SECONDS") or 30)},
-        timezone="Asia/Shanghai")
-    for spec in JOBS:
-        scheduler.add_job(spec.func, spec.trigger(settings), id=spec.job_id, name=spec.description,
-                          replace_existing=True, coalesce=True, max_instances=1)
-    return scheduler
+def selected_jobs(settings):
+    """The JOBS this scheduler runs: SCHEDULER_JOBS (comma-separated ids), empty for all."""
+    wanted = [j.strip() for j in (settings.get("SCHEDULER_JOBS") or "").split(",") if j.strip()]
+    unknown = set(wanted) - {spec.job_id for spec in JOBS}
+    if unknown:
+        raise ConfigError("SCHEDULER_JOBS", f"unknown job(s) {', '.join(sorted(unknown))}")
+    return tuple(spec for spec in JOBS if not wanted or spec.job_id in wanted)
 
 
-def stored_jobs(engine):
-    """Return (job id, description, trigger text, next run) of the jobs in the database job store.
+class Scheduler:
+    """One scheduler process: leadership ticks, and while leading, claims and runs the due runs."""
 
-    Used by the portal's job page: it reads the store, it does not run a scheduler.
+    def __init__(self, settings, engine, *, specs=None, holder=None, lease_seconds=None, threads=4):
+        self.engine = engine
+        self.specs = specs if specs is not None else selected_jobs(settings)
+        self.triggers = {spec.job_id: spec.trigger(settings) for spec in self.specs}
+        lease_seconds = int(lease_seconds or settings.get("SCHEDULER_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
+        self.leadership = Leadership(engine, holder, lease_seconds)
+        self.renew_seconds = lease_seconds / 3
+        self.catch_up = timedelta(seconds=max(int(settings.get("JOB_MISFIRE_GRACE_SECONDS") or 30),
+                                              4 * lease_seconds))
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
+        self.running = {}   # job_id -> Future of its run in progress
+        self.cursor = {}    # job_id -> the last scheduled time handled under the current token
+        self.pending = {}   # job_id -> its next scheduled time, until claimed
+        self.loaded_token = None
+        self.stopping = threading.Event()
+
+    # -- the plan
+    def load(self):
+        """On taking the lead: continue after the last claimed run of each job; publish the plan."""
+        ids = [spec.job_id for spec in self.specs]
+        self.pending = {}
+        with Session(self.engine) as session:
+            self.cursor = dict(session.execute(select(JobRun.job_id, func.max(JobRun.scheduled_for))
+                                               .where(JobRun.job_id.in_(ids), JobRun.scheduled_for.is_not(None))
+                                               .group_by(JobRun.job_id)).all())
+            now = utcnow()
+            for spec in self.specs:
+                plan = session.get(ScheduledJob, spec.job_id) or ScheduledJob(job_id=spec.job_id)
+                plan.trigger = str(self.triggers[spec.job_id])[:255]
+                plan.next_run_at, plan.updated_at = self.next_time(spec.job_id, now), now
+                session.add(plan)
+            session.commit()
+        self.loaded_token = self.leadership.token
+
+    def next_time(self, job_id, now):
+        """The next scheduled time of job_id to claim (possibly past: due); kept until claimed."""
+        if job_id not in self.pending:
+            self.pending[job_id] = self._next_time(job_id, now)
+        return self.pending[job_id]
+
+    def _next_time(self, job_id, now):
+        trigger, last = self.triggers[job_id], self.cursor.get(job_id)
+        if last is not None:
+            last = _aware(last)
+            nxt = trigger.get_next_fire_time(last, now)
+            if nxt is None or nxt >= now - self.catch_up:
+                return nxt
+            log.warning("job %s: runs between %s and %s are older than the catch-up window; skipped",
+                        job_id, last.isoformat(), (now - self.catch_up).isoformat())
+        return trigger.get_next_fire_time(None, now if last is None else now - self.catch_up)
+
+    # -- the loop
+    def dispatch(self):
+        """Claim and start every due run whose job is not running; False when no longer leading."""
+        now = utcnow()
+        for spec in self.specs:
+            job_id = spec.job_id
+            future = self.running.get(job_id)
+            if future is not None and not future.done():
+                continue  # one run of a job at a time; its next times wait for it
+            due = self.next_time(job_id, now)
+            if due is None or due > now:
+                continue
+            after = self.triggers[job_id].get_next_fire_time(due, now)
+            try:
+                run = self.leadership.claim_run(job_id, due, after)
+            except NotLeader:
+                return False
+            self.cursor[job_id] = due
+            self.pending.pop(job_id, None)
+            if run is None:
+                log.info("job %s at %s was claimed before", job_id, due.isoformat())
+                continue
+            self.running[job_id] = self.pool.submit(self._execute, spec, run)
+        return True
+
+    def _execute(self, spec, run):
+        with claimed(run):
+            try:
+                spec.func()
+            except Exception:  # recorded as errored by scheduler.history; the loop goes on
+                pass
+
+    def run(self):
+        last_tick = 0.0
+        while not self.stopping.is_set():
+            if time.monotonic() - last_tick >= self.renew_seconds or not self.leadership.leading:
+                last_tick = time.monotonic()
+                self.leadership.tick()
+            if self.leadership.leading:
+                try:
+                    if self.loaded_token != self.leadership.token:
+                        self.load()
+                    self.dispatch()
+                except Exception as exc:  # the database: try again at the next tick
+                    log.warning("scheduler=%s dispatch failed: %s", self.leadership.holder,
+                                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            else:
+                self.loaded_token = None
+            self.stopping.wait(POLL_SECONDS if self.leadership.leading else min(1.0, self.renew_seconds))
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            self.leadership.release()
+        except Exception as exc:
+            log.warning("scheduler=%s could not release the lease: %s", self.leadership.holder, exc)
+
+    def stop(self):
+        self.stopping.set()
+
+
+def _aware(at):
+    from datetime import timezone
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+def planned_jobs(session):
+    """Return (job id, description, trigger text, next run) of every job as the leader plans it.
+
+    Used by the portal's job page: it reads the plan, it does not run a scheduler.
     """
-    store = SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")
-    store.start(None, "default")
-    try:
-        stored = {job.id: job for job in store.get_all_jobs()}
-    except LookupError:  # a job whose function no longer imports
-        stored = {}
-    out = []
-    for spec in JOBS:
-        job = stored.get(spec.job_id)
-        out.append((spec.job_id, spec.description, str(job.trigger) if job else "",
-                    job.next_run_time if job else None))
-    return out
+    plans = {p.job_id: p for p in session.scalars(select(ScheduledJob))}
+    return [(spec.job_id, spec.description, plans[spec.job_id].trigger if spec.job_id in plans else "",
+             plans[spec.job_id].next_run_at if spec.job_id in plans else None) for spec in JOBS]
 
 
 def main(argv=None):
@@ -134,16 +251,21 @@ def main(argv=None):
             parser.error(f"unknown job {args.run_once}; known: {', '.join(s.job_id for s in JOBS)}")
         spec.func()
         return 0
-    scheduler = build_scheduler(rt.settings, rt.engine)
+    try:
+        scheduler = Scheduler(rt.settings, rt.engine)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
 
     def _stop(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
-        scheduler.shutdown(wait=False)
+        scheduler.stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("scheduler starting with jobs %s", ", ".join(s.job_id for s in JOBS))
-    scheduler.start()
+    log.info("scheduler=%s starting with jobs %s", scheduler.leadership.holder,
+             ", ".join(s.job_id for s in scheduler.specs))
+    scheduler.run()
     return 0
 
 

@@ -4,7 +4,7 @@ from portal.services import vendor_access
 from portal.services.audit import RequestInfo
 
 from . import runtime
-from .history import JobResult, recorded
+from .history import JobResult, current_run_id, period_of, recorded
 
 
 @recorded("expire_grants")
@@ -20,9 +20,16 @@ def expire_grants():
 @recorded("audit_digest")
 def audit_digest():
     """Sign the audit chain's head with the key kept outside the database; append the digest to
-    the external digest file (and syslog)."""
+    the external digest file (and syslog); once per interval (job_period: a second scheduler, a
+    takeover or a run by hand in the same interval signs nothing)."""
+    from portal.services import jobs as job_history
     settings = runtime.current().settings
+    period = period_of(int(settings.get("AUDIT_DIGEST_INTERVAL_SECONDS") or 3600))
     with runtime.session_scope() as session:
+        try:
+            job_history.claim_period(session, "audit_digest", period, current_run_id())
+        except job_history.PeriodDone:
+            return JobResult(summary=f"{period}: signed before")
         digest = audit_chain.sign_and_publish(session, settings)
     if digest is None:
         return JobResult(summary="audit log empty")

@@ -6,8 +6,8 @@ portal.models imports this module, so every table is in one metadata.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
-                        LargeBinary, SmallInteger, String, Table, Text, Unicode, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
+                        SmallInteger, String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -18,16 +18,6 @@ def _in(values):
     return ", ".join(f"'{v.value}'" for v in values)
 
 
-# The job store table of APScheduler's SQLAlchemyJobStore, declared here so the migrations create
-# it and the models-versus-migrations check knows it (the job store only reads and writes it).
-apscheduler_jobs = Table(
-    "apscheduler_jobs", Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
-
-
 class JobOutcome(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
@@ -36,12 +26,19 @@ class JobOutcome(StrEnum):
 
 
 class JobRun(Base):
-    """One run of a scheduled job: when, how long, how it ended."""
+    """One run of a scheduled job: when, how long, how it ended.
+
+    A run of the scheduler carries its run key, (job_id, scheduled_for), unique: the leader claims
+    a scheduled time by inserting its row, so a takeover can neither double nor lose it; holder and
+    fence say which scheduler process claimed it under which leadership. A run started by hand
+    (`govcloud scheduler --run-once`) has no scheduled time.
+    """
 
     __tablename__ = "job_run"
     __table_args__ = (
         CheckConstraint(f"outcome IN ({_in(JobOutcome)})", name="outcome"),
         Index("ix_job_run_job_id_started_at", "job_id", "started_at"),
+        UniqueConstraint("job_id", "scheduled_for", name="uq_job_run_job_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,6 +48,56 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default=JobOutcome.RUNNING)
     summary: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(120), default="")
+    fence: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class JobPeriod(Base):
+    """A period a job may do its work in once only (last month's statements and 月度汇总报备, an
+    audit digest's interval): inserted in the same transaction as the work, so a second run of the
+    same period, by any scheduler or by hand, fails on the primary key and changes nothing."""
+
+    __tablename__ = "job_period"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SchedulerLease(Base):
+    """The scheduler's leadership: one row; the process holding an unexpired lease is the leader.
+
+    token is the fencing token, raised by each acquisition: a leader claims a job run only while
+    the row still carries its token and has not expired (checked in the claim's transaction, the
+    row share-locked), so a leader that stalled (SIGSTOP, a long pause) and came back after a
+    takeover claims nothing. The last takeover (from another holder) is kept for /jobs and /metrics.
+    """
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120), default="")
+    token: Mapped[int] = mapped_column(BigInteger, default=0)
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_holder: Mapped[str] = mapped_column(String(120), default="")
+    takeover_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    takeover_gap_seconds: Mapped[float | None] = mapped_column(Float)  # old holder's last renewal -> takeover
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScheduledJob(Base):
+    """A job as the leading scheduler plans it (its trigger and next run), for the /jobs page."""
+
+    __tablename__ = "scheduled_job"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(255), default="")
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MaintenanceKind(StrEnum):

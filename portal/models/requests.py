@@ -1,7 +1,8 @@
 """Models of resource requests (附件1/附件2), provisioning jobs, cloud resources, receipts, API tokens."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -119,7 +120,9 @@ class ProvisioningJob(Base):
 
     A worker claims a row by setting lease_owner/lease_expires_at (on PostgreSQL with
     SELECT ... FOR UPDATE SKIP LOCKED); a lease that expires may be taken over, and the steps
-    resume because each stored its result in cloud_resource before the next began.
+    resume because each stored its result in cloud_resource before the next began. lease_token,
+    raised by each claim, fences the holder: a worker commits only while the row carries its token
+    and its lease has not run out (provisioner/jobs.py). priority 1: green channel (第二十四条).
     """
 
     __tablename__ = "provisioning_job"
@@ -134,7 +137,9 @@ class ProvisioningJob(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED)
     action: Mapped[str] = mapped_column(String(16), default=JobAction.PROVISION, server_default="provision")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failures so far (not claims)
+    lease_token: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     current_step: Mapped[str] = mapped_column(String(120), default="")
     lease_owner: Mapped[str] = mapped_column(String(120), default="")
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

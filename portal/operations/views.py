@@ -32,9 +32,10 @@ ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (‰∏âÊù
 @bp.route("/jobs")
 @require(*OPERATORS)
 def job_list():
-    from scheduler.process import stored_jobs
-    statuses = jobs.job_statuses(db.session, stored_jobs(db.engine))
-    return render_template("operations/jobs.html", statuses=statuses, runs=jobs.recent_runs(db.session, limit=30))
+    from scheduler.process import planned_jobs
+    statuses = jobs.job_statuses(db.session, planned_jobs(db.session))
+    return render_template("operations/jobs.html", statuses=statuses, runs=jobs.recent_runs(db.session, limit=30),
+                           leader=jobs.leader_status(db.session))
 
 
 @bp.route("/probes")

@@ -3,9 +3,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
-from ..models.operations import JobOutcome, JobRun
+from ..models.operations import JobOutcome, JobPeriod, JobRun, SchedulerLease
+
+
+class PeriodDone(Exception):
+    """The job's work of this period was done before (by this or another scheduler, or by hand)."""
 
 
 @dataclass
@@ -39,6 +44,17 @@ def finish_run(session, run, outcome, *, summary="", error=""):
     return run
 
 
+def claim_period(session, job_id, period, run_id=None):
+    """Mark (job_id, period) done as the first write of the caller's transaction (the work follows
+    and commits with it); raise PeriodDone, the transaction rolled back, when it was done before."""
+    session.add(JobPeriod(job_id=job_id, period=period, done_at=utcnow(), run_id=run_id))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise PeriodDone(f"{job_id} {period}") from None
+
+
 def job_statuses(session, jobs):
     """Return a JobStatus per (job_id, description, trigger, next_run_at) in jobs."""
     latest_ids = dict(session.execute(select(JobRun.job_id, func.max(JobRun.id)).group_by(JobRun.job_id)).all())
@@ -50,6 +66,35 @@ def job_statuses(session, jobs):
                       last_run=latest.get(job_id), last_success_at=successes.get(job_id),
                       runs=counts.get(job_id, 0))
             for job_id, description, trigger, next_run in jobs]
+
+
+@dataclass
+class LeaderStatus:
+    """Who leads the schedulers now, and the last takeover (/jobs, /metrics)."""
+
+    holder: str
+    token: int
+    acquired_at: datetime | None
+    renewed_at: datetime | None
+    expires_at: datetime | None
+    alive: bool                     # the lease has not expired
+    previous_holder: str
+    takeover_at: datetime | None
+    takeover_gap_seconds: float | None
+    takeovers: int
+
+
+def leader_status(session, now=None):
+    """The scheduler lease as a LeaderStatus, or None before any scheduler ran."""
+    lease = session.get(SchedulerLease, "scheduler")
+    if lease is None:
+        return None
+    now = now or utcnow()
+    return LeaderStatus(holder=lease.holder, token=lease.token, acquired_at=lease.acquired_at,
+                        renewed_at=lease.renewed_at, expires_at=lease.expires_at,
+                        alive=lease.expires_at is not None and lease.expires_at > now,
+                        previous_holder=lease.previous_holder, takeover_at=lease.takeover_at,
+                        takeover_gap_seconds=lease.takeover_gap_seconds, takeovers=lease.takeovers or 0)
 
 
 def recent_runs(session, job_id=None, limit=50):

@@ -40,13 +40,14 @@ PROBLEM_LABELS = {
 
 
 def enqueue_job(session, request):
-    """Add the durable provisioning job of an approved request (once)."""
+    """Add the durable provisioning job of an approved request (once); a green-channel request's
+    job comes first in the queue (第二十四条)."""
     existing = session.scalar(select(ProvisioningJob).where(ProvisioningJob.request_id == request.id,
                                                             ProvisioningJob.state.in_([JobState.QUEUED, JobState.RUNNING])))
     if existing is not None:
         return existing
     job = ProvisioningJob(request_id=request.id, department_id=request.department_id, state=JobState.QUEUED,
-                          available_at=utcnow())
+                          available_at=utcnow(), priority=1 if request.urgent else 0)
     session.add(job)
     return job
 

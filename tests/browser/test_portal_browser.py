@@ -41,6 +41,7 @@ def serving(tmp):
     app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
     migrate.upgrade(app.config["DATABASE_URL"])
     seed = reset_and_seed(app)
+    seed.engine = app.extensions["govcloud_db"][0]  # for tests that put rows behind a page
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -201,4 +202,33 @@ def test_second_factor_enrolment_shows_the_qr_code_and_logs_in_with_a_code(live_
     page.click("#submit")
     page.wait_for_load_state()
     assert page.url == base + "/"
+    assert page.problems == []
+
+
+def test_jobs_page_names_the_leading_scheduler_and_the_last_takeover(live_portal, page):
+    """Two schedulers' leadership, the first's lease run out: /jobs in Chinese names the leader, its
+    token and the takeover from the first."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.orm import Session
+
+    from portal.models.operations import SchedulerLease
+    from scheduler.leader import Leadership
+
+    base, seed = live_portal
+    first, second = Leadership(seed.engine, "sched-a:101", 15), Leadership(seed.engine, "sched-b:202", 15)
+    assert first.tick() and not second.tick()
+    with Session(seed.engine) as session:
+        lease = session.get(SchedulerLease, "scheduler")
+        lease.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        lease.renewed_at = datetime.now(timezone.utc) - timedelta(seconds=16)
+        session.commit()
+    assert second.tick()
+    log_in(page, base, seed.users["vendor"])
+    page.goto(base + "/jobs")
+    card = page.inner_text("#scheduler-leader")
+    assert "主调度进程" in card and "sched-b:202" in card and "主用中" in card and "令牌 2" in card
+    assert "最近一次接管" in card and "接管自 sched-a:101" in card and "累计接管 1 次" in card
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "jobs-scheduler-leader.png"), full_page=True)
     assert page.problems == []

@@ -53,7 +53,9 @@ def test_two_workers_run_each_job_once(app, seed, cloud, run_id, cleanup, tmp_pa
     with app.app_context():
         jobs = db.session.scalars(select(ProvisioningJob).where(ProvisioningJob.request_id.in_(request_ids))).all()
         assert sorted(j.request_id for j in jobs) == sorted(request_ids)
-        assert all(j.attempts == 1 and j.state == "succeeded" for j in jobs), [(j.id, j.attempts) for j in jobs]
+        # claimed once (fencing token 1), no failure (attempts count failures)
+        assert all(j.lease_token == 1 and j.attempts == 0 and j.state == "succeeded" for j in jobs), \
+            [(j.id, j.lease_token, j.attempts) for j in jobs]
         # one department, one running job at a time
         spans = defaultdict(list)
         for j in jobs:

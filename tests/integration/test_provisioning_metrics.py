@@ -67,7 +67,7 @@ def test_step_timings_retries_rollbacks_and_findings(app, client, db_session, se
     assert round(sums["project"]) == 2 and round(sums["server_wait"]) == 40
     retries = {s.labels["kind"]: s.value for s in fams["govcloud_provisioning_retries"].samples
                if s.name == "govcloud_provisioning_retries_total"}
-    assert retries == {"requeue": 3, "resume": 1}  # attempts beyond the first: 2 + 1
+    assert retries == {"requeue": 6, "resume": 1}  # attempts are failures, each retried: 3 + 2 + 1
     assert {s.labels["state"]: s.value for s in fams["govcloud_provisioning_rollbacks"].samples} == {"succeeded": 1}
     assert {s.labels["kind"]: s.value for s in fams["govcloud_reconciler_findings"].samples} == {
         "orphan": 1, "drift": 0, "quota": 1}
