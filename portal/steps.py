@@ -11,7 +11,7 @@ from .specs import expand, normalize_spec
 from .text import _l
 
 # the parts a step name has before its optional suffix: `server:R8:web-1` then `:wait`
-_BASE_PARTS = {"project": 1, "router": 1, "receipt": 1, "quotas": 2, "network": 2, "subnet": 2,
+_BASE_PARTS = {"project": 1, "router": 1, "receipt": 1, "retire": 1, "quotas": 2, "network": 2, "subnet": 2,
                "router_interface": 2, "sg": 2, "keypair": 2, "server": 3, "volume": 3, "fip": 3}
 _SUFFIXES = {("sg", "rules"): "sg_rules", ("server", "wait"): "server_wait", ("server", "resize"): "server_resize",
              ("volume", "extend"): "volume_extend", ("volume", "attach"): "volume_attach"}
@@ -36,6 +36,7 @@ STEP_LABELS = {
     "volume_attach": _l("Attaching volume %(item)s"),
     "fip": _l("Assigning floating IP %(item)s"),
     "delete": _l("Deleting %(item)s"),
+    "retire": _l("Switching off the system's backups, probes and metering"),
     "receipt": _l("Issuing the delivery receipt"),
     "rollback_plan": _l("Rolling back: finding what the request created"),
     "rollback": _l("Rolling back: deleting %(item)s"),
@@ -52,11 +53,11 @@ THING_LABELS = {
 # the bounded kinds of the step-timing metrics (provisioner/timings.py)
 KINDS = ("project", "quotas", "router", "router_interface", "network", "subnet", "sg", "sg_rules", "keypair",
          "server", "server_wait", "server_resize", "volume", "volume_extend", "volume_attach", "fip", "delete",
-         "receipt", "rollback", "other")
+         "retire", "receipt", "rollback", "other")
 # the order the runner takes its steps in (a step outside the plan is placed by it)
 _ORDER = ("project", "quotas", "router", "network", "subnet", "router_interface", "sg", "sg_rules", "keypair",
           "delete", "server", "volume", "server_wait", "server_resize", "volume_extend", "volume_attach", "fip",
-          "receipt", "rollback_plan", "rollback", "rollback_quotas", "rollback_finish")
+          "retire", "receipt", "rollback_plan", "rollback", "rollback_quotas", "rollback_finish")
 
 
 def step_code(name):

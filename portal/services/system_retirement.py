@@ -36,7 +36,7 @@ def retire_system(session, ctx, request):
         before = {"enabled": True, "next_run_at": policy.next_run_at.isoformat() if policy.next_run_at else None}
         policy.enabled = False
         policy.next_run_at = None
-        record_event(session, ctx, "backup_policy.update", object_type="backup_policy", object_id=policy.id,
+        record_event(session, ctx, "backup.policy.update", object_type="backup_policy", object_id=policy.id,
                      department_id=policy.department_id, before=before,
                      after={"enabled": False, "next_run_at": None}, detail=RETIRED_DETAIL)
     server_refs = set(session.scalars(select(CloudResource.key).where(
