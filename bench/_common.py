@@ -154,6 +154,12 @@ class Client:
         assert status == 302 and "/login" not in headers.get("Location", ""), (status, body[:500])
         return self
 
+    def tab(self):
+        """Another connection with this client's cookies (a second tab of the same browser)."""
+        other = Client(self.port, self.token)
+        other.cookies = dict(self.cookies)
+        return other
+
     def close(self):
         if self.conn is not None:
             self.conn.close()

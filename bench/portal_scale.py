@@ -33,7 +33,7 @@ PASSWORD = "Bench-scale-2026!"
 STATES = "{draft,submitted,under_review,approved,provisioned,delivered,rejected,returned,cancelled}"
 ACTIONS = ("{request.create,request.submit,request.start_review,request.approve,request.finish,auth.login,"
            "cloud.create,cloud.set_quotas,backup.run,probe.state,request.return,request.reject}")
-HOME_USERS = 50
+HOME_USERS = 10  # departments whose users log in (their homes differ)
 
 SEED = [
     ("departments", """
@@ -165,9 +165,13 @@ def main():
         env = {"GOVCLOUD_TOTP_REQUIRED_ROLES": ""}
         with gunicorn(url, workers=args.workers, threads=args.threads, env=env) as (port, master):
             n = args.clients
-            bureau = [Client(port).login("scale-bureau", PASSWORD) for _ in range(n)]
-            auditor = [Client(port).login("scale-auditor", PASSWORD) for _ in range(n)]
-            homes = [Client(port).login(f"scale-dept-{1 + k % HOME_USERS}", PASSWORD) for k in range(n)]
+            # one login per user (argon2 is slow on purpose), its cookies shared by that user's tabs
+            bureau_login = Client(port).login("scale-bureau", PASSWORD)
+            auditor_login = Client(port).login("scale-auditor", PASSWORD)
+            home_logins = [Client(port).login(f"scale-dept-{1 + k}", PASSWORD) for k in range(HOME_USERS)]
+            bureau = [bureau_login.tab() for _ in range(n)]
+            auditor = [auditor_login.tab() for _ in range(n)]
+            homes = [home_logins[k % HOME_USERS].tab() for k in range(n)]
             pages = args.requests // 9 * 2 // 20  # the submitted and under-review requests, 20 a page
             since = (datetime.now(timezone.utc) + timedelta(hours=8) - timedelta(days=40)).date().isoformat()
             until = (datetime.now(timezone.utc) + timedelta(hours=8) - timedelta(days=10)).date().isoformat()

@@ -195,11 +195,13 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=3, help="jobs at a time per worker process")
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+                        help="thread counts of the plain runs (the best one counts), e.g. 10")
     args = parser.parse_args()
     conn = admin_connection()
     plain = {}
     try:
-        for threads in LEVELS:
+        for threads in [int(x) for x in args.levels.split(",")]:
             plain[threads] = plain_run(conn, args.requests, threads)
             print(f"  (plain, {threads} threads: {plain[threads]:.1f} s)", file=sys.stderr, flush=True)
             purge(conn, RUN)
