@@ -3,6 +3,7 @@ a PostgreSQL schema of their own, gunicorn started as deployed (deploy/gunicorn.
 HTTP clients, and N clients for S seconds with their latencies."""
 import http.client
 import os
+import random
 import re
 import socket
 import statistics
@@ -166,9 +167,11 @@ class Client:
             self.conn = None
 
 
-def load(clients, seconds, visit):
-    """Run visit(client_index, i) -> HTTP status in len(clients) threads for seconds; return
-    (latencies of 200s, {status: count} of the others, wall seconds)."""
+def load(clients, seconds, visit, think=0.0):
+    """Run visit(client_index, i) -> HTTP status in `clients` threads for seconds, each client
+    pausing think seconds on average (0.5-1.5 x) between its requests (0: back to back, the
+    portal saturated); return (latencies of 200s, {status: count} of the others, wall seconds)."""
+    pause = random.Random(7)
     latencies, errors, lock = [], {}, threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -187,6 +190,9 @@ def load(clients, seconds, visit):
                     latencies.append(elapsed)
                 else:
                     errors[status] = errors.get(status, 0) + 1
+                wait = think * pause.uniform(0.5, 1.5) if think else 0
+            if wait:
+                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
     started = time.monotonic()

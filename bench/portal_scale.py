@@ -134,14 +134,16 @@ def monthly_report(url):
     return report_id, took
 
 
-def scenario(name, clients, seconds, paths_for):
-    """clients: logged-in Clients; paths_for(k, i) -> path. Print one line."""
+def scenario(name, clients, seconds, paths_for, think):
+    """clients: logged-in Clients; paths_for(k, i) -> path. Print a line back to back (saturated) and
+    one with think seconds between a client's requests."""
     def visit(k, i):
         status, _, _ = clients[k].request("GET", paths_for(k, i))
         return status
-    latencies, errors, wall = load(len(clients), seconds, visit)
-    print(f"  {name:<28} {summary(latencies, errors, wall)}", flush=True)
-    return latencies
+    for pause in (0.0, think):
+        latencies, errors, wall = load(len(clients), seconds, visit, think=pause)
+        print(f"  {name:<26} {'saturated' if not pause else f'think {pause:g} s':>10} "
+              f"{summary(latencies, errors, wall)}", flush=True)
 
 
 def main():
@@ -152,11 +154,13 @@ def main():
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--servers", type=int, default=5_000)
     parser.add_argument("--departments", type=int, default=200)
+    parser.add_argument("--think", type=float, default=1.0, help="a client's pause between requests, second run")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--threads", type=int)
     args = parser.parse_args()
     print(f"portal_scale: {args.departments} departments, {args.requests:,} requests, {args.servers:,} servers, "
-          f"{args.events:,} audit events; {args.clients} clients x {args.seconds} s per scenario", flush=True)
+          f"{args.events:,} audit events; {args.clients} clients x {args.seconds} s per scenario; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     with pg_schema("scale") as (url, _schema):
         migrate.upgrade(url)
         seed(url, args)
@@ -177,21 +181,21 @@ def main():
             until = (datetime.now(timezone.utc) + timedelta(hours=8) - timedelta(days=10)).date().isoformat()
             scenario("bureau: review queue", bureau, args.seconds,
                      lambda k, i: ["/reviews/", f"/reviews/?page={1 + (k * 7 + i) % pages}",
-                                   "/reviews/?state=approved", "/requests/?state=submitted"][(k + i) % 4])
+                                   "/reviews/?state=approved", "/requests/?state=submitted"][(k + i) % 4], args.think)
             scenario("auditor: audit search", auditor, args.seconds,
                      lambda k, i: ["/audit/", f"/audit/?department_id={1 + (k + i) % args.departments}",
                                    "/audit/?action=request.approve", f"/audit/?actor=user{(k + i) % 300}",
                                    f"/audit/?since={since}&until={until}&action=request.submit",
-                                   f"/audit/?object_id={(k * 31 + i) % 100000}"][(k + i) % 6])
-            scenario("department: home", homes, args.seconds, lambda k, i: "/")
+                                   f"/audit/?object_id={(k * 31 + i) % 100000}"][(k + i) % 6], args.think)
+            scenario("department: home", homes, args.seconds, lambda k, i: "/", args.think)
             scenario("department: requests", homes, args.seconds,
-                     lambda k, i: ["/requests/", "/requests/?page=3", "/audit/"][(k + i) % 3])
+                     lambda k, i: ["/requests/", "/requests/?page=3", "/audit/"][(k + i) % 3], args.think)
             scenario("monthly report", bureau, args.seconds,
                      lambda k, i: [f"/billing/reports/{report_id}", "/billing/reports",
-                                   f"/billing/reports/{report_id}/export/csv"][(k + i) % 3])
+                                   f"/billing/reports/{report_id}/export/csv"][(k + i) % 3], args.think)
             scenario("export: a month of a dept", auditor, args.seconds,
                      lambda k, i: f"/audit/export.csv?department_id={1 + (k + i) % args.departments}"
-                                  f"&since={since}&until={until}")
+                                  f"&since={since}&until={until}", args.think)
             before = worker_rss_kib(master)
             t0 = time.monotonic()
             status, size = auditor[0].stream("/audit/export.csv")
