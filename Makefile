@@ -47,7 +47,7 @@ test-unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 bench: venv devcloud
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 ## Re-resolve the pinned versions after changing setup.cfg's requirements.
 lock:

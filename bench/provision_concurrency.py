@@ -20,13 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "bench"))
 
 import openstack  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from _common import pg_schema  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 CLOUDS = os.environ.get("GOVCLOUD_CLOUDS_YAML", os.path.join(REPO, ".devcloud", "clouds.yaml"))
-PG_URL = os.environ.get("GOVCLOUD_TEST_PG_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/govcloud_test"
 RUN = "c" + uuid.uuid4().hex[:6]
 WAIT = 600
 LEVELS = (5, 10, 20)
@@ -40,29 +40,13 @@ def admin_connection():
     return openstack.connection.Connection(config=config.get_one(cloud="devcloud"))
 
 
-def pg_schema():
-    """Create a schema of this run in the test database; return (url, drop)."""
-    parsed = make_url(PG_URL)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    schema = f"bench_{RUN}"
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop():
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
-    url = parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    return url, drop
-
-
 def govcloud_run(n_requests, n_workers, concurrency):
     """Return seconds from the first approval to the last provisioned request."""
+    with pg_schema(f"bench_{RUN}") as (url, _schema):
+        return _govcloud_run(url, n_requests, n_workers, concurrency)
+
+
+def _govcloud_run(url, n_requests, n_workers, concurrency):
     from sqlalchemy.orm import Session
 
     from portal import create_app, migrate
@@ -73,7 +57,6 @@ def govcloud_run(n_requests, n_workers, concurrency):
     from tests.documents import attach_required
     from provisioner.cloud import Cloud
 
-    url, drop = pg_schema()
     tmp = tempfile.mkdtemp(prefix="govcloud-bench-")
     os.environ["GOVCLOUD_INSTANCE_PATH"] = tmp
     workers = []
@@ -130,7 +113,6 @@ def govcloud_run(n_requests, n_workers, concurrency):
             proc.terminate()
         for proc in workers:
             proc.wait(timeout=120)
-        drop()
 
 
 def plain_unit(conn, n, flavor_id, image_id, public_id):
@@ -215,11 +197,13 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=3, help="jobs at a time per worker process")
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+                        help="thread counts of the plain runs (the best one counts), e.g. 10")
     args = parser.parse_args()
     conn = admin_connection()
     plain = {}
     try:
-        for threads in LEVELS:
+        for threads in [int(x) for x in args.levels.split(",")]:
             plain[threads] = plain_run(conn, args.requests, threads)
             print(f"  (plain, {threads} threads: {plain[threads]:.1f} s)", file=sys.stderr, flush=True)
             purge(conn, RUN)

@@ -5,8 +5,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
-from .database import Base
+from .database import Base, make_engine
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -19,9 +21,32 @@ def alembic_config(url):
     return cfg
 
 
+MIGRATION_LOCK = int.from_bytes(b"govcloud", "big")  # a PostgreSQL advisory lock of the migrations
+
+
 def upgrade(url, revision="head"):
-    """Bring the database at url to revision."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at url to revision. On PostgreSQL under an advisory lock: portals started
+    together (Compose, a Kubernetes rollout) migrate one after the other, the later ones find it done."""
+    cfg = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            engine.dispose()
+            command.upgrade(cfg, revision)
+            return
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()  # the lock is the session's: it outlives the transaction
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+            finally:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def upgrade_as_owner(runtime_url, owner_url=None, revision="head"):
@@ -56,6 +81,11 @@ def pending_differences(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         return compare_metadata(ctx, Base.metadata)
+
+
+def head_revision():
+    """Return the newest revision of portal/migrations."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def current_revision(engine):

@@ -239,7 +239,9 @@ class JobRunner:
             self.step(f"{key}:resize")
             if self.cloud.resize_server(self.project_id, server_id, instance["flavor"]):
                 self.audit("cloud.resize", "server", server_id, after={"flavor": instance["flavor"]})
-        view = self.cloud.wait_for_server(self.project_id, server_id)
+            view = self.cloud.wait_for_server(self.project_id, server_id)
+        elif view["status"] != "ACTIVE":  # an ACTIVE server of the right flavor is not asked for again
+            view = self.cloud.wait_for_server(self.project_id, server_id)
         self.row(key).attributes = {"flavor": view["flavor"], "image": instance["image"],
                                     "addresses": view["addresses"], "vcpus": view["vcpus"], "ram": view["ram"]}
         self.session.commit()
@@ -261,13 +263,14 @@ class JobRunner:
         view = self.cloud.get_volume(self.project_id, volume_id)
         if view["status"] == "creating":
             view = self.cloud.wait_for_volume(self.project_id, volume_id)
-        if self.cloud.extend_volume(self.project_id, volume_id, volume["size_gb"]):
+        if self.cloud.extend_volume(self.project_id, volume_id, volume["size_gb"], view=view):
             self.audit("cloud.extend", "volume", volume_id, after={"size_gb": volume["size_gb"]})
             self.session.commit()
+            view = None  # changed since: read again before the attachment
         server_id = servers.get(volume["attach_to"])
         if server_id:
             self.step(f"{key}:attach")
-            if self.cloud.attach_volume(self.project_id, server_id, volume_id):
+            if self.cloud.attach_volume(self.project_id, server_id, volume_id, view=view):
                 self.audit("cloud.attach", "volume", volume_id, after={"server": server_id})
                 self.session.commit()
         self.row(key).attributes = {"size_gb": volume["size_gb"], "attached_to": server_id or ""}

@@ -14,6 +14,11 @@ class AuditEvent(Base):
     __table_args__ = (
         CheckConstraint("outcome IN ('success', 'failure', 'denied')", name="outcome"),
         Index("ix_audit_event_object", "object_type", "object_id"),
+        # the audit search by object or actor alone, and a department's events of a period (the
+        # export, the home page) without reading the whole log (issue 21: 2,000,000 events)
+        Index("ix_audit_event_object_id", "object_id"),
+        Index("ix_audit_event_actor_username", "actor_username"),
+        Index("ix_audit_event_department_id_occurred_at", "department_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -27,6 +27,11 @@ class ResourceRequest(Base):
     __table_args__ = (
         CheckConstraint(f"state IN ({_in(RequestState)})", name="state"),
         CheckConstraint(f"kind IN ({_in(RequestKind)})", name="kind"),
+        # a department's list, newest first; the monthly report's months (issue 21: 100,000 requests)
+        Index("ix_resource_request_department_id_id", "department_id", "id"),
+        Index("ix_resource_request_submitted_at", "submitted_at"),
+        Index("ix_resource_request_approved_at", "approved_at"),
+        Index("ix_resource_request_provisioned_at", "provisioned_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
@@ -197,7 +198,9 @@ def authenticate(session, ctx, plaintext):
     invalid = CHALLENGE + ', error="invalid_token"'
     token = None
     if plaintext.startswith(PREFIX):
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext)))
+        # the token and its user in one round trip (every API call starts here)
+        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext))
+                               .options(joinedload(ApiToken.user)))
     if token is None:
         return Refusal(401, "unauthorized", _l("The API token is not valid."), invalid)
     now = utcnow()

@@ -93,15 +93,10 @@ def record_failures(session, ctx, events, error):
                     failed.object_type or "-", failed.object_id or "-", error[:200])
 
 
-def list_events(session, user, *, action="", actor="", page=1, per_page=20):
-    """Return one page of the audit events user may see, newest first."""
-    stmt = _readable(user)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    if actor:
-        stmt = stmt.where(AuditEvent.actor_username == actor)
-    stmt = stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    return paginate(session, stmt, page, per_page)
+def recent_events(session, user, limit=10):
+    """Return the newest audit events user may see (a home page's list: no count of the whole log)."""
+    stmt = _readable(user).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
 
 
 @dataclass
@@ -205,15 +200,15 @@ def export_csv(new_session, user, f, batch=1000):
     buf.seek(0)
     buf.truncate()
     last_id = 0
-    base = _filtered(user, f).order_by(AuditEvent.id.asc())
+    # plain rows, not ORM objects: a few times faster over millions of events, nothing kept between batches
+    base = _filtered(user, f).with_only_columns(
+        AuditEvent.id, *(getattr(AuditEvent, name) for name in CSV_COLUMNS)).order_by(AuditEvent.id.asc())
     with new_session() as session:
         while True:
-            rows = list(session.scalars(base.where(AuditEvent.id > last_id).limit(batch)))
-            session.expunge_all()  # keep the identity map from growing
-            for ev in rows:
+            rows = session.execute(base.where(AuditEvent.id > last_id).limit(batch)).all()
+            for row in rows:
                 values = []
-                for name in CSV_COLUMNS:
-                    value = getattr(ev, name)
+                for value in row[1:]:
                     if isinstance(value, datetime):
                         value = value.isoformat(timespec="seconds")
                     elif isinstance(value, (dict, list)):
@@ -225,7 +220,7 @@ def export_csv(new_session, user, f, batch=1000):
             buf.truncate()
             if len(rows) < batch:
                 return
-            last_id = rows[-1].id
+            last_id = rows[-1][0]
 
 
 VERIFIERS = (Role.AUDITOR,)  # 三权分立: verifying the log is the audit administrator's duty

@@ -11,7 +11,7 @@ def home_summary(session, user):
     if user.role == Role.DEPARTMENT:
         summary["department"] = departments.get_department(session, user, user.department_id)
         summary["member_count"] = users.count_users(session, user)
-        summary["recent_events"] = audit.list_events(session, user, per_page=5).items
+        summary["recent_events"] = audit.recent_events(session, user, 5)
         return summary
     if user.role == Role.SECURITY:  # no business and no audit log (三权分立)
         summary["user_count"] = users.count_users(session, user)
@@ -23,7 +23,7 @@ def home_summary(session, user):
     if user.role in (Role.ADMIN, Role.AUDITOR):
         summary["user_count"] = users.count_users(session, user)
     if user.role in (Role.BUREAU, Role.AUDITOR):  # the system administrator does not read the audit log
-        summary["recent_events"] = audit.list_events(session, user, per_page=10).items
+        summary["recent_events"] = audit.recent_events(session, user, 10)
     return summary
 
 

@@ -6,6 +6,7 @@ import uuid
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..errors import Forbidden, InputInvalid, NotFound, ValidationFailed, WrongState
@@ -56,7 +57,8 @@ def list_requests(session, user, *, state="", kind="", q="", urgent=False, page=
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(ResourceRequest.system_name.ilike(like), ResourceRequest.number.ilike(like)))
-    stmt = stmt.order_by(ResourceRequest.id.desc())
+    # the list shows each request's department: loaded in one query per page, not one per row
+    stmt = stmt.order_by(ResourceRequest.id.desc()).options(joinedload(ResourceRequest.department))
     return paginate(session, stmt, page, per_page)
 
 

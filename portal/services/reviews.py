@@ -1,5 +1,6 @@
 """Bureau side of resource requests: the queue, approve (with adjustments), reject, return, green channel."""
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed, WrongState
@@ -28,7 +29,8 @@ def review_queue(session, user, *, page=1, per_page=20, state=""):
     _require_reviewer(user)
     states = [state] if state else list(IN_REVIEW)
     stmt = (select(ResourceRequest).where(ResourceRequest.state.in_(states))
-            .order_by(ResourceRequest.urgent.desc(), ResourceRequest.submitted_at, ResourceRequest.id))
+            .order_by(ResourceRequest.urgent.desc(), ResourceRequest.submitted_at, ResourceRequest.id)
+            .options(joinedload(ResourceRequest.department)))
     return paginate(session, stmt, page, per_page)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..models.accounts import UserSession
@@ -58,7 +59,9 @@ def load(session, raw_id, policy, now=None):
     ended (and committed). Commits the throttled last_seen_at."""
     if not raw_id or not isinstance(raw_id, str) or len(raw_id) > MAX_ID_LENGTH:
         return None
-    row = session.scalars(select(UserSession).where(UserSession.id_hash == id_hash(raw_id))).one_or_none()
+    # the session and its user in one round trip (every page starts here)
+    row = session.scalars(select(UserSession).where(UserSession.id_hash == id_hash(raw_id))
+                          .options(joinedload(UserSession.user))).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     now = now or utcnow()

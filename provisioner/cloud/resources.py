@@ -45,17 +45,22 @@ class Resources:
         return retry_transient(self._set_quotas, project_id, quotas)
 
     def _set_quotas(self, project_id, quotas):
+        # the services' own quota calls take the project id as it is: the cloud layer's setters
+        # (set_compute_quotas, ...) would look the project up in Keystone again before each PUT
+        conn = self.admin
         with translate_errors("set quotas"):
-            self.admin.set_compute_quotas(project_id, instances=quotas["instances"], cores=quotas["cores"],
-                                          ram=quotas["ram"])
-            self.admin.set_volume_quotas(project_id, volumes=quotas["volumes"], gigabytes=quotas["gigabytes"])
-            self.admin.set_network_quotas(project_id, floatingip=quotas["floating_ips"])
+            conn.compute.update_quota_set(project_id, force=True, instances=quotas["instances"],
+                                          cores=quotas["cores"], ram=quotas["ram"])
+            conn.block_storage.update_quota_set(project_id, volumes=quotas["volumes"],
+                                                gigabytes=quotas["gigabytes"])
+            conn.network.update_quota(project_id, floating_ips=quotas["floating_ips"])
 
     def get_quotas(self, project_id):
+        conn = self.admin
         with translate_errors("get quotas"):
-            c = self.admin.get_compute_quotas(project_id)
-            v = self.admin.get_volume_quotas(project_id)
-            n = self.admin.get_network_quotas(project_id)
+            c = conn.compute.get_quota_set(project_id)
+            v = conn.block_storage.get_quota_set(project_id)
+            n = conn.network.get_quota(project_id)
         return {"instances": c.instances, "cores": c.cores, "ram": c.ram, "volumes": v.volumes,
                 "gigabytes": v.gigabytes, "floating_ips": n.floating_ips}
 
@@ -288,9 +293,10 @@ class Resources:
                 raise errors.TransientCloudError(errors.TIMEOUT, f"volume {volume_id} still {view['status']}")
             time.sleep(POLL_SECONDS)
 
-    def attach_volume(self, project_id, server_id, volume_id):
-        """Attach volume_id to server_id unless it already is; wait until in-use."""
-        view = self.get_volume(project_id, volume_id)
+    def attach_volume(self, project_id, server_id, volume_id, view=None):
+        """Attach volume_id to server_id unless it already is; wait until in-use. view: the volume as
+        the caller has just read it (not read again)."""
+        view = view or self.get_volume(project_id, volume_id)
         if view["status"] in ("attaching", "reserved"):  # an attach cut short (crash, lost answer) ends first
             view = self.wait_for_volume(project_id, volume_id, status=("in-use", "available"))
         if server_id in view["attached_to"]:
@@ -302,9 +308,10 @@ class Resources:
         self.wait_for_volume(project_id, volume_id, status="in-use")
         return True
 
-    def extend_volume(self, project_id, volume_id, size):
-        """Grow volume_id to size GiB (never shrinks); returns False when it is that big already."""
-        view = self.get_volume(project_id, volume_id)
+    def extend_volume(self, project_id, volume_id, size, view=None):
+        """Grow volume_id to size GiB (never shrinks); returns False when it is that big already.
+        view: the volume as the caller has just read it (not read again)."""
+        view = view or self.get_volume(project_id, volume_id)
         if view["status"] == "extending":  # an extend cut short ends first
             view = self.wait_for_volume(project_id, volume_id, status=("in-use", "available"))
         if view["size"] >= size:
