@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, appcontext_pushed, render_template
+from flask import Flask, appcontext_pushed, current_app, render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +18,7 @@ from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .labels import template_labels
 from .passwords import Passwords
 from .runtime import build as build_runtime
+from .services.timelimits import TimeLimits
 from .settings import default_instance_path
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,18 @@ def _register_template_helpers(app):
         return {
             "language_form": language_form, "now_utc": utcnow(),
             **template_labels(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_locale": select_locale(), "nav_items": _nav_items(),
+            "current_locale": select_locale(), "nav_items": _nav_items(), "todo_count": _todo_count(),
+            "time_limits": TimeLimits.from_config(current_app.config),
         }
+
+
+def _todo_count():
+    """The number of to-dos waiting for the current user (the badge beside 首页), 0 when logged out."""
+    from .services.dashboard import todo_count
+
+    if not current_user.is_authenticated:
+        return 0
+    return todo_count(db.session, current_user, utcnow(), TimeLimits.from_config(current_app.config))
 
 
 def _nav_items():

@@ -3,7 +3,7 @@ import os
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    session as web_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,15 +15,17 @@ from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..services import (accounts, api_tokens, decommission as decommission_svc, decommission_guard, receipts,
-                       resource_requests as svc)
+                       resource_requests as svc, timelimits)
+from ..services.timelimits import TimeLimits
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
 from ..specs import Limits, diff_specs, expand, normalize_spec
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
-from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
-                    UploadForm, fill_form, spec_from_form)
+from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, EstimateForm, RequestForm,
+                    TokenForm,
+                    UploadForm, files_from_form, fill_form, spec_from_form)
 
 bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
@@ -55,13 +57,35 @@ def _render_form(form, req, problems=()):
     volumes = spec["volumes"] + [None] * (VOLUME_ROWS - len(spec["volumes"]))
     rules = spec["rules"] + [None] * (RULE_ROWS - len(spec["rules"]))
     cat = catalog(current_app.config)
-    # the estimated monthly fee at today's 计费标准 (issue 9), shown before submission
+    # the estimated monthly fee at today's 计费标准 (issue 9), updated while filling in (estimate.js)
     estimate = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
     return render_template("requests/form.html", form=form, req=req, catalog=cat, estimate=estimate,
+                           estimate_text=_estimate_text(estimate) if estimate else "",
                            servers=servers[:max(SERVER_ROWS, len(spec["servers"]))],
                            volumes=volumes[:max(VOLUME_ROWS, len(spec["volumes"]))],
                            rules=rules[:max(RULE_ROWS, len(spec["rules"]))], problems=problems,
                            upload_form=UploadForm(formdata=None))
+
+
+def _estimate_text(estimate):
+    return _("Estimated monthly fee at the current rate card (720 hours): %(total)s yuan", total=estimate[1])
+
+
+@bp.route("/estimate", methods=["POST"])
+@require(Role.DEPARTMENT)
+def estimate():
+    """The live cost estimate of the form being filled in, as JSON: {"priced": false} while no rate exists."""
+    form = EstimateForm()
+    if not form.validate_on_submit():
+        return jsonify(priced=False, problems=sorted(form.errors)), 422
+    spec = normalize_spec(spec_from_form(form, request.form))
+    cat = catalog(current_app.config)
+    result = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
+    if result is None:
+        return jsonify(priced=False)
+    return jsonify(priced=True, total=str(result[1]), text=_estimate_text(result),
+                   lines=[{"resource": rtype, "quantity": quantity, "amount": str(amount)}
+                          for rtype, quantity, amount in result[0]])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -71,8 +95,10 @@ def create():
     problems = ()
     if form.validate_on_submit():
         try:
-            req = svc.create_request(db.session, request_info(), form.data_for_service(),
-                                     spec_from_form(form, request.form), limits=Limits.from_config(current_app.config))
+            documents = [(purpose, f.filename, f.stream) for purpose, f in files_from_form(form)]
+            req = svc.create_with_documents(db.session, request_info(), form.data_for_service(),
+                                            spec_from_form(form, request.form), documents, upload_dir(),
+                                            limits=Limits.from_config(current_app.config))
         except ValidationFailed as exc:
             db.session.rollback()
             problems = show_error(form, exc)
@@ -100,6 +126,7 @@ def detail(request_id):
         system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
         guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
+        time_limit=timelimits.request_deadline(db.session, req, TimeLimits.from_config(current_app.config), utcnow()),
         )
 
 
@@ -286,7 +313,8 @@ def _pdf_labels(rec):
         "title": _("Government cloud resource delivery receipt"),
         "header": [(_("Receipt number"), rec.number), (_("Request"), f"{req.number} {KIND_LABELS[req.kind]}"),
                    (_("Department"), req.department.name), (_("System name"), req.system_name),
-                   (_("Delivered at"), _localtime_text(rec.issued_at)), (_("Operator"), rec.operator)],
+                   (_("Delivered at"), _localtime_text(rec.issued_at)), (_("Operator"), rec.operator),
+                   (_("Bandwidth"), bandwidth_text(req))],
         "columns": [_("Type"), _("Name"), _("OpenStack ID"), _("Flavor / size"), _("Status"), _("Addresses / network"),
                     _("Floating IP")],
         "row": lambda i: [_resource_kind(i["kind"]), i["name"], i["openstack_id"], _size(i),
@@ -323,6 +351,13 @@ def _addresses(item):
     if item.get("attached_to"):
         return item["attached_to"]
     return item.get("fixed", "")
+
+
+@bp.app_template_global()
+def bandwidth_text(req):
+    """The bandwidth of 附件1 a request asks for (or was approved), or 未申请 when none."""
+    mbps = normalize_spec(req.approved_spec or req.spec)["bandwidth_mbps"]
+    return _("%(n)d Mbps", n=mbps) if mbps else _("Not requested")
 
 
 @bp.app_template_global()
