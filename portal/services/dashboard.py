@@ -118,19 +118,24 @@ def _department_todos(session, user, bench):
         .order_by(DeliveryReceipt.id))
     for rec in receipts:
         bench.todos.append(Todo("sign", f"{rec.number} {rec.request.system_name}", "requests.receipt",
-                                {"receipt_id": rec.id}, since=rec.issued_at))
+                                {"receipt_id": rec.id}, _name(rec.request), rec.issued_at))
     grants = session.scalars(scoped(select(VendorGrant), user).where(VendorGrant.state == GrantState.REQUESTED)
                              .order_by(VendorGrant.id))
     for g in grants:
         todo = Todo("grant_decide" if user.is_dept_admin else "grant_waiting",
-                    f"#{g.id} {g.system.system_name}", "grants.detail", {"grant_id": g.id}, since=g.created_at,
+                    f"#{g.id} {g.system.system_name}", "grants.detail", {"grant_id": g.id}, _name(g), g.created_at,
                     step="grant", object_id=g.id, waiting=not user.is_dept_admin)
         (bench.todos if user.is_dept_admin else bench.waiting).append(todo)
-    ready = session.scalars(scoped(select(BackupExtraction), user).where(
-        BackupExtraction.state == ExtractionState.READY).order_by(BackupExtraction.id))
-    for x in ready:
-        bench.todos.append(Todo("extraction_ready", f"#{x.id}", "backups.extraction", {"extraction_id": x.id},
-                                since=x.decided_at))
+    extractions = session.scalars(scoped(select(BackupExtraction), user).where(
+        BackupExtraction.state.in_([ExtractionState.READY, ExtractionState.APPLIED])).order_by(BackupExtraction.id))
+    for x in extractions:
+        if x.state == ExtractionState.READY:
+            bench.todos.append(Todo("extraction_ready", f"#{x.id} {x.reason}", "backups.extraction",
+                                    {"extraction_id": x.id}, _name(x), x.decided_at))
+        else:  # the bureau decides (第十九条), within its time limit
+            bench.waiting.append(Todo("in_progress", f"#{x.id} {x.reason}", "backups.extraction",
+                                      {"extraction_id": x.id}, _name(x), x.requested_at, "extraction", x.id,
+                                      waiting=True))
 
 
 def _bureau_todos(session, user, bench, limits, now):
@@ -144,7 +149,7 @@ def _bureau_todos(session, user, bench, limits, now):
         bench.todos.append(_request_todo("green_approval", r, "reviews.review", since=r.state_changed_at))
     for x in session.scalars(select(BackupExtraction).where(BackupExtraction.state == ExtractionState.APPLIED)
                              .order_by(BackupExtraction.requested_at)):
-        bench.todos.append(Todo("extraction_decide", f"#{x.id}", "backups.extraction", {"extraction_id": x.id},
+        bench.todos.append(Todo("extraction_decide", f"#{x.id} {x.reason}", "backups.extraction", {"extraction_id": x.id},
                                 _name(x), x.requested_at, "extraction", x.id))
     for w in session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.state == MaintenanceState.SUBMITTED)
                              .order_by(MaintenanceWindow.starts_at)):

@@ -54,9 +54,11 @@ def test_the_department_starts_from_new_request_my_systems_and_its_to_dos(app, s
     assert todo_links(html) == [f"/requests/{draft_id}/edit", f"/requests/receipts/{receipt_id}"]
     assert badge(html) == 2
     # the grant to decide is the department administrator's; a member sees it waiting, with its time limit
-    assert todo_links(html, "waiting-list") == [f"/grants/{seed.extra['grant_id'][0]}"]
+    # and its extraction application waits for the bureau
+    assert todo_links(html, "waiting-list") == [f"/grants/{seed.extra['grant_id'][0]}",
+                                                f"/backups/extractions/{seed.extra['extraction_id'][0]}"]
     waiting = html.split('id="waiting-list"', 1)[1]
-    assert "运维授权审批" in waiting and "截止" in waiting and "剩余" in waiting
+    assert "运维授权审批" in waiting and "备份数据提取审批" in waiting and "截止" in waiting and "剩余" in waiting
     admin_html = login_as("dept_admin").get("/").get_data(as_text=True)
     assert f"/grants/{seed.extra['grant_id'][0]}" in todo_links(admin_html) and badge(admin_html) == 3
     # a request the bureau returns is to be fixed: the link opens its form
