@@ -152,9 +152,11 @@ def _todo_count():
     """The number of to-dos waiting for the current user (the badge beside 首页), 0 when logged out."""
     from .services.dashboard import todo_count
 
-    if not current_user.is_authenticated:
+    from flask import g
+
+    if not current_user.is_authenticated or g.get("without_todo_count"):
         return 0
-    return todo_count(db.session, current_user, utcnow(), TimeLimits.from_config(current_app.config))
+    return todo_count(db.session, current_user, utcnow())
 
 
 def _nav_items():
@@ -202,7 +204,8 @@ API_ERROR_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "
 
 def _register_error_pages(app):
     def render_error(code, title, message):
-        from flask import jsonify, request
+        from flask import g, jsonify, request
+        g.without_todo_count = True  # an error page asks the database nothing more
         if request.path.startswith("/api/"):  # e.g. no route matched: still the API's JSON errors
             return jsonify({"code": API_ERROR_CODES.get(code, "error"), "message": str(message)}), code
         return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -2,7 +2,7 @@
 systems and their health, recent events; and the count of to-dos the navigation shows."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ..database import utcnow
 from ..models.accounts import Role
@@ -42,6 +42,10 @@ TODO_LABELS = {
     "locked": (_l("Locked accounts"), _l("View")),
     "calendar": (_l("Working-day calendar of a year missing"), _l("Enter it")),
 }
+# a green-channel request whose approval is still to be completed; what the vendor provisions or repairs
+GREEN_PENDING = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.PROVISIONED, RequestState.DELIVERED,
+                 RequestState.FAILED)
+VENDOR_STATES = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.FAILED)
 HEALTH_LABELS = {"ok": _l("Normal"), "incident": _l("Incident open"), "down": _l("Probe failing"),
                  "unknown": _l("Not monitored"), "pending": _l("Request open")}
 
@@ -84,7 +88,7 @@ class Workbench:
 
     @property
     def overdue_count(self):
-        return sum(1 for t in self.todos + self.waiting if t.deadline is not None and t.deadline.overdue)
+        return sum(1 for t in self.todos if t.deadline is not None and t.deadline.overdue)
 
 
 def _name(obj):
@@ -144,8 +148,7 @@ def _bureau_todos(session, user, bench, limits, now):
         bench.todos.append(_request_todo("review", r, "reviews.review", "review"))
     for r in session.scalars(select(ResourceRequest).where(
             ResourceRequest.urgent.is_(True), ResourceRequest.approved_at.is_(None),
-            ResourceRequest.state.in_([RequestState.APPROVED, RequestState.PROVISIONING, RequestState.PROVISIONED,
-                                       RequestState.DELIVERED, RequestState.FAILED]))):
+            ResourceRequest.state.in_(GREEN_PENDING))):
         bench.todos.append(_request_todo("green_approval", r, "reviews.review", since=r.state_changed_at))
     for x in session.scalars(select(BackupExtraction).where(BackupExtraction.state == ExtractionState.APPLIED)
                              .order_by(BackupExtraction.requested_at)):
@@ -167,15 +170,15 @@ def _overdue_of_others(session, user, bench, limits, now, steps):
             continue
         if s.step == "grant":
             todo = Todo("overdue", f"#{s.obj.id} {s.obj.system.system_name}", "grants.detail", {"grant_id": s.obj.id},
-                        _name(s.obj), s.started_at, s.step, s.object_id)
+                        _name(s.obj), s.started_at, s.step, s.object_id, waiting=True)
         else:
-            todo = _request_todo("overdue", s.obj, "requests.detail", s.step, since=s.started_at)
-        bench.todos.append(todo)
+            todo = _request_todo("overdue", s.obj, "requests.detail", s.step, since=s.started_at, waiting=True)
+        bench.waiting.append(todo)
 
 
 def _vendor_todos(session, user, bench):
-    for r in session.scalars(select(ResourceRequest).where(ResourceRequest.state.in_(
-            [RequestState.APPROVED, RequestState.PROVISIONING, RequestState.FAILED])).order_by(ResourceRequest.id)):
+    for r in session.scalars(select(ResourceRequest).where(ResourceRequest.state.in_(VENDOR_STATES))
+                             .order_by(ResourceRequest.id)):
         kind = "provision_failed" if r.state == RequestState.FAILED else "provision"
         endpoint = "requests.detail" if r.state == RequestState.FAILED else "provisioning.queue"
         todo = _request_todo(kind, r, endpoint, "provisioning", since=r.approved_at or r.state_changed_at)
@@ -237,7 +240,7 @@ def _set_deadlines(session, bench, limits, now):
         t.deadline = deadlines.get((t.step, t.object_id))
 
 
-def collect(session, user, now, limits=None, with_deadlines=True):
+def collect(session, user, now, limits=None):
     """Return the user's Workbench: to-dos (with their deadlines), what waits on others, systems."""
     bench = Workbench()
     limits = limits or TimeLimits()
@@ -256,19 +259,48 @@ def collect(session, user, now, limits=None, with_deadlines=True):
             bench.todos.append(Todo("calendar", str(year), "calendar.edit", {"year": year}))
     if user.role == Role.AUDITOR:  # read-only: what is overdue, for the record
         _overdue_of_others(session, user, bench, limits, now, ("review", "provisioning", "extraction", "grant"))
-        bench.waiting, bench.todos = bench.todos, []
-        for t in bench.waiting:
-            t.waiting = True
-    if with_deadlines:
-        _set_deadlines(session, bench, limits, now)
+    _set_deadlines(session, bench, limits, now)
     return bench
 
 
-def todo_count(session, user, now, limits=None):
-    """Return how many to-dos wait for user (the navigation's badge)."""
-    if user.role == Role.AUDITOR:
-        return 0
-    return collect(session, user, now, limits, with_deadlines=False).count
+def _counted(stmt):
+    return select(func.count()).select_from(stmt.subquery()).scalar_subquery()
+
+
+def _count_selects(user):
+    """The selects whose rows are user's to-dos, kind by kind as collect() lists them (one query for all)."""
+    requests = scoped(select(ResourceRequest.id), user)
+    if user.role == Role.DEPARTMENT:
+        selects = [requests.where(ResourceRequest.state.in_([RequestState.RETURNED, RequestState.DRAFT])),
+                   scoped(select(DeliveryReceipt.id), user).join(DeliveryReceipt.request).where(
+                       DeliveryReceipt.confirmed_at.is_(None), ResourceRequest.state == RequestState.PROVISIONED),
+                   scoped(select(BackupExtraction.id), user).where(BackupExtraction.state == ExtractionState.READY)]
+        if user.is_dept_admin:
+            selects.append(scoped(select(VendorGrant.id), user).where(VendorGrant.state == GrantState.REQUESTED))
+        return selects
+    if user.role == Role.BUREAU:
+        return [requests.where(ResourceRequest.state.in_(IN_REVIEW)),
+                requests.where(ResourceRequest.urgent.is_(True), ResourceRequest.approved_at.is_(None),
+                               ResourceRequest.state.in_(GREEN_PENDING)),
+                select(BackupExtraction.id).where(BackupExtraction.state == ExtractionState.APPLIED),
+                select(MaintenanceWindow.id).where(MaintenanceWindow.state == MaintenanceState.SUBMITTED)]
+    if user.role == Role.VENDOR:
+        return [requests.where(ResourceRequest.state.in_(VENDOR_STATES)),
+                select(Incident.id).where(Incident.state.in_(ACTIVE_INCIDENTS)),
+                select(RestoreJob.id).where(RestoreJob.state == RestoreState.REQUESTED),
+                select(VendorGrant.id).where(VendorGrant.vendor_id == user.id, VendorGrant.state == GrantState.APPROVED)]
+    return []
+
+
+def todo_count(session, user, now):
+    """Return how many to-dos wait for user (the navigation's badge): one query, no time limits reckoned."""
+    selects = _count_selects(user)
+    count = sum(session.execute(select(*(_counted(s) for s in selects))).one()) if selects else 0
+    if user.role == Role.SECURITY:
+        count += 1 if users.count_locked(session, user) else 0
+    if user.role in (Role.ADMIN, Role.BUREAU):
+        count += len(missing_years(session, as_local_date(now)))
+    return count
 
 
 def home_summary(session, user, now=None, limits=None):

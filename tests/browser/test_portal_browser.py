@@ -27,21 +27,27 @@ HOMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def live_portal(tmp_path_factory):
-    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
-    tmp = tmp_path_factory.mktemp("browser")
+def served_portal(tmp):
+    """Yield (base URL, seed, app): the portal served by werkzeug on a free loopback port, on a seeded
+    SQLite database in tmp."""
     app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
     migrate.upgrade(app.config["DATABASE_URL"])
     seed = reset_and_seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", seed
+    yield f"http://127.0.0.1:{server.server_port}", seed, app
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
     app.extensions["govcloud_db"][0].dispose()
+
+
+@pytest.fixture(scope="module")
+def live_portal(tmp_path_factory):
+    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
+    for base, seed, _app in served_portal(tmp_path_factory.mktemp("browser")):
+        yield base, seed
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,12 @@
 only from its to-do list ("开始审核" keeps the review form), the vendor finds its queue and incidents,
 the department signs from its to-do list. Screenshots: /work/notes/shots/desk/ (and test-artifacts)."""
 import pathlib
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
-from portal import migrate
-from tests.browser.test_portal_browser import SHOTS, browser, log_in  # noqa: F401
-from tests.conftest import make_test_app, reset_and_seed
+from tests.browser.test_portal_browser import SHOTS, browser, log_in, served_portal  # noqa: F401
 
 pytestmark = pytest.mark.devcloud  # the form lists the dev cloud's flavors and images; the review its capacity
 NOTES = pathlib.Path("/work/notes/shots/desk")
@@ -22,18 +18,7 @@ PDF = b"%PDF-1.4\n% document\n"
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
     """The portal served on a free loopback port (seeded SQLite), with its app to add rates."""
-    tmp = tmp_path_factory.mktemp("workbench")
-    app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
-    migrate.upgrade(app.config["DATABASE_URL"])
-    seed = reset_and_seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", seed, app
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    app.extensions["govcloud_db"][0].dispose()
+    yield from served_portal(tmp_path_factory.mktemp("workbench"))
 
 
 def shot(page, name):

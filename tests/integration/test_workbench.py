@@ -148,9 +148,12 @@ def test_overdue_steps_are_marked_and_the_bureau_supervises_them(app, seed, logi
     db_session.commit()
     html = login_as("bureau").get("/").get_data(as_text=True)
     rows = html.split('id="todo-list"', 1)[1].split("</table>", 1)[0]
-    assert f'href="/reviews/{late.id}"' in rows and f'href="/requests/{stuck.id}"' in rows
-    assert "已超时（督办）" in rows and rows.count("table-danger") == 2
+    assert f'href="/reviews/{late.id}"' in rows and rows.count("table-danger") == 1
     assert re.search(r"已超时 \d+ 个工作日", rows) and 'id="overdue-count"' in html
+    # the vendor's overdue provisioning waits on the vendor: the bureau supervises it (督办), not a to-do of its own
+    supervised = html.split('id="waiting-list"', 1)[1].split("</table>", 1)[0]
+    assert f'href="/requests/{stuck.id}"' in supervised and "资源开通" in supervised and "已超时（督办）" in supervised
+    assert supervised.count("table-danger") == 1 and badge(html) == len(todo_links(html))
     # the department sees its own request overdue at the bureau, and the request page says so
     page = login_as("dept").get(f"/requests/{late.id}").get_data(as_text=True)
     assert 'id="time-limit"' in page and "已超时" in page.split('id="time-limit"', 1)[1][:800]
