@@ -274,3 +274,18 @@ def test_the_receipt_shows_the_bandwidth(app, seed, login_as, db_session):
     assert "带宽" in html and "200 Mbps" in html.split('id="receipt-bandwidth"', 1)[1][:30]
     pdf = login_as("dept").get(f"/requests/receipts/{seed.extra['receipt_id'][0]}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_the_scheduled_job_sends_them_and_records_its_run(app, seed, db_session):
+    from portal.models.operations import JobRun
+    from scheduler import housekeeping, runtime
+    late = db_session.get(ResourceRequest, seed.extra["request_id"][0])
+    late.state, late.submitted_at = "submitted", utcnow() - timedelta(days=30)
+    db_session.commit()
+    runtime.configure({**app.config, "NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/hook"},
+                      app.extensions["govcloud_db"][0])
+    housekeeping.time_limits()
+    run = db_session.scalars(select(JobRun).where(JobRun.job_id == "time_limits")).one()
+    assert run.outcome == "success" and run.summary == "0 reminded, 1 escalated"
+    topics = db_session.scalars(select(Notification.topic).where(Notification.topic.like("timelimit:%"))).all()
+    assert topics == [f"timelimit:review:{late.id}"]
