@@ -127,6 +127,18 @@ def request_deadline(session, request, limits, now):
     return step, deadline(load_calendar(session), started, limits.of(step), now)
 
 
+def decision_deadline(session, obj, limits, now):
+    """Return (step, Deadline) of a grant awaiting the department or an extraction awaiting the bureau,
+    or None when nobody has to decide it any more."""
+    if isinstance(obj, VendorGrant) and obj.state == GrantState.REQUESTED:
+        step, started = "grant", obj.created_at
+    elif isinstance(obj, BackupExtraction) and obj.state == ExtractionState.APPLIED:
+        step, started = "extraction", obj.requested_at
+    else:
+        return None
+    return step, deadline(load_calendar(session), started, limits.of(step), now)
+
+
 # -- reminders and escalations ------------------------------------------------------------------
 
 def _subject_body(item, stage):

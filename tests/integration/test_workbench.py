@@ -59,6 +59,11 @@ def test_the_department_starts_from_new_request_my_systems_and_its_to_dos(app, s
                                                 f"/backups/extractions/{seed.extra['extraction_id'][0]}"]
     waiting = html.split('id="waiting-list"', 1)[1]
     assert "运维授权审批" in waiting and "备份数据提取审批" in waiting and "截止" in waiting and "剩余" in waiting
+    # the pages where they are decided show the same time limit
+    grant_page = dept.get(f"/grants/{seed.extra['grant_id'][0]}").get_data(as_text=True)
+    assert "运维授权审批" in grant_page.split('id="time-limit"', 1)[1][:300]
+    extraction_page = dept.get(f"/backups/extractions/{seed.extra['extraction_id'][0]}").get_data(as_text=True)
+    assert "备份数据提取审批" in extraction_page.split('id="time-limit"', 1)[1][:300]
     admin_html = login_as("dept_admin").get("/").get_data(as_text=True)
     assert f"/grants/{seed.extra['grant_id'][0]}" in todo_links(admin_html) and badge(admin_html) == 3
     # a request the bureau returns is to be fixed: the link opens its form
