@@ -294,3 +294,15 @@ def test_the_scheduled_job_sends_them_and_records_its_run(app, seed, db_session)
     assert run.outcome == "success" and run.summary == "0 reminded, 1 escalated"
     topics = db_session.scalars(select(Notification.topic).where(Notification.topic.like("timelimit:%"))).all()
     assert topics == [f"timelimit:review:{late.id}"]
+
+
+def test_the_api_records_the_bandwidth_and_refuses_it_out_of_bounds(app, login_as):
+    from tests.integration.test_api_requests import SPEC, ui_token
+    api = app.test_client()
+    dept = {"Authorization": f"Bearer {ui_token(login_as('dept'))}"}
+    too_much = api.post("/api/v1/requests", json={"system_name": "接口系统", "spec": {**SPEC, "bandwidth_mbps": 10_001}},
+                        headers=dept)
+    assert too_much.status_code == 422 and "bandwidth_mbps" in str(too_much.get_json()["problems"])
+    created = api.post("/api/v1/requests", json={"system_name": "接口系统", "spec": {**SPEC, "bandwidth_mbps": 30}},
+                       headers=dept)
+    assert created.status_code == 201 and created.get_json()["spec"]["bandwidth_mbps"] == 30
