@@ -70,6 +70,7 @@ def govcloud_run(n_requests, n_workers, concurrency):
     from portal.models.requests import ResourceRequest
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
+    from tests.documents import attach_required
     from provisioner.cloud import Cloud
 
     url, drop = pg_schema()
@@ -96,7 +97,8 @@ def govcloud_run(n_requests, n_workers, concurrency):
                 s.commit()
                 req = resource_requests.create_request(s, RequestInfo(actor=user), {
                     "system_name": f"并发基准系统{n}", "purpose": "性能基准", "security_level": 2}, SPEC)
-                resource_requests.submit_request(s, RequestInfo(actor=user), req.id, catalog)
+                attach_required(s, RequestInfo(actor=user), req.id, tmp)
+        resource_requests.submit_request(s, RequestInfo(actor=user), req.id, catalog)
                 ids.append(req.id)
         env = dict(os.environ, GOVCLOUD_DATABASE_URL=url, GOVCLOUD_SECRET_KEY="bench",
                    GOVCLOUD_CLOUD_NAME_PREFIX=f"gc{RUN}", GOVCLOUD_INSTANCE_PATH=tmp, GOVCLOUD_CLOUDS_YAML=CLOUDS)

@@ -52,6 +52,7 @@ def govcloud_run(key):
     from portal.models.accounts import Department, User
     from portal.services import resource_requests, reviews
     from portal.services.audit import RequestInfo
+    from tests.documents import attach_required
     from provisioner.cloud import Cloud
     from provisioner.worker import Worker
 
@@ -74,6 +75,7 @@ def govcloud_run(key):
         req = resource_requests.create_request(s, RequestInfo(actor=user), {
             "system_name": "基准系统", "purpose": "性能基准", "security_level": 2},
             {**SPEC, "ssh_public_key": key})
+        attach_required(s, RequestInfo(actor=user), req.id, tmp)
         resource_requests.submit_request(s, RequestInfo(actor=user), req.id, catalog)
         started = time.monotonic()
         reviews.approve_request(s, RequestInfo(actor=reviewer), req.id, catalog)

@@ -94,7 +94,8 @@ def _error_text(status):
 
 def _is_download(response):
     info = g.get("audit_download")
-    return (request.method == "GET" and 200 <= response.status_code < 300
+    # the portal's own assets are no documents: Flask's static files answer "inline; filename=..." too
+    return (request.method == "GET" and 200 <= response.status_code < 300 and request.endpoint != "static"
             and "Content-Disposition" in response.headers and not (info or {}).get("audited"))
 
 

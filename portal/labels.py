@@ -6,13 +6,13 @@ from .models.backups import (ARTIFACT_KIND_LABELS, ARTIFACT_STATUS_LABELS, EXTRA
                              RESTORE_MODE_LABELS, RESTORE_STATE_LABELS, RUN_STATE_LABELS, TRIGGER_LABELS)
 from .models.billing import STATEMENT_STATE_LABELS
 from .models.grants import GRANT_STATE_LABELS
-from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, JOB_OUTCOME_LABELS,
+from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, INCIDENT_TYPE_LABELS, JOB_OUTCOME_LABELS,
                                 MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
                                 PROBE_STATE_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from .models.timelimits import STEP_LABELS
 from .text import _l
-from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS
+from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, state_label
 
 ACTION_LABELS = {
     "auth.login": _l("Login"),
@@ -59,6 +59,15 @@ ACTION_LABELS = {
     "grant.withdraw": _l("Access application withdrawn"),
     "access.console": _l("Console log read"),
     "access.ssh": _l("Command run on a host"),
+    # a department's (or a granted vendor's) actions on its servers (issue 18)
+    "server.start": _l("Server started"),
+    "server.stop": _l("Server stopped"),
+    "server.reboot_soft": _l("Server rebooted"),
+    "server.reboot_hard": _l("Server rebooted by force"),
+    "server.console": _l("Server console log read"),
+    "server.snapshot": _l("On-demand backup of a server"),
+    **{f"access.server.{a}": _l("Server action refused") for a in ("start", "stop", "reboot_soft",
+                                                                    "reboot_hard", "console", "snapshot", "action")},
     "calendar.save": _l("Working-day calendar entered"),
     "calendar.revert": _l("Working-day calendar entry removed"),
 }
@@ -194,9 +203,10 @@ def template_labels():
         "ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS, "ACTION_LABELS": ACTION_LABELS,
         "OUTCOME_LABELS": OUTCOME_LABELS, "OBJECT_LABELS": OBJECT_LABELS, "PROBLEM_LABELS": PROBLEM_LABELS,
         "STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS,
-        "JOB_ACTION_LABELS": JOB_ACTION_LABELS,
+        "JOB_ACTION_LABELS": JOB_ACTION_LABELS, "state_label": state_label,
         "MAINTENANCE_KIND_LABELS": MAINTENANCE_KIND_LABELS, "MAINTENANCE_STATE_LABELS": MAINTENANCE_STATE_LABELS,
-        "INCIDENT_STATE_LABELS": INCIDENT_STATE_LABELS, "INCIDENT_EVENT_LABELS": INCIDENT_EVENT_LABELS,
+        "INCIDENT_STATE_LABELS": INCIDENT_STATE_LABELS, "INCIDENT_TYPE_LABELS": INCIDENT_TYPE_LABELS,
+        "INCIDENT_EVENT_LABELS": INCIDENT_EVENT_LABELS,
         "PROBE_KIND_LABELS": PROBE_KIND_LABELS, "PROBE_STATE_LABELS": PROBE_STATE_LABELS,
         "JOB_OUTCOME_LABELS": JOB_OUTCOME_LABELS, "GRANT_STATE_LABELS": GRANT_STATE_LABELS,
         "STATEMENT_STATE_LABELS": STATEMENT_STATE_LABELS,

@@ -56,8 +56,12 @@ def normalize_spec(raw):
         data = s.get("data_volumes") or []
         if isinstance(data, str):
             data = [p for p in re.split(r"[,\s，]+", data) if p]
-        servers.append({"name": name, "flavor": str(s.get("flavor") or ""), "image": str(s.get("image") or ""),
-                        "count": _int(s.get("count"), 1), "data_volumes": [_int(v, -1) for v in data]})
+        server = {"name": name, "flavor": str(s.get("flavor") or ""), "image": str(s.get("image") or ""),
+                  "count": _int(s.get("count"), 1), "data_volumes": [_int(v, -1) for v in data]}
+        instances = _instances(server, s.get("instances"))
+        if instances:
+            server["instances"] = instances
+        servers.append(server)
     volumes = []
     for v in raw.get("volumes") or []:
         name = str(v.get("name") or "").strip().lower()
@@ -80,6 +84,27 @@ def normalize_spec(raw):
             "ssh_public_key": str(raw.get("ssh_public_key") or "").strip()}
 
 
+def _instances(group, raw):
+    """Return a group's per-server lines (附件2, one server of a group changed alone): {"web-2":
+    {"flavor": "m1.medium"}} resizes web-2 only, {"web-1": {"cancel": True}} cancels web-1 only. Lines of
+    servers the group does not have, and lines that change nothing, are dropped."""
+    out = {}
+    if not isinstance(raw, dict):
+        return out
+    for name, line in raw.items():
+        prefix, _, index = str(name).rpartition("-")
+        if prefix != group["name"] or not index.isdigit() or not 1 <= int(index) <= group["count"] \
+                or str(int(index)) != index or not isinstance(line, dict):
+            continue
+        if line.get("cancel") is True:
+            out[name] = {"cancel": True}
+            continue
+        flavor = str(line.get("flavor") or "")
+        if flavor and flavor != group["flavor"]:
+            out[name] = {"flavor": flavor}
+    return dict(sorted(out.items()))
+
+
 def _bounded(spec):
     if sum(max(0, s["count"]) for s in spec["servers"]) > HARD_INSTANCES:
         raise ValidationFailed(_l("A request has at most %(max)d servers.", max=HARD_INSTANCES))
@@ -88,7 +113,8 @@ def _bounded(spec):
 def instance_names(spec):
     """Return the names of the servers a spec expands to (group web with count 2: web-1, web-2)."""
     _bounded(spec)
-    return [f"{s['name']}-{i}" for s in spec["servers"] for i in range(1, s["count"] + 1)]
+    return [f"{s['name']}-{i}" for s in spec["servers"] for i in range(1, s["count"] + 1)
+            if not s.get("instances", {}).get(f"{s['name']}-{i}", {}).get("cancel")]
 
 
 def expand(spec):
@@ -98,7 +124,10 @@ def expand(spec):
     for s in spec["servers"]:
         for i in range(1, s["count"] + 1):
             name = f"{s['name']}-{i}"
-            instances.append({"name": name, "flavor": s["flavor"], "image": s["image"]})
+            line = s.get("instances", {}).get(name, {})
+            if line.get("cancel"):  # cancelled alone (附件2): neither the server nor its data volumes
+                continue
+            instances.append({"name": name, "flavor": line.get("flavor") or s["flavor"], "image": s["image"]})
             for j, size in enumerate(s["data_volumes"], start=1):
                 volumes.append({"name": f"{name}-d{j}", "size_gb": size, "attach_to": name})
     for v in spec["volumes"]:
@@ -157,6 +186,8 @@ def validate_spec(spec, catalog, limits=None):
                                        n=n, cpus=limits.server_vcpus, gb=limits.server_ram_mb // 1024)))
         if s["image"] not in images:
             problems.append((where, _l("Server %(n)d: choose an image of the cloud.", n=n)))
+        if any(line.get("flavor") and line["flavor"] not in flavors for line in s.get("instances", {}).values()):
+            problems.append((where, _l("Server %(n)d: choose a flavor of the cloud.", n=n)))
         if not 1 <= s["count"] <= max_count:
             problems.append((where, _l("Server %(n)d: the count must be between 1 and %(max)d.", n=n, max=max_count)))
         if any(not 1 <= size <= max_gb for size in s["data_volumes"]):
@@ -267,6 +298,21 @@ def diff_specs(old, new):
                         changes.append({"item": f"{kind} {name}", "field": f, "from": a[name][f], "to": b[name][f]})
 
     compare("server", "name", old["servers"], new["servers"], ("flavor", "image", "count", "data_volumes"))
+    # one server of a group changed or cancelled alone (its group's flavor and count unchanged)
+    whole = {c["item"].partition(" ")[2] for c in changes if c["field"] in ("", "flavor", "count")}
+    old_inst = {i["name"]: i for i in expand(old)[0]}
+    new_inst = {i["name"]: i for i in expand(new)[0]}
+    for name, inst in old_inst.items():
+        if name.rsplit("-", 1)[0] in whole:
+            continue
+        if name not in new_inst:
+            changes.append({"item": f"server {name}", "field": "", "from": "present", "to": "removed"})
+        elif new_inst[name]["flavor"] != inst["flavor"]:
+            changes.append({"item": f"server {name}", "field": "flavor", "from": inst["flavor"],
+                            "to": new_inst[name]["flavor"]})
+    for name in new_inst:
+        if name not in old_inst and name.rsplit("-", 1)[0] not in whole:
+            changes.append({"item": f"server {name}", "field": "", "from": "", "to": "added"})
     compare("volume", "name", old["volumes"], new["volumes"], ("size_gb", "attach_to"))
     rule_key = lambda r: f"{r['protocol']}/{r['port']} {r['source']}"  # noqa: E731
     old_rules = {rule_key(r) for r in old["rules"]}
@@ -281,6 +327,14 @@ def diff_specs(old, new):
     if old["network"]["cidr"] != new["network"]["cidr"]:
         changes.append({"item": "network", "field": "cidr", "from": old["network"]["cidr"], "to": new["network"]["cidr"]})
     return changes
+
+
+def removals(current, desired):
+    """Return the names of the servers and volumes that desired no longer has (a destructive change)."""
+    cur_inst, cur_vols = expand(normalize_spec(current))
+    new_inst, new_vols = expand(normalize_spec(desired))
+    kept = {i["name"] for i in new_inst} | {v["name"] for v in new_vols}
+    return [x["name"] for x in cur_inst + cur_vols if x["name"] not in kept]
 
 
 def change_problems(current, desired):

@@ -125,6 +125,18 @@ JOBS = StateMachine("job", "provisioning_job", {
 }, JOB_STATE_LABELS, kind=_l("job"))
 
 
+# carried out in the cloud: what a system's resources are follows from the last of these
+EXECUTED = frozenset({S.PROVISIONED, S.DELIVERED})
+DECOMMISSIONED = _l("Decommissioned")  # 已注销: a decommission carried out (provisioned or signed)
+
+
+def state_label(kind, state):
+    """Return what a request of kind in state is called: a decommission carried out is 已注销, not 已开通."""
+    if kind == RequestKind.DECOMMISSION and state in EXECUTED:
+        return DECOMMISSIONED
+    return STATE_LABELS.get(state, state)
+
+
 def next_state(state, action):
     """Return the state action leads to from state, or raise TransitionNotAllowed."""
     return REQUESTS.next_state(state, action)

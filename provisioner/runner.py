@@ -16,7 +16,9 @@ from portal.models.requests import CloudResource, ResourceRequest
 from portal.services import receipts
 from portal.services.audit import RequestInfo, record_event
 from portal.services.resource_requests import current_spec, live_systems, system_requests
+from portal.services.system_retirement import retire_system
 from portal.specs import EMPTY_SPEC, add_allocations, allocation, expand, max_allocations, normalize_spec, parse_ports
+from portal.steps import DELETE_ORDER
 from portal.services.transitions import transition
 from portal.workflow import REQUESTS, JobState, RequestKind, RequestState
 
@@ -286,10 +288,9 @@ class JobRunner:
 
     def remove_unwanted(self, keep):
         """Delete the system's resources that the desired spec no longer has (FIPs, volumes, servers, ...)."""
-        order = ("floating_ip", "volume", "server", "keypair", "security_group", "subnet", "network")
         rows = list(self.session.scalars(select(CloudResource).where(
             CloudResource.system_id == self.system_id, CloudResource.deleted.is_(False))))
-        for kind in order:
+        for kind in DELETE_ORDER:
             for res in [r for r in rows if r.kind == kind and r.key not in keep]:
                 self.step(f"delete:{res.key}")
                 if kind == "subnet":
@@ -368,6 +369,9 @@ class JobRunner:
         self.remove_unwanted(keep)
         if request.kind == RequestKind.DECOMMISSION and not self.other_live_systems():
             self.remove_department_network()
+        if request.kind == RequestKind.DECOMMISSION:  # no backups, probes or metering of a system that is gone
+            self.step("retire")
+            retire_system(self.session, self.ctx, request)
         if target != transitional:
             self.set_quotas(target, "final")
         self.step("receipt")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 
 def seed_requests(session, seed, instance_path):
-    """Add to department A and to B: a draft request with a document, a provisioned request with a
+    """Add to department A and to B: a draft request with its two documents, a provisioned request with a
     receipt, and an API token of one of its users.
 
     Returns {url argument: (id in department A, id in department B)}.
@@ -36,7 +36,12 @@ def seed_requests(session, seed, instance_path):
                                                              "openstack_id": "0" * 32, "flavor": "m1.tiny"}])
         token = ApiToken(user_id=seed.user_ids[user_key], name="seed", prefix="gct_seed", token_hash=f"{dept_id:064d}",
                          scope="write", expires_at=utcnow() + timedelta(days=30))
-        session.add_all([attachment, receipt, token])
+        plan = RequestAttachment(request_id=draft.id, purpose="construction_plan", filename="建设方案.pdf",
+                                 stored_name=attachment.stored_name + "-plan", content_type="application/pdf",
+                                 size=16, sha256="0" * 64)
+        with open(os.path.join(uploads, plan.stored_name), "wb") as fh:
+            fh.write(b"%PDF-1.4\n% seed\n")
+        session.add_all([attachment, plan, receipt, token])
         session.flush()
         out["request_id"].append(draft.id)
         out["attachment_id"].append(attachment.id)

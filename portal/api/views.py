@@ -6,6 +6,7 @@ If-Match, a stale one gets 409 with the current object, and two people acting at
 success and one 409 (the services' row-locked transitions).
 """
 import hashlib
+import io
 import json
 
 from flask import current_app, g, jsonify, request
@@ -22,6 +23,7 @@ from ..services.audit import RequestInfo
 from ..services.cloud_catalog import catalog
 from ..services.transitions import lock
 from ..specs import Limits
+from ..requests.views import upload_dir
 from ..workflow import RequestKind
 from .common import REQUEST_ERRORS, WRITE_ERRORS, bp
 from .common import ctx as _ctx
@@ -100,6 +102,8 @@ def _detail(r):
         "construction_plan": r.construction_plan, "reason": r.reason, "backup_confirmed": r.backup_confirmed,
         "spec": r.spec, "approved_spec": r.approved_spec, "adjustment": r.adjustment,
         "review_comment": r.review_comment, "failure_message": r.failure_message,
+        "documents": [{"id": a.id, "purpose": a.purpose, "filename": a.filename, "size": a.size, "sha256": a.sha256}
+                      for a in r.attachments],
         "versions": [{"version": v.version, "submitted_at": v.submitted_at, "review_comment": v.review_comment}
                      for v in r.versions]})
 
@@ -149,10 +153,17 @@ def _create(body, *, kind=RequestKind.NEW, system=None):
     """Create a draft and, with submit, submit it, in one transaction: a refused submission stores nothing."""
     fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level"}, exclude_none=True)
     r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False, limits=_limits())
+    for document in body.documents:
+        _add_document(r.id, document)
     if body.submit:
         r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
     db.session.commit()
     return _answer(r, 201)
+
+
+def _add_document(request_id, document):
+    return svc.add_attachment(db.session, _ctx(), request_id, document.purpose, document.filename,
+                              io.BytesIO(document.content()), upload_dir(), commit=False)
 
 
 REQUEST_LINKS = {f"{verb}Request": (f"{verb}Request", {"request_id": "$response.body#/id"})
@@ -182,6 +193,17 @@ def update_request(request_id, body):
     merged = {f: given.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
     spec = body.spec.model_dump() if body.spec is not None else current.spec
     return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec, limits=_limits()))
+
+
+@operation(bp, "/requests/<int:request_id>/documents", "POST", "addRequestDocument",
+           "Upload a document of a draft or returned request (construction plan, self-test report)",
+           tag="requests", body=schemas.Document, response=schemas.RequestDetail, status=201,
+           errors=WRITE_ERRORS, conditional=True)
+def add_request_document(request_id, body):
+    _if_match(request_id)
+    _add_document(request_id, body)
+    db.session.commit()
+    return _answer(svc.get_request(db.session, g.api_user, request_id), 201)
 
 
 @operation(bp, "/requests/<int:request_id>/submit", "POST", "submitRequest", "Submit for review",
@@ -237,7 +259,9 @@ def operate_request(request_id, body):
            tag="requests", body=schemas.ChangeCreate, response=schemas.RequestDetail, status=201,
            errors=WRITE_ERRORS, idempotent=True)
 def change_request(request_id, body):
-    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE, {"reason": body.reason},
+    r = svc.start_change(db.session, _ctx(), request_id, RequestKind.CHANGE,
+                         {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
+                          "migration_note": body.migration_note},
                          spec=body.spec.model_dump() if body.spec is not None else None, commit=False,
                          limits=_limits())
     if body.submit:

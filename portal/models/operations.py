@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
-                        LargeBinary, SmallInteger, String, Table, Text, Unicode)
+                        LargeBinary, SmallInteger, String, Table, Text, Unicode, text)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -97,6 +97,8 @@ class MaintenanceWindow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decision_note: Mapped[str] = mapped_column(Text, default="")  # 驳回理由 when rejected
+    # the Alertmanager silence govcloud made for this approved window (services/alert_silences.py)
+    silence_id: Mapped[str | None] = mapped_column(String(64))
 
     departments: Mapped[list["Department"]] = relationship(  # noqa: F821
         secondary=maintenance_window_department, order_by="Department.code")
@@ -195,11 +197,29 @@ class IncidentState(StrEnum):
     RESOLVED = "resolved"
 
 
+class IncidentType(StrEnum):
+    OUTAGE = "outage"            # the system is down
+    DEGRADATION = "degradation"  # up, but slow or partly failing
+    SECURITY = "security"        # 安全事件
+    BACKUP = "backup"            # a backup or its verification failed: the system itself runs
+
+
+# only these count against a system's availability (SLA); a failed backup is not an outage
+SLA_INCIDENT_TYPES = frozenset({IncidentType.OUTAGE, IncidentType.DEGRADATION})
+
+
 class Incident(Base):
-    """A 故障事件: opened by a failing probe, closed by its recovery (第二十五条)."""
+    """A 故障事件: opened by a failing probe, closed by its recovery (第二十五条), or opened by a failed
+    backup or verification (type backup)."""
 
     __tablename__ = "incident"
-    __table_args__ = (CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),)
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),
+        CheckConstraint(f"type IN ({_in(IncidentType)})", name="type"),
+        # one unresolved incident per Alertmanager alert: two deliveries of one alert cannot open two
+        Index("uq_incident_alert_active", "alert_fingerprint", unique=True,
+              sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"),
@@ -209,11 +229,14 @@ class Incident(Base):
     system_name: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), default=IncidentState.OPEN, index=True)
+    type: Mapped[str] = mapped_column(String(16), default=IncidentType.OUTAGE, server_default="outage")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)   # first failing check
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the threshold was reached
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first passing check
     root_cause: Mapped[str] = mapped_column(Text, default="")
+    # the fingerprint of the Alertmanager alert that opened or joined it (services/alerts.py)
+    alert_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
     department: Mapped["Department | None"] = relationship()  # noqa: F821
     target: Mapped[ProbeTarget | None] = relationship()
@@ -302,6 +325,8 @@ MAINTENANCE_STATE_LABELS = {MaintenanceState.SUBMITTED: _l("Submitted"),
                             MaintenanceState.APPROVED: _l("Approved"),
                             MaintenanceState.REJECTED: _l("Rejected"),
                             MaintenanceState.CANCELLED: _l("Cancelled")}
+INCIDENT_TYPE_LABELS = {IncidentType.OUTAGE: _l("Outage"), IncidentType.DEGRADATION: _l("Degradation"),
+                        IncidentType.SECURITY: _l("Security incident"), IncidentType.BACKUP: _l("Backup failure")}
 INCIDENT_STATE_LABELS = {IncidentState.OPEN: _l("Open"), IncidentState.ACKNOWLEDGED: _l("Acknowledged"),
                          IncidentState.RESOLVED: _l("Resolved")}
 INCIDENT_EVENT_LABELS = {"detected": _l("Detected"), "acknowledged": _l("Acknowledged"),

@@ -32,13 +32,19 @@ class RequestForm(FlaskForm):
     # the documents of 附件1, attachable before the first save (a new request sends them with its fields)
     construction_plan_file = FileField(_l("Construction plan (file)"))
     self_test_file = FileField(_l("Performance and security self-test report"))
+    # a change that removes servers or volumes (第十条二): the data migrated, with a note, or a final backup
+    backup_confirmed = BooleanField(_l("The data has been migrated elsewhere (article 10 (2))"))
+    migration_note = TextAreaField(_l("Where the data was migrated to"), validators=[optional(), length(2000)])
     seen = HiddenField(validators=[optional(), length(32)])  # the version the editor opened (edit_token)
     save = SubmitField(_l("Save draft"))
 
-    def data_for_service(self):
-        return {"system_name": self.system_name.data, "purpose": self.purpose.data,
+    def data_for_service(self, kind=None):
+        data = {"system_name": self.system_name.data, "purpose": self.purpose.data,
                 "project_ref": self.project_ref.data, "security_level": self.security_level.data,
                 "construction_plan": self.construction_plan.data, "reason": self.reason.data}
+        if kind == "change":
+            data.update(backup_confirmed=bool(self.backup_confirmed.data), migration_note=self.migration_note.data or "")
+        return data
 
 
 class EstimateForm(RequestForm):
@@ -54,6 +60,18 @@ def spec_from_form(form, formdata):
                 "data_volumes": formdata.get(f"servers-{n}-data_volumes", "")}
                for n in range(1, SERVER_ROWS + 1)]
     servers = [s for s in servers if s["name"].strip()]
+    for s in servers:  # 附件2: one server of the group changed or cancelled alone ("inst-web-2-flavor")
+        prefix = f"inst-{s['name'].strip().lower()}-"
+        lines = {}
+        for key in formdata:
+            if key.startswith(prefix) and key.count("-") >= 3:
+                name, _, what = key[len("inst-"):].rpartition("-")
+                if what == "cancel" and formdata.get(key):
+                    lines.setdefault(name, {})["cancel"] = True
+                elif what == "flavor" and formdata.get(key):
+                    lines.setdefault(name, {})["flavor"] = formdata.get(key)
+        if lines:
+            s["instances"] = lines
     volumes = [{"name": formdata.get(f"volumes-{n}-name", ""), "size_gb": formdata.get(f"volumes-{n}-size_gb", ""),
                 "attach_to": formdata.get(f"volumes-{n}-attach_to", "")} for n in range(1, VOLUME_ROWS + 1)]
     volumes = [v for v in volumes if v["name"].strip() or v["size_gb"].strip()]
@@ -81,6 +99,8 @@ def fill_form(form, request):
     form.floating_ips.data = spec.get("floating_ips", 0)
     form.bandwidth_mbps.data = spec.get("bandwidth_mbps", 0)
     form.ssh_public_key.data = spec.get("ssh_public_key", "")
+    form.backup_confirmed.data = request.backup_confirmed
+    form.migration_note.data = request.migration_note
 
 
 class UploadForm(FlaskForm):

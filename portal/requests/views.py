@@ -1,5 +1,6 @@
 """Resource requests (附件1/附件2), receipts (附件3) and personal API tokens, for the department and all readers."""
 import os
+import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,13 +15,14 @@ from ..database import utcnow
 from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
-from ..services import (accounts, api_tokens, decommission as decommission_svc, decommission_guard, receipts,
-                       resource_requests as svc, timelimits)
+from ..services import (accounts, api_tokens, charts, decommission as decommission_svc, decommission_guard,
+                       progress, receipts, resource_requests as svc, timelimits)
 from ..services.timelimits import TimeLimits
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
 from ..specs import Limits, diff_specs, expand, normalize_spec
+from ..steps import step_label
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, EstimateForm, RequestForm,
@@ -29,6 +31,7 @@ from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, Decommissio
 
 bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
+CHART_DAYS = 7  # the days a system's charts show first
 
 
 def upload_dir():
@@ -59,8 +62,13 @@ def _render_form(form, req, problems=()):
     cat = catalog(current_app.config)
     # the estimated monthly fee at today's 计费标准 (issue 9), updated while filling in (estimate.js)
     estimate = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
+    current = None
+    if req is not None and req.kind == RequestKind.CHANGE:
+        current = svc.current_spec(db.session, req.system_root_id)
     return render_template("requests/form.html", form=form, req=req, catalog=cat, estimate=estimate,
                            estimate_text=_estimate_text(estimate) if estimate else "",
+                           current_instances=expand(current)[0] if current else [], spec=spec,
+                           guard=decommission_guard.guard_status(db.session, req) if current else None,
                            servers=servers[:max(SERVER_ROWS, len(spec["servers"]))],
                            volumes=volumes[:max(VOLUME_ROWS, len(spec["volumes"]))],
                            rules=rules[:max(RULE_ROWS, len(spec["rules"]))], problems=problems,
@@ -116,18 +124,44 @@ def detail(request_id):
     current = svc.current_spec(db.session, system_id) if req.kind != RequestKind.NEW else None
     changes = diff_specs(current, req.spec) if current is not None and req.kind == RequestKind.CHANGE else []
     jobs = svc.request_jobs(db.session, req)
-    spec = normalize_spec(req.approved_spec or req.spec)
+    superseded = svc.superseded_by(db.session, req)
+    # a request overtaken by a change shows what the system has now; its own sizes stay in the history
+    spec = current if superseded is not None else normalize_spec(req.approved_spec or req.spec)
+    if superseded is not None and current is None:
+        spec = svc.current_spec(db.session, system_id)
+    live = progress.request_progress(db.session, current_user, req.id) if jobs else None
     instances, volumes = expand(spec)
+    resources = svc.system_resources(db.session, current_user, system_id)
+    system_status = svc.system_status(db.session, system_id)
     return render_template(
         "requests/detail.html", req=req, spec=spec, changes=changes, jobs=jobs, instances=instances,
-        volumes=volumes,
-        resources=svc.system_resources(db.session, current_user, system_id),
+        volumes=volumes, superseded=superseded, history=svc.system_requests(db.session, system_id),
+        resources=resources,
         receipt=receipts.receipt_for_request(db.session, req.id),
-        system_status=svc.system_status(db.session, system_id), action_form=ActionForm(),
+        system_status=system_status, action_form=ActionForm(),
+        show_charts=req.kind == RequestKind.NEW and (bool(resources) or system_status in ("live", "decommissioned")),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
         guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
         time_limit=timelimits.request_deadline(db.session, req, TimeLimits.from_config(current_app.config), utcnow()),
+        progress=live, step_label=step_label, chart_days=CHART_DAYS,
         )
+
+
+@bp.route("/<int:request_id>/progress.json")
+@require(*ALL_ROLES)
+def progress_json(request_id):
+    """The provisioning progress of a request (the page's bar polls it)."""
+    return jsonify(progress.request_progress(db.session, current_user, request_id))
+
+
+@bp.route("/<int:request_id>/charts.json")
+@require(*ALL_ROLES)
+def charts_json(request_id):
+    """The availability and usage charts of the request's system over `days` days (1–31, default 7)."""
+    days = request.args.get("days", str(CHART_DAYS))
+    if not re.fullmatch(r"[0-9]{1,2}", days) or not 1 <= int(days) <= charts.MAX_DAYS:
+        abort(400)
+    return jsonify(charts.system_charts(db.session, current_user, request_id, days=int(days)))
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
@@ -144,7 +178,7 @@ def edit(request_id):
         problems = web_session.pop(f"problems-{req.id}", [])
     elif form.validate_on_submit():
         try:
-            svc.update_request(db.session, request_info(), req.id, form.data_for_service(),
+            svc.update_request(db.session, request_info(), req.id, form.data_for_service(req.kind),
                                spec_from_form(form, request.form), limits=Limits.from_config(current_app.config),
                                seen=form.seen.data)
         except ValidationFailed as exc:
@@ -155,6 +189,10 @@ def edit(request_id):
         else:
             if request.form.get("then") == "submit":
                 return _submit(req.id)
+            if request.form.get("then") == "final_backup" and req.kind == RequestKind.CHANGE:
+                return _action(req.id, lambda: decommission_svc.start_final_backup(db.session, request_info(), req.id),
+                               _("A final backup of the system was requested; submit the change once it has "
+                                 "succeeded."), target=lambda _run: url_for("requests.edit", request_id=req.id))
             flash(_("The draft was saved."), "success")
             return redirect(url_for("requests.edit", request_id=req.id))
     return _render_form(form, req, problems), status
@@ -238,9 +276,16 @@ def attachment(request_id, attachment_id):
     return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
 
 
-@bp.route("/<int:request_id>/change", methods=["POST"])
+@bp.route("/<int:request_id>/change", methods=["GET", "POST"])
 @require(Role.DEPARTMENT)
 def change(request_id):
+    """附件2 变更: asks first (GET: what a change does, and any change already open), then opens the draft."""
+    if request.method == "GET":
+        system = svc.get_request(db.session, current_user, request_id)
+        root = svc.get_request(db.session, current_user, system.system_root_id)
+        return render_template("requests/change_confirm.html", system=root,
+                               status=svc.system_status(db.session, root.id),
+                               open_requests=svc.open_requests(db.session, root.id), action_form=ActionForm())
     return _action(request_id, lambda: svc.start_change(db.session, request_info(), request_id, RequestKind.CHANGE),
                    _("A change request was opened; adjust the resources and submit it."),
                    target=lambda r: url_for("requests.edit", request_id=r.id))
@@ -305,15 +350,26 @@ def receipt_pdf(receipt_id):
                      download_name=f"{rec.number}.pdf")
 
 
+@bp.app_template_global()
+def receipt_words(req):
+    """The receipt's own words: a 资源交付回执单 with its 交付时间, or a decommission's 注销回执 with its 注销时间."""
+    if req.kind == RequestKind.DECOMMISSION:
+        return {"title": _("Government cloud resource decommission receipt"), "time": _("Decommissioned at"),
+                "link": _("Decommission receipt")}
+    return {"title": _("Government cloud resource delivery receipt"), "time": _("Delivered at"),
+            "link": _("Delivery receipt")}
+
+
 def _pdf_labels(rec):
     req = rec.request
+    words = receipt_words(req)
     confirmed = (_("Confirmed by %(name)s at %(time)s", name=rec.confirmed_by.full_name or rec.confirmed_by.username,
                    time=_localtime_text(rec.confirmed_at)) if rec.confirmed_at else _("Not yet confirmed"))
     return {
-        "title": _("Government cloud resource delivery receipt"),
+        "title": words["title"],
         "header": [(_("Receipt number"), rec.number), (_("Request"), f"{req.number} {KIND_LABELS[req.kind]}"),
                    (_("Department"), req.department.name), (_("System name"), req.system_name),
-                   (_("Delivered at"), _localtime_text(rec.issued_at)), (_("Operator"), rec.operator),
+                   (words["time"], _localtime_text(rec.issued_at)), (_("Operator"), rec.operator),
                    (_("Bandwidth"), bandwidth_text(req))],
         "columns": [_("Type"), _("Name"), _("OpenStack ID"), _("Flavor / size"), _("Status"), _("Addresses / network"),
                     _("Floating IP")],
@@ -345,11 +401,13 @@ def _size(item):
     return item.get("cidr", "")
 
 
-def _addresses(item):
+def _addresses(item, resources=()):
+    """Addresses of a server, the server a volume is attached to (by name), a floating IP's fixed address."""
     if item.get("addresses"):
         return ", ".join(f"{a['addr']} ({a['network']})" for a in item["addresses"])
     if item.get("attached_to"):
-        return item["attached_to"]
+        names = {r.openstack_id: r.name for r in resources if r.kind == "server"}
+        return item.get("attached_to_name") or names.get(item["attached_to"], item["attached_to"])
     return item.get("fixed", "")
 
 
@@ -366,8 +424,20 @@ def resource_size(item):
 
 
 @bp.app_template_global()
-def resource_addresses(item):
-    return _addresses(item)
+def resource_addresses(item, resources=()):
+    return _addresses(item, resources)
+
+
+@bp.app_template_global()
+def required_documents(req):
+    """Return (label, uploaded) of each document req's kind requires (附件1)."""
+    missing = svc.missing_documents(req)
+    return [(svc.DOCUMENT_LABELS[p], p not in missing) for p in svc.REQUIRED_DOCUMENTS.get(req.kind, ())]
+
+
+@bp.app_template_global()
+def document_label(purpose):
+    return svc.DOCUMENT_LABELS.get(purpose, purpose)
 
 
 @bp.app_template_global()

@@ -8,7 +8,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models.accounts import Role
 from ..requests.forms import ActionForm, ReviewForm
-from ..services import resource_requests as requests_svc
+from ..services import decommission_guard, resource_requests as requests_svc
 from ..services import reviews as svc
 from ..database import utcnow
 from ..services import timelimits
@@ -42,8 +42,11 @@ def review(request_id):
     root_gb = root_disk_gb(asked, cat["flavors"])
     instances, volumes = expand(spec)
     previous = req.versions[-2].content if len(req.versions) > 1 else None
+    decommission = req.kind == RequestKind.DECOMMISSION
     return render_template(
         "reviews/review.html", req=req, spec=spec, instances=instances, volumes=volumes, need=need,
+        deletion=requests_svc.deletion_plan(db.session, req) if decommission else [],
+        guard=decommission_guard.guard_status(db.session, req) if decommission else None,
         capacity_rows=svc.capacity_check(capacity(current_app.config), need, root_gb),
         CAPACITY_LABELS=svc.CAPACITY_LABELS, memory_gb=svc.memory_gb(need["ram"]),
         changes=diff_specs(current, spec) if current is not None and req.kind == RequestKind.CHANGE else [],

@@ -5,6 +5,8 @@ A draft may be incomplete (no flavor chosen yet) but never invalid: every number
 limits, every name well-formed. What a submission needs beyond that (a flavor of the cloud, at
 least one server) is checked at submission by portal/specs.validate_spec.
 """
+import base64
+import binascii
 import ipaddress
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
@@ -32,6 +34,13 @@ def _name(value, what):
     return value
 
 
+class ServerLine(Input):
+    """One server of a group changed alone (附件2): a flavor of its own, or cancelled."""
+
+    flavor: line(64) = ""
+    cancel: bool = False
+
+
 class ServerGroup(Input):
     """Servers of one kind: `count` servers named <name>-1 … <name>-<count>."""
 
@@ -40,6 +49,9 @@ class ServerGroup(Input):
     image: line(128) = ""
     count: int = Field(1, ge=1, description="at most REQUEST_MAX_COUNT; all groups at most REQUEST_MAX_SERVERS")
     data_volumes: list[Gb] = Field(default_factory=list, max_length=8, description="GB of each data volume")
+    instances: Annotated[dict[line(24), "ServerLine"], Field(max_length=HARD_COUNT)] = Field(
+        default_factory=dict, description="附件2, one server alone: {\"web-2\": {\"flavor\": \"m1.medium\"}} or "
+                                          "{\"web-1\": {\"cancel\": true}}")
 
     @field_validator("name")
     @classmethod
@@ -149,8 +161,31 @@ class DraftFields(RequestFields):
     reason: text(4000) = ""
 
 
+class Document(Input):
+    """A document of a request (附件1 needs a construction plan and a self-test report), its bytes in base64."""
+
+    purpose: Literal["construction_plan", "self_test"]
+    filename: line(200, 1)
+    content_base64: Annotated[str, Field(min_length=4, max_length=20_000_000,
+                                         description="the file in base64 (PDF, Word or Excel); the body is "
+                                                     "bounded by API_MAX_BODY_BYTES")]
+
+    @field_validator("content_base64")
+    @classmethod
+    def _base64(cls, value):
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            refuse(_l("The file must be given in base64."))
+        return value
+
+    def content(self):
+        return base64.b64decode(self.content_base64)
+
+
 class RequestCreate(RequestFields):
     spec: Spec = Spec()
+    documents: Annotated[list[Document], Field(max_length=4, description="uploaded before a submit")] = []
     submit: bool = Field(False, description="submit at once; if the request cannot be submitted, nothing is stored")
 
 
@@ -170,6 +205,9 @@ class ChangeCreate(Input):
     reason: text(4000) = ""
     spec: Spec | None = None
     submit: bool = False
+    backup_confirmed: bool = Field(False, description="a change that removes servers or volumes: the data was "
+                                                      "migrated (第十条二), with migration_note")
+    migration_note: text(4000) = ""
 
 
 class DecommissionCreate(Input):
@@ -216,6 +254,14 @@ class VersionOut(Output):
     review_comment: str
 
 
+class DocumentOut(Output):
+    id: int
+    purpose: str
+    filename: str
+    size: int
+    sha256: str
+
+
 class RequestSummary(Output):
     id: int
     number: str
@@ -244,6 +290,7 @@ class RequestDetail(RequestSummary):
     review_comment: str
     failure_message: str
     versions: list[VersionOut]
+    documents: list[DocumentOut] = []
 
 
 class RequestList(Output):

@@ -19,7 +19,7 @@ def _own_open_decommission(session, ctx, request_id):
     request = get_request(session, user, request_id)
     if request.department_id != user.department_id:
         raise Forbidden()
-    if request.kind != RequestKind.DECOMMISSION:
+    if request.kind not in (RequestKind.DECOMMISSION, RequestKind.CHANGE):
         raise ValidationFailed(_l("Only a decommission request has a final backup."))
     if request.state not in EDITABLE:
         raise WrongState(_l("Only drafts and returned requests can be edited."))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..models.backups import BackupRun, BackupTrigger, RunState
 from ..errors import ValidationFailed
 from ..text import _l
+from ..specs import removals
 from ..workflow import RequestKind
 from .audit import record_event
 
@@ -51,16 +52,26 @@ def clearance(session, request):
     return None
 
 
-def guard_problems(session, request):
-    """Return [(field, message)] when a decommission request may not go on yet, else []."""
+def guard_problems(session, request, current=None, desired=None):
+    """Return [(field, message)] when a decommission, or a change that removes servers or volumes from
+    current (desired: the spec to carry out, by default the request's), may not go on yet, else []."""
+    if request.kind == RequestKind.CHANGE and current is not None:
+        removed = removals(current, desired if desired is not None else request.spec)
+        if not removed or clearance(session, request) is not None:
+            return []
+        return [("backup_confirmed", _l("This change removes %(names)s: the data must be backed up or migrated "
+                                        "first (article 10 (2)): take a final backup and wait until it "
+                                        "succeeds, or confirm the migration with a note.",
+                                        names="、".join(removed)))]
     if request.kind != RequestKind.DECOMMISSION or clearance(session, request) is not None:
         return []
     return [("backup_confirmed", NOT_CLEARED)]
 
 
-def require_cleared(session, request):
-    """Raise ValidationFailed when a decommission request's data is neither backed up nor migrated."""
-    problems = guard_problems(session, request)
+def require_cleared(session, request, current=None, desired=None):
+    """Raise ValidationFailed when a decommission's (or a destructive change's) data is neither backed up
+    nor migrated."""
+    problems = guard_problems(session, request, current, desired)
     if problems:
         raise ValidationFailed(problems[0][1], field=problems[0][0])
 

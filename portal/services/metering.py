@@ -22,21 +22,28 @@ DEFAULT_TOLERANCE_SECONDS = 900
 NOT_CHARGED_SERVER_STATUSES = frozenset({"ERROR", "DELETED", "SOFT_DELETED"})
 
 
+RETIRED = ("retired",)  # attribution of a decommissioned system's leftovers: not metered
+
+
 class SampleNotAfterLast(ValueError):
     """A sample at or before the newest stored one (same second, or a clock gone backwards)."""
 
 
 def _attribution(session):
-    """Return {openstack id: (system id, system name)} of the resources govcloud created."""
+    """Return {openstack id: (system id, system name)} of the resources govcloud created; a resource of
+    a decommissioned system (a final backup kept after it) maps to RETIRED: it is metered no more."""
     try:
         from ..models.requests import CloudResource, ResourceRequest
     except ImportError:  # the resource request models are not installed
         return {}
+    from .system_retirement import retired_systems
+    retired = retired_systems(session)
     rows = session.execute(
         select(CloudResource.openstack_id, CloudResource.system_id, ResourceRequest.system_name)
         .join(ResourceRequest, ResourceRequest.id == CloudResource.system_id, isouter=True)
         .where(CloudResource.openstack_id != "")).all()
-    return {oid: (sid, name or UNASSIGNED) for oid, sid, name in rows if sid is not None}
+    return {oid: RETIRED if sid in retired else (sid, name or UNASSIGNED) for oid, sid, name in rows
+            if sid is not None}
 
 
 def aggregate(inventory, departments_by_project, attribution):
@@ -54,6 +61,8 @@ def aggregate(inventory, departments_by_project, attribution):
             unknown.add(item.get("project_id"))
             return None
         system = attribution.get(item["id"]) or (attribution.get(via) if via else None)
+        if system is RETIRED:  # the system was decommissioned: its metering is off
+            return None
         return (dept, *(system or (None, UNASSIGNED)))
 
     def add(key, resource_type, quantity):

@@ -2,16 +2,17 @@
 import io
 import os
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import Forbidden, WrongState
 from ..models.accounts import Role
-from ..models.requests import CloudResource, DeliveryReceipt
+from ..models.requests import DeliveryReceipt
 from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState
 from .audit import record_event
+from .resource_requests import delivered_resources
 from .transitions import lock, transition
 
 FONT_CANDIDATES = (
@@ -28,22 +29,28 @@ def issue_receipt(session, request, operator):
     receipt = session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request.id))
     if receipt is not None:
         return receipt
-    rows = list(session.scalars(select(CloudResource).where(
-        CloudResource.department_id == request.department_id,
-        or_(CloudResource.system_id == request.system_root_id, CloudResource.system_id.is_(None)),
-        CloudResource.kind != "project")))
+    rows = delivered_resources(session, request.department_id, request.system_root_id, with_deleted=True)
+    server_names = {r.openstack_id: r.name for r in rows if r.kind == "server" and r.openstack_id}
     items = []
     for r in rows:
-        if r.deleted and r.system_id != request.system_root_id:
-            continue
-        items.append({"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id, "status":
-                      "deleted" if r.deleted else "active", **(r.attributes or {})})
+        item = {"kind": r.kind, "name": r.name, "openstack_id": r.openstack_id, "status":
+                "deleted" if r.deleted else "active", **(r.attributes or {})}
+        if item.get("attached_to"):  # the server's name, not its UUID
+            item["attached_to_name"] = server_names.get(item["attached_to"], item["attached_to"])
+        items.append(item)
     receipt = DeliveryReceipt(number=f"tmp-{request.id}", request_id=request.id, department_id=request.department_id,
-                              operator=operator, items=items, issued_at=utcnow())
+                              operator=operator_name(request) or operator, items=items, issued_at=utcnow())
     session.add(receipt)
     session.flush()
     receipt.number = f"HZ-{receipt.issued_at:%Y%m%d}-{receipt.id:05d}"
     return receipt
+
+
+def operator_name(request):
+    """The person who handled the request for the receipt's 经办人: the reviewer who approved it (the
+    worker that ran it is a process, named in the audit log), by full name."""
+    user = request.reviewed_by
+    return (user.full_name or user.username) if user is not None else ""
 
 
 def get_receipt(session, user, receipt_id):

@@ -37,8 +37,8 @@ COLUMNS = (
     ("rejected", "已驳回"),
     ("returned", "退回修改"),
     ("provisioned", "已开通"),
-    ("avg_review_hours", "平均审核时长(小时)"),
-    ("avg_provision_hours", "平均开通时长(小时)"),
+    ("avg_review", "平均审核时长"),
+    ("avg_provision", "平均开通时长"),
     ("receipts", "资源交付回执单"),
     ("changes", "资源变更申请"),
     ("decommissions", "资源注销"),
@@ -60,10 +60,36 @@ FONT_CANDIDATES = (
 )
 
 
-def _hours(deltas):
+def _mean_seconds(deltas):
+    """The mean of deltas in whole seconds, or None when there is none (no request: no time)."""
     if not deltas:
-        return "0.0"
-    return str((Decimal(sum(d.total_seconds() for d in deltas)) / len(deltas) / 3600).quantize(Decimal("0.1")))
+        return None
+    return round(sum(d.total_seconds() for d in deltas) / len(deltas))
+
+
+def duration_text(seconds):
+    """Say a duration as people read it: 45秒, 12分钟, 3小时5分钟, 2天4小时; "—" when there is none."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时" if hours else f"{days}天"
+    if hours:
+        return f"{hours}小时{minutes}分钟" if minutes else f"{hours}小时"
+    if minutes:
+        return f"{minutes}分钟"
+    return f"{secs}秒"
+
+
+def _average_cell(figures, key):
+    """The humanised mean of a figures row: seconds since issue 17, hours (a decimal string) before."""
+    if f"{key}_seconds" in figures:
+        return duration_text(figures[f"{key}_seconds"])
+    old = figures.get(f"{key}_hours")
+    return duration_text(round(float(old) * 3600)) if old not in (None, "") else "—"
 
 
 def _in_month(column, start, end):
@@ -121,8 +147,8 @@ def department_figures(session, year, month):
             "rejected": actions[(d.id, "request.reject")],
             "returned": actions[(d.id, "request.return")],
             "provisioned": actions[(d.id, "request.finish")],
-            "avg_review_hours": _hours(review[d.id]),
-            "avg_provision_hours": _hours(provision[d.id]),
+            "avg_review_seconds": _mean_seconds(review[d.id]),
+            "avg_provision_seconds": _mean_seconds(provision[d.id]),
             "receipts": receipts[d.id],
             "changes": kinds[(d.id, "change")],
             "decommissions": kinds[(d.id, "decommission")],
@@ -208,7 +234,8 @@ def totals_row(entries):
 
 def table(entries):
     """Return (headings, rows) of the report as the files show it, 合计 last."""
-    rows = [[e.figures.get(k, "") for k, _ in COLUMNS] for e in entries]
+    rows = [[_average_cell(e.figures, k) if k.startswith("avg_") else e.figures.get(k, "") for k, _ in COLUMNS]
+            for e in entries]
     total = totals_row(entries)
     rows.append([total[k] for k, _ in COLUMNS])
     return [h for _, h in COLUMNS], rows

@@ -17,7 +17,7 @@ from ..schemas.base import form_field, problems as schema_problems
 from ..schemas.requests import DraftFields, Spec
 from ..specs import EMPTY_SPEC, Limits, change_problems, diff_specs, normalize_spec, validate_spec
 from ..text import _l
-from ..workflow import EDITABLE, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
+from ..workflow import EDITABLE, EXECUTED, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
 from .audit import record_event
 from .decommission_guard import guard_problems, set_migration
 from .transitions import lock, transition
@@ -31,6 +31,10 @@ SIGNATURES = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage", ".doc"),
 )
 ATTACHMENT_PURPOSES = ("construction_plan", "self_test")
+DOCUMENT_LABELS = {"construction_plan": _l("Construction plan"),
+                   "self_test": _l("Performance and security self-test report")}
+# 附件1: the construction plan and the performance and security self-test report go with a new request
+REQUIRED_DOCUMENTS = {RequestKind.NEW: ("construction_plan", "self_test")}
 
 
 def _require_department_user(user, department_id=None):
@@ -108,7 +112,7 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     request.number = _number(request)
     record_event(session, ctx, "request.create", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id, after={"number": request.number, "kind": kind})
-    if kind == RequestKind.DECOMMISSION and data.get("backup_confirmed"):
+    if kind in (RequestKind.DECOMMISSION, RequestKind.CHANGE) and data.get("backup_confirmed"):
         set_migration(session, ctx, request, True, data.get("migration_note"))
     if commit:
         session.commit()
@@ -141,7 +145,7 @@ def update_request(session, ctx, request_id, data, spec, *, limits=None, seen=No
     before = {"spec": request.spec, **{f: getattr(request, f) for f in fields}}
     for key, value in fields.items():
         setattr(request, key, value)
-    if "backup_confirmed" in data and request.kind == RequestKind.DECOMMISSION:
+    if "backup_confirmed" in data and request.kind in (RequestKind.DECOMMISSION, RequestKind.CHANGE):
         set_migration(session, ctx, request, data["backup_confirmed"], data.get("migration_note"))
     if request.kind != RequestKind.DECOMMISSION:
         request.spec = spec
@@ -206,7 +210,10 @@ def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_d
     session.add(attachment)
     record_event(session, ctx, "request.attach", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id,
-                 after={"filename": safe_name, "size": len(data), "sha256": attachment.sha256})
+                 after={"filename": safe_name, "size": len(data), "sha256": attachment.sha256,
+                        "purpose": purpose})
+    session.flush()
+    session.expire(request, ["attachments"])
     if commit:
         session.commit()
     return attachment
@@ -221,9 +228,28 @@ def get_attachment(session, user, request_id, attachment_id, upload_dir):
     return attachment, os.path.join(upload_dir, attachment.stored_name)
 
 
+def missing_documents(request):
+    """Return the purposes of the documents request's kind requires that are not uploaded yet."""
+    uploaded = {a.purpose for a in request.attachments}
+    return [p for p in REQUIRED_DOCUMENTS.get(request.kind, ()) if p not in uploaded]
+
+
+def document_problems(request):
+    """Return a (field, message) problem for each required document not uploaded."""
+    return [("document", _l("Upload the %(document)s: a resource request (attachment 1) needs it.",
+                            document=DOCUMENT_LABELS[p])) for p in missing_documents(request)]
+
+
+def require_documents(request):
+    """Raise ValidationFailed when a required document of request is missing (nothing changes)."""
+    problems = document_problems(request)
+    if problems:
+        raise InputInvalid(problems, problems[0][1])
+
+
 def submission_problems(request, catalog, current=None):
     """Return (field, message) problems that keep request from being submitted."""
-    problems = []
+    problems = document_problems(request)
     if not request.system_name:
         problems.append(("system_name", _l("This field is required.")))
     if request.kind == RequestKind.NEW:
@@ -249,8 +275,8 @@ def submit_request(session, ctx, request_id, catalog, *, commit=True):
     _require_department_user(ctx.actor, request.department_id)
     current = current_spec(session, request.system_id) if request.system_id else None
     problems = submission_problems(request, catalog, current)
-    if request.kind == RequestKind.DECOMMISSION:
-        problems.extend(guard_problems(session, request))
+    if request.kind in (RequestKind.DECOMMISSION, RequestKind.CHANGE):
+        problems.extend(guard_problems(session, request, current))  # 第十条(二): removed only after a backup
     if problems:
         raise SubmissionInvalid(problems)
     if request.state == RequestState.RETURNED:
@@ -306,6 +332,20 @@ def current_spec(session, system_id):
     return normalize_spec(last.approved_spec)
 
 
+def superseded_by(session, request):
+    """Return the last carried-out request of request's system after it (a change or a decommission), or
+    None while request's resources are still what the system has."""
+    if request.state not in EXECUTED:
+        return None
+    later = [r for r in system_requests(session, request.system_root_id) if r.id > request.id and r.state in EXECUTED]
+    return later[-1] if later else None
+
+
+def open_requests(session, system_id):
+    """Return the requests of a system that are not settled yet (a change or decommission in the works)."""
+    return [r for r in system_requests(session, system_id) if r.state not in SETTLED]
+
+
 def system_status(session, system_id):
     """Return "pending" (a request is open), "live", "decommissioned" or "none"."""
     requests = system_requests(session, system_id)
@@ -340,11 +380,40 @@ def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=
     return create_request(session, ctx, data, spec, kind=kind, system=system, commit=commit, limits=limits)
 
 
+def delivered_resources(session, department_id, system_id, *, with_deleted=False):
+    """Return the cloud resources a system uses: its own and the department's shared router and default
+    network (system_id empty), never the project; what the receipt lists and the request page shows."""
+    stmt = select(CloudResource).where(
+        CloudResource.department_id == department_id,
+        or_(CloudResource.system_id == system_id, CloudResource.system_id.is_(None)),
+        CloudResource.kind != "project").order_by(CloudResource.id)
+    rows = list(session.scalars(stmt))
+    if with_deleted:  # a system's own deleted rows (a decommission's receipt); never another's
+        return [r for r in rows if not (r.deleted and r.system_id != system_id)]
+    return [r for r in rows if not r.deleted]
+
+
+DELETION_ORDER = ("floating_ip", "server", "volume", "keypair", "security_group", "subnet", "network", "router")
+
+
+def deletion_plan(session, request):
+    """Return what a decommission of request's system deletes in the cloud, servers first: the system's
+    own resources, and the department's router and default network when no other system uses them."""
+    root = request.system_root_id
+    rows = delivered_resources(session, request.department_id, root)
+    others = [s for s in live_systems(session, request.department_id) if s.id != root]
+    plan = [r for r in rows if r.system_id == root or not others]
+    rank = {kind: n for n, kind in enumerate(DELETION_ORDER)}
+    return sorted(plan, key=lambda r: (rank.get(r.kind, len(rank)), r.id))
+
+
 def system_resources(session, user, system_id):
-    """Return the live cloud resources of a system user may see."""
+    """Return the live cloud resources of a system user may see (with the shared router and network);
+    a decommissioned system has none, though its department's router may still serve others."""
     system = get_request(session, user, system_id)
-    return list(session.scalars(select(CloudResource).where(
-        CloudResource.system_id == system.id, CloudResource.deleted.is_(False)).order_by(CloudResource.id)))
+    if system_status(session, system.system_root_id) == "decommissioned":
+        return []
+    return delivered_resources(session, system.department_id, system.system_root_id)
 
 
 def live_systems(session, department_id):

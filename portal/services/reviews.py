@@ -12,7 +12,7 @@ from ..workflow import IN_REVIEW, REQUESTS, RequestKind
 from .audit import record_event
 from .decommission_guard import require_cleared
 from .provisioning_ops import enqueue_job
-from .resource_requests import get_request
+from .resource_requests import current_spec, get_request, require_documents
 from .transitions import transition
 
 REVIEWERS = (Role.BUREAU,)
@@ -52,12 +52,16 @@ def approve_request(session, ctx, request_id, catalog, *, counts=None, volume_si
     """Approve a request, optionally with adjusted quantities (the difference is kept), and queue it."""
     _require_reviewer(ctx.actor)
     request = get_request(session, ctx.actor, request_id)
+    REQUESTS.next_state(request.state, "approve")  # a wrong state (409) is said before what is missing
+    require_documents(request)  # 附件1: never approved without its construction plan and self-test report
     desired = _desired(request)
     approved = apply_adjustment(desired, counts, volume_sizes, floating_ips)
     if request.kind != RequestKind.DECOMMISSION:
         problems = validate_spec(approved, catalog)
         if problems:
             raise ValidationFailed(problems[0][1])
+        if request.kind == RequestKind.CHANGE:  # 第十条(二): a change that removes servers or volumes too
+            require_cleared(session, request, current_spec(session, request.system_root_id), approved)
     else:
         require_cleared(session, request)  # 第十条(二): backed up or migrated first
     adjustment = diff_specs(desired, approved)
@@ -109,11 +113,15 @@ def green_channel(session, ctx, request_id, catalog, reason):
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why the request is urgent."), field="comment")
     request = get_request(session, ctx.actor, request_id)
+    REQUESTS.next_state(request.state, "green_channel")
+    if request.kind == RequestKind.DECOMMISSION:  # 第二十四条 is for urgent needs, never for deleting
+        raise ValidationFailed(_l("A decommission does not take the green channel: approve it after the review."))
+    require_documents(request)
     approved = _desired(request)
     if request.kind != RequestKind.DECOMMISSION and validate_spec(approved, catalog):
         raise ValidationFailed(validate_spec(approved, catalog)[0][1])
-    if request.kind == RequestKind.DECOMMISSION:
-        require_cleared(session, request)  # 第十条(二): backed up or migrated first
+    if request.kind == RequestKind.CHANGE:
+        require_cleared(session, request, current_spec(session, request.system_root_id), approved)
     transition(session, ctx, REQUESTS, request, "green_channel", detail=reason.strip(), after={"urgent": True})
     request.urgent = True
     request.approved_spec = approved

@@ -1,6 +1,7 @@
 """A real browser (Debian's Chromium, headless) against a running portal: each role logs in,
 sees its home page in Chinese, switches to English; a department user is refused another
 department's pages. Screenshots go to test-artifacts/screenshots/."""
+import contextlib
 import pathlib
 import threading
 
@@ -27,27 +28,29 @@ HOMES = {
 }
 
 
-def served_portal(tmp):
-    """Yield (base URL, seed, app): the portal served by werkzeug on a free loopback port, on a seeded
-    SQLite database in tmp."""
+@pytest.fixture(scope="module")
+def live_portal(tmp_path_factory):
+    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
+    with serving(tmp_path_factory.mktemp("browser")) as (base, _app, seed):
+        yield base, seed
+
+
+@contextlib.contextmanager
+def serving(tmp):
+    """Serve a seeded portal (SQLite under tmp) on a free loopback port; yield (base URL, app, seed)."""
     app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
     migrate.upgrade(app.config["DATABASE_URL"])
     seed = reset_and_seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", seed, app
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    app.extensions["govcloud_db"][0].dispose()
-
-
-@pytest.fixture(scope="module")
-def live_portal(tmp_path_factory):
-    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
-    for base, seed, _app in served_portal(tmp_path_factory.mktemp("browser")):
-        yield base, seed
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app, seed
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["govcloud_db"][0].dispose()
 
 
 @pytest.fixture(scope="module")

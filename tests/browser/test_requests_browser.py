@@ -3,6 +3,7 @@ bureau reviews it with an adjustment. Screenshots: test-artifacts/screenshots/re
 import pytest
 
 from tests.browser.test_portal_browser import SHOTS, browser, live_portal, log_in, page  # noqa: F401
+from tests.documents import PDF, REQUIRED
 
 pytestmark = pytest.mark.devcloud  # the form lists the dev cloud's flavors and images
 
@@ -34,6 +35,13 @@ def test_application_form_and_review_page(live_portal, browser):  # noqa: F811
     dept.click("#save-draft")
     dept.wait_for_load_state()
     assert "已保存" in dept.inner_text(".alert-success")
+    for purpose, name in REQUIRED:  # 附件1: the construction plan and the self-test report, by type
+        dept.select_option("#upload-form select[name=purpose]", purpose)
+        dept.set_input_files("#upload-form input[name=document]",
+                             files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF}])
+        dept.click("#upload-form [type=submit]")
+        dept.wait_for_load_state()
+        assert name in dept.inner_text("#documents")
     dept.click("#save-submit")
     dept.wait_for_load_state()
     errors = dept.inner_text("main")

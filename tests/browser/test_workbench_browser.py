@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.test_portal_browser import SHOTS, browser, log_in, served_portal  # noqa: F401
+from tests.browser.test_portal_browser import SHOTS, browser, log_in, serving  # noqa: F401
 
 pytestmark = pytest.mark.devcloud  # the form lists the dev cloud's flavors and images; the review its capacity
 NOTES = pathlib.Path("/work/notes/shots/desk")
@@ -18,7 +18,8 @@ PDF = b"%PDF-1.4\n% document\n"
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
     """The portal served on a free loopback port (seeded SQLite), with its app to add rates."""
-    yield from served_portal(tmp_path_factory.mktemp("workbench"))
+    with serving(tmp_path_factory.mktemp("workbench")) as (base, app, seed):
+        yield base, seed, app
 
 
 def shot(page, name):

@@ -9,6 +9,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from tests.documents import attach_required
 from tests.integration.conftest import clouds_yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -47,6 +48,7 @@ def approve_new(app, user_id, reviewer_id, spec, system_name="容错演练系统
         cat = catalog(app.config)
         req = resource_requests.create_request(session, RequestInfo(actor=user), {
             "system_name": system_name, "purpose": "演练", "security_level": 2}, spec)
+        attach_required(session, RequestInfo(actor=user), req.id, app.instance_path)
         resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat)
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         return req.id

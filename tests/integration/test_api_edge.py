@@ -13,12 +13,13 @@ from portal.models.audit import AuditEvent
 from portal.models.requests import ResourceRequest
 from portal.services.api_tokens import create_token
 from portal.services.audit import RequestInfo
+from tests.documents import API_DOCUMENTS
 
 SPEC = {"servers": [{"name": "web", "flavor": "m1.tiny", "image": "cirros-devcloud", "count": 1,
                      "data_volumes": [1]}],
         "volumes": [{"name": "data", "size_gb": 1}],
         "rules": [{"port": "22", "protocol": "tcp", "source": "10.0.0.0/8"}], "floating_ips": 0}
-BODY = {"system_name": "边界系统", "purpose": "测试", "security_level": 2, "spec": SPEC}
+BODY = {"system_name": "边界系统", "purpose": "测试", "security_level": 2, "spec": SPEC, "documents": API_DOCUMENTS}
 ABSURD = [10 ** 9, 2 ** 64, 10 ** 400, -1, -2 ** 63, 1.5, 1e308, "2", "1e9", True, None, [], {}]
 # where a number goes in a create/change body (a path into the body) and in a review
 SPEC_NUMBERS = [("spec", "servers", 0, "count"), ("spec", "servers", 0, "data_volumes", 0),
@@ -202,7 +203,8 @@ def test_idempotency_key_replays_the_first_answer_and_creates_nothing(app, token
     before = counts(app)
     first = api.post("/api/v1/requests", json=BODY, headers=headers)
     after_first = counts(app)
-    assert first.status_code == 201 and after_first == (before[0] + 1, before[1] + 1)
+    # the create and its two documents (附件1)
+    assert first.status_code == 201 and after_first == (before[0] + 1, before[1] + 1 + len(BODY["documents"]))
     replay = api.post("/api/v1/requests", json=BODY, headers=headers)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_json()["id"] == first.get_json()["id"]

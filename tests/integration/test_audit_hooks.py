@@ -132,3 +132,13 @@ def test_a_download_is_recorded(app, seed, login_as, db_session, what):
     assert other.status_code == 404
     other.close()
     assert len(events(db_session, "document.downloaded")) == 1
+
+
+def test_the_portals_own_assets_are_no_downloads(app, seed, login_as, db_session):
+    """Flask answers a static file "inline; filename=..."; a page's scripts and styles are no documents."""
+    client = login_as("dept")
+    for path in ("/static/js/charts.js", "/static/vendor/uplot/uPlot.iife.min.js", "/static/css/portal.css"):
+        response = client.get(path)
+        assert response.status_code == 200 and "Content-Disposition" in response.headers
+        response.close()
+    assert events(db_session, "document.downloaded") == []

@@ -129,7 +129,7 @@ def test_migration_needs_a_note_is_audited_and_the_bureau_cannot_approve_without
     draft.state = "submitted"
     db_session.commit()
     assert "must be backed up or migrated" in review(db_session, seed, draft.id)  # (no locale outside a request)
-    assert "must be backed up or migrated" in review(db_session, seed, draft.id, "green_channel")
+    assert "does not take the green channel" in review(db_session, seed, draft.id, "green_channel")
     assert decommission_of(db_session, system_id).state == "submitted"
     draft.state = "returned"
     db_session.commit()

@@ -52,15 +52,22 @@ def test_policies_are_checked_and_audited(db_session, seed, system):
     assert actions == ["backup.policy.create", "backup.policy.create", "backup.policy.update"]
 
 
-def test_an_interrupted_run_is_recovered_and_then_fails_with_an_incident(db_session, seed, system):
+def interrupted_run(db_session, seed, system, now):
+    """A run of a new daily policy of system left "running" three hours ago by a dead scheduler."""
     policy = policies.create_policy(db_session, CTX, seed.dept_a, {
         "name": "每日", "system_id": system.id, "cron": "30 1 * * *", "keep_count": "3"})
-    now = utcnow()
     run = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.RUNNING,
                     attempts=1, started_at=now - timedelta(hours=3), kinds="both")
     db_session.add(run)
     db_session.commit()
-    db_session.add(BackupArtifact(run_id=run.id, policy_id=policy.id, department_id=seed.dept_a, kind="volume",
+    return run
+
+
+def test_an_interrupted_run_is_recovered_and_then_fails_with_an_incident(db_session, seed, system):
+    now = utcnow()
+    run = interrupted_run(db_session, seed, system, now)
+    policy_id = run.policy_id
+    db_session.add(BackupArtifact(run_id=run.id, policy_id=policy_id, department_id=seed.dept_a, kind="volume",
                                   name="made before the crash", status="available"))
     db_session.commit()
     cloud = Cloud()  # never called: nothing of the run is still being created
@@ -74,7 +81,7 @@ def test_an_interrupted_run_is_recovered_and_then_fails_with_an_incident(db_sess
         AuditEvent.object_type == "backup_run", AuditEvent.object_id == str(run.id)).order_by(AuditEvent.id))]
     assert actions == ["backup.run.interrupted", "backup.run.failed"]
     # a second failure of the same policy adds to the open incident instead of opening another
-    again = BackupRun(policy_id=policy.id, department_id=seed.dept_a, system_id=system.id, state=RunState.RUNNING,
+    again = BackupRun(policy_id=policy_id, department_id=seed.dept_a, system_id=system.id, state=RunState.RUNNING,
                       attempts=1, started_at=now - timedelta(hours=3), kinds="both")
     db_session.add(again)
     db_session.commit()
@@ -157,3 +164,34 @@ def test_a_backup_being_extracted_is_not_pruned(db_session, seed, system):
     assert engine.prunable([old, new], 1, None, utcnow())[0][0] is old
     assert engine.prune_policy(db_session, CTX, Cloud(), policy) == 0  # the cloud is not called
     assert old.status == "available"
+
+
+def test_a_failed_backup_is_an_incident_of_type_backup_that_does_not_count_as_outage(db_session, seed, system):
+    """Issue 17, wrong result: a failed backup opened an incident that counted as outage, and one system
+    fell to 6.67 % availability for the month. The incident is of type backup; only outage and
+    degradation count against the SLA."""
+    from portal.models.operations import ProbeTarget
+    from portal.services import sla
+    from portal.services.incidents import open_incident
+    from portal.workdays import CHINA
+    db_session.add(ProbeTarget(department_id=seed.dept_a, system_name="社保查询系统", name="web", kind="tcp",
+                               settings={"host": "127.0.0.1", "port": 9}))
+    now = utcnow()
+    run = interrupted_run(db_session, seed, system, now)
+    engine.run_due(db_session, Cloud(), {"BACKUP_MAX_ATTEMPTS": 1}, now=now)
+    db_session.refresh(run)
+    incident = db_session.get(Incident, run.incident_id)
+    assert incident.type == "backup" and incident.resolved_at is None  # still open: hours of "outage" before
+    local = now.astimezone(CHINA)
+
+    def figure():
+        figures = sla.monthly_report(db_session, None, local.year, local.month, now=now, every_department=True)
+        return next(f for f in figures if f.system_name == "社保查询系统")
+    assert figure().minutes_lost == 0 and figure().incidents == 0
+    # an outage of the same system still counts
+    source = engine.IncidentSource(department_id=seed.dept_a, system_name="社保查询系统", name="web", kind="tcp")
+    outage = open_incident(db_session, CTX, {}, source, started_at=now - timedelta(minutes=30), detected_at=now,
+                           detail="connection refused")
+    db_session.commit()
+    assert outage.type == "outage"
+    assert round(figure().minutes_lost) == 30 and figure().incidents == 1

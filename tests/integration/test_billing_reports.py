@@ -107,3 +107,32 @@ def test_cli_close_month(app, db_session, seed):
     assert october.total == Decimal("454.07") and october.state == "draft"
     bad = app.test_cli_runner().invoke(args=["billing", "close-month", "--month", "2026-13"])
     assert bad.exit_code != 0
+
+
+def test_average_review_and_provisioning_times_are_minutes_not_zero_hours(db_session, seed, login_as):
+    """Issue 17, wrong result: requests reviewed in 12 minutes and provisioned in 90 seconds showed
+    "0.0" hours; the report says 12分钟 and 1分钟 (humanised) in the page and every file, "—" without requests."""
+    from datetime import timedelta
+    from portal.models.requests import ResourceRequest
+    _seed_month(db_session, seed)
+    submitted = cst(10, 20, 9, 0)
+    for n, (review, provision) in enumerate(((600, 80), (840, 100))):  # means: 12 minutes, 90 seconds
+        db_session.add(ResourceRequest(
+            number=f"ZWY-AVG-{n}", department_id=seed.dept_a, system_name=f"时长系统{n}", spec={}, state="provisioned",
+            submitted_at=submitted, approved_at=submitted + timedelta(seconds=review),
+            provisioned_at=submitted + timedelta(seconds=review + provision)))
+    db_session.commit()
+    bureau = login_as("bureau")
+    url = _generate(bureau)
+    rows = list(csv.reader(io.StringIO(bureau.get(url + "/export/csv").data.decode("utf-8-sig"))))
+    by_department = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert (by_department["甲局"]["平均审核时长"], by_department["甲局"]["平均开通时长"]) == ("12分钟", "1分钟")
+    assert by_department["乙局"]["平均审核时长"] == "—"
+    page = bureau.get(url).get_data(as_text=True)
+    assert "<td>12分钟</td>" in page and "<td>0.0</td>" not in page
+
+
+def test_durations_are_said_as_people_read_them():
+    from portal.services.reports import duration_text
+    assert [duration_text(s) for s in (None, 45, 720, 3600, 3900, 86400, 93600)] == [
+        "—", "45秒", "12分钟", "1小时", "1小时5分钟", "1天", "1天2小时"]

@@ -4,6 +4,7 @@ without duplicating anything. Against the dev cloud, on PostgreSQL."""
 import pytest
 from sqlalchemy import select
 
+from tests.documents import attach_required
 from tests.integration.test_requests_cloud_flow import migrated_app, purge_prefix  # noqa: F401
 
 pytestmark = pytest.mark.devcloud
@@ -38,6 +39,7 @@ def test_failure_is_explained_and_retry_resumes(app, seed, login_as, cloud, run_
             "servers": [{"name": "web", "flavor": flavor_name, "image": "cirros-devcloud", "count": 1}],
             "volumes": [{"name": "data", "size_gb": 1, "attach_to": "web-1"}],
             "rules": [{"port": "443", "protocol": "tcp", "source": "0.0.0.0/0"}]})
+        attach_required(session, RequestInfo(actor=dept_user), req.id, app.instance_path)
         resource_requests.submit_request(session, RequestInfo(actor=dept_user), req.id, catalog)
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, catalog)
         request_id = req.id

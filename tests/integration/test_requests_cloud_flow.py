@@ -14,12 +14,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
+from tests.documents import upload_required
 from tests.conftest import csrf_token_from, single_backend_app
 from tests.integration.provisioning_support import worker_env
 
 pytestmark = pytest.mark.devcloud
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKER_TIMEOUT = 240
+WORKER_TIMEOUT = int(os.environ.get("GOVCLOUD_TEST_WORKER_TIMEOUT", "240"))  # a loaded machine may need more
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,28 @@ def migrated_app(tmp_path_factory):
 def ssh_key():
     key = ed25519.Ed25519PrivateKey.generate()
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def pdf_text(data):
+    """The text of a PDF (pdftotext, as the reports' tests read theirs)."""
+    proc = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, check=True, capture_output=True)
+    return proc.stdout.decode()
+
+
+def api_resources(app, department_id, request_id):
+    """The system's resources as the department's API client lists them."""
+    from portal.extensions import db
+    from portal.models.accounts import User
+    from portal.services.api_tokens import create_token
+    from portal.services.audit import RequestInfo
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.department_id == department_id)).first()
+        _t, token = create_token(db.session, RequestInfo(correlation_id="flow"), user, "flow", scope="read", days=1)
+        db.session.commit()
+    response = app.test_client().get(f"/api/v1/requests/{request_id}/resources",
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return response.get_json()
 
 
 def post(client, url, data, page=None):
@@ -122,6 +145,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     response = post(dept, "/requests/new", form)
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     request_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
+    upload_required(dept, request_id, csrf_token_from(dept.get(f"/requests/{request_id}/edit").get_data(as_text=True)))
     response = post(dept, f"/requests/{request_id}/submit", {}, page=f"/requests/{request_id}")
     assert response.status_code == 302
     with app.app_context():
@@ -167,7 +191,7 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
         department = db.session.get(Department, dept_id)
         project_id = department.openstack_project_id
         receipt = db.session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == request_id))
-        receipt_id, items = receipt.id, receipt.items
+        receipt_id, items, operator = receipt.id, receipt.items, receipt.operator
     assert project_id
 
     # -- in OpenStack, as admin
@@ -214,6 +238,16 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     assert ids["floating_ip"] == {fips[0].id}
     page = dept.get(f"/requests/receipts/{receipt_id}").get_data(as_text=True)
     assert all(s.id in page for s in servers) and all(v.id in page for v in volumes)
+    # issue 17: the 经办人 is a person (the reviewer), a disk row names its server, the router is listed
+    # on the receipt and in the request's resources alike
+    assert "政务云资源交付回执单" in page and "交付时间" in page
+    assert operator == "bureau1" and "vm:" not in page
+    data1_row = next(row for row in page.split("<tr") if data1.id in row)
+    assert web.name in data1_row and web.id not in data1_row
+    router = next(i for i in items if i["kind"] == "router")
+    resources_card = dept.get(f"/requests/{request_id}").get_data(as_text=True).split('id="cloud-resources"')[1]
+    assert router["openstack_id"] in resources_card and "路由器" in resources_card
+    assert router["openstack_id"] in str(api_resources(app, dept_id, request_id))
     pdf = dept.get(f"/requests/receipts/{receipt_id}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and b"FontFile2" in pdf.data
     assert post(dept, f"/requests/receipts/{receipt_id}/confirm", {},
@@ -223,11 +257,13 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
         db.session.expire_all()
         assert db.session.get(ResourceRequest, request_id).state == "delivered"
 
-    # -- change (附件2): web-1 to m1.medium (resize + confirm), data1 1 -> 2 GB
-    response = post(dept, f"/requests/{request_id}/change", {}, page=f"/requests/{request_id}")
+    # -- change (附件2, asked first): web-1 alone to m1.medium (its own line; resize + confirm), data1 1 -> 2 GB
+    assert 'id="confirm-change"' in dept.get(f"/requests/{request_id}/change").get_data(as_text=True)
+    response = post(dept, f"/requests/{request_id}/change", {}, page=f"/requests/{request_id}/change")
     assert response.status_code == 302, response.headers
     change_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
-    form.update({"servers-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
+    assert "web-1" in dept.get(f"/requests/{change_id}/edit").get_data(as_text=True).split('id="per-server"')[1]
+    form.update({"inst-web-1-flavor": "m1.medium", "servers-2-count": "1", "volumes-1-size_gb": "2",
                  "volumes-3-name": "data3", "volumes-3-size_gb": "1", "volumes-3-attach_to": "app-1",
                  "reason": "访问量增加", "then": "submit"})
     response = post(dept, f"/requests/{change_id}/edit", form)
@@ -254,6 +290,26 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
     assert len(servers) == 2 and len(volumes) == 3  # changed in place, one volume added, nothing duplicated
     data3 = {v.name: v for v in volumes}[f"{prefix}-{code}-volume-R{request_id}-data3"]
     assert data3.size == 1 and [a["server_id"] for a in data3.attachments] == [app1.id]
+    # issue 17: the first request says it was changed, links the change, shows the current sizes; the
+    # system's requests are its history
+    original = dept.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert 'id="superseded"' in original and "已变更" in original and f"/requests/{change_id}" in original
+    servers_card = original.split('id="spec-servers"')[1].split("</table>")[0]
+    assert "m1.medium" in servers_card and "data3" in original.split('id="spec-volumes"')[1].split("</table>")[0]
+    history = original.split('id="system-history"')[1].split("</table>")[0]
+    assert f"/requests/{request_id}" in history and f"/requests/{change_id}" in history
+
+    # the system's backup policy and its probes, to be switched off by the decommission
+    with app.app_context():
+        from backup import policies
+        from portal.extensions import db
+        from portal.services import probes
+        from portal.services.audit import RequestInfo
+        ctx = RequestInfo(correlation_id="flow")
+        policy_id = policies.create_policy(db.session, ctx, dept_id, {
+            "name": "每日备份", "system_id": request_id, "cron": "0 2 * * *", "keep_count": "3"}).id
+        db.session.commit()
+        assert probes.sync_delivered_targets(db.session)[0] >= 2
 
     # -- decommission: requires a final backup or the migration confirmed, then deletes everything and lowers the quota
     decom_page = f"/requests/{request_id}/decommission"
@@ -263,14 +319,47 @@ def test_apply_review_provision_change_decommission(app, seed, login_as, cloud, 
                                        "migration_note": "数据已迁移至市级共享平台"})
     assert response.status_code == 302
     decom_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    # issue 17: the bureau sees exactly what will be deleted and the data's clearance; no green channel
+    review_html = bureau.get(f"/reviews/{decom_id}").get_data(as_text=True)
+    plan = review_html.split('id="deletion-plan"')[1].split("</table>")[0]
+    for name in (web.name, app1.name, data1.name, data2.name, data3.name, net.name):
+        assert name in plan, name
+    assert "m1.medium" in plan and "2 GB" in plan and "路由器" in plan and web.name in plan.split(data1.name)[1]
+    assert "数据已迁移至市级共享平台" in review_html.split('id="final-backup"')[1]
+    assert 'id="green-channel"' not in review_html and "自动分配" not in review_html and "VCPU" not in review_html
     assert post(bureau, f"/reviews/{decom_id}/approve", {"comment": "同意注销"},
                 page=f"/reviews/{decom_id}").status_code == 302
     run_worker(app, prefix)
     with app.app_context():
         from portal.extensions import db
+        from portal.models.backups import BackupPolicy
+        from portal.models.operations import ProbeTarget
+        from portal.services.metering import RETIRED, _attribution
         db.session.expire_all()
         decom = db.session.get(ResourceRequest, decom_id)
         assert decom.state == "provisioned", (decom.state, decom.failure_message)
+        decom_receipt = db.session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.request_id == decom_id))
+        decom_receipt_id = decom_receipt.id
+        assert {i["status"] for i in decom_receipt.items} == {"deleted"}
+        # decommission turns off the system's backup policy, its probes and its metering
+        policy = db.session.get(BackupPolicy, policy_id)
+        assert not policy.enabled and policy.next_run_at is None
+        targets = db.session.scalars(select(ProbeTarget).where(ProbeTarget.department_id == dept_id)).all()
+        assert targets and not any(t.enabled for t in targets)
+        assert _attribution(db.session)[web.id] is RETIRED
+    # labelled 已注销, with a 注销回执 (not a 交付回执单 with a 交付时间), PDF like the receipt
+    decom_html = dept.get(f"/requests/{decom_id}").get_data(as_text=True)
+    assert '<span class="badge bg-secondary fs-6" id="request-state">已注销</span>' in decom_html
+    assert "注销回执" in decom_html.split('id="receipt-link"')[1].split("</a>")[0]
+    receipt_html = dept.get(f"/requests/receipts/{decom_receipt_id}").get_data(as_text=True)
+    assert "政务云资源注销回执" in receipt_html and "注销时间" in receipt_html
+    assert "交付回执单" not in receipt_html and "交付时间" not in receipt_html
+    pdf = dept.get(f"/requests/receipts/{decom_receipt_id}/pdf")
+    text = pdf_text(pdf.data)
+    assert "政务云资源注销回执" in text and "注销时间" in text and "交付时间" not in text
+    original = dept.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert "已注销" in original.split('id="superseded"')[1] and f"/requests/{decom_id}" in original
+    assert "已签收" not in original.split('id="request-state">')[1].split("<")[0]
     servers, volumes = project_view(cloud, project_id)
     leftovers = {
         "servers": servers, "volumes": volumes,

@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import csrf_token_from
+from tests.documents import upload_required
 
 FORM = {"system_name": "办公系统", "purpose": "日常办公", "security_level": "2",
         "servers-1-name": "web", "servers-1-flavor": "m1.tiny", "servers-1-image": "cirros-devcloud",
@@ -22,6 +23,12 @@ def new_request(client, **over):
     response = post(client, "/requests/new", {**FORM, **over})
     assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
     return int(response.headers["Location"].rstrip("/").split("/")[-2])
+
+
+def with_documents(client, request_id):
+    """Upload the construction plan and the self-test report (附件1) to a draft; return its id."""
+    upload_required(client, request_id, csrf_token_from(client.get(f"/requests/{request_id}/edit").get_data(as_text=True)))
+    return request_id
 
 
 def state_of(app, request_id):
@@ -85,7 +92,7 @@ def test_uploads_are_checked_by_content_and_kept_outside_the_web_root(app, login
 
 def test_review_decisions_need_their_comments(app, login_as):
     dept, bureau = login_as("dept"), login_as("bureau")
-    request_id = new_request(dept)
+    request_id = with_documents(dept, new_request(dept))
     assert post(dept, f"/requests/{request_id}/submit", {}, page=f"/requests/{request_id}").status_code == 302
     assert state_of(app, request_id) == "submitted"
     queue = bureau.get("/reviews/").get_data(as_text=True)
@@ -109,12 +116,13 @@ def test_review_decisions_need_their_comments(app, login_as):
         actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
             AuditEvent.object_type == "resource_request", AuditEvent.object_id == str(request_id))
             .order_by(AuditEvent.id))]
-    assert actions == ["request.create", "request.submit", "request.start_review", "request.reject"]
+    assert actions == ["request.create", "request.attach", "request.attach", "request.submit", "request.start_review",
+                       "request.reject"]
 
 
 def test_green_channel_queues_at_once_and_is_flagged(app, login_as):
     dept, bureau, vendor = login_as("dept"), login_as("bureau"), login_as("vendor")
-    request_id = new_request(dept)
+    request_id = with_documents(dept, new_request(dept))
     post(dept, f"/requests/{request_id}/submit", {}, page=f"/requests/{request_id}")
     review = f"/reviews/{request_id}"
     assert post(bureau, f"/reviews/{request_id}/green-channel", {"comment": "防汛应急指挥"},

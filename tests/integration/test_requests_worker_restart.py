@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tests.documents import attach_required
 from tests.integration.provisioning_support import worker_env
 from tests.integration.test_requests_cloud_flow import REPO, migrated_app, purge_prefix, run_worker  # noqa: F401
 
@@ -35,6 +36,7 @@ def test_killed_worker_is_taken_over_without_duplicates(app, seed, cloud, run_id
             "servers": [{"name": "web", "flavor": "m1.tiny", "image": "cirros-devcloud", "count": 2}],
             "volumes": [{"name": "data", "size_gb": 1, "attach_to": "web-2"}],
             "rules": [{"port": "22", "protocol": "tcp", "source": "10.0.0.0/8"}]})
+        attach_required(session, RequestInfo(actor=user), req.id, app.instance_path)
         resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat)
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         request_id = req.id

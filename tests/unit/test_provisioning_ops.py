@@ -3,9 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from portal.steps import KINDS, step_kind
 from portal.workflow import LIVE, SETTLED, TERMINAL, RequestState, TransitionNotAllowed, next_state
 from provisioner.naming import names_system, spec_keys
-from provisioner.timings import KINDS, step_kind
 from tests.unit.conftest import FailingCloud
 
 S = RequestState

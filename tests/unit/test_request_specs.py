@@ -71,3 +71,25 @@ def test_changes_the_cloud_cannot_do():
     assert [f for f, _ in change_problems(s, other_net)] == ["network"]
     bigger = spec(servers=[{"name": "web", "flavor": "m1.medium", "image": "cirros-devcloud", "count": 3}])
     assert change_problems(s, bigger) == []
+
+
+def test_one_server_of_a_group_is_changed_or_cancelled_alone():
+    """附件2 per server (issue 17): a group's line for one server resizes or cancels it alone."""
+    from portal.specs import diff_specs, expand, normalize_spec, removals
+    group = {"name": "app", "flavor": "m1.tiny", "image": "cirros", "count": 2, "data_volumes": [1]}
+    current = normalize_spec({"servers": [group]})
+    resized = normalize_spec({"servers": [{**group, "instances": {"app-2": {"flavor": "m1.small"},
+                                                                   "app-9": {"cancel": True},  # not in the group
+                                                                   "app-1": {"flavor": "m1.tiny"}}}]})
+    assert resized["servers"][0]["instances"] == {"app-2": {"flavor": "m1.small"}}
+    assert [(i["name"], i["flavor"]) for i in expand(resized)[0]] == [("app-1", "m1.tiny"), ("app-2", "m1.small")]
+    assert diff_specs(current, resized) == [{"item": "server app-2", "field": "flavor", "from": "m1.tiny",
+                                             "to": "m1.small"}]
+    assert removals(current, resized) == []
+    cancelled = normalize_spec({"servers": [{**group, "instances": {"app-1": {"cancel": True}}}]})
+    instances, volumes = expand(cancelled)
+    assert [i["name"] for i in instances] == ["app-2"] and [v["name"] for v in volumes] == ["app-2-d1"]
+    assert diff_specs(current, cancelled) == [{"item": "server app-1", "field": "", "from": "present", "to": "removed"}]
+    assert removals(current, cancelled) == ["app-1", "app-1-d1"]
+    # a spec without lines stays as it was (no key added)
+    assert "instances" not in current["servers"][0]
