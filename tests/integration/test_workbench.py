@@ -18,7 +18,7 @@ from portal.services import timelimits
 from portal.services.workcalendar import load_calendar, missing_years
 from portal.workdays import as_local_date, deadline
 from tests.conftest import csrf_token_from
-from tests.integration.test_requests_web import FORM, new_request, post
+from tests.integration.test_requests_web import FORM, post
 
 PDF = b"%PDF-1.4\n% a plan\n"
 
@@ -36,6 +36,16 @@ def badge(html):
 
 def calendar_todos(db_session):
     return len(missing_years(db_session))
+
+
+def new_request(client, **over):
+    """A draft with both documents of 附件1 (required at submission), sent with the form itself."""
+    form = client.get("/requests/new").get_data(as_text=True)
+    response = client.post("/requests/new", data={
+        **FORM, **over, "csrf_token": csrf_token_from(form), "construction_plan_file": (io.BytesIO(PDF), "建设方案.pdf"),
+        "self_test_file": (io.BytesIO(PDF), "自测报告.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    return int(response.headers["Location"].rstrip("/").split("/")[-2])
 
 
 def submit(client, request_id):

@@ -1,7 +1,7 @@
 """time limits (办理时限): reminders and escalations sent per step
 
 Revision ID: 0012w
-Revises: 0011d
+Revises: 0012l
 Create Date: 2026-12-01 16:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from portal.database import UTCDateTime
 
 
 revision = '0012w'
-down_revision = '0011d'
+down_revision = '0012l'
 branch_labels = None
 depends_on = None
 
