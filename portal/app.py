@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, appcontext_pushed, render_template
+from flask import Flask, appcontext_pushed, current_app, render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +18,7 @@ from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
 from .labels import template_labels
 from .passwords import Passwords
 from .runtime import build as build_runtime
+from .services.timelimits import TimeLimits
 from .settings import default_instance_path
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,20 @@ def _register_template_helpers(app):
         return {
             "language_form": language_form, "now_utc": utcnow(),
             **template_labels(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_locale": select_locale(), "nav_items": _nav_items(),
+            "current_locale": select_locale(), "nav_items": _nav_items(), "todo_count": _todo_count(),
+            "time_limits": TimeLimits.from_config(current_app.config),
         }
+
+
+def _todo_count():
+    """The number of to-dos waiting for the current user (the badge beside 首页), 0 when logged out."""
+    from .services.dashboard import todo_count
+
+    from flask import g
+
+    if not current_user.is_authenticated or g.get("without_todo_count"):
+        return 0
+    return todo_count(db.session, current_user, utcnow())
 
 
 def _nav_items():
@@ -195,7 +208,8 @@ API_ERROR_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "
 
 def _register_error_pages(app):
     def render_error(code, title, message):
-        from flask import jsonify, request
+        from flask import g, jsonify, request
+        g.without_todo_count = True  # an error page asks the database nothing more
         if request.path.startswith("/api/"):  # e.g. no route matched: still the API's JSON errors
             return jsonify({"code": API_ERROR_CODES.get(code, "error"), "message": str(message)}), code
         return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -10,6 +10,7 @@ from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, IN
                                 MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
                                 PROBE_STATE_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
+from .models.timelimits import STEP_LABELS
 from .text import _l
 from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, state_label
 
@@ -214,5 +215,6 @@ def template_labels():
         "RESTORE_MODE_LABELS": RESTORE_MODE_LABELS, "RESTORE_STATE_LABELS": RESTORE_STATE_LABELS,
         "EXTRACTION_STATE_LABELS": EXTRACTION_STATE_LABELS,
         "TOKEN_SCOPE_LABELS": TOKEN_SCOPE_LABELS, "TOKEN_STATE_LABELS": TOKEN_STATE_LABELS,
+        "STEP_LABELS": STEP_LABELS,
         "label": label, "run_state_label": run_state_label,
     }

@@ -166,13 +166,23 @@ SETTINGS = {
     "BACKUP_RETRY_SECONDS": _s(int, 300),
     "BACKUP_HOOK_TIMEOUT_SECONDS": _s(int, 300),
     "BACKUP_EXTRACTION_LINK_HOURS": _s(int, 24),
+    # 办理时限 (issue 17): working days (Chinese work calendar) each step may take; a reminder goes to
+    # whoever must act TIME_LIMIT_REMIND_DAYS working days before (0: on the last day), an escalation
+    # to the bureau once a step is overdue; checked every TIME_LIMIT_INTERVAL_SECONDS
+    "TIME_LIMIT_REVIEW_DAYS": _s(int, 5, "working days for the bureau to review a request"),
+    "TIME_LIMIT_PROVISIONING_DAYS": _s(int, 3, "working days for the vendor to provision an approved request"),
+    "TIME_LIMIT_EXTRACTION_DAYS": _s(int, 3, "working days for the bureau to decide a backup extraction"),
+    "TIME_LIMIT_GRANT_DAYS": _s(int, 2, "working days for a department to decide a vendor access grant"),
+    "TIME_LIMIT_REMIND_DAYS": _s(int, 1, "remind this many working days before a step is due"),
+    "TIME_LIMIT_INTERVAL_SECONDS": _s(int, 3600),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
             "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "API_MAX_BODY_BYTES", "REQUEST_MAX_SERVERS",
             "REQUEST_MAX_COUNT", "REQUEST_MAX_VOLUME_GB", "REQUEST_MAX_TOTAL_GB", "REQUEST_MAX_SERVER_VCPUS",
             "REQUEST_MAX_SERVER_RAM_MB", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
-            "PASSWORD_HISTORY")
+            "PASSWORD_HISTORY", "TIME_LIMIT_REVIEW_DAYS", "TIME_LIMIT_PROVISIONING_DAYS",
+            "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS")
 
 
 def default_instance_path():

@@ -10,6 +10,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 SSH_KEY_RE = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]{20,}( .*)?$")
 PROTOCOLS = ("tcp", "udp", "icmp")
 HARD_INSTANCES = 10_000  # never expanded beyond this, whatever a stored spec says
+MAX_BANDWIDTH_MBPS = 10_000  # 附件1 带宽: the system's public bandwidth, recorded (and shown on review and receipt)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Limits:
 
 
 EMPTY_SPEC = {"servers": [], "volumes": [], "network": {"cidr": ""}, "rules": [], "floating_ips": 0,
-              "ssh_public_key": ""}
+              "bandwidth_mbps": 0, "ssh_public_key": ""}
 
 
 def _int(value, default=0):
@@ -79,6 +80,7 @@ def normalize_spec(raw):
     return {"servers": servers, "volumes": volumes,
             "network": {"cidr": str(network.get("cidr") or "").strip()},
             "rules": rules, "floating_ips": _int(raw.get("floating_ips"), 0),
+            "bandwidth_mbps": _int(raw.get("bandwidth_mbps"), 0),
             "ssh_public_key": str(raw.get("ssh_public_key") or "").strip()}
 
 
@@ -222,6 +224,9 @@ def validate_spec(spec, catalog, limits=None):
             problems.append((where, _l("Rule %(n)d: enter who may connect as an IPv4 network, e.g. 10.0.0.0/8 or 0.0.0.0/0.", n=n)))
     if not 0 <= spec["floating_ips"] <= len(names):
         problems.append(("floating_ips", _l("At most one floating IP per server.")))
+    if not 0 <= spec["bandwidth_mbps"] <= MAX_BANDWIDTH_MBPS:
+        problems.append(("bandwidth_mbps", _l("The bandwidth is whole Mbps between 0 and %(max)d.",
+                                              max=MAX_BANDWIDTH_MBPS)))
     gigabytes = (sum(v["size_gb"] for v in spec["volumes"])
                  + sum(max(0, s["count"]) * sum(s["data_volumes"]) for s in spec["servers"]))
     if gigabytes > limits.total_gb:
@@ -241,6 +246,13 @@ def allocation(spec, flavors):
     ram = sum(by_name.get(i["flavor"], {}).get("ram", 0) for i in instances)
     return {"instances": len(instances), "cores": cores, "ram": ram, "volumes": len(volumes),
             "gigabytes": sum(v["size_gb"] for v in volumes), "floating_ips": spec["floating_ips"]}
+
+
+def root_disk_gb(spec, flavors):
+    """Return the GB of the servers' root disks a spec needs (their flavors' disk; 0 for a flavor of none)."""
+    by_name = {f["name"]: f for f in flavors}
+    instances, _volumes = expand(spec)
+    return sum(by_name.get(i["flavor"], {}).get("disk", 0) or 0 for i in instances)
 
 
 def add_allocations(*allocs):
@@ -309,7 +321,7 @@ def diff_specs(old, new):
         changes.append({"item": f"rule {r}", "field": "", "from": "present", "to": "removed"})
     for r in sorted(new_rules - old_rules):
         changes.append({"item": f"rule {r}", "field": "", "from": "", "to": "added"})
-    for f in ("floating_ips", "ssh_public_key"):
+    for f in ("floating_ips", "bandwidth_mbps", "ssh_public_key"):
         if old[f] != new[f]:
             changes.append({"item": f, "field": "", "from": old[f], "to": new[f]})
     if old["network"]["cidr"] != new["network"]["cidr"]:

@@ -284,3 +284,38 @@ def format_arrangement(arrangement):
         span = first.isoformat() if first == last else f"{first.isoformat()}~{last.isoformat()}"
         out.append(f"{name} {span} {kind}")
     return "\n".join(out)
+
+
+# -- time limits (办理时限) -------------------------------------------------------------------------
+#
+# A step begun on a day has `limit` working days: the day it began does not count, the limit ends at
+# 24:00 (Asia/Shanghai) of the limit-th working day after it. Begun on Monday with 2 working days:
+# due at the end of Wednesday. Before the end of that day the step is in time; after, overdue.
+
+class Deadline(NamedTuple):
+    """When a step is due, and how it stands at a moment."""
+
+    due_at: datetime           # aware, 00:00 Beijing time of the day after the last working day
+    due_day: date              # the last working day
+    remaining: int             # working days left after today (0: due today); negative: overdue by
+    overdue: bool
+    assumed_years: tuple = ()
+
+    @property
+    def due_today(self):
+        return not self.overdue and self.remaining == 0
+
+
+def deadline(calendar, started_at, limit, now):
+    """Return the Deadline of a step begun at started_at with limit working days, seen at now."""
+    if started_at.tzinfo is None or now.tzinfo is None:
+        raise ValueError("started_at and now must be timezone-aware")
+    start_day = as_local_date(started_at)
+    due_day, assumed = calendar.add_working_days(start_day, max(1, int(limit)))
+    due_at = datetime.combine(due_day + timedelta(days=1), time(0, 0), tzinfo=CHINA)
+    today = as_local_date(now)
+    if now >= due_at:
+        late, more = calendar.working_days_between(due_day, today)
+        return Deadline(due_at, due_day, -max(1, late), True, tuple(sorted(set(assumed) | set(more))))
+    left, more = calendar.working_days_between(today, due_day)
+    return Deadline(due_at, due_day, left, False, tuple(sorted(set(assumed) | set(more))))

@@ -4,7 +4,7 @@ from sqlalchemy import delete
 from portal.database import utcnow
 from portal.models.api import IDEMPOTENCY_KEEP, IdempotencyKey
 from portal.models.operations import JobRun
-from portal.services import accounts, notifications, probes, sessions
+from portal.services import accounts, notifications, probes, sessions, timelimits
 from portal.services.audit import RequestInfo
 
 from . import runtime
@@ -67,3 +67,12 @@ def disable_unused_accounts():
     with runtime.session_scope() as session:
         disabled = accounts.disable_unused(session, RequestInfo(correlation_id="scheduler"), days)
     return JobResult(summary=f"{disabled} accounts disabled")
+
+
+@recorded("time_limits")
+def time_limits():
+    """Remind whoever must act before a step's time limit (办理时限) ends, and escalate overdue steps
+    to the bureau, once each (the deliver_notifications job sends them)."""
+    with runtime.session_scope() as session:
+        reminded, escalated = timelimits.send_notices(session, runtime.current().settings, utcnow())
+    return JobResult(summary=f"{reminded} reminded, {escalated} escalated")

@@ -92,6 +92,9 @@ JOBS = (
     JobSpec("track_restores", backup_jobs.track_restores, "Restores and backup extractions in progress",
             "BACKUP_TRACK_INTERVAL_SECONDS", 15),
     # issue 5: the reconciler (orphans, drift, quota vs approved allocation)
+    # issue 17: time limits (办理时限): reminders before, escalation after
+    JobSpec("time_limits", housekeeping.time_limits, "Time limits: reminders and escalations",
+            "TIME_LIMIT_INTERVAL_SECONDS", 3600),
     JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
             "RECONCILE_INTERVAL_SECONDS", 900),
 )

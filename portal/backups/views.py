@@ -8,12 +8,14 @@ from flask_login import current_user
 
 from ..access import require
 from ..audit_hooks import mark_download
+from ..database import utcnow
 from ..models.backups import RESTORE_MODE_LABELS, ExtractionState, RunState
 from ..errors import PortalError, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..services import backups as svc
-from ..services import ssh_keys
+from ..services import ssh_keys, timelimits
+from ..services.timelimits import TimeLimits
 from ..services.vendor_access import NoLiveGrant
 from ..web import flash_outcome, page_arg, per_page, request_info, show_error
 from .forms import ActionForm, DecisionForm, ExtractionForm, KeyForm, PolicyForm, RestoreForm
@@ -263,8 +265,10 @@ def extractions():
 
 
 def _extraction_page(extraction, decision=None, link=None, status=200):
+    limits = TimeLimits.from_config(current_app.config)
     return render_template("backups/extraction.html", extraction=extraction, decision=decision or DecisionForm(),
-                           action_form=ActionForm(), link=link), status
+                           action_form=ActionForm(), link=link,
+                           time_limit=timelimits.decision_deadline(db.session, extraction, limits, utcnow())), status
 
 
 @bp.route("/extractions/<int:extraction_id>")

@@ -12,7 +12,8 @@ from ..database import utcnow
 from ..errors import NotFound, PortalError, ValidationFailed
 from ..extensions import db
 from ..models.accounts import Role
-from ..services import vendor_access
+from ..services import timelimits, vendor_access
+from ..services.timelimits import TimeLimits
 from ..web import request_info, show_error
 from .forms import CommandForm, GrantDecisionForm, GrantRequestForm, RevokeForm
 
@@ -67,7 +68,9 @@ def detail(grant_id):
     grant = _grant(grant_id)
     now = utcnow()
     live = current_user.role == Role.VENDOR and grant.is_live(now)
+    limits = TimeLimits.from_config(current_app.config)
     return render_template("grants/detail.html", grant=grant, now=now, live=live,
+                           time_limit=timelimits.decision_deadline(db.session, grant, limits, now),
                            servers=vendor_access.grant_servers(db.session, grant),
                            decision=GrantDecisionForm(), revoke=RevokeForm(),
                            command=CommandForm(), result=None)

@@ -1,11 +1,12 @@
 """Home page by role, language switch, health check."""
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..access import public
 from ..auth.views import safe_next
 from ..extensions import db
 from ..services import dashboard
+from ..services.timelimits import TimeLimits
 from .forms import LanguageForm
 
 bp = Blueprint("main", __name__, template_folder="templates")
@@ -14,8 +15,10 @@ LANG_COOKIE_AGE = 365 * 24 * 3600
 
 @bp.route("/")
 def index():
-    summary = dashboard.home_summary(db.session, current_user)
-    return render_template(f"main/home_{current_user.role}.html", summary=summary)
+    limits = TimeLimits.from_config(current_app.config)
+    summary = dashboard.home_summary(db.session, current_user, limits=limits)
+    return render_template(f"main/home_{current_user.role}.html", summary=summary, bench=summary["bench"],
+                           HEALTH_LABELS=dashboard.HEALTH_LABELS)
 
 
 @bp.route("/language", methods=["POST"])

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
 from ..forms_common import length, optional, required
+from ..specs import MAX_BANDWIDTH_MBPS
 
 SERVER_ROWS = 4
 VOLUME_ROWS = 3
@@ -25,7 +26,12 @@ class RequestForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the change"), validators=[optional(), length(4000)])
     network_cidr = StringField(_l("Network (CIDR)"), validators=[optional(), length(32)])
     floating_ips = IntegerField(_l("Floating IPs"), default=0, validators=[optional(), NumberRange(min=0, max=20)])
+    bandwidth_mbps = IntegerField(_l("Bandwidth (Mbps)"), default=0,
+                                  validators=[optional(), NumberRange(min=0, max=MAX_BANDWIDTH_MBPS)])
     ssh_public_key = TextAreaField(_l("SSH public key"), validators=[optional(), length(4000)])
+    # the documents of 附件1, attachable before the first save (a new request sends them with its fields)
+    construction_plan_file = FileField(_l("Construction plan (file)"))
+    self_test_file = FileField(_l("Performance and security self-test report"))
     # a change that removes servers or volumes (第十条二): the data migrated, with a note, or a final backup
     backup_confirmed = BooleanField(_l("The data has been migrated elsewhere (article 10 (2))"))
     migration_note = TextAreaField(_l("Where the data was migrated to"), validators=[optional(), length(2000)])
@@ -39,6 +45,12 @@ class RequestForm(FlaskForm):
         if kind == "change":
             data.update(backup_confirmed=bool(self.backup_confirmed.data), migration_note=self.migration_note.data or "")
         return data
+
+
+class EstimateForm(RequestForm):
+    """The request form as the live estimate reads it: any stage of filling in, the name not yet given."""
+
+    system_name = StringField(_l("System name"), validators=[optional(), length(120)])
 
 
 def spec_from_form(form, formdata):
@@ -68,7 +80,13 @@ def spec_from_form(form, formdata):
     rules = [r for r in rules if r["port"].strip() or r["source"].strip()]
     return {"servers": servers, "volumes": volumes, "rules": rules,
             "network": {"cidr": form.network_cidr.data or ""}, "floating_ips": form.floating_ips.data or 0,
-            "ssh_public_key": form.ssh_public_key.data or ""}
+            "bandwidth_mbps": form.bandwidth_mbps.data or 0, "ssh_public_key": form.ssh_public_key.data or ""}
+
+
+def files_from_form(form):
+    """Return [(purpose, file)] of the documents sent with a new request's form."""
+    sent = ((purpose, getattr(form, f"{purpose}_file").data) for purpose in ("construction_plan", "self_test"))
+    return [(purpose, f) for purpose, f in sent if f is not None and getattr(f, "filename", "")]
 
 
 def fill_form(form, request):
@@ -79,6 +97,7 @@ def fill_form(form, request):
     spec = request.spec or {}
     form.network_cidr.data = (spec.get("network") or {}).get("cidr", "")
     form.floating_ips.data = spec.get("floating_ips", 0)
+    form.bandwidth_mbps.data = spec.get("bandwidth_mbps", 0)
     form.ssh_public_key.data = spec.get("ssh_public_key", "")
     form.backup_confirmed.data = request.backup_confirmed
     form.migration_note.data = request.migration_note

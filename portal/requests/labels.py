@@ -14,7 +14,8 @@ RESOURCE_LABELS = {
 }
 
 DIFF_ITEMS = {"server": _l("Server"), "volume": _l("Volume"), "rule": _l("Security group rule"),
-              "floating_ips": _l("Floating IPs"), "ssh_public_key": _l("SSH public key"), "network": _l("Network")}
+              "floating_ips": _l("Floating IPs"),
+              "bandwidth_mbps": _l("Bandwidth (Mbps)"), "ssh_public_key": _l("SSH public key"), "network": _l("Network")}
 DIFF_FIELDS = {"count": _l("Count"), "flavor": _l("Flavor"), "image": _l("Image"),
                "data_volumes": _l("Data volumes (GB)"), "size_gb": _l("Size (GB)"),
                "attach_to": _l("Attach to server"), "cidr": _l("Network (CIDR)")}

@@ -16,7 +16,8 @@ from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
 from ..services import (accounts, api_tokens, charts, decommission as decommission_svc, decommission_guard,
-                       progress, receipts, resource_requests as svc)
+                       progress, receipts, resource_requests as svc, timelimits)
+from ..services.timelimits import TimeLimits
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
 from ..services.statements import estimate_for_spec
@@ -24,8 +25,9 @@ from ..specs import Limits, diff_specs, expand, normalize_spec
 from ..steps import step_label
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
 from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
-from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, RequestForm, TokenForm,
-                    UploadForm, fill_form, spec_from_form)
+from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, EstimateForm, RequestForm,
+                    TokenForm,
+                    UploadForm, files_from_form, fill_form, spec_from_form)
 
 bp = Blueprint("requests", __name__, url_prefix="/requests", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (三权分立)
@@ -58,18 +60,40 @@ def _render_form(form, req, problems=()):
     volumes = spec["volumes"] + [None] * (VOLUME_ROWS - len(spec["volumes"]))
     rules = spec["rules"] + [None] * (RULE_ROWS - len(spec["rules"]))
     cat = catalog(current_app.config)
-    # the estimated monthly fee at today's 计费标准 (issue 9), shown before submission
+    # the estimated monthly fee at today's 计费标准 (issue 9), updated while filling in (estimate.js)
     estimate = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
     current = None
     if req is not None and req.kind == RequestKind.CHANGE:
         current = svc.current_spec(db.session, req.system_root_id)
     return render_template("requests/form.html", form=form, req=req, catalog=cat, estimate=estimate,
+                           estimate_text=_estimate_text(estimate) if estimate else "",
                            current_instances=expand(current)[0] if current else [], spec=spec,
                            guard=decommission_guard.guard_status(db.session, req) if current else None,
                            servers=servers[:max(SERVER_ROWS, len(spec["servers"]))],
                            volumes=volumes[:max(VOLUME_ROWS, len(spec["volumes"]))],
                            rules=rules[:max(RULE_ROWS, len(spec["rules"]))], problems=problems,
                            upload_form=UploadForm(formdata=None))
+
+
+def _estimate_text(estimate):
+    return _("Estimated monthly fee at the current rate card (720 hours): %(total)s yuan", total=estimate[1])
+
+
+@bp.route("/estimate", methods=["POST"])
+@require(Role.DEPARTMENT)
+def estimate():
+    """The live cost estimate of the form being filled in, as JSON: {"priced": false} while no rate exists."""
+    form = EstimateForm()
+    if not form.validate_on_submit():
+        return jsonify(priced=False, problems=sorted(form.errors)), 422
+    spec = normalize_spec(spec_from_form(form, request.form))
+    cat = catalog(current_app.config)
+    result = estimate_for_spec(db.session, spec, {f["name"]: f for f in cat["flavors"]})
+    if result is None:
+        return jsonify(priced=False)
+    return jsonify(priced=True, total=str(result[1]), text=_estimate_text(result),
+                   lines=[{"resource": rtype, "quantity": quantity, "amount": str(amount)}
+                          for rtype, quantity, amount in result[0]])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -79,8 +103,10 @@ def create():
     problems = ()
     if form.validate_on_submit():
         try:
-            req = svc.create_request(db.session, request_info(), form.data_for_service(),
-                                     spec_from_form(form, request.form), limits=Limits.from_config(current_app.config))
+            documents = [(purpose, f.filename, f.stream) for purpose, f in files_from_form(form)]
+            req = svc.create_with_documents(db.session, request_info(), form.data_for_service(),
+                                            spec_from_form(form, request.form), documents, upload_dir(),
+                                            limits=Limits.from_config(current_app.config))
         except ValidationFailed as exc:
             db.session.rollback()
             problems = show_error(form, exc)
@@ -116,6 +142,7 @@ def detail(request_id):
         show_charts=req.kind == RequestKind.NEW and (bool(resources) or system_status in ("live", "decommissioned")),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
         guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
+        time_limit=timelimits.request_deadline(db.session, req, TimeLimits.from_config(current_app.config), utcnow()),
         progress=live, step_label=step_label, chart_days=CHART_DAYS,
         )
 
@@ -342,7 +369,8 @@ def _pdf_labels(rec):
         "title": words["title"],
         "header": [(_("Receipt number"), rec.number), (_("Request"), f"{req.number} {KIND_LABELS[req.kind]}"),
                    (_("Department"), req.department.name), (_("System name"), req.system_name),
-                   (words["time"], _localtime_text(rec.issued_at)), (_("Operator"), rec.operator)],
+                   (words["time"], _localtime_text(rec.issued_at)), (_("Operator"), rec.operator),
+                   (_("Bandwidth"), bandwidth_text(req))],
         "columns": [_("Type"), _("Name"), _("OpenStack ID"), _("Flavor / size"), _("Status"), _("Addresses / network"),
                     _("Floating IP")],
         "row": lambda i: [_resource_kind(i["kind"]), i["name"], i["openstack_id"], _size(i),
@@ -381,6 +409,13 @@ def _addresses(item, resources=()):
         names = {r.openstack_id: r.name for r in resources if r.kind == "server"}
         return item.get("attached_to_name") or names.get(item["attached_to"], item["attached_to"])
     return item.get("fixed", "")
+
+
+@bp.app_template_global()
+def bandwidth_text(req):
+    """The bandwidth of 附件1 a request asks for (or was approved), or 未申请 when none."""
+    mbps = normalize_spec(req.approved_spec or req.spec)["bandwidth_mbps"]
+    return _("%(n)d Mbps", n=mbps) if mbps else _("Not requested")
 
 
 @bp.app_template_global()

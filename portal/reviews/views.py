@@ -10,8 +10,11 @@ from ..models.accounts import Role
 from ..requests.forms import ActionForm, ReviewForm
 from ..services import decommission_guard, resource_requests as requests_svc
 from ..services import reviews as svc
+from ..database import utcnow
+from ..services import timelimits
 from ..services.cloud_catalog import capacity, catalog
-from ..specs import allocation, apply_adjustment, diff_specs, expand, normalize_spec
+from ..services.timelimits import TimeLimits
+from ..specs import allocation, apply_adjustment, diff_specs, expand, normalize_spec, root_disk_gb
 from ..web import page_arg, per_page, request_info
 from ..workflow import RequestKind, RequestState
 
@@ -34,7 +37,9 @@ def review(request_id):
     spec = normalize_spec(req.spec)
     cat = catalog(current_app.config)
     current = requests_svc.current_spec(db.session, req.system_root_id) if req.kind != RequestKind.NEW else None
-    need = allocation(spec if req.kind != RequestKind.DECOMMISSION else normalize_spec({}), cat["flavors"])
+    asked = spec if req.kind != RequestKind.DECOMMISSION else normalize_spec({})
+    need = allocation(asked, cat["flavors"])
+    root_gb = root_disk_gb(asked, cat["flavors"])
     instances, volumes = expand(spec)
     previous = req.versions[-2].content if len(req.versions) > 1 else None
     decommission = req.kind == RequestKind.DECOMMISSION
@@ -42,13 +47,15 @@ def review(request_id):
         "reviews/review.html", req=req, spec=spec, instances=instances, volumes=volumes, need=need,
         deletion=requests_svc.deletion_plan(db.session, req) if decommission else [],
         guard=decommission_guard.guard_status(db.session, req) if decommission else None,
-        capacity_rows=svc.capacity_check(capacity(current_app.config), need),
+        capacity_rows=svc.capacity_check(capacity(current_app.config), need, root_gb),
+        CAPACITY_LABELS=svc.CAPACITY_LABELS, memory_gb=svc.memory_gb(need["ram"]),
         changes=diff_specs(current, spec) if current is not None and req.kind == RequestKind.CHANGE else [],
         version_changes=diff_specs(previous["spec"], req.versions[-1].content["spec"]) if previous else [],
-        form=ReviewForm(formdata=None, floating_ips=spec["floating_ips"]), action_form=ActionForm())
+        form=ReviewForm(formdata=None, floating_ips=spec["floating_ips"]), action_form=ActionForm(),
+        time_limit=timelimits.request_deadline(db.session, req, TimeLimits.from_config(current_app.config), utcnow()))
 
 
-def _decide(request_id, call, message):
+def _decide(request_id, call, message, target="requests.detail"):
     requests_svc.get_request(db.session, current_user, request_id)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -60,14 +67,15 @@ def _decide(request_id, call, message):
         flash(str(exc.message), "danger")
         return redirect(url_for("reviews.review", request_id=request_id))
     flash(message, "success")
-    return redirect(url_for("requests.detail", request_id=request_id))
+    return redirect(url_for(target, request_id=request_id))
 
 
 @bp.route("/<int:request_id>/start", methods=["POST"])
 @require(Role.BUREAU)
 def start(request_id):
+    # 开始审核 leads to the review form itself: the decision is taken there
     return _decide(request_id, lambda f: svc.start_review(db.session, request_info(), request_id),
-                   _("The request is under review."))
+                   _("The request is under review."), target="reviews.review")
 
 
 @bp.route("/<int:request_id>/approve", methods=["POST"])

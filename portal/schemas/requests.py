@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ..specs import NAME_RE, SSH_KEY_RE, Limits, cidr_ok, parse_ports
+from ..specs import MAX_BANDWIDTH_MBPS, NAME_RE, SSH_KEY_RE, Limits, cidr_ok, parse_ports
 from ..text import _l
 from .base import Input, Output, Page, line, refuse, text
 
@@ -109,6 +109,7 @@ class Spec(Input):
     network: Network = Network()
     rules: list[Rule] = Field(default_factory=list, max_length=100)
     floating_ips: int = Field(0, ge=0, le=HARD_COUNT)
+    bandwidth_mbps: int = Field(0, ge=0, le=MAX_BANDWIDTH_MBPS)  # 附件1 带宽 (Mbps), recorded and shown
     ssh_public_key: line(16384) = ""
 
     @field_validator("ssh_public_key")

@@ -20,22 +20,37 @@ def department_recipients(session, department):
     return addresses
 
 
+def _queue(session, settings, department_id, addresses, *, subject, body, topic):
+    """Queue an e-mail to each address (when SMTP is set) and one webhook message (when set)."""
+    rows = []
+    if settings.get("SMTP_HOST"):
+        for address in addresses:
+            rows.append(Notification(department_id=department_id, channel=NotificationChannel.EMAIL,
+                                     recipient=address, subject=subject, body=body, topic=topic))
+    if settings.get("NOTIFY_WEBHOOK_URL"):
+        rows.append(Notification(department_id=department_id, channel=NotificationChannel.WEBHOOK,
+                                 recipient=settings["NOTIFY_WEBHOOK_URL"], subject=subject, body=body,
+                                 topic=topic))
+    session.add_all(rows)
+    return rows
+
+
 def notify_department(session, settings, department_id, *, subject, body, topic):
     """Queue e-mails to the department's contacts and a webhook message; return the rows."""
     department = session.get(Department, department_id)
     if department is None:
         return []
-    rows = []
-    if settings.get("SMTP_HOST"):
-        for address in department_recipients(session, department):
-            rows.append(Notification(department_id=department.id, channel=NotificationChannel.EMAIL,
-                                     recipient=address, subject=subject, body=body, topic=topic))
-    if settings.get("NOTIFY_WEBHOOK_URL"):
-        rows.append(Notification(department_id=department.id, channel=NotificationChannel.WEBHOOK,
-                                 recipient=settings["NOTIFY_WEBHOOK_URL"], subject=subject, body=body,
-                                 topic=topic))
-    session.add_all(rows)
-    return rows
+    addresses = department_recipients(session, department) if settings.get("SMTP_HOST") else []
+    return _queue(session, settings, department.id, addresses, subject=subject, body=body, topic=topic)
+
+
+def notify_role(session, settings, role, *, subject, body, topic, department_id=None):
+    """Queue e-mails to the active users of a role (the bureau, the vendor) that have an address, and
+    a webhook message; return the rows. department_id: the department the message is about."""
+    users = session.scalars(select(User).where(User.role == role, User.is_active_account.is_(True))
+                            .order_by(User.id)) if settings.get("SMTP_HOST") else []
+    addresses = list(dict.fromkeys(u.email for u in users if u.email))
+    return _queue(session, settings, department_id, addresses, subject=subject, body=body, topic=topic)
 
 
 def pending(session, limit=100):

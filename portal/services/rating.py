@@ -201,7 +201,7 @@ def estimate_monthly_cost(spec, flavors, prices, at):
 
     spec is a normalized request spec (portal.specs); flavors maps a flavor name to {"vcpus",
     "ram"} (MiB). Returns (lines [(resource type, quantity, Decimal amount)], Decimal total), each
-    line rounded half up to the cent like a statement line.
+    line rounded half up to the cent like a statement line; None when no rate is in effect at `at`.
     """
     quantities = {"vcpu": 0, "ram": 0, "volume": 0, "floating_ip": max(0, int(spec.get("floating_ips") or 0))}
     for server in spec.get("servers", []):
@@ -212,8 +212,11 @@ def estimate_monthly_cost(spec, flavors, prices, at):
         quantities["volume"] += count * sum(max(0, int(v)) for v in server.get("data_volumes", []))
     quantities["volume"] += sum(max(0, int(v.get("size_gb") or 0)) for v in spec.get("volumes", []))
     lines = []
+    points = {rtype: price_at(prices, rtype, at) for rtype in quantities}
+    if not any(points.values()):
+        return None  # no 计费标准 in effect: no estimate at all (never "0.00 元")
     for rtype, quantity in quantities.items():
-        point = price_at(prices, rtype, at)
+        point = points[rtype]
         price = point.unit_price if point else Decimal("0")
         lines.append((rtype, quantity, amount(quantity * HOURS_PER_MONTH * 3600, price, rtype)))
     return lines, sum((line[2] for line in lines), Decimal("0.00"))

@@ -166,6 +166,23 @@ def sniff(head):
     return None
 
 
+def create_with_documents(session, ctx, data, spec, documents, upload_dir, *, limits=None):
+    """Save a new draft with the documents sent along ([(purpose, filename, stream)]), all or nothing:
+    a document refused leaves no draft and no file behind."""
+    request = create_request(session, ctx, data, spec, commit=False, limits=limits)
+    stored = []
+    try:
+        for purpose, filename, stream in documents:
+            stored.append(add_attachment(session, ctx, request.id, purpose, filename, stream, upload_dir,
+                                         commit=False))
+    except ValidationFailed:
+        for attachment in stored:
+            os.remove(os.path.join(upload_dir, attachment.stored_name))
+        raise
+    session.commit()
+    return request
+
+
 def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir, *, commit=True):
     """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
     request = get_request(session, ctx.actor, request_id)

@@ -17,6 +17,8 @@ from .resource_requests import current_spec, get_request, require_documents
 from .transitions import transition
 
 REVIEWERS = (Role.BUREAU,)
+CAPACITY_LABELS = {"vcpu": _l("vCPU (cores)"), "memory": _l("Memory (GB)"), "root_disk": _l("System disks (GB)"),
+                   "volume": _l("Volumes (GB)")}
 
 
 def _require_reviewer(user):
@@ -147,10 +149,22 @@ def complete_green_approval(session, ctx, request_id, comment=""):
     return request
 
 
-def capacity_check(capacity, allocation):
-    """Return rows (resource, needed, free, enough) comparing a request's need to the cloud's free capacity."""
-    rows = []
-    for rc, need in (("VCPU", allocation["cores"]), ("MEMORY_MB", allocation["ram"])):
+def capacity_check(capacity, allocation, root_gb=0):
+    """Return rows (resource, unit, needed, free, enough) comparing a request's need to the cloud's free
+    capacity, in the units people read: vCPU in cores, memory and disk in GB. Disk is the servers' root
+    disks against Placement's DISK_GB plus the volumes against the block storage's free GB."""
+    def free_of(rc, divisor=1):
         free = capacity.get(rc, {}).get("free")
-        rows.append({"resource": rc, "needed": need, "free": free, "enough": free is None or need <= free})
-    return rows
+        return None if free is None else free // divisor
+
+    rows = [("vcpu", allocation["cores"], free_of("VCPU")),
+            ("memory", memory_gb(allocation["ram"]), free_of("MEMORY_MB", 1024)),
+            ("root_disk", root_gb, free_of("DISK_GB")),
+            ("volume", allocation["gigabytes"], free_of("VOLUME_GB"))]
+    return [{"resource": name, "needed": need, "free": free, "enough": free is None or need <= free}
+            for name, need, free in rows]
+
+
+def memory_gb(megabytes):
+    """MB of memory as GB, rounded up to a whole GB when not exact (512 MB: 0.5)."""
+    return megabytes // 1024 if megabytes % 1024 == 0 else round(megabytes / 1024, 1)

@@ -225,4 +225,27 @@ class Connections:
                     entry["used"] += use.get("usages", {}).get(rc, 0)
         for entry in totals.values():
             entry["free"] = entry["total"] - entry["used"]
+        volume = self._volume_capacity()
+        if volume is not None:
+            totals["VOLUME_GB"] = volume
         return totals
+
+    def _volume_capacity(self):
+        """Return the block storage's total/used/free GB over its pools, or None when the pools do not
+        say (a driver reporting "unknown"/"infinite", or no scheduler statistics)."""
+        try:
+            with translate_errors("block storage pools"):
+                pools = list(self.admin.block_storage.backend_pools())
+        except errors.ProvisioningError:
+            return None  # the review shows the volume row as not known, the rest still checked
+        total = free = 0.0
+        for pool in pools:
+            caps = pool.capabilities or {}
+            try:
+                total += float(caps["total_capacity_gb"])
+                free += float(caps["free_capacity_gb"])
+            except (KeyError, TypeError, ValueError):
+                return None
+        if not pools:
+            return None
+        return {"total": int(total), "used": int(total - free), "free": int(free)}

@@ -78,6 +78,8 @@ POLICY = {
     # resource requests, reviews, receipts, tokens, API (issue 4)
     ("requests.index", "GET"): BUSINESS,
     ("requests.create", "GET"): only(*DEPT_USERS),
+    # issue 17: the form's live cost estimate (JSON), for whoever fills in a request
+    ("requests.estimate", "POST"): only(*DEPT_USERS),
     ("requests.create", "POST"): only(*DEPT_USERS),
     ("requests.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.progress_json", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
