@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "incident.resolve": _l("Incident resolved"),
     "incident.root_cause": _l("Incident root cause recorded"),
     "incident.escalate": _l("Incident escalated"),
+    "incident.kind": _l("Incident type changed"),
     "notification.preferences": _l("Notification preferences changed"),
     "probe_target.create": _l("Probe target added"),
     "probe_target.update": _l("Probe target changed"),

@@ -250,7 +250,7 @@ def get_window(window_id):
            response=os_.WindowOut, status=201, errors=WRITE_ERRORS, idempotent=True)
 def create_window(body):
     _require(maintenance.APPLICANTS)
-    window = maintenance.apply_window(db.session, _ctx(), body.model_dump())
+    window = maintenance.apply_window(db.session, _ctx(), body.model_dump(), settings=current_app.config)
     return dump(_window(window)), 201
 
 
@@ -261,9 +261,9 @@ def decide_window(window_id, body):
     _require(maintenance.DECIDERS)
     ctx, settings = _ctx(), current_app.config
     if body.decision == "approve":
-        window = maintenance.approve_window(db.session, ctx, window_id, settings, body.note)
+        window, _sent = maintenance.approve_window(db.session, ctx, window_id, settings, body.note)
     elif body.decision == "reject":
-        window = maintenance.reject_window(db.session, ctx, window_id, body.note)
+        window = maintenance.reject_window(db.session, ctx, window_id, body.note, settings)
     else:
         window = maintenance.cancel_window(db.session, ctx, window_id, settings, body.note)
     return dump(_window(window))

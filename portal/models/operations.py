@@ -388,7 +388,8 @@ INCIDENT_KIND_LABELS = {IncidentKind.OUTAGE: _l("Outage"), IncidentKind.DEGRADAT
 MAINTENANCE_ANSWER_LABELS = {MaintenanceAnswer.AGREE: _l("Agreed"), MaintenanceAnswer.OBJECT: _l("Objected")}
 INCIDENT_EVENT_LABELS = {"opened": _l("Opened"), "detected": _l("Detected"), "acknowledged": _l("Acknowledged"),
                          "notified": _l("Notified"), "resolved": _l("Resolved"),
-                         "root_cause": _l("Root cause"), "escalated": _l("Escalated")}
+                         "root_cause": _l("Root cause"), "escalated": _l("Escalated"),
+                         "kind": _l("Type changed")}
 PROBE_KIND_LABELS = {ProbeKind.OPENSTACK_API: _l("OpenStack API endpoint"),
                      ProbeKind.SERVER_STATUS: _l("Server status"),
                      ProbeKind.TCP: _l("TCP port"), ProbeKind.SSH: _l("SSH command")}

@@ -152,6 +152,7 @@ class IncidentSummary(Output):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     root_cause: str
+    kind: str = Field(description="outage, degradation, security or backup; only the first two count against the SLA")
 
 
 class IncidentEventOut(Output):
