@@ -1,8 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ..forms_common import length, optional, required
+from ..models.operations import INCIDENT_KIND_LABELS
 from ..workdays import CHINA
 
 
@@ -16,8 +18,7 @@ class RootCauseForm(FlaskForm):
     save = SubmitField(_l("Save the root cause"))
 
 
-KIND_CHOICES = [("outage", _l("Outage")), ("degradation", _l("Degradation")),
-                ("security", _l("Security incident")), ("backup", _l("Backup failure"))]
+KIND_CHOICES = [SelectChoice(kind.value, text) for kind, text in INCIDENT_KIND_LABELS.items()]
 
 
 class IncidentForm(FlaskForm):
@@ -33,7 +34,7 @@ class IncidentForm(FlaskForm):
     submit = SubmitField(_l("Open the incident"))
 
     def set_departments(self, departments):
-        self.department_id.choices = [(d.id, f"{d.code} {d.name}") for d in departments]
+        self.department_id.choices = [SelectChoice(d.id, f"{d.code} {d.name}") for d in departments]
 
     def data_for_service(self):
         return {"kind": self.kind.data, "department_id": self.department_id.data,
