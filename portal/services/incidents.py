@@ -64,7 +64,7 @@ def _notify(session, settings, incident, subject, body, at):
     if rows:
         counts = summary(rows)
         _event(incident, "notified", at, f"站内消息 {counts['people']} 人，邮件 {counts['email']} 封，"
-                                         f"webhook {counts['webhook']} 条")
+                                         f"短信/推送 {counts['webhook']} 条")
 
 
 def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, kind=IncidentKind.OUTAGE):

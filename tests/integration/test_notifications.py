@@ -77,7 +77,7 @@ def test_what_the_approval_promises_is_delivered_and_counted_in_the_job_history(
     hook["received"].clear()
     # 3 people of department A in the portal; e-mail to a-user and the IT lead; SMS to a-admin and
     # the department's webhook message
-    assert "相关部门 3 人已收到站内消息，2 封邮件和 2 条短信/Webhook 消息正在发送。" in page, page
+    assert "相关部门 3 人已收到站内消息，2 封邮件和 2 条短信/推送消息正在发送。" in page, page
 
     result = _deliver(app)
     assert result.summary == "4 sent, 0 failed" and not result.failed
@@ -106,7 +106,7 @@ def test_without_e_mail_or_sms_set_up_the_inbox_still_delivers_and_the_page_says
                                                                                    db_session):
     _people_of_a(db_session, seed)
     window, page = _approved_window(app, seed, login_as, db_session, "网络割接")
-    assert "相关部门 3 人已收到站内消息，0 封邮件和 0 条短信/Webhook 消息正在发送。" in page
+    assert "相关部门 3 人已收到站内消息，0 封邮件和 0 条短信/推送消息正在发送。" in page
     queued = db_session.scalars(select(Notification).where(Notification.channel != "inbox")).all()
     assert queued == []
     assert _deliver(app).summary == "0 sent, 0 failed"
