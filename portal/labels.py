@@ -61,6 +61,15 @@ ACTION_LABELS = {
     "grant.withdraw": _l("Access application withdrawn"),
     "access.console": _l("Console log read"),
     "access.ssh": _l("Command run on a host"),
+    # a department's (or a granted vendor's) actions on its servers (issue 18)
+    "server.start": _l("Server started"),
+    "server.stop": _l("Server stopped"),
+    "server.reboot_soft": _l("Server rebooted"),
+    "server.reboot_hard": _l("Server rebooted by force"),
+    "server.console": _l("Server console log read"),
+    "server.snapshot": _l("On-demand backup of a server"),
+    **{f"access.server.{a}": _l("Server action refused") for a in ("start", "stop", "reboot_soft",
+                                                                    "reboot_hard", "console", "snapshot", "action")},
     "calendar.save": _l("Working-day calendar entered"),
     "calendar.revert": _l("Working-day calendar entry removed"),
 }

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
-                        LargeBinary, SmallInteger, String, Table, Text, Unicode)
+                        LargeBinary, SmallInteger, String, Table, Text, Unicode, text)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..crypto.fields import SealedText
@@ -131,6 +131,8 @@ class MaintenanceWindow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decision_note: Mapped[str] = mapped_column(Text, default="")  # 驳回理由 when rejected
+    # the Alertmanager silence govcloud made for this approved window (services/alert_silences.py)
+    silence_id: Mapped[str | None] = mapped_column(String(64))
 
     departments: Mapped[list["Department"]] = relationship(  # noqa: F821
         secondary=maintenance_window_department, order_by="Department.code")
@@ -255,8 +257,13 @@ class Incident(Base):
     the vendor by hand (第二十五条)."""
 
     __tablename__ = "incident"
-    __table_args__ = (CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),
-                      CheckConstraint(f"kind IN ({_in(IncidentKind)})", name="kind"))
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),
+        CheckConstraint(f"kind IN ({_in(IncidentKind)})", name="kind"),
+        # one unresolved incident per Alertmanager alert: two deliveries of one alert cannot open two
+        Index("uq_incident_alert_active", "alert_fingerprint", unique=True,
+              sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"),
@@ -274,6 +281,8 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(16), default=IncidentKind.OUTAGE, server_default="outage")
     opened_by_id: Mapped[int | None] = mapped_column(  # None: opened by a probe or a job
         ForeignKey("user_account.id", ondelete="SET NULL"))
+    # the fingerprint of the Alertmanager alert that opened or joined it (services/alerts.py)
+    alert_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
     department: Mapped["Department | None"] = relationship()  # noqa: F821
     target: Mapped[ProbeTarget | None] = relationship()

@@ -2,7 +2,7 @@
 answers to maintenance windows
 
 Revision ID: 0012n
-Revises: 0011d
+Revises: 0012i
 Create Date: 2026-12-01 16:00:00
 
 notification gains user_id (the person it is for), link and read_at (the inbox) and the channel
@@ -19,7 +19,7 @@ from portal.database import UTCDateTime
 
 
 revision = '0012n'
-down_revision = '0011d'
+down_revision = '0012i'
 branch_labels = None
 depends_on = None
 
