@@ -5,7 +5,7 @@ pages never call the cloud while rendering. Kept current by monitoring/inventory
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -72,7 +72,7 @@ class InventorySync(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)  # changes since this time are asked for
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
-    duration_seconds: Mapped[float] = mapped_column(default=0.0)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
     gone: Mapped[int] = mapped_column(Integer, default=0)
     # the cloud's flavors [{name, vcpus, ram, disk}] as the full sync last read them (capacity page)
