@@ -21,7 +21,7 @@ from portal.models.backups import (ArtifactKind, ArtifactStatus, BackupArtifact,
 from portal.database import utcnow
 from portal.errors import ValidationFailed
 from portal.models.accounts import Department
-from portal.models.operations import Incident, IncidentType
+from portal.models.operations import Incident, IncidentKind
 from portal.models.requests import CloudResource, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import ACTIVE as INCIDENT_ACTIVE
@@ -457,7 +457,7 @@ def _open_incident(session, settings, run, policy, detail, now):
     source = IncidentSource(department_id=run.department_id, system_name=system_label(session, run.system_id), name=name,
                             kind="backup")
     return open_incident(session, SYSTEM_CTX, settings or {}, source, started_at=run.started_at or now,
-                         detected_at=now, detail=detail[:2000], type=IncidentType.BACKUP)
+                         detected_at=now, detail=detail[:2000], kind=IncidentKind.BACKUP)
 
 
 def execute_run(session, cloud, settings, run, now=None):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.models.backups import ArtifactKind, ArtifactStatus, BackupArtifact, BackupPolicy, VerifyOutcome
 from portal.database import utcnow
 from portal.models.accounts import Department
-from portal.models.operations import IncidentType
+from portal.models.operations import IncidentKind
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import open_incident
 from provisioner.cloud.connection import POLL_SECONDS
@@ -105,7 +105,7 @@ def verify_policy(session, ctx, cloud, policy, now=None, settings=None):
                                 system_name=system_label(session, policy.system_id),
                                 name=f"备份验证 {policy.name}", kind="backup")
         open_incident(session, ctx, settings or {}, source, started_at=now, detected_at=utcnow(),
-                      detail=f"{errors.VERIFY_FAILED} " + "; ".join(failures)[:2000], type=IncidentType.BACKUP)
+                      detail=f"{errors.VERIFY_FAILED} " + "; ".join(failures)[:2000], kind=IncidentKind.BACKUP)
         session.commit()
     return checked
 

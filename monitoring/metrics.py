@@ -95,8 +95,9 @@ class DatabaseCollector:
             MaintenanceWindow.state == MaintenanceState.APPROVED, MaintenanceWindow.starts_at <= now,
             MaintenanceWindow.ends_at > now)) or 0)
         yield active
-        pending = _gauge("govcloud_notifications", "Notifications by state.", ["state"])
-        for state, n in session.execute(select(Notification.state, func.count()).group_by(Notification.state)):
+        pending = _gauge("govcloud_notifications", "Outgoing notifications (e-mail, webhook) by state.", ["state"])
+        for state, n in session.execute(select(Notification.state, func.count())
+                                        .where(Notification.channel != "inbox").group_by(Notification.state)):
             pending.add_metric([state], n)
         yield pending
 

@@ -9,9 +9,11 @@ from .models.accounts import Role
 
 DEPARTMENT_ADMIN = "department_admin"  # a department user flagged as its administrator
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Endpoints an auditor may POST to: they change only the auditor's own session or password.
+# Endpoints an auditor may POST to: they change only the auditor's own session or password, and
+# the auditor's own inbox (read marks) and notification choices.
 AUDITOR_WRITABLE = {"auth.logout", "auth.change_password", "main.set_language",
-                    "auth.second_factor_setup", "auth.recovery_codes"}
+                    "auth.second_factor_setup", "auth.recovery_codes",
+                    "notifications.read", "notifications.read_all", "notifications.preferences"}
 # What a user who must first change the password or set up the second factor may reach.
 STEP_PAGES = {"password": "auth.change_password", "totp": "auth.second_factor_setup"}
 STEP_ALLOWED = {"auth.logout", "main.set_language"}

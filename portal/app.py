@@ -99,6 +99,9 @@ def create_app(config=None):
     # the security administrator's pages (issue 16, 三权分立)
     from .secadmin.views import bp as secadmin_bp
     app.register_blueprint(secadmin_bp)
+    # every user's inbox and choice of e-mail and SMS (issue 17)
+    from .notifications.views import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)

@@ -77,7 +77,8 @@ class AuthenticationFailed(PortalError):
     http_status = 401
 
     def default_message(self):
-        return _l("Wrong username or password.")
+        # one message for an unknown user, a wrong password, a locked or a disabled account
+        return _l("Wrong username or password, or the account is locked for a while after repeated failures.")
 
 
 class AccountLocked(PortalError):

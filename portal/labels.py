@@ -6,9 +6,9 @@ from .models.backups import (ARTIFACT_KIND_LABELS, ARTIFACT_STATUS_LABELS, EXTRA
                              RESTORE_MODE_LABELS, RESTORE_STATE_LABELS, RUN_STATE_LABELS, TRIGGER_LABELS)
 from .models.billing import STATEMENT_STATE_LABELS
 from .models.grants import GRANT_STATE_LABELS
-from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, INCIDENT_TYPE_LABELS, JOB_OUTCOME_LABELS,
-                                MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
-                                PROBE_STATE_LABELS)
+from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_KIND_LABELS, INCIDENT_STATE_LABELS,
+                                JOB_OUTCOME_LABELS, MAINTENANCE_ANSWER_LABELS, MAINTENANCE_KIND_LABELS,
+                                MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS, PROBE_STATE_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from .models.timelimits import STEP_LABELS
 from .text import _l
@@ -38,11 +38,14 @@ ACTION_LABELS = {
     "maintenance.approve": _l("Maintenance window approved"),
     "maintenance.reject": _l("Maintenance window rejected"),
     "maintenance.cancel": _l("Maintenance window cancelled"),
+    "maintenance.respond": _l("Maintenance window answered by a department"),
     "incident.open": _l("Incident opened"),
     "incident.acknowledge": _l("Incident acknowledged"),
     "incident.resolve": _l("Incident resolved"),
     "incident.root_cause": _l("Incident root cause recorded"),
     "incident.escalate": _l("Incident escalated"),
+    "incident.kind": _l("Incident type changed"),
+    "notification.preferences": _l("Notification preferences changed"),
     "probe_target.create": _l("Probe target added"),
     "probe_target.update": _l("Probe target changed"),
     "audit.export": _l("Audit log exported"),
@@ -205,8 +208,8 @@ def template_labels():
         "STATE_LABELS": STATE_LABELS, "KIND_LABELS": KIND_LABELS, "JOB_STATE_LABELS": JOB_STATE_LABELS,
         "JOB_ACTION_LABELS": JOB_ACTION_LABELS, "state_label": state_label,
         "MAINTENANCE_KIND_LABELS": MAINTENANCE_KIND_LABELS, "MAINTENANCE_STATE_LABELS": MAINTENANCE_STATE_LABELS,
-        "INCIDENT_STATE_LABELS": INCIDENT_STATE_LABELS, "INCIDENT_TYPE_LABELS": INCIDENT_TYPE_LABELS,
-        "INCIDENT_EVENT_LABELS": INCIDENT_EVENT_LABELS,
+        "INCIDENT_STATE_LABELS": INCIDENT_STATE_LABELS, "INCIDENT_EVENT_LABELS": INCIDENT_EVENT_LABELS,
+        "INCIDENT_KIND_LABELS": INCIDENT_KIND_LABELS, "MAINTENANCE_ANSWER_LABELS": MAINTENANCE_ANSWER_LABELS,
         "PROBE_KIND_LABELS": PROBE_KIND_LABELS, "PROBE_STATE_LABELS": PROBE_STATE_LABELS,
         "JOB_OUTCOME_LABELS": JOB_OUTCOME_LABELS, "GRANT_STATE_LABELS": GRANT_STATE_LABELS,
         "STATEMENT_STATE_LABELS": STATEMENT_STATE_LABELS,

@@ -13,7 +13,7 @@ from .notify import DeliveryError, send_email, send_webhook
 
 
 def deliver_pending(session, settings):
-    """Send queued notifications; return (sent, failed)."""
+    """Send queued e-mails and webhook messages; return (sent, failed)."""
     max_attempts = int(settings.get("NOTIFY_MAX_ATTEMPTS") or 5)
     sent = failed = 0
     for item in notifications.pending(session):
@@ -21,9 +21,11 @@ def deliver_pending(session, settings):
             if item.channel == "email":
                 send_email(settings, item.recipient, item.subject, item.body)
             else:
-                send_webhook(settings, item.recipient, {
-                    "topic": item.topic, "subject": item.subject, "text": item.body,
-                    "department": item.department_id})
+                payload = {"topic": item.topic, "subject": item.subject, "text": item.body,
+                           "department": item.department_id, "link": item.link}
+                if item.recipient:  # a person's SMS: the gateway needs the phone
+                    payload["phone"] = item.recipient
+                send_webhook(settings, settings.get("NOTIFY_WEBHOOK_URL") or "", payload)
         except DeliveryError as exc:
             notifications.mark_failed(item, exc, max_attempts)
             failed += 1
@@ -36,7 +38,7 @@ def deliver_pending(session, settings):
 
 @recorded("deliver_notifications")
 def deliver_notifications():
-    """Send queued e-mails and webhook messages to departments' contacts."""
+    """Send queued e-mails and webhook messages (inbox messages are delivered when written)."""
     rt = runtime.current()
     with runtime.session_scope() as session:
         sent, failed = deliver_pending(session, rt.settings)

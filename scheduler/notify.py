@@ -1,19 +1,25 @@
 """Deliver notifications: e-mail over SMTP and JSON webhooks (no Flask, no database)."""
 import json
 import smtplib
+import urllib.error
 import urllib.request
 from email.message import EmailMessage
 
 from portal.crypto.fields import read_secret
+from portal.services.notifications import masked
 
 
 class DeliveryError(Exception):
-    """A notification could not be delivered; the message says why."""
+    """A notification could not be delivered; the message says why, the address or phone masked
+    (the message is stored and may be logged)."""
 
     def __init__(self, channel, recipient, reason):
         self.channel = channel
-        self.recipient = recipient
-        super().__init__(f"{channel} to {recipient} failed: {reason}")
+        shown = masked(channel, recipient) if channel == "email" else "webhook"
+        reason = str(reason)
+        if recipient:
+            reason = reason.replace(recipient, shown)
+        super().__init__(f"{channel} to {shown} failed: {reason}")
 
 
 def send_email(settings, recipient, subject, body):
@@ -37,6 +43,8 @@ def send_email(settings, recipient, subject, body):
 
 def send_webhook(settings, url, payload):
     """POST payload as JSON to url; any 2xx answer counts as delivered."""
+    if not url:
+        raise DeliveryError("webhook", "", "NOTIFY_WEBHOOK_URL is not set")
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(url, data=data, method="POST",
                                      headers={"Content-Type": "application/json; charset=utf-8"})
@@ -44,5 +52,8 @@ def send_webhook(settings, url, payload):
         with urllib.request.urlopen(request, timeout=float(settings.get("WEBHOOK_TIMEOUT_SECONDS") or 10)) as resp:
             if not 200 <= resp.status < 300:
                 raise DeliveryError("webhook", url, f"HTTP {resp.status}")
-    except OSError as exc:  # URLError and HTTPError are OSErrors
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise DeliveryError("webhook", url, f"HTTP {exc.code}") from None
+    except OSError as exc:  # URLError is an OSError
         raise DeliveryError("webhook", url, exc) from exc

@@ -257,6 +257,31 @@ def set_incident_root_cause(incident_id, body):
     return _incident(incidents.set_root_cause(db.session, _ctx(), incident_id, body.root_cause))
 
 
+@operation(bp, "/incidents", "POST", "createIncident",
+           "Open an incident by hand (vendor); the department is notified", tag="incidents",
+           body=os_.IncidentCreate, response=os_.IncidentDetail, status=201, errors=WRITE_ERRORS, idempotent=True)
+def create_incident(body):
+    _require(incidents.HANDLERS)
+    incident = incidents.open_by_hand(db.session, _ctx(), current_app.config, body.model_dump())
+    return _incident(incident), 201
+
+
+@operation(bp, "/incidents/<int:incident_id>/resolve", "POST", "resolveIncident",
+           "Resolve an incident by hand, saying what was done (vendor); 409 when already resolved",
+           tag="incidents", body=os_.IncidentResolve, response=os_.IncidentDetail, errors=WRITE_ERRORS)
+def resolve_incident(incident_id, body):
+    _require(incidents.HANDLERS)
+    return _incident(incidents.resolve_by_hand(db.session, _ctx(), current_app.config, incident_id, body.note))
+
+
+@operation(bp, "/incidents/<int:incident_id>/kind", "POST", "setIncidentKind",
+           "Correct the type of an incident (vendor): only outage and degradation count against the SLA",
+           tag="incidents", body=os_.IncidentKindChange, response=os_.IncidentDetail, errors=WRITE_ERRORS)
+def set_incident_kind(incident_id, body):
+    _require(incidents.HANDLERS)
+    return _incident(incidents.change_kind(db.session, _ctx(), incident_id, body.kind))
+
+
 # -- maintenance windows (维护窗口)
 
 def _window(w):
@@ -287,7 +312,7 @@ def get_window(window_id):
            response=os_.WindowOut, status=201, errors=WRITE_ERRORS, idempotent=True)
 def create_window(body):
     _require(maintenance.APPLICANTS)
-    window = maintenance.apply_window(db.session, _ctx(), body.model_dump())
+    window = maintenance.apply_window(db.session, _ctx(), body.model_dump(), settings=current_app.config)
     return dump(_window(window)), 201
 
 
@@ -298,9 +323,18 @@ def decide_window(window_id, body):
     _require(maintenance.DECIDERS)
     ctx, settings = _ctx(), current_app.config
     if body.decision == "approve":
-        window = maintenance.approve_window(db.session, ctx, window_id, settings, body.note)
+        window, _sent = maintenance.approve_window(db.session, ctx, window_id, settings, body.note)
     elif body.decision == "reject":
-        window = maintenance.reject_window(db.session, ctx, window_id, body.note)
+        window = maintenance.reject_window(db.session, ctx, window_id, body.note, settings)
     else:
         window = maintenance.cancel_window(db.session, ctx, window_id, settings, body.note)
     return dump(_window(window))
+
+
+@operation(bp, "/maintenance-windows/<int:window_id>/answer", "POST", "answerMaintenanceWindow",
+           "Agree or object to a window that affects your department (department), until it starts",
+           tag="maintenance", body=os_.WindowAnswer, response=os_.WindowOut, errors=WRITE_ERRORS)
+def answer_window(window_id, body):
+    _require(maintenance.RESPONDERS)
+    maintenance.respond_window(db.session, _ctx(), window_id, current_app.config, body.answer, body.reason)
+    return dump(_window(maintenance.get_window(db.session, g.api_user, window_id)))

@@ -27,7 +27,8 @@ def index():
     page = departments.list_departments(db.session, current_user, q=q, level=level,
                                         page=page_arg(), per_page=per_page())
     return render_template("departments/index.html", page=page, q=q, level=level,
-                           can_manage=current_user.role in MANAGERS)
+                           can_manage=current_user.role in MANAGERS,
+                           contact_ids=departments.contact_department_ids(db.session, current_user))
 
 
 @bp.route("/<int:department_id>")
@@ -35,6 +36,7 @@ def index():
 def detail(department_id):
     department = departments.get_department(db.session, current_user, department_id)
     return render_template("departments/detail.html", department=department,
+                           contact_ids=departments.contact_department_ids(db.session, current_user),
                            can_manage=current_user.role in MANAGERS,
                            can_edit_contacts=current_user.role in MANAGERS + (Role.DEPARTMENT,),
                            can_list_users=can_manage_users(current_user) or current_user.role == Role.AUDITOR)

@@ -39,3 +39,10 @@ class DecisionForm(FlaskForm):
     approve = SubmitField(_l("Approve"))
     reject = SubmitField(_l("Reject"))
     cancel = SubmitField(_l("Cancel the window"))
+
+
+class ResponseForm(FlaskForm):
+    """A department agrees to or objects to a window that affects it (第十三条 协商一致)."""
+    reason = TextAreaField(_l("Reason (required for an objection)"), validators=[optional(), length(2000)])
+    agree = SubmitField(_l("Agree"))
+    object = SubmitField(_l("Raise an objection"))

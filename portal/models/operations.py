@@ -10,6 +10,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Floa
                         SmallInteger, String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from ..crypto.fields import SealedText
 from ..database import Base, UTCDateTime, utcnow
 from ..text import _l
 
@@ -112,6 +113,39 @@ class MaintenanceState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class MaintenanceAnswer(StrEnum):
+    AGREE = "agree"    # 同意
+    OBJECT = "object"  # 异议, with a reason
+
+
+class MaintenanceResponse(Base):
+    """A department's answer to a window that affects it (第十三条 协商一致): agree or object."""
+
+    __tablename__ = "maintenance_response"
+    __table_args__ = (
+        CheckConstraint(f"answer IN ({_in(MaintenanceAnswer)})", name="answer"),
+        CheckConstraint("answer = 'agree' OR reason <> ''", name="objection_has_reason"),
+        Index("ux_maintenance_response_window_department", "window_id", "department_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("maintenance_window.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped["Department"] = relationship()  # noqa: F821
+    user: Mapped["User | None"] = relationship()  # noqa: F821
+
+    __scope_column__ = "department_id"
+
+    def snapshot(self):
+        return {"window_id": self.window_id, "department_id": self.department_id,
+                "answer": self.answer, "reason": self.reason}
+
+
 maintenance_window_department = Table(
     "maintenance_window_department", Base.metadata,
     Column("window_id", ForeignKey("maintenance_window.id", ondelete="CASCADE"), primary_key=True),
@@ -149,6 +183,8 @@ class MaintenanceWindow(Base):
 
     departments: Mapped[list["Department"]] = relationship(  # noqa: F821
         secondary=maintenance_window_department, order_by="Department.code")
+    responses: Mapped[list[MaintenanceResponse]] = relationship(
+        order_by="MaintenanceResponse.department_id", cascade="all, delete-orphan")
 
     FIELDS = ("kind", "state", "title", "reason", "impact", "systems", "decision_note")
 
@@ -162,6 +198,14 @@ class MaintenanceWindow(Base):
         data.update(starts_at=self.starts_at.isoformat(), ends_at=self.ends_at.isoformat(),
                     departments=[d.id for d in self.departments])
         return data
+
+    @property
+    def objections(self):
+        """The departments' objections (a window with one is flagged)."""
+        return [r for r in self.responses if r.answer == MaintenanceAnswer.OBJECT]
+
+    def response_of(self, department_id):
+        return next((r for r in self.responses if r.department_id == department_id), None)
 
     def covers(self, department_id, system_name, at):
         """Return True when this window covers system_name of department_id at time at."""
@@ -244,25 +288,25 @@ class IncidentState(StrEnum):
     RESOLVED = "resolved"
 
 
-class IncidentType(StrEnum):
-    OUTAGE = "outage"            # the system is down
-    DEGRADATION = "degradation"  # up, but slow or partly failing
+class IncidentKind(StrEnum):
+    OUTAGE = "outage"            # 服务中断
+    DEGRADATION = "degradation"  # 性能下降
     SECURITY = "security"        # 安全事件
-    BACKUP = "backup"            # a backup or its verification failed: the system itself runs
+    BACKUP = "backup"            # 备份故障
 
 
-# only these count against a system's availability (SLA); a failed backup is not an outage
-SLA_INCIDENT_TYPES = frozenset({IncidentType.OUTAGE, IncidentType.DEGRADATION})
+# only these count against a system's availability (SLA)
+SLA_INCIDENT_KINDS = (IncidentKind.OUTAGE, IncidentKind.DEGRADATION)
 
 
 class Incident(Base):
-    """A 故障事件: opened by a failing probe, closed by its recovery (第二十五条), or opened by a failed
-    backup or verification (type backup)."""
+    """A 故障事件: opened by a failing probe and closed by its recovery, or opened and resolved by
+    the vendor by hand (第二十五条)."""
 
     __tablename__ = "incident"
     __table_args__ = (
         CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),
-        CheckConstraint(f"type IN ({_in(IncidentType)})", name="type"),
+        CheckConstraint(f"kind IN ({_in(IncidentKind)})", name="kind"),
         # one unresolved incident per Alertmanager alert: two deliveries of one alert cannot open two
         Index("uq_incident_alert_active", "alert_fingerprint", unique=True,
               sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")),
@@ -276,12 +320,14 @@ class Incident(Base):
     system_name: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16), default=IncidentState.OPEN, index=True)
-    type: Mapped[str] = mapped_column(String(16), default=IncidentType.OUTAGE, server_default="outage")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)   # first failing check
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the threshold was reached
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first passing check
     root_cause: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default=IncidentKind.OUTAGE, server_default="outage")
+    opened_by_id: Mapped[int | None] = mapped_column(  # None: opened by a probe or a job
+        ForeignKey("user_account.id", ondelete="SET NULL"))
     # the fingerprint of the Alertmanager alert that opened or joined it (services/alerts.py)
     alert_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
@@ -310,8 +356,9 @@ class IncidentEvent(Base):
 
 
 class NotificationChannel(StrEnum):
+    INBOX = "inbox"      # the portal's own inbox: delivered when written
     EMAIL = "email"
-    WEBHOOK = "webhook"
+    WEBHOOK = "webhook"  # JSON to NOTIFY_WEBHOOK_URL (an SMS gateway gets the phone)
 
 
 class NotificationState(StrEnum):
@@ -321,22 +368,29 @@ class NotificationState(StrEnum):
 
 
 class Notification(Base):
-    """An outgoing message to a department's contacts (第二十六条), sent by a scheduler job."""
+    """A message to one user's inbox, or an outgoing one to a person or a department's contacts
+    (第二十六条); e-mails and webhooks are sent by a scheduler job."""
 
     __tablename__ = "notification"
     __table_args__ = (
         CheckConstraint(f"channel IN ({_in(NotificationChannel)})", name="channel"),
         CheckConstraint(f"state IN ({_in(NotificationState)})", name="state"),
+        Index("ix_notification_user_id_read_at", "user_id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"),
                                                       index=True)
+    user_id: Mapped[int | None] = mapped_column(  # the person it is for (None: a department contact)
+        ForeignKey("user_account.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(255))
+    # e-mail address or phone, sealed at rest ("" for an inbox message or a department webhook)
+    recipient: Mapped[str] = mapped_column(SealedText(255), default="")
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     topic: Mapped[str] = mapped_column(String(64))  # e.g. incident:3, maintenance:7
+    link: Mapped[str] = mapped_column(String(255), default="")  # the page it is about (a path)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # inbox messages
     state: Mapped[str] = mapped_column(String(16), default=NotificationState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     last_error: Mapped[str] = mapped_column(String(255), default="")
@@ -344,6 +398,17 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __scope_column__ = "department_id"
+
+
+class NotificationPreference(Base):
+    """A user's choice of channels besides the inbox (which every user has)."""
+
+    __tablename__ = "notification_preference"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)  # through the webhook (SMS gateway)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class InventorySnapshot(Base):
@@ -372,13 +437,15 @@ MAINTENANCE_STATE_LABELS = {MaintenanceState.SUBMITTED: _l("Submitted"),
                             MaintenanceState.APPROVED: _l("Approved"),
                             MaintenanceState.REJECTED: _l("Rejected"),
                             MaintenanceState.CANCELLED: _l("Cancelled")}
-INCIDENT_TYPE_LABELS = {IncidentType.OUTAGE: _l("Outage"), IncidentType.DEGRADATION: _l("Degradation"),
-                        IncidentType.SECURITY: _l("Security incident"), IncidentType.BACKUP: _l("Backup failure")}
 INCIDENT_STATE_LABELS = {IncidentState.OPEN: _l("Open"), IncidentState.ACKNOWLEDGED: _l("Acknowledged"),
                          IncidentState.RESOLVED: _l("Resolved")}
-INCIDENT_EVENT_LABELS = {"detected": _l("Detected"), "acknowledged": _l("Acknowledged"),
+INCIDENT_KIND_LABELS = {IncidentKind.OUTAGE: _l("Outage"), IncidentKind.DEGRADATION: _l("Degradation"),
+                        IncidentKind.SECURITY: _l("Security incident"), IncidentKind.BACKUP: _l("Backup failure")}
+MAINTENANCE_ANSWER_LABELS = {MaintenanceAnswer.AGREE: _l("Agreed"), MaintenanceAnswer.OBJECT: _l("Objected")}
+INCIDENT_EVENT_LABELS = {"opened": _l("Opened"), "detected": _l("Detected"), "acknowledged": _l("Acknowledged"),
                          "notified": _l("Notified"), "resolved": _l("Resolved"),
-                         "root_cause": _l("Root cause"), "escalated": _l("Escalated")}
+                         "root_cause": _l("Root cause"), "escalated": _l("Escalated"),
+                         "kind": _l("Type changed")}
 PROBE_KIND_LABELS = {ProbeKind.OPENSTACK_API: _l("OpenStack API endpoint"),
                      ProbeKind.SERVER_STATUS: _l("Server status"),
                      ProbeKind.TCP: _l("TCP port"), ProbeKind.SSH: _l("SSH command")}

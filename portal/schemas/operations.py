@@ -152,6 +152,7 @@ class IncidentSummary(Output):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     root_cause: str
+    kind: str = Field(description="outage, degradation, security or backup; only the first two count against the SLA")
 
 
 class IncidentEventOut(Output):
@@ -180,6 +181,28 @@ class IncidentRootCause(Input):
     root_cause: text(4000, 1)
 
 
+INCIDENT_KINDS = Literal["outage", "degradation", "security", "backup"]
+
+
+class IncidentCreate(Input):
+    """An incident the vendor opens by hand; only outage and degradation count against the SLA."""
+
+    kind: INCIDENT_KINDS
+    department_id: Id
+    system_name: line(120, 1)
+    title: line(255, 1)
+    started_at: Timestamp | None = Field(None, description="not in the future, at most 30 days ago; none: now")
+    detail: text(4000) = ""
+
+
+class IncidentResolve(Input):
+    note: text(2000, 1) = Field(description="what was done")
+
+
+class IncidentKindChange(Input):
+    kind: INCIDENT_KINDS
+
+
 # -- maintenance windows
 
 class WindowQuery(Page):
@@ -198,6 +221,13 @@ class WindowCreate(Input):
     ends_at: Timestamp
     reason: text(2000, 1)
     impact: text(2000, 1)
+
+
+class WindowAnswer(Input):
+    """A department's answer to a window that affects it (第十三条 协商一致), until the window starts."""
+
+    answer: Literal["agree", "object"]
+    reason: text(2000) = Field("", description="required with object")
 
 
 class WindowDecision(Input):

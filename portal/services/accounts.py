@@ -97,14 +97,20 @@ def authenticate(session, ctx, username, password, *, policy, passwords):
         session.commit()
         raise AuthenticationFailed()
 
+    # a locked account answers as an unknown user or a wrong password does (same message, a
+    # password check all the same): the login page never tells whether a username exists
     if user.locked_until is not None and user.locked_until > now:
+        passwords.verify_dummy(password)
         record_event(session, ctx, "auth.login_locked", object_type="user", object_id=user.id,
                      department_id=user.department_id, outcome="denied", actor=user)
         session.commit()
-        raise AccountLocked(user.locked_until)
+        raise AuthenticationFailed()
 
     if not passwords.verify(user.password_hash, password):
-        _count_failure(session, ctx, user, policy, now)
+        try:
+            _count_failure(session, ctx, user, policy, now)
+        except AccountLocked:
+            raise AuthenticationFailed() from None
         raise AuthenticationFailed()
 
     if not user.is_active_account:

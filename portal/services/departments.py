@@ -2,8 +2,11 @@
 from ..text import _l
 from sqlalchemy import func, or_, select
 
+from ..database import utcnow
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..models.accounts import Department, DepartmentLevel, Role
+from ..models.grants import GrantState, VendorGrant
+from ..models.operations import Incident, IncidentState
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from .audit import record_event
@@ -21,6 +24,33 @@ def list_departments(session, user, *, q="", level="", page=1, per_page=20):
         stmt = stmt.where(Department.level == level)
     stmt = stmt.order_by(Department.code)
     return paginate(session, stmt, page, per_page)
+
+
+def contact_department_ids(session, user, now=None):
+    """The departments whose contacts (names, phones, e-mails) user may read; None: every one.
+
+    The vendor reads them only where it has work to do (第十八条: no access without the
+    department's authorization): a department with an incident not yet resolved, or one that gave
+    this vendor user an access grant that is live now.
+    """
+    if user.role != Role.VENDOR:
+        return None
+    now = now or utcnow()
+    incidents = select(Incident.department_id).where(
+        Incident.state.in_((IncidentState.OPEN, IncidentState.ACKNOWLEDGED)), Incident.department_id.is_not(None))
+    grants = select(VendorGrant.department_id).where(
+        VendorGrant.vendor_id == user.id, VendorGrant.state == GrantState.APPROVED,
+        VendorGrant.starts_at <= now, VendorGrant.ends_at > now)
+    return set(session.scalars(incidents.union(grants)))
+
+
+def with_contacts_for(session, user, limit=10):
+    """The departments whose contacts user may read, by code (the vendor's home)."""
+    stmt = scoped(select(Department), user)
+    visible = contact_department_ids(session, user)
+    if visible is not None:
+        stmt = stmt.where(Department.id.in_(visible))
+    return list(session.scalars(stmt.order_by(Department.code).limit(limit)))
 
 
 def get_department(session, user, department_id):

@@ -1,19 +1,22 @@
-"""Maintenance windows (维护窗口, 第十三条): the vendor applies, the bureau approves or rejects."""
+"""Maintenance windows (维护窗口, 第十三条): the vendor applies, the affected departments agree or
+object (协商一致), the bureau approves or rejects; every step notifies those concerned."""
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
-from ..errors import Forbidden, ValidationFailed
-from ..models.accounts import Department, Role
-from ..models.operations import MAINTENANCE_STATE_LABELS, MaintenanceKind, MaintenanceState, MaintenanceWindow
+from ..errors import Forbidden, ValidationFailed, WrongState
+from ..models.accounts import Department, Role, User
+from ..models.operations import (MAINTENANCE_STATE_LABELS, MaintenanceAnswer, MaintenanceKind, MaintenanceResponse,
+                                 MaintenanceState, MaintenanceWindow)
 from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..statemachine import StateMachine
 from ..text import _l
 from ..workdays import CHINA
 from .audit import record_event
-from .notifications import notify_department
+from .notifications import notify_department, notify_roles, notify_users, summary, users_with_roles
 from .transitions import transition
 from .workcalendar import load_calendar
 
@@ -77,7 +80,7 @@ def _check_times(session, kind, starts_at, ends_at, applied_at):
         raise ValidationFailed(_l("An emergency maintenance cannot end in the past."), field="ends_at")
 
 
-def apply_window(session, ctx, data, *, now=None):
+def apply_window(session, ctx, data, *, now=None, settings=None):
     """The vendor applies for a window: kind, title, reason, impact, systems, departments, start, end."""
     if ctx.actor is None or ctx.actor.role not in APPLICANTS:
         raise Forbidden()
@@ -103,8 +106,80 @@ def apply_window(session, ctx, data, *, now=None):
     session.flush()
     record_event(session, ctx, "maintenance.apply", object_type="maintenance_window",
                  object_id=window.id, after=window.snapshot())
+    settings = settings or {}
+    for department in window.departments:
+        notify_department(session, settings, department.id,
+                          subject=f"[政务云] 维护窗口征求意见：{window.title}",
+                          body=_describe(window) + "请在门户中对该维护窗口表示同意或提出异议（附理由）。\n",
+                          topic=f"maintenance:{window.id}", link=_link(window))
+    notify_roles(session, settings, (Role.BUREAU,), subject=f"[政务云] 维护窗口待审批：{window.title}",
+                 body=_describe(window), topic=f"maintenance:{window.id}", link=_link(window))
     session.commit()
     return window
+
+
+def _link(window):
+    return f"/maintenance/{window.id}"
+
+
+RESPONDERS = {Role.DEPARTMENT}
+OPEN_FOR_ANSWERS = {S.SUBMITTED, S.APPROVED}
+
+
+def can_respond(user, window, now=None):
+    """True when user's department may still answer window (before it starts, while it stands)."""
+    return (user.role in RESPONDERS and window.state in OPEN_FOR_ANSWERS
+            and window.starts_at > (now or utcnow())
+            and any(d.id == user.department_id for d in window.departments))
+
+
+def respond_window(session, ctx, window_id, settings, answer, reason="", *, now=None):
+    """A department affected by the window agrees or objects (with a reason); it may change its
+    answer until the window starts. An objection flags the window and tells the bureau and the
+    applicant. Committed."""
+    user = ctx.actor
+    if user is None or user.role not in RESPONDERS:
+        raise Forbidden()
+    if answer not in set(MaintenanceAnswer):
+        raise ValidationFailed(_l("Choose agree or object."), field="answer")
+    reason = (reason or "").strip()
+    if answer == MaintenanceAnswer.OBJECT and not reason:
+        raise ValidationFailed(_l("An objection needs a reason."), field="reason")
+    if len(reason) > 2000:
+        raise ValidationFailed(_l("At most %(n)d characters.", n=2000), field="reason")
+    window = get_window(session, user, window_id)  # 404 unless it affects the user's department
+    now = now or utcnow()
+    if not can_respond(user, window, now):
+        raise WrongState(_l("This maintenance window can no longer be answered."))
+    response = window.response_of(user.department_id)
+    before = response.snapshot() if response is not None else None
+    if response is None:
+        response = MaintenanceResponse(window_id=window.id, department_id=user.department_id)
+        window.responses.append(response)
+    response.answer, response.reason, response.user_id, response.answered_at = answer, reason, user.id, now
+    try:
+        session.flush()
+    except IntegrityError:  # another user of the department answered at the same moment
+        session.rollback()
+        raise WrongState(_l("Your department answered this window meanwhile: look at its answer.")) from None
+    record_event(session, ctx, "maintenance.respond", object_type="maintenance_window", object_id=window.id,
+                 department_id=user.department_id, before=before, after=response.snapshot(), detail=reason)
+    if answer == MaintenanceAnswer.OBJECT:
+        department = session.get(Department, user.department_id)
+        subject = f"[政务云] 维护窗口异议：{window.title}"
+        body = f"{department.name} 对维护窗口“{window.title}”提出异议。\n理由：{reason}\n"
+        recipients = _deciders(session, window)
+        notify_users(session, settings, recipients, subject=subject, body=body,
+                     topic=f"maintenance:{window.id}", link=_link(window), department_id=None)
+    session.commit()
+    return response
+
+
+def _deciders(session, window):
+    """The bureau's users and the vendor who applied (the people who must see an objection)."""
+    people = users_with_roles(session, Role.BUREAU)
+    applicant = session.get(User, window.applied_by_id) if window.applied_by_id else None
+    return people + ([applicant] if applicant is not None else [])
 
 
 def _transition(session, ctx, window, action, note=""):
@@ -122,32 +197,43 @@ def _transition(session, ctx, window, action, note=""):
 def _describe(window):
     local = "%Y-%m-%d %H:%M"
     kind = "计划内维护" if window.kind == MaintenanceKind.PLANNED else "紧急维护"
-    return (f"{kind}: {window.title}\n"
-            f"时间 / Time: {window.starts_at.astimezone(CHINA).strftime(local)} — "
-            f"{window.ends_at.astimezone(CHINA).strftime(local)} (北京时间)\n"
-            f"影响系统 / Systems: {', '.join(window.systems) or '全部 / all'}\n"
-            f"原因 / Reason: {window.reason}\n影响 / Impact: {window.impact}\n")
+    return (f"{kind}：{window.title}\n"
+            f"时间：{window.starts_at.astimezone(CHINA).strftime(local)} — "
+            f"{window.ends_at.astimezone(CHINA).strftime(local)}（北京时间）\n"
+            f"影响系统：{'、'.join(window.systems) or '全部'}\n"
+            f"原因：{window.reason}\n影响：{window.impact}\n")
+
+
+def _tell_applicant(session, settings, window, subject, body):
+    applicant = session.get(User, window.applied_by_id) if window.applied_by_id else None
+    return notify_users(session, settings, [applicant] if applicant else [], subject=subject, body=body,
+                        topic=f"maintenance:{window.id}", link=_link(window), department_id=None)
 
 
 def approve_window(session, ctx, window_id, settings, note=""):
-    """The bureau approves; the affected departments are notified."""
+    """The bureau approves; the affected departments (every user, by their channels, and the IT
+    lead's e-mail) and the applicant are notified. Returns (window, counts of what was sent)."""
     window = get_window(session, ctx.actor, window_id)
     _transition(session, ctx, window, "approve", note)
+    rows = []
     for department in window.departments:
-        notify_department(session, settings, department.id,
-                          subject=f"[政务云] 维护窗口通知 / Maintenance window: {window.title}",
-                          body=_describe(window), topic=f"maintenance:{window.id}")
+        rows += notify_department(session, settings, department.id,
+                                  subject=f"[政务云] 维护窗口通知：{window.title}",
+                                  body=_describe(window), topic=f"maintenance:{window.id}", link=_link(window))
+    _tell_applicant(session, settings, window, f"[政务云] 维护窗口已批准：{window.title}", _describe(window))
     session.commit()
-    return window
+    return window, summary(rows)
 
 
-def reject_window(session, ctx, window_id, reason):
+def reject_window(session, ctx, window_id, reason, settings=None):
     """The bureau rejects with a reason (驳回理由)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_l("A rejection needs a reason."), field="note")
     window = get_window(session, ctx.actor, window_id)
     _transition(session, ctx, window, "reject", reason)
+    _tell_applicant(session, settings or {}, window, f"[政务云] 维护窗口被驳回：{window.title}",
+                    f"驳回理由：{reason}\n")
     session.commit()
     return window
 
@@ -160,8 +246,8 @@ def cancel_window(session, ctx, window_id, settings, note=""):
     if was_approved:
         for department in window.departments:
             notify_department(session, settings, department.id,
-                              subject=f"[政务云] 维护取消 / Maintenance cancelled: {window.title}",
-                              body=_describe(window), topic=f"maintenance:{window.id}")
+                              subject=f"[政务云] 维护取消：{window.title}",
+                              body=_describe(window), topic=f"maintenance:{window.id}", link=_link(window))
     session.commit()
     return window
 

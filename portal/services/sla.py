@@ -1,7 +1,7 @@
 """SLA (可用率): availability per system per month = up time / (total time - approved maintenance).
 
-Outage intervals are the outage and degradation incidents' [started_at, resolved_at) (a failed backup
-or security incident is not lost availability) (started_at is the first failing
+Outage intervals are the [started_at, resolved_at) of the incidents of kind outage or degradation
+(security and backup incidents do not count; started_at of a probe's incident is the first failing
 check); time inside approved maintenance windows counts neither as outage nor as total.
 """
 from datetime import datetime
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..models.accounts import Department
-from ..models.operations import SLA_INCIDENT_TYPES, Incident, ProbeTarget
+from ..models.operations import SLA_INCIDENT_KINDS, Incident, ProbeTarget
 from ..schemas.operations import SlaFigure
 from ..scoping import scoped
 from ..workdays import CHINA
@@ -88,7 +88,7 @@ def monthly_report(session, user, year, month, now=None, *, every_department=Fal
             windows_of.setdefault(department.id, []).append(window)
     by_system = {}
     for incident in session.scalars(select(Incident).where(
-            Incident.department_id.in_(dept_ids), Incident.type.in_(SLA_INCIDENT_TYPES), Incident.started_at < end,
+            Incident.department_id.in_(dept_ids), Incident.kind.in_(SLA_INCIDENT_KINDS), Incident.started_at < end,
             (Incident.resolved_at.is_(None)) | (Incident.resolved_at > start))):
         by_system.setdefault((incident.department_id, incident.system_name), []).append(incident)
     total = (end - start).total_seconds() / 60

@@ -20,7 +20,7 @@ from ..models.timelimits import STEPS, TimeLimitNotice
 from ..scoping import scoped
 from ..workdays import CHINA, deadline
 from ..workflow import IN_REVIEW, RequestState
-from .notifications import notify_department, notify_role
+from .notifications import notify_department, notify_roles
 from .workcalendar import load_calendar
 
 STEP_ACTORS = {"review": Role.BUREAU, "provisioning": Role.VENDOR, "extraction": Role.BUREAU,
@@ -173,8 +173,8 @@ def _recipients(session, settings, item, stage, subject, body):
         if role == Role.DEPARTMENT:
             rows += notify_department(session, settings, item.department_id, subject=subject, body=body, topic=topic)
         else:
-            rows += notify_role(session, settings, role, subject=subject, body=body, topic=topic,
-                                department_id=item.department_id)
+            rows += notify_roles(session, settings, (role,), subject=subject, body=body, topic=topic,
+                                 department_id=item.department_id)
     return rows
 
 

@@ -103,7 +103,7 @@ def test_wrong_password_message_in_chinese(live_portal, page):
     page.fill("#username", seed.users["vendor"])
     page.fill("#password", "wrong-password-9")
     page.click("#submit")
-    assert "用户名或密码错误。" in page.inner_text(".alert")
+    assert "用户名或密码错误，" in page.inner_text(".alert")
 
 
 @pytest.mark.parametrize("key", list(HOMES))

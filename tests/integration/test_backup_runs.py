@@ -181,7 +181,7 @@ def test_a_failed_backup_is_an_incident_of_type_backup_that_does_not_count_as_ou
     engine.run_due(db_session, Cloud(), {"BACKUP_MAX_ATTEMPTS": 1}, now=now)
     db_session.refresh(run)
     incident = db_session.get(Incident, run.incident_id)
-    assert incident.type == "backup" and incident.resolved_at is None  # still open: hours of "outage" before
+    assert incident.kind == "backup" and incident.resolved_at is None  # still open: hours of "outage" before
     local = now.astimezone(CHINA)
 
     def figure():

@@ -128,6 +128,19 @@ POLICY = {
     ("incidents.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("incidents.acknowledge", "POST"): only("vendor"),
     ("incidents.root_cause", "POST"): only("vendor"),
+    # issue 17: the vendor opens, classifies and resolves incidents by hand; departments answer windows
+    ("incidents.create", "GET"): only("vendor"),
+    ("incidents.create", "POST"): only("vendor"),
+    ("incidents.resolve", "POST"): only("vendor"),
+    ("incidents.change_kind", "POST"): only("vendor"),
+    ("maintenance.respond", "POST"): only(*OWN_DEPT),
+    # every user's inbox and notification choices; a message is its owner's alone (message_id 999999
+    # matches nothing: who reads which message is in test_notifications.py)
+    ("notifications.index", "GET"): LOGGED_IN,
+    ("notifications.read", "POST"): only(),
+    ("notifications.read_all", "POST"): LOGGED_IN,
+    ("notifications.preferences", "GET"): LOGGED_IN,
+    ("notifications.preferences", "POST"): LOGGED_IN,
     ("operations.job_list", "GET"): only("bureau", "vendor", "admin"),
     ("operations.probe_list", "GET"): BUSINESS,
     ("operations.probe_create", "GET"): only("vendor", "admin"),
@@ -233,6 +246,7 @@ def arg_values(seed, role):
         "fmt": "csv",
         "year": 2027,
         "restore_id": 1, "run_id": 1,  # the API answers 401 to a session whatever the id
+        "message_id": 999999,
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own

@@ -31,16 +31,40 @@ def test_wrong_password_n_times_locks_the_account(app, client, seed, db_session)
         assert page.status_code == 200
         assert "用户名或密码错误" in page.get_data(as_text=True)
     locked = login(client, username, "wrong-password-1")
-    assert "账号已被锁定" in locked.get_data(as_text=True)
+    assert GENERIC in locked.get_data(as_text=True)
     # now even the right password is refused, until the lock expires
     refused = login(client, username, PASSWORD)
-    assert refused.status_code == 200 and "账号已被锁定" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and GENERIC in refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
     user = db_session.scalars(select(User).where(User.username == username)).one()
     assert user.locked_until is not None
     assert len(events(db_session, "auth.lockout")) == 1
     assert len(events(db_session, "auth.login_locked")) == 1
     assert len(events(db_session, "auth.login_failed")) == app.config["LOGIN_MAX_FAILURES"]
+
+
+GENERIC = "用户名或密码错误，或账号因多次登录失败已被暂时锁定。"
+
+
+def _alert(page):
+    text = page.get_data(as_text=True)
+    return text[text.index('role="alert"'):].split("</div>")[0]
+
+
+def test_the_lockout_does_not_tell_whether_a_username_exists(app, seed, db_session):
+    """A locked account, a wrong password and an unknown username get one answer: same status,
+    same message; the refusal of a locked account still checks a password (same work)."""
+    known, unknown = app.test_client(), app.test_client()
+    answers = []
+    for attempt in range(app.config["LOGIN_MAX_FAILURES"] + 1):
+        answers.append((login(known, seed.users["dept"], "wrong-password-1"),
+                        login(unknown, "nobody-by-this-name", "wrong-password-1")))
+    for mine, theirs in answers:
+        assert mine.status_code == theirs.status_code == 200
+        assert _alert(mine) == _alert(theirs) and GENERIC in _alert(mine)
+    assert "锁定" not in _alert(answers[0][0]).replace(GENERIC, "")
+    user = db_session.scalars(select(User).where(User.username == seed.users["dept"])).one()
+    assert user.locked_until is not None  # the lock itself still holds
 
 
 def test_lock_expires(app, client, seed, db_session):
