@@ -193,5 +193,5 @@ def test_a_failed_backup_is_an_incident_of_type_backup_that_does_not_count_as_ou
     outage = open_incident(db_session, CTX, {}, source, started_at=now - timedelta(minutes=30), detected_at=now,
                            detail="connection refused")
     db_session.commit()
-    assert outage.type == "outage"
+    assert outage.kind == "outage"
     assert round(figure().minutes_lost) == 30 and figure().incidents == 1
