@@ -39,7 +39,7 @@ def run_probes():
     rt = runtime.current()
     with runtime.session_scope() as session:
         checked, failing = probe_cycle(session, rt.settings)
-    return JobResult(summary=f"{checked} checked, {failing} failing")
+    return JobResult.counted(checked=checked, failing=failing)
 
 
 @recorded("collect_inventory")
@@ -51,9 +51,9 @@ def collect_inventory():
         try:
             snapshot = collect_and_store(session, rt.settings, rt.cloud())
         except CloudUnavailable as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
+            return JobResult.counted(failed=True, note=str(exc))
     servers = sum(sum(d.get("servers", {}).values()) for d in snapshot.departments.values())
-    return JobResult(summary=f"{servers} servers, {snapshot.api_calls} API calls")
+    return JobResult.counted(servers=servers, API_calls=snapshot.api_calls)
 
 
 @recorded("sync_probe_targets")
@@ -66,6 +66,6 @@ def sync_probe_targets():
         try:
             endpoints = rt.cloud().public_endpoints()
         except cloud_errors.ProvisioningError as exc:
-            return JobResult(summary=f"{added} added, {disabled} switched off; catalog: {exc}"[:255], failed=True)
+            return JobResult.counted(added=added, switched_off=disabled, failed=True, note=f"catalog: {exc}")
         more, fewer = probes.sync_platform_targets(session, endpoints)
-    return JobResult(summary=f"{added + more} added, {disabled + fewer} switched off")
+    return JobResult.counted(added=added + more, switched_off=disabled + fewer)

@@ -10,7 +10,7 @@ from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_STATE_LABELS, JO
                                 MAINTENANCE_KIND_LABELS, MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS,
                                 PROBE_STATE_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
-from .text import _l
+from .text import LazyText, _l
 from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS
 
 ACTION_LABELS = {
@@ -177,6 +177,108 @@ OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Ba
                       "backup_extraction": _l("Extraction"), "department_ssh_key": _l("SSH key")})
 
 
+# the scheduler's jobs, their schedules and the figures of their runs (issue 17)
+JOB_LABELS = {
+    "run_probes": _l("Availability probes"),
+    "deliver_notifications": _l("Notifications to department contacts"),
+    "collect_inventory": _l("Cloud inventory collector"),
+    "sync_probe_targets": _l("Probe targets for delivered servers"),
+    "prune_history": _l("Prune probe results and job runs"),
+    "disable_unused_accounts": _l("Disable accounts unused too long"),
+    "collect_usage": _l("Usage metering for the statements"),
+    "monthly_summary": _l("Monthly statements and summary report"),
+    "expire_grants": _l("End vendor access grants that are over"),
+    "audit_digest": _l("Signed digest of the audit log"),
+    "run_due_backups": _l("Backups of due policies (retries included)"),
+    "verify_backups": _l("Verification that the newest backups restore"),
+    "track_restores": _l("Restores and backup extractions in progress"),
+    "reconcile": _l("Reconciler: cloud against the database"),
+}
+JOB_FIGURE_LABELS = {
+    "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
+    "API_calls": _l("%(n)s API calls"), "added": _l("%(n)s added"), "switched_off": _l("%(n)s switched off"),
+    "resources": _l("%(n)s resources metered"), "unknown_projects": _l("%(n)s unknown projects"),
+    "metering_gap": _l("%(n)s metering gaps"),
+    "interval_taken": _l("interval already recorded by another collector"),
+    "month": _l("month %(n)s"), "departments": _l("%(n)s departments"), "queued": _l("%(n)s queued"),
+    "succeeded": _l("%(n)s succeeded"), "retrying": _l("%(n)s retrying"), "failed_runs": _l("%(n)s failed"),
+    "policies": _l("%(n)s policies"), "backups_checked": _l("%(n)s backups checked"),
+    "failed_checks": _l("%(n)s failed"), "restores_finished": _l("%(n)s restores finished"),
+    "restores_failed": _l("%(n)s restores failed"), "extractions_changed": _l("%(n)s extractions moved on"),
+    "findings": _l("%(n)s findings"), "skipped_requests": _l("%(n)s requests skipped (provisioning)"),
+    "sent": _l("%(n)s sent"), "failed_to_send": _l("%(n)s failed"), "rows_removed": _l("%(n)s rows removed"),
+    "accounts_disabled": _l("%(n)s accounts disabled"), "grants_ended": _l("%(n)s grants ended"),
+    "audit_log_empty": _l("audit log empty"), "seq_signed": _l("signed up to event %(n)s"),
+}
+
+
+def job_figures(figures):
+    """Return the translated figures of a job run ({name: number}), in the job's order."""
+    return [LazyText(JOB_FIGURE_LABELS[name].msgid, n=value) for name, value in (figures or {}).items()
+            if name in JOB_FIGURE_LABELS]
+
+
+def schedule_text(schedule):
+    """Return a job's schedule ({"every_seconds": n} or {"cron": {...}}) in words: 每分钟, 每 5 分钟,
+    每天 03:17, 每月 1 日 01:05; "" when the job is not in the store."""
+    if "every_seconds" in schedule:
+        seconds = schedule["every_seconds"]
+        if seconds % 3600 == 0:
+            return _l("every hour") if seconds == 3600 else _l("every %(n)d hours", n=seconds // 3600)
+        if seconds % 60 == 0:
+            return _l("every minute") if seconds == 60 else _l("every %(n)d minutes", n=seconds // 60)
+        return _l("every %(n)d seconds", n=seconds)
+    cron = schedule.get("cron")
+    if cron is not None and set(cron) <= {"day", "hour", "minute"} and all(v.isdigit() for v in cron.values()):
+        at = f"{int(cron.get('hour', 0)):02d}:{int(cron.get('minute', 0)):02d}"
+        if "day" in cron:
+            return _l("monthly on day %(day)s at %(time)s", day=cron["day"], time=at)
+        return _l("daily at %(time)s", time=at)
+    return ""
+
+
+# OpenStack's service types (the catalog's names and the inventory's), Nova's server states, the
+# collector's capacity figures (issue 17)
+SERVICE_LABELS = {
+    "compute": _l("Compute service"), "block-storage": _l("Block storage service"),
+    "volumev3": _l("Block storage service"), "volumev2": _l("Block storage service"),
+    "volume": _l("Block storage service"), "network": _l("Network service"), "image": _l("Image service"),
+    "identity": _l("Identity service"), "placement": _l("Placement service"),
+}
+SERVER_STATUS_LABELS = {
+    "ACTIVE": _l("Running"), "SHUTOFF": _l("Shut off"), "ERROR": _l("Error"), "BUILD": _l("Building"),
+    "PAUSED": _l("Paused"), "SUSPENDED": _l("Suspended"), "REBOOT": _l("Rebooting"),
+    "HARD_REBOOT": _l("Rebooting"), "RESIZE": _l("Resizing"), "VERIFY_RESIZE": _l("Resize to confirm"),
+    "MIGRATING": _l("Migrating"), "RESCUE": _l("Rescue mode"), "SHELVED": _l("Shelved"),
+    "SHELVED_OFFLOADED": _l("Shelved"), "DELETED": _l("Deleted"), "SOFT_DELETED": _l("Deleted"),
+    "UNKNOWN": _l("Unknown"),
+}
+# capacity figure -> (label, divisor to its unit)
+CAPACITY_LABELS = {"vcpus": (_l("vCPU (cores)"), 1), "memory_bytes": (_l("Memory (GB)"), 1024 ** 3),
+                   "disk_bytes": (_l("Disk (GB)"), 1024 ** 3)}
+GENERATED_BY_LABELS = {"scheduler": _l("Scheduled job")}
+
+
+def services_text(types, sep="、"):
+    """Return OpenStack service types ("block-storage/volumev3" or a list) as their names, each once,
+    joined by sep (the template's SEP)."""
+    if isinstance(types, str):
+        types = types.split("/")
+    names = []
+    for t in types:
+        name = str(SERVICE_LABELS.get(t, t))
+        if name not in names:
+            names.append(name)
+    return sep.join(names)
+
+
+def probe_name(target, sep="、"):
+    """Return a probe target's name for people: an OpenStack API endpoint by its services' names."""
+    if target.kind == "openstack_api" and target.department_id is None:
+        return services_text(target.name, sep)
+    return target.name
+
+
 def label(mapping, value):
     """Return the translated label of value, or value itself when unknown."""
     return mapping.get(value, value)
@@ -205,4 +307,8 @@ def template_labels():
         "EXTRACTION_STATE_LABELS": EXTRACTION_STATE_LABELS,
         "TOKEN_SCOPE_LABELS": TOKEN_SCOPE_LABELS, "TOKEN_STATE_LABELS": TOKEN_STATE_LABELS,
         "label": label, "run_state_label": run_state_label,
+        "JOB_LABELS": JOB_LABELS, "job_figures": job_figures, "schedule_text": schedule_text,
+        "SERVICE_LABELS": SERVICE_LABELS, "SERVER_STATUS_LABELS": SERVER_STATUS_LABELS,
+        "CAPACITY_LABELS": CAPACITY_LABELS, "GENERATED_BY_LABELS": GENERATED_BY_LABELS,
+        "probe_name": probe_name, "services_text": services_text,
     }

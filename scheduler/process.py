@@ -105,9 +105,20 @@ def stored_jobs(engine):
     out = []
     for spec in JOBS:
         job = stored.get(spec.job_id)
-        out.append((spec.job_id, spec.description, str(job.trigger) if job else "",
+        out.append((spec.job_id, spec.description, schedule_of(job.trigger) if job else {},
                     job.next_run_time if job else None))
     return out
+
+
+def schedule_of(trigger):
+    """Return a stored trigger as plain data: {"every_seconds": n}, or {"cron": {field: value}} of
+    the fields a JobSpec sets (month, day, day_of_week, hour, minute), Beijing time."""
+    if isinstance(trigger, IntervalTrigger):
+        return {"every_seconds": int(trigger.interval.total_seconds())}
+    if isinstance(trigger, CronTrigger):
+        return {"cron": {f.name: str(f) for f in trigger.fields
+                         if f.name in ("month", "day", "day_of_week", "hour", "minute") and not f.is_default}}
+    return {"other": str(trigger)}
 
 
 def main(argv=None):

@@ -51,6 +51,8 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default=JobOutcome.RUNNING)
     summary: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
+    # {figure name: number} the job page shows with portal.labels.JOB_FIGURE_LABELS (issue 17)
+    figures: Mapped[dict | None] = mapped_column(JSON, default=dict)
 
 
 class MaintenanceKind(StrEnum):

@@ -63,7 +63,7 @@ def open_incident(session, ctx, settings, target, *, started_at, detected_at, de
     """Open an incident for a failing target and notify its department (the caller commits)."""
     incident = Incident(department_id=target.department_id, target_id=target.id,
                         system_name=target.system_name, state=S.OPEN,
-                        title=f"{target.system_name}: {target.name} ({target.kind})",
+                        title=f"{target.system_name} · {target.name}",
                         started_at=started_at, detected_at=detected_at)
     session.add(incident)
     _event(incident, "detected", detected_at, detail)
