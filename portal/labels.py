@@ -106,7 +106,7 @@ ACTION_LABELS.update({
     "provisioning.resume": _l("Provisioning resumed after a transient cloud error"),
 })
 OBJECT_LABELS.update({
-    "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"),
+    "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"), "endpoint": _l("Page"),
     "api_token": _l("API token"), "provisioning_job": _l("Provisioning job"), "project": _l("Project"),
     "server": _l("Server"), "volume": _l("Volume"), "network": _l("Network"), "subnet": _l("Subnet"),
     "router": _l("Router"), "security_group": _l("Security group"),
@@ -256,6 +256,9 @@ SERVER_STATUS_LABELS = {
 # capacity figure -> (label, divisor to its unit)
 CAPACITY_LABELS = {"vcpus": (_l("vCPU (cores)"), 1), "memory_bytes": (_l("Memory (GB)"), 1024 ** 3),
                    "disk_bytes": (_l("Disk (GB)"), 1024 ** 3)}
+# Placement's resource classes (the review's capacity check) -> (label, divisor to its unit)
+PLACEMENT_LABELS = {"VCPU": (_l("vCPU (cores)"), 1), "MEMORY_MB": (_l("Memory (GB)"), 1024),
+                    "DISK_GB": (_l("Disk (GB)"), 1)}
 GENERATED_BY_LABELS = {"scheduler": _l("Scheduled job")}
 
 
@@ -277,6 +280,30 @@ def probe_name(target, sep="、"):
     if target.kind == "openstack_api" and target.department_id is None:
         return services_text(target.name, sep)
     return target.name
+
+
+# fields of the audit log's before/after values (the 变更内容 column); others are shown as code
+AUDIT_FIELD_LABELS = {
+    "state": _l("State"), "count": _l("Times"), "endpoint": _l("Page"), "method": _l("Method"), "path": _l("Address"),
+    "system_name": _l("System name"), "system": _l("System"), "purpose": _l("Purpose"), "spec": _l("Resources"),
+    "number": _l("Number"), "name": _l("Name"), "role": _l("Role"), "username": _l("Username"),
+    "full_name": _l("Full name"), "reason": _l("Reason"), "note": _l("Note"), "comment": _l("Comment"),
+    "title": _l("Title"), "kind": _l("Kind"), "department": _l("Department"), "department_id": _l("Department"),
+    "enabled": _l("Enabled"), "receipt": _l("Delivery receipt"), "version": _l("Version"), "total": _l("Total"),
+    "year": _l("Year"), "month": _l("Month"), "outcome": _l("Outcome"), "action": _l("Action"),
+    "request_id": _l("Trace ID"), "code": _l("Code"), "level": _l("Level"), "email": _l("E-mail"),
+    "phone": _l("Phone"), "size_gb": _l("Size (GB)"), "flavor": _l("Flavor"), "image": _l("Image"),
+    "attempt": _l("Attempt"), "trigger": _l("Trigger"), "security_level": _l("Security protection level"),
+}
+
+
+def size_text(size):
+    """Return a file's size for people: 16 字节, 3.2 KB, 1.5 MB."""
+    if size < 1024:
+        return _l("%(n)d bytes", n=size)
+    if size < 1024 ** 2:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 ** 2:.1f} MB"
 
 
 def label(mapping, value):
@@ -309,6 +336,7 @@ def template_labels():
         "label": label, "run_state_label": run_state_label,
         "JOB_LABELS": JOB_LABELS, "job_figures": job_figures, "schedule_text": schedule_text,
         "SERVICE_LABELS": SERVICE_LABELS, "SERVER_STATUS_LABELS": SERVER_STATUS_LABELS,
-        "CAPACITY_LABELS": CAPACITY_LABELS, "GENERATED_BY_LABELS": GENERATED_BY_LABELS,
-        "probe_name": probe_name, "services_text": services_text,
+        "CAPACITY_LABELS": CAPACITY_LABELS, "PLACEMENT_LABELS": PLACEMENT_LABELS, "GENERATED_BY_LABELS": GENERATED_BY_LABELS,
+        "probe_name": probe_name, "services_text": services_text, "AUDIT_FIELD_LABELS": AUDIT_FIELD_LABELS,
+        "size_text": size_text,
     }

@@ -226,11 +226,11 @@ def test_audit_pages_walk_the_log_both_ways(app, seed, login_as):
     third = client.get(_link(second, "older")).get_data(as_text=True)
     assert [len(_rows(h)) for h in (first, second, third)] == [20, 20, 5]
     assert _link(first, "newer") is None and _link(third, "older") is None
-    assert '{&#34;n&#34;: 44, &#34;名称&#34;: &#34;甲局&#34;}' in first  # readable, escaped
-    assert '&#34;n&#34;: 0,' in third  # newest first
+    assert '<code>n</code>：44</li>' in first and '<code>名称</code>：甲局</li>' in first  # a readable list
+    assert '<code>n</code>：0</li>' in third  # newest first
     back = client.get(_link(third, "newer")).get_data(as_text=True)
-    assert len(_rows(back)) == 20 and "&#34;n&#34;: 24," in back and "&#34;n&#34;: 5," in back
-    assert "&#34;n&#34;: 25," not in back and "&#34;n&#34;: 4," not in back
+    assert len(_rows(back)) == 20 and "<code>n</code>：24<" in back and "<code>n</code>：5<" in back
+    assert "<code>n</code>：25<" not in back and "<code>n</code>：4<" not in back
 
 
 def test_audit_search_filters_and_scopes(app, seed, login_as):
@@ -269,7 +269,7 @@ def test_audit_csv_export_streams_everything_and_is_audited(app, seed, login_as,
     assert response.headers["Content-Disposition"].startswith("attachment;")
     body = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert rows[0][:3] == ["seq", "occurred_at", "actor_username"]
+    assert rows[0][:3] == ["序号", "时间（北京时间）", "用户"]  # for people: Chinese headers, Beijing time
     assert len(rows) == 1 + 2500
     assert [r[13] for r in rows[1:4]] == ["n0", "n1", "n2"]
     exported = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.export")).one()

@@ -24,11 +24,15 @@ NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachmen
 # and the name of the English language in the language switch.
 ALLOWED_WORDS = {
     "GB", "MB", "TB", "KB", "vCPU", "CPU", "OpenStack", "IP", "IPv4", "IPv6", "SSH", "TCP", "HTTP", "HTTPS",
-    "ICMP", "URL", "PDF", "CSV", "JSON", "API", "TOTP", "UUID", "ID", "SM2", "SM3", "SM4", "SHA",
+    "ICMP", "URL", "PDF", "CSV", "JSON", "API", "TOTP", "UUID", "ID", "SM2", "SM3", "SM4", "SHA", "UDP",
     "AES", "GCM", "HMAC", "English", "Webhook", "SMTP", "SLA", "VPN", "Token", "Bearer", "DNS",
     "Prometheus", "Grafana", "CIDR", "UTF", "XLSX", "GET", "cron", "base64",
-    "chinesecalendar",
+    "chinesecalendar", "Ed25519", "OpenSSH", "Argon2id", "Cookie", "SameSite", "SHA256", "KiB",
 }
+# What a user types or pastes as it is (file and header names, the API's path, a form's syntax),
+# named in explanatory sentences where no <code> element can mark it
+TYPED_AS_IS = ("authorized_keys", "/etc/ssh/ssh_host_ed25519_key.pub", "GOVCLOUD_*", "/api/v1",
+               "Authorization: Bearer", "vcpu, ram, volume, snapshot, backup, floating_ip, volume:<type>")
 # The values the seeders typed in (user names, codes, numbers, cloud names): data, not the portal's words.
 SEEDED_VALUES = ("a-user", "a-member", "a-admin", "b-user", "b-admin", "bureau1", "vendor1", "auditor1",
                  "admin1", "security1", "DEPT-A", "DEPT-B", "COUNTY-C", "gc-web-1", "m1.tiny", "gct_seed",
@@ -106,6 +110,8 @@ FILE_RE = re.compile(r"[^\s/]+\.(pdf|docx?|xlsx?|zip|png|jpe?g|txt)\b", re.I)
 
 def _scrub(chunk, data=()):
     """Blank out what is data, not the portal's words: seeded and cloud names, ids, addresses, files."""
+    for value in TYPED_AS_IS:
+        chunk = chunk.replace(value, " ")
     for value in sorted((*SEEDED_VALUES, *data), key=len, reverse=True):
         chunk = re.sub(rf"(?<![\w-]){re.escape(value)}", " ", chunk)
     for pattern in (FINGERPRINT_RE, UUID_RE, HEX_RE, IP_RE, FILE_RE):
