@@ -284,7 +284,7 @@ def probe_name(target, sep="、"):
 
 # fields of the audit log's before/after values (the 变更内容 column); others are shown as code
 AUDIT_FIELD_LABELS = {
-    "state": _l("State"), "count": _l("Times"), "endpoint": _l("Page"), "method": _l("Method"), "path": _l("Address"),
+    "state": _l("State"), "count": _l("Count"), "endpoint": _l("Page"), "method": _l("Method"), "path": _l("Address"),
     "system_name": _l("System name"), "system": _l("System"), "purpose": _l("Purpose"), "spec": _l("Resources"),
     "number": _l("Number"), "name": _l("Name"), "role": _l("Role"), "username": _l("Username"),
     "full_name": _l("Full name"), "reason": _l("Reason"), "note": _l("Note"), "comment": _l("Comment"),
@@ -293,7 +293,8 @@ AUDIT_FIELD_LABELS = {
     "year": _l("Year"), "month": _l("Month"), "outcome": _l("Outcome"), "action": _l("Action"),
     "request_id": _l("Trace ID"), "code": _l("Code"), "level": _l("Level"), "email": _l("E-mail"),
     "phone": _l("Phone"), "size_gb": _l("Size (GB)"), "flavor": _l("Flavor"), "image": _l("Image"),
-    "attempt": _l("Attempt"), "trigger": _l("Trigger"), "security_level": _l("Security protection level"),
+    "servers": _l("Servers"), "volumes": _l("Volumes"), "rules": _l("Security group rules"),
+    "network": _l("Network"), "floating_ips": _l("Floating IPs"), "attempt": _l("Attempt"), "trigger": _l("Trigger"), "security_level": _l("Security protection level"),
 }
 
 

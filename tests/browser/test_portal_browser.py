@@ -3,6 +3,7 @@ sees its home page in Chinese, switches to English; a department user is refused
 department's pages. Screenshots go to test-artifacts/screenshots/."""
 import pathlib
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -27,21 +28,30 @@ HOMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def live_portal(tmp_path_factory):
-    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
-    tmp = tmp_path_factory.mktemp("browser")
-    app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance")
+@contextmanager
+def serving(tmp, **config):
+    """Serve the portal with werkzeug on a free loopback port, on a seeded SQLite database in tmp;
+    yield (base URL, seed, app)."""
+    app = make_test_app("sqlite:///" + str(tmp / "browser.db"), tmp / "instance", **config)
     migrate.upgrade(app.config["DATABASE_URL"])
     seed = reset_and_seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", seed
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    app.extensions["govcloud_db"][0].dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", seed, app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["govcloud_db"][0].dispose()
+
+
+@pytest.fixture(scope="module")
+def live_portal(tmp_path_factory):
+    """The portal served by werkzeug on a free loopback port, on a seeded SQLite database."""
+    with serving(tmp_path_factory.mktemp("browser")) as (base, seed, _app):
+        yield base, seed
 
 
 @pytest.fixture(scope="module")
