@@ -277,3 +277,48 @@ def test_audit_csv_export_streams_everything_and_is_audited(app, seed, login_as,
     dept_rows = list(csv.reader(io.StringIO(
         login_as("dept").get("/audit/export.csv?request_id=req-page").get_data(as_text=True))))
     assert len(dept_rows) - 1 == sum(1 for i in range(2500) if i % 3)
+
+
+def _request_edit(app, seed):
+    """Record the department's edit of its draft request (before/after values) and return its event."""
+    from portal.extensions import db
+    from portal.models.accounts import User
+    with app.app_context():
+        user = db.session.get(User, seed.user_ids["dept"])
+        event = record_event(db.session, RequestInfo(actor=user, correlation_id="0" * 32), "request.update",
+                             object_type="resource_request", object_id=str(seed.extra["request_id"][0]),
+                             department_id=seed.dept_a, before={"system_name": "办公系统"},
+                             after={"system_name": "协同办公系统", "spec": {"servers": [{"name": "web", "count": 2}]}})
+        db.session.commit()
+        return event.occurred_at
+
+
+def test_audit_filter_by_object_label_free_text_and_totals(app, seed, login_as):
+    """Issue 17: object types are chosen by their labels, free text finds an action by a word of
+    its label, the page counts what matches; the request column names the 申请编号, the change is a
+    readable before/after list, not JSON."""
+    seed_audit(app, seed, n=3)
+    _request_edit(app, seed)
+    client = login_as("auditor")
+    form = client.get("/audit/").get_data(as_text=True)
+    assert '<option value="resource_request">政务云资源需求申请</option>' in form
+    assert 'name="object_type" type="text"' not in form
+    html = client.get("/audit/?object_type=resource_request").get_data(as_text=True)
+    assert "共 1 条记录。" in html and "ZWY-T-" in html
+    assert "系统名称：<del>办公系统</del> → 协同办公系统" in html and "&#34;" not in html
+    assert "云主机：（数量：2、名称：web）" in re.sub(r"<[^>]+>", "", html)
+    assert "共 1 条记录。" in client.get("/audit/?q=修改").get_data(as_text=True)  # 申请已修改
+    assert "共 1 条记录。" in client.get("/audit/?q=n1").get_data(as_text=True)  # the detail
+    refused = client.get("/audit/?object_type=no_such_thing").get_data(as_text=True)
+    assert "id=\"audit-table\"" not in refused and "不是有效的选择。" in refused, refused[-3000:]
+
+
+def test_audit_csv_of_the_page_is_in_chinese_and_beijing_time(app, seed, login_as):
+    from datetime import timedelta
+    at = _request_edit(app, seed)
+    body = login_as("auditor").get("/audit/export.csv?object_type=resource_request").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    header, row = rows[0], rows[1]
+    assert header[:6] == ["序号", "时间（北京时间）", "用户", "角色", "部门编号", "操作"]
+    assert row[1] == (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    assert row[3:6] == ["使用部门(单位)", str(seed.dept_a), "申请已修改"] and row[6] == "政务云资源需求申请"
