@@ -191,7 +191,8 @@ def cloud_app(app, seed):
 
     from portal.services.cloud_catalog import catalog
     from tests.operations_seed import seed_operations
-    app.config.update(CLOUDS_YAML=str(clouds_yaml()), CLOUD="devcloud")
+    # one row a page: every list shows its pager (第 1 页，共 2 页)
+    app.config.update(CLOUDS_YAML=str(clouds_yaml()), CLOUD="devcloud", PAGE_SIZE=1)
     with app.app_context(), Session(app.extensions["govcloud_db"][0]) as session:
         seed_operations(app, session, seed)
     cat = catalog(app.config)
