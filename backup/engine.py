@@ -25,7 +25,7 @@ from portal.models.operations import Incident
 from portal.models.requests import CloudResource, ResourceRequest
 from portal.services.audit import RequestInfo, record_event
 from portal.services.incidents import ACTIVE as INCIDENT_ACTIVE
-from portal.services.incidents import open_incident
+from portal.services.incidents import IncidentSource, open_incident
 from portal.settings import DEFAULTS
 from portal.text import _l
 from provisioner.errors import ProvisioningError
@@ -436,17 +436,6 @@ def _claim(session, run, now):
     return bool(claimed)
 
 
-@dataclass
-class IncidentSource:
-    """What portal.services.incidents.open_incident needs of a "target" (a backup has no probe)."""
-
-    department_id: int
-    system_name: str
-    name: str
-    kind: str = "backup"
-    id: int | None = None
-
-
 def system_label(session, system_id):
     """Return the name of a system for incident titles (a default policy covers all systems)."""
     if system_id is None:
@@ -465,7 +454,8 @@ def _open_incident(session, settings, run, policy, detail, now):
         previous.events.append(IncidentEvent(kind="detected", at=now, note=detail[:2000]))
         return previous
     name = f"备份 {policy.name}" if policy else "最终备份"
-    source = IncidentSource(department_id=run.department_id, system_name=system_label(session, run.system_id), name=name)
+    source = IncidentSource(department_id=run.department_id, system_name=system_label(session, run.system_id), name=name,
+                            kind="backup")
     return open_incident(session, SYSTEM_CTX, settings or {}, source, started_at=run.started_at or now,
                          detected_at=now, detail=detail[:2000])
 

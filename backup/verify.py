@@ -102,7 +102,7 @@ def verify_policy(session, ctx, cloud, policy, now=None, settings=None):
     if failures:
         source = IncidentSource(department_id=policy.department_id,
                                 system_name=system_label(session, policy.system_id),
-                                name=f"备份验证 {policy.name}")
+                                name=f"备份验证 {policy.name}", kind="backup")
         open_incident(session, ctx, settings or {}, source, started_at=now, detected_at=utcnow(),
                       detail=f"{errors.VERIFY_FAILED} " + "; ".join(failures)[:2000])
         session.commit()

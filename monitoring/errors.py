@@ -12,3 +12,12 @@ class CloudUnavailable(MonitoringError):
         self.cloud = cloud
         self.reason = reason
         super().__init__(f"cloud {cloud!r} unavailable: {reason}")
+
+
+class AlertmanagerUnavailable(MonitoringError):
+    """Alertmanager's API could not be reached or refused a call."""
+
+    def __init__(self, url, reason):
+        self.url = url
+        self.reason = reason
+        super().__init__(f"Alertmanager {url} unavailable: {reason}")

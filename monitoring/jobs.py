@@ -9,7 +9,7 @@ from portal.services.maintenance import approved_windows
 from scheduler import runtime
 from scheduler.history import JobResult, recorded
 
-from .errors import CloudUnavailable
+from .errors import AlertmanagerUnavailable, CloudUnavailable
 
 
 def probe_cycle(session, settings, now=None, server_statuses=None):
@@ -69,3 +69,49 @@ def sync_probe_targets():
             return JobResult.counted(added=added, switched_off=disabled, failed=True, note=f"catalog: {exc}")
         more, fewer = probes.sync_platform_targets(session, endpoints)
     return JobResult.counted(added=added + more, switched_off=disabled + fewer)
+
+
+@recorded("sync_alert_silences")
+def sync_alert_silences():
+    """Silence in Alertmanager the alerts of approved maintenance windows (API v2)."""
+    from .silences import Alertmanager, sync_silences
+    rt = runtime.current()
+    url = rt.settings.get("ALERTMANAGER_URL")
+    if not url:
+        return JobResult.counted(alertmanager_not_set=1, note="ALERTMANAGER_URL is not set: no silences")
+    alertmanager = Alertmanager(url, float(rt.settings.get("ALERTMANAGER_TIMEOUT_SECONDS") or 10))
+    with runtime.session_scope() as session:
+        try:
+            created, expired = sync_silences(session, alertmanager, utcnow())
+        except AlertmanagerUnavailable as exc:
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(silences_created=created, expired=expired)
+
+
+@recorded("sync_inventory")
+def sync_inventory():
+    """Bring the live inventory up to date with what changed in the cloud (a full resync once a day)."""
+    from provisioner import errors as cloud_errors
+    from .inventory_sync import sync
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        try:
+            result = sync(session, rt.settings, rt.cloud())
+        except cloud_errors.ProvisioningError as exc:
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(changed=result.changed, gone=result.gone, incidents=result.incidents,
+                             API_calls=result.api_calls, note=result.mode)
+
+
+@recorded("resync_inventory")
+def resync_inventory():
+    """Read the whole cloud into the live inventory (nightly; deletions Cinder does not report)."""
+    from provisioner import errors as cloud_errors
+    from .inventory_sync import sync
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        try:
+            result = sync(session, rt.settings, rt.cloud(), full=True)
+        except cloud_errors.ProvisioningError as exc:
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(objects=result.changed, gone=result.gone, API_calls=result.api_calls)

@@ -23,11 +23,14 @@ from portal.services import jobs as job_history
 from portal.services import sla
 from portal.services.incidents import ACTIVE
 
+from .exposition import ExpositionCache
+
 PLATFORM = "_platform"  # the department label of targets without a department (OpenStack APIs)
 
 # in-process metrics of the web workers (multiprocess-safe)
 SCRAPES = Counter("govcloud_metrics_scrapes_total", "Scrapes of /metrics served by the portal.")
-SCRAPE_SECONDS = Histogram("govcloud_metrics_scrape_duration_seconds", "Time to build the /metrics answer.",
+SCRAPE_SECONDS = Histogram("govcloud_metrics_scrape_duration_seconds", "Time to answer a scrape of /metrics "
+                           "(a rendering when none is cached yet).",
                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
 
 
@@ -344,12 +347,13 @@ def render_families(families):
 
 
 class MetricsEndpoint:
-    """What /metrics serves: the database families plus the web workers' own metrics."""
+    """What /metrics serves: the database families plus the web workers' own metrics, rendered
+    once per cycle of cycle_seconds (and after this process commits a change), served as bytes."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, cycle_seconds=0):
         # Built at the first scrape, when the worker has loaded the whole application: move what
         # exists now out of the collector's view, so the garbage collections that the thousands of
-        # samples of a scrape trigger do not walk the application's heap every time (p99).
+        # samples of a rendering trigger do not walk the application's heap every time.
         gc.freeze()
         self.database = DatabaseCollector(engine)
         self.process = CollectorRegistry(auto_describe=False)
@@ -358,15 +362,20 @@ class MetricsEndpoint:
         else:
             self.process.register(SCRAPES)
             self.process.register(SCRAPE_SECONDS)
+        self.cache = ExpositionCache(self.render, cycle_seconds)
 
     def render(self):
-        """Return the exposition text, counting the scrape."""
+        """Return the exposition text (the scrape counters as of this rendering)."""
         from prometheus_client import generate_latest
+        return render_families(self.database.collect()) + generate_latest(self.process)
+
+    def serve(self):
+        """Return the current rendering (a Rendered: body, gzipped), counting the scrape."""
         started = time.perf_counter()
-        body = render_families(self.database.collect()) + generate_latest(self.process)
+        rendered = self.cache.get()
         SCRAPES.inc()
         SCRAPE_SECONDS.observe(time.perf_counter() - started)
-        return body
+        return rendered
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ def create_app(config=None):
     # the working-day calendar (issue 13)
     from .calendar.views import bp as calendar_bp
     app.register_blueprint(calendar_bp)
+    # the live inventory of cloud resources (issue 18)
+    from .inventory.views import bp as inventory_bp
+    app.register_blueprint(inventory_bp)
     # the security administrator's pages (issue 16, 三权分立)
     from .secadmin.views import bp as secadmin_bp
     app.register_blueprint(secadmin_bp)
@@ -165,6 +168,7 @@ def _nav_items():
     if allows(current_user, (Role.ADMIN, DEPARTMENT_ADMIN, Role.AUDITOR)):
         items.append(("users.index", _("Users"), None))
     items.append(("requests.index", _("Resource requests"), None))
+    items.append(("inventory.index", _("Cloud resources"), None))
     if allows(current_user, (Role.BUREAU,)):
         items.append(("reviews.index", _("Review queue"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN, Role.AUDITOR)):

@@ -58,6 +58,15 @@ ACTION_LABELS = {
     "grant.withdraw": _l("Access application withdrawn"),
     "access.console": _l("Console log read"),
     "access.ssh": _l("Command run on a host"),
+    # a department's (or a granted vendor's) actions on its servers (issue 18)
+    "server.start": _l("Server started"),
+    "server.stop": _l("Server stopped"),
+    "server.reboot_soft": _l("Server rebooted"),
+    "server.reboot_hard": _l("Server rebooted by force"),
+    "server.console": _l("Server console log read"),
+    "server.snapshot": _l("On-demand backup of a server"),
+    **{f"access.server.{a}": _l("Server action refused") for a in ("start", "stop", "reboot_soft",
+                                                                    "reboot_hard", "console", "snapshot", "action")},
     "calendar.save": _l("Working-day calendar entered"),
     "calendar.revert": _l("Working-day calendar entry removed"),
 }
@@ -193,6 +202,9 @@ JOB_LABELS = {
     "verify_backups": _l("Verification that the newest backups restore"),
     "track_restores": _l("Restores and backup extractions in progress"),
     "reconcile": _l("Reconciler: cloud against the database"),
+    "sync_inventory": _l("Live inventory: what changed in the cloud"),
+    "resync_inventory": _l("Live inventory: the whole cloud read again"),
+    "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -209,6 +221,9 @@ JOB_FIGURE_LABELS = {
     "sent": _l("%(n)s sent"), "failed_to_send": _l("%(n)s failed"), "rows_removed": _l("%(n)s rows removed"),
     "accounts_disabled": _l("%(n)s accounts disabled"), "grants_ended": _l("%(n)s grants ended"),
     "audit_log_empty": _l("audit log empty"), "seq_signed": _l("signed up to event %(n)s"),
+    "alertmanager_not_set": _l("no Alertmanager configured"), "silences_created": _l("%(n)s silences created"),
+    "expired": _l("%(n)s expired"), "changed": _l("%(n)s changed"), "gone": _l("%(n)s gone"),
+    "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
 }
 
 

@@ -99,6 +99,11 @@ SETTINGS = {
     "PROBE_INTERVAL_SECONDS": _s(int, 60),
     "PROBE_TIMEOUT_SECONDS": _s(float, 5),
     "COLLECT_INTERVAL_SECONDS": _s(int, 300),
+    # the live inventory (issue 18): changes every N seconds, a full resync nightly; server actions per user
+    "INVENTORY_SYNC_INTERVAL_SECONDS": _s(int, 60),
+    "SERVER_ACTIONS_PER_MINUTE": _s(int, 6),
+    # 第八条: the share of each pool kept free for emergencies; the capacity page warns below it
+    "EMERGENCY_RESERVE_PERCENT": _s(int, 10),
     "RECONCILE_INTERVAL_SECONDS": _s(int, 900),
     "NOTIFY_INTERVAL_SECONDS": _s(int, 30),
     "NOTIFY_MAX_ATTEMPTS": _s(int, 5),
@@ -116,6 +121,16 @@ SETTINGS = {
     "METRICS_BEARER_TOKEN": _s(str, None, "None or empty: no token is accepted", True),
     "METRICS_BEARER_TOKEN_FILE": _s(str, None, "a file holding the token (read at each scrape)", True),
     "METRICS_ALLOWED_NETWORKS": _s(list, ["127.0.0.1/32", "::1/128"], "CIDRs scraping without a token"),
+    "METRICS_RENDER_SECONDS": _s(int, 15, "the /metrics text is rendered this often (and after a change) and "
+                                 "served from memory; 0: rendered at every scrape"),
+    # Alertmanager (issue 22): its webhook posts alerts with this bearer token (none set: refused);
+    # govcloud silences approved maintenance windows through ALERTMANAGER_URL's API v2
+    "ALERT_WEBHOOK_TOKEN": _s(str, None, "None or empty: the alert webhook accepts no token", True),
+    "ALERT_WEBHOOK_TOKEN_FILE": _s(str, None, "a file holding the webhook's token (read at each call)", True),
+    "ALERT_WEBHOOK_MAX_BYTES": _s(int, 1024 * 1024, "largest alert message accepted (413 above)"),
+    "ALERTMANAGER_URL": _s(str, None, "None: no silences for maintenance windows", True),
+    "ALERTMANAGER_TIMEOUT_SECONDS": _s(float, 10),
+    "ALERT_SILENCE_INTERVAL_SECONDS": _s(int, 60),
     "SLA_TARGET_RATIO": _s(float, 0.999),
     "ESCALATE_AFTER_MINUTES": _s(int, 30, "第二十五条: unresolved incidents go up after this long"),
     "ESCALATION_EMAIL": _s(str, None, "the bureau's duty desk, also told of escalations", True),
@@ -298,8 +313,9 @@ def _check_audit(cfg):
 
 def _check_metrics_access(cfg, production):
     """One token source at most; the allow-list as normalized CIDRs, never "everyone" in production."""
-    if cfg.get("METRICS_BEARER_TOKEN") and cfg.get("METRICS_BEARER_TOKEN_FILE"):
-        raise ConfigError("METRICS_BEARER_TOKEN", "set it or METRICS_BEARER_TOKEN_FILE, not both")
+    for key in ("METRICS_BEARER_TOKEN", "ALERT_WEBHOOK_TOKEN"):
+        if cfg.get(key) and cfg.get(key + "_FILE"):
+            raise ConfigError(key, f"set it or {key}_FILE, not both")
     networks = []
     for text in cfg["METRICS_ALLOWED_NETWORKS"]:
         try:

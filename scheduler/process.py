@@ -46,8 +46,16 @@ JOBS = (
             "NOTIFY_INTERVAL_SECONDS", 30),
     JobSpec("collect_inventory", monitoring_jobs.collect_inventory, "Cloud inventory collector",
             "COLLECT_INTERVAL_SECONDS", 300),
+    # issue 18: the live inventory, what changed every minute and all of it nightly
+    JobSpec("sync_inventory", monitoring_jobs.sync_inventory, "Live inventory: changes",
+            "INVENTORY_SYNC_INTERVAL_SECONDS", 60),
+    JobSpec("resync_inventory", monitoring_jobs.resync_inventory, "Live inventory: full resync",
+            cron={"hour": 3, "minute": 30}),
     JobSpec("sync_probe_targets", monitoring_jobs.sync_probe_targets, "Probe targets for delivered servers",
             "COLLECT_INTERVAL_SECONDS", 300),
+    # issue 22: Alertmanager silences the alerts of approved maintenance windows
+    JobSpec("sync_alert_silences", monitoring_jobs.sync_alert_silences, "Alertmanager silences of maintenance windows",
+            "ALERT_SILENCE_INTERVAL_SECONDS", 60),
     JobSpec("prune_history", housekeeping.prune_history, "Prune probe results and job runs",
             cron={"hour": 3, "minute": 17}),
     # issue 16: accounts unused for ACCOUNT_MAX_IDLE_DAYS are disabled

@@ -2,7 +2,7 @@
 # Install the Debian packages govcloud's services and tests need, only those missing.
 set -euo pipefail
 pkgs=(mariadb-server rabbitmq-server postgresql chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils
-      openssh-server openssh-client prometheus)
+      openssh-server openssh-client prometheus prometheus-alertmanager)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

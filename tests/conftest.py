@@ -89,9 +89,10 @@ def database_url_for(backend, tmp_path_factory):
 
 def make_test_app(database_url, instance_path, **overrides):
     from portal import create_app
-    # the seeded users log in with the password alone; tests of the second factor turn it on
+    # the seeded users log in with the password alone; tests of the second factor turn it on;
+    # /metrics renders at each scrape (test_metrics_cache.py turns the cache on)
     config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "TOTP_REQUIRED_ROLES": [], **CHEAP_HASH}
+              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH}
     config.update(overrides)
     os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
     try:
@@ -222,6 +223,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_grants(session, seed))
         from tests.backups_seed import seed_backups
         seed.extra.update(seed_backups(session, seed))
+        from tests.inventory_seed import seed_inventory
+        seed.extra.update(seed_inventory(session, seed))
     return seed
 
 
@@ -283,7 +286,7 @@ def db_session(app):
 SLOW_FILES = ("test_provisioner_crash.py", "test_api_schema.py", "test_provisioner_workers.py",
               "test_provisioner_faults.py", "test_requests_cloud_flow.py", "test_devcloud.py",
               "test_backup_engine.py", "test_backup_restore.py", "test_provisioner_operations.py",
-              "test_billing_devcloud.py", "test_backup_extraction_devcloud.py")
+              "test_billing_devcloud.py", "test_backup_extraction_devcloud.py", "test_inventory_devcloud.py")
 
 
 def pytest_collection_modifyitems(config, items):

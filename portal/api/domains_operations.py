@@ -12,7 +12,8 @@ from ..audit_hooks import mark_download
 from ..extensions import db
 from ..pagination import paginate
 from ..schemas import billing as bs, operations as os_
-from ..services import incidents, inventory, maintenance, metering, reports, sla, statements
+from ..models.accounts import Role
+from ..services import incidents, inventory, live_inventory, maintenance, metering, reports, sla, statements
 from ..services.rating import month_bounds
 from .errors import ApiError
 from .routing import dump, operation
@@ -178,6 +179,42 @@ def export_report_csv(report_id):
            binary="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 def export_report_xlsx(report_id):
     return _export(report_id, "xlsx")
+
+
+# -- the live inventory (issue 18)
+
+def _item(item, user):
+    out = os_.InventoryItemOut.model_validate(item)
+    if user.role not in (Role.VENDOR, Role.ADMIN):
+        out.host = None
+    return out
+
+
+@operation(bp, "/inventory", "GET", "listInventory",
+           "List the cloud objects you may see as last synchronised (no call to the cloud)", tag="resources",
+           query=os_.InventoryQuery, response=os_.InventoryList, errors=(400, 401))
+def list_inventory(query):
+    q = live_inventory.Query(**query.model_dump(exclude={"page", "per_page"}))
+    page = live_inventory.list_items(db.session, g.api_user, q, page=query.page, per_page=query.per_page)
+    return dump(os_.InventoryList(items=[_item(i, g.api_user) for i in page.items], page=page.page,
+                                  pages=page.pages, total=page.total,
+                                  updated_at=live_inventory.freshness(db.session)))
+
+
+@operation(bp, "/inventory/<int:item_id>", "GET", "getInventoryItem", "Read one cloud object of the inventory",
+           tag="resources", response=os_.InventoryItemOut, errors=REQUEST_ERRORS)
+def get_inventory_item(item_id):
+    return dump(_item(live_inventory.get_item(db.session, g.api_user, item_id), g.api_user))
+
+
+@operation(bp, "/inventory/<int:item_id>/actions", "POST", "actOnServer",
+           "Start, stop or reboot a server of your department (the vendor: during a live grant)",
+           tag="resources", body=os_.ServerAction, response=os_.InventoryItemOut, errors=WRITE_ERRORS + (429, 503))
+def act_on_server(item_id, body):
+    _require((Role.DEPARTMENT, Role.VENDOR))
+    cloud = current_app.extensions["govcloud_runtime"].cloud()
+    item = live_inventory.server_action(db.session, _ctx(), current_app.config, cloud, item_id, body.action)
+    return dump(_item(item, g.api_user))
 
 
 # -- incidents (故障事件)

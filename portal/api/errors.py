@@ -28,7 +28,7 @@ MESSAGES = {
 }
 STATUS_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid",
-                429: "rate_limited", 500: "server_error"}
+                429: "rate_limited", 500: "server_error", 503: "cloud_unavailable"}
 
 
 class ApiError(Exception):

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
-                        LargeBinary, SmallInteger, String, Table, Text, Unicode)
+                        LargeBinary, SmallInteger, String, Table, Text, Unicode, text)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -99,6 +99,8 @@ class MaintenanceWindow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decision_note: Mapped[str] = mapped_column(Text, default="")  # 驳回理由 when rejected
+    # the Alertmanager silence govcloud made for this approved window (services/alert_silences.py)
+    silence_id: Mapped[str | None] = mapped_column(String(64))
 
     departments: Mapped[list["Department"]] = relationship(  # noqa: F821
         secondary=maintenance_window_department, order_by="Department.code")
@@ -201,7 +203,12 @@ class Incident(Base):
     """A 故障事件: opened by a failing probe, closed by its recovery (第二十五条)."""
 
     __tablename__ = "incident"
-    __table_args__ = (CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),)
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_in(IncidentState)})", name="state"),
+        # one unresolved incident per Alertmanager alert: two deliveries of one alert cannot open two
+        Index("uq_incident_alert_active", "alert_fingerprint", unique=True,
+              sqlite_where=text("state != 'resolved'"), postgresql_where=text("state != 'resolved'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"),
@@ -216,6 +223,8 @@ class Incident(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first passing check
     root_cause: Mapped[str] = mapped_column(Text, default="")
+    # the fingerprint of the Alertmanager alert that opened or joined it (services/alerts.py)
+    alert_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
     department: Mapped["Department | None"] = relationship()  # noqa: F821
     target: Mapped[ProbeTarget | None] = relationship()

@@ -9,6 +9,7 @@ PROXY_FIX_X_FOR is 0) is from an unknown address: only the token lets it in.
 import hmac
 import ipaddress
 import logging
+import os
 from functools import lru_cache
 
 log = logging.getLogger(__name__)
@@ -31,26 +32,31 @@ def address_allowed(config, remote_addr):
     return any(address in network for network in _networks(tuple(config["METRICS_ALLOWED_NETWORKS"])))
 
 
-def expected_token(config):
-    """The token a scraper must send: METRICS_BEARER_TOKEN, else the file's (re-read, so it can rotate).
-
-    None when neither is set, or when the file cannot be read (then no token is accepted).
-    """
-    if config.get("METRICS_BEARER_TOKEN"):
-        return config["METRICS_BEARER_TOKEN"]
-    path = config.get("METRICS_BEARER_TOKEN_FILE")
+def expected_token(config, key="METRICS_BEARER_TOKEN"):
+    """The token a caller must send: config[key], else the content of the file config[key + "_FILE"]
+    (re-read each time, so it can rotate). None when neither is set, or when the file cannot be read
+    (then no token is accepted)."""
+    if config.get(key):
+        return config[key]
+    path = config.get(key + "_FILE")
     if not path:
         return None
     try:
         with open(path, encoding="utf-8") as f:
             token = f.read().strip()
     except OSError as exc:
-        log.error("METRICS_BEARER_TOKEN_FILE %s cannot be read (%s): /metrics accepts no token",
-                  path, exc.strerror or exc)
+        log.error("%s_FILE %s cannot be read (%s): no token is accepted", key, path, exc.strerror or exc)
         return None
     if not token:
-        log.error("METRICS_BEARER_TOKEN_FILE %s is empty: /metrics accepts no token", os.fspath(path))
+        log.error("%s_FILE %s is empty: no token is accepted", key, os.fspath(path))
     return token or None
+
+
+def token_matches(config, key, headers):
+    """True when the request's bearer token is the one configured under key (or its file)."""
+    given = bearer_token(headers.get("Authorization"))
+    token = expected_token(config, key) if given is not None else None
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
 def bearer_token(authorization):
@@ -64,10 +70,8 @@ def bearer_token(authorization):
 def check(config, remote_addr, headers):
     """Return "token", "address" (allowed, and why), "invalid_token" or "no_token" (refused)."""
     given = bearer_token(headers.get("Authorization"))
-    if given is not None:
-        token = expected_token(config)
-        if token and hmac.compare_digest(given.encode(), token.encode()):
-            return "token"
+    if given is not None and token_matches(config, "METRICS_BEARER_TOKEN", headers):
+        return "token"
     untrusted_proxy = not config["PROXY_FIX_X_FOR"] and any(h in headers for h in FORWARDING_HEADERS)
     if not untrusted_proxy and address_allowed(config, remote_addr):
         return "address"

@@ -1,20 +1,27 @@
 """Operations pages: scheduler jobs, probe targets, SLA; and /metrics for Prometheus."""
 import logging
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 
 from ..access import public, require
+from ..api.errors import error_response
 from ..database import utcnow
 from ..errors import ValidationFailed
 from ..extensions import csrf, db
 from ..models.accounts import BUSINESS_VIEWERS, Role
-from ..services import inventory, jobs, probes, sla
+from ..schemas.alerts import AlertmanagerMessage
+from ..schemas.base import problems
+from ..services import alerts, inventory, jobs, probes, sla
+from ..statemachine import TransitionNotAllowed
 from ..services.departments import department_choices
 from ..web import request_info, show_error
 from . import scrapers
 from .forms import ProbeTargetForm, ToggleForm
+
+METRICS_MIMETYPE = "text/plain"  # the text exposition format (Flask adds charset=utf-8)
 
 bp = Blueprint("operations", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -111,13 +118,58 @@ def metrics():
     verdict = scrapers.check(current_app.config, request.remote_addr, request.headers)
     if verdict not in ("token", "address"):
         return _metrics_refused(verdict)
-    endpoint = current_app.extensions.get("govcloud_metrics")
-    if endpoint is None:
-        from monitoring.metrics import MetricsEndpoint
-        endpoint = current_app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine))
-    from prometheus_client import CONTENT_TYPE_LATEST
-    return Response(endpoint.render(), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
-                    headers={"Cache-Control": "no-store"})
+    endpoint = current_app.extensions.get("govcloud_metrics") or _metrics_endpoint()
+    rendered = endpoint.serve()
+    headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+    body = rendered.body
+    if request.accept_encodings["gzip"]:
+        body = rendered.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, mimetype=METRICS_MIMETYPE, headers=headers)
+
+
+def _metrics_endpoint():
+    """Create this app's /metrics renderer; each commit of this process to its database renders again."""
+    from monitoring.exposition import refresh_on_commit
+    from monitoring.metrics import MetricsEndpoint
+    app = current_app._get_current_object()
+    if "govcloud_metrics_refresh" not in app.extensions:
+        app.extensions["govcloud_metrics_refresh"] = True
+
+        def current_cache():
+            endpoint = app.extensions.get("govcloud_metrics")
+            return endpoint.cache if endpoint is not None else None
+        refresh_on_commit(db.engine, current_cache)
+    return app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine, app.config["METRICS_RENDER_SECONDS"]))
+
+
+@bp.route("/alerts/alertmanager", methods=["POST"])
+@public
+@csrf.exempt
+def alertmanager_webhook():
+    """Alertmanager's webhook (version 4): its bearer token only; alerts open, join and resolve incidents."""
+    if not scrapers.token_matches(current_app.config, "ALERT_WEBHOOK_TOKEN", request.headers):
+        log.warning("alerts: webhook call refused from %s", request.remote_addr)
+        return error_response(401, "unauthorized", _("The alert webhook needs its bearer token."),
+                              headers={"WWW-Authenticate": 'Bearer realm="alerts"'})
+    limit = current_app.config["ALERT_WEBHOOK_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        return error_response(413, "payload_too_large", "body_too_large", limit=limit)
+    if not request.is_json:
+        return error_response(415, "unsupported_media_type", "body_must_be_json")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        return error_response(413, "payload_too_large", "body_too_large", limit=limit)
+    try:
+        message = AlertmanagerMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        return error_response(422, "invalid", "fields_invalid", problems=problems(exc))
+    try:
+        outcome = alerts.receive(db.session, current_app.config, message, utcnow(), request_info().correlation_id)
+    except TransitionNotAllowed as exc:  # another delivery of the same alert moved the incident first
+        db.session.rollback()
+        return error_response(409, "conflict", str(exc))
+    return jsonify(outcome.as_dict())
 
 
 def _metrics_refused(verdict):

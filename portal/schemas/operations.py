@@ -227,3 +227,53 @@ class WindowList(Output):
     page: int
     pages: int
     total: int
+
+
+# -- the live inventory (issue 18)
+
+INVENTORY_KINDS = ("server", "volume", "snapshot", "backup", "network", "subnet", "router", "security_group",
+                   "floating_ip")
+
+
+class InventoryQuery(Page):
+    kind: Literal[INVENTORY_KINDS] = "server"
+    department_id: Id | None = None
+    system_id: Id | None = Field(None, description="the system (its first request's id)")
+    status: line(32) = Field("", description="the cloud's status, e.g. ACTIVE, SHUTOFF, available")
+    flavor: line(64) = ""
+    image: line(64) = ""
+    host: line(255) = ""
+    q: line(100) = Field("", description="part of a name; a whole IP address or id matches exactly")
+    sort: Literal["name", "status", "flavor", "host", "created", "department"] = "name"
+    desc: bool = False
+    gone: bool = Field(False, description="true: what the cloud no longer has although the portal did not delete it")
+
+
+class InventoryItemOut(Output):
+    id: int
+    kind: str
+    openstack_id: str
+    department_id: int | None
+    system_id: int | None
+    name: str
+    status: str
+    flavor: str
+    image: str
+    host: str | None = Field(None, description="the hypervisor; the vendor and the administrator only")
+    attributes: dict
+    cloud_created_at: datetime | None
+    cloud_updated_at: datetime | None
+    synced_at: datetime
+    gone_at: datetime | None
+
+
+class InventoryList(Output):
+    items: list[InventoryItemOut]
+    page: int
+    pages: int
+    total: int
+    updated_at: datetime | None = Field(None, description="when the inventory was last brought up to date")
+
+
+class ServerAction(Input):
+    action: Literal["start", "stop", "reboot_soft", "reboot_hard"]

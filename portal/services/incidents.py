@@ -1,5 +1,8 @@
-"""Incidents (故障事件, 第二十五条): opened by failing probes, acknowledged and explained by the
-vendor, resolved automatically when the probe passes again."""
+"""Incidents (故障事件, 第二十五条): opened by failing probes, backups and Prometheus's alerts,
+acknowledged and explained by the vendor, resolved automatically when the probe passes again
+(or the alert is resolved)."""
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from ..database import utcnow
@@ -39,15 +42,37 @@ def get_incident(session, user, incident_id):
     return get_scoped(session, Incident, incident_id, user, kind=_l("Incident"))
 
 
+@dataclass
+class IncidentSource:
+    """What open_incident needs of a source that is not a probe target (a backup, an alert)."""
+
+    department_id: int | None
+    system_name: str
+    name: str
+    kind: str
+    id: int | None = None
+
+
 def open_incident_for(session, target):
     """Return the target's unresolved incident, if any."""
     return session.scalars(select(Incident).where(Incident.target_id == target.id,
                                                   Incident.state.in_(ACTIVE))).first()
 
 
+def find_active(session, department_id, title):
+    """Return the unresolved incident of a department with this title, if any."""
+    return session.scalars(select(Incident).where(Incident.department_id == department_id, Incident.title == title,
+                                                  Incident.target_id.is_(None),
+                                                  Incident.state.in_(ACTIVE))).first()
+
+
 def _event(incident, kind, at, note="", actor=None):
+    """Add a line to the incident's timeline."""
     incident.events.append(IncidentEvent(kind=kind, at=at, note=note,
                                          actor_username=getattr(actor, "username", "") or ""))
+
+
+note_event = _event
 
 
 def _notify(session, settings, incident, subject, body, at):
@@ -56,17 +81,35 @@ def _notify(session, settings, incident, subject, body, at):
     rows = notify_department(session, settings, incident.department_id, subject=subject, body=body,
                              topic=f"incident:{incident.id}")
     if rows:
-        _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows})))
+        _event(incident, "notified", at, ", ".join(sorted({r.recipient for r in rows}))[:2000])
 
 
-def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail):
+def active_for_system(session, department_id, system_name):
+    """Return the oldest unresolved incident of a department's system (any source), if any."""
+    return session.scalars(select(Incident).where(
+        Incident.department_id.is_(None) if department_id is None else Incident.department_id == department_id,
+        Incident.system_name == system_name, Incident.state.in_(ACTIVE)).order_by(Incident.id)).first()
+
+
+def open_incident(session, ctx, settings, target, *, started_at, detected_at, detail, alert_fingerprint=None):
     """Open an incident for a failing target and notify its department (the caller commits)."""
-    incident = Incident(department_id=target.department_id, target_id=target.id,
-                        system_name=target.system_name, state=S.OPEN,
-                        title=f"{target.system_name} · {target.name}",
-                        started_at=started_at, detected_at=detected_at)
+    return _open(session, ctx, settings, Incident(
+        department_id=target.department_id, target_id=target.id, system_name=target.system_name,
+        state=S.OPEN, title=f"{target.system_name} · {target.name}"[:255],
+        started_at=started_at, detected_at=detected_at, alert_fingerprint=alert_fingerprint), detail)
+
+
+def open_resource_incident(session, ctx, settings, *, department_id, system_name, title, detail, at):
+    """Open an incident that no probe found: a resource of a system changed state or disappeared
+    without anyone asking (the live inventory, issue 18); the caller commits."""
+    return _open(session, ctx, settings, Incident(
+        department_id=department_id, target_id=None, system_name=system_name[:120], state=S.OPEN,
+        title=title, started_at=at, detected_at=at), detail)
+
+
+def _open(session, ctx, settings, incident, detail):
     session.add(incident)
-    _event(incident, "detected", detected_at, detail)
+    _event(incident, "detected", incident.detected_at, detail)
     session.flush()
     record_event(session, ctx, "incident.open", object_type="incident", object_id=incident.id,
                  department_id=incident.department_id, after={"state": incident.state,
@@ -74,8 +117,9 @@ def open_incident(session, ctx, settings, target, *, started_at, detected_at, de
                  detail=detail)
     _notify(session, settings, incident, f"[政务云] 故障事件 / Incident: {incident.title}",
             f"故障事件 #{incident.id}: {incident.title}\n"
-            f"开始 / Started: {started_at.isoformat()}\n发现 / Detected: {detected_at.isoformat()}\n"
-            f"详情 / Detail: {detail}\n", detected_at)
+            f"开始 / Started: {incident.started_at.isoformat()}\n"
+            f"发现 / Detected: {incident.detected_at.isoformat()}\n"
+            f"详情 / Detail: {detail}\n", incident.detected_at)
     return incident
 
 

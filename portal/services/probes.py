@@ -11,7 +11,7 @@ from ..pagination import paginate
 from ..scoping import get_scoped, scoped
 from ..text import _l
 from .audit import RequestInfo, record_event
-from .incidents import open_incident, open_incident_for, resolve_incident
+from .incidents import active_for_system, note_event, open_incident, open_incident_for, resolve_incident
 
 MANAGERS = {Role.VENDOR, Role.ADMIN}
 # settings each kind needs
@@ -132,10 +132,21 @@ def record_check(session, settings, target, outcome, at, windows, ctx=SYSTEM_CTX
         target.first_failure_at = at
     if target.consecutive_failures >= target.failure_threshold and target.state != ProbeState.DOWN:
         target.state = ProbeState.DOWN
-        if open_incident_for(session, target) is None:
+        if open_incident_for(session, target) is None and not _join_alert_incident(session, target, at):
             return open_incident(session, ctx, settings, target, started_at=target.first_failure_at,
                                  detected_at=at, detail=outcome.detail[:255])
     return None
+
+
+def _join_alert_incident(session, target, at):
+    """An alert opened an incident of this system already: the probe joins it (one incident, one
+    notification); its recovery resolves it. Return True when it did."""
+    incident = active_for_system(session, target.department_id, target.system_name)
+    if incident is None or incident.target_id is not None or incident.alert_fingerprint is None:
+        return False
+    incident.target_id = target.id
+    note_event(incident, "detected", at, f"{target.name} ({target.kind})")
+    return True
 
 
 def recent_results(session, target, limit=30):

@@ -8,10 +8,11 @@ call is a method of Cloud (`cloud.create_server(...)`, `cloud.govcloud_inventory
 from .backups import Backups
 from .connection import Connections, http_retry, settings_from, translate_errors
 from .inventory import Inventory
+from .live import LiveInventory
 from .resources import Resources
 
 __all__ = ["Cloud", "http_retry", "settings_from", "translate_errors"]
 
 
-class Cloud(Connections, Resources, Inventory, Backups):
+class Cloud(Connections, Resources, Inventory, LiveInventory, Backups):
     """A handle on one OpenStack cloud (see the modules of this package for its methods)."""

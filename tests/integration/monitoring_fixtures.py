@@ -38,6 +38,18 @@ def wait_for_port(port, timeout=15.0):
     raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def wait_until(what, fn, timeout=60, every=0.5):
+    """Return fn()'s first truthy answer; fail naming what (and the last answer) after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"{what}: not within {timeout} s (last answer {last!r})")
+
+
 class TcpService:
     """A TCP listener the test can stop and start again on the same port."""
 

@@ -345,3 +345,24 @@ def test_the_statement_page_freezes_a_statement_read_afresh(app, seed, login_as,
                                data={"csrf_token": csrf_token_from(page), "action": action})
         assert response.status_code == 302, action
     assert api.get("auditor", f"/statements/{mine}").get_json()["state"] == "frozen"
+
+
+# -- the live inventory (issue 18)
+
+def test_inventory_is_scoped_and_only_the_department_acts(api, seed):
+    own, other = seed.extra["item_id"]
+    listed = api.get("dept", "/inventory?kind=server").get_json()
+    assert [i["id"] for i in listed["items"]] == [own] and listed["items"][0]["host"] is None
+    assert api.get("dept", f"/inventory/{other}").status_code == 404
+    vendor = api.get("vendor", "/inventory?kind=server&q=10.0.0.11").get_json()
+    assert [i["id"] for i in vendor["items"]] == [other] and vendor["items"][0]["host"] == "devcloud"
+    assert api.get("auditor", f"/inventory/{own}").status_code == 200
+    for query in ("kind=vm", "per_page=101", "sort=id", "department_id=0", "q=" + "x" * 101):
+        assert api.get("bureau", f"/inventory?{query}").status_code == 400, query
+    assert api.post("auditor", f"/inventory/{own}/actions", {"action": "stop"}).status_code == 403
+    assert api.post("bureau", f"/inventory/{own}/actions", {"action": "stop"}).status_code == 403
+    assert api.post("dept", f"/inventory/{own}/actions", {"action": "explode"}).status_code == 422
+    assert api.post("dept", f"/inventory/{own}/actions", {"action": "stop", "x": 1}).status_code == 422
+    assert api.post("dept", f"/inventory/{other}/actions", {"action": "stop"}).status_code == 404
+    assert api.post("vendor", f"/inventory/{own}/actions", {"action": "stop"}).status_code == 403  # no live grant
+    assert api.count(AuditEvent, AuditEvent.action.like("server.%")) == 0  # nothing was done

@@ -10,7 +10,6 @@ import secrets
 import shutil
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +25,7 @@ from portal.models.operations import ProbeTarget
 from portal.services.audit import RequestInfo
 from portal.services.probes import create_target
 from tests.integration.monitoring_fixtures import free_port, stop, tcp_service, wait_for_port  # noqa: F401
+from tests.integration.monitoring_fixtures import wait_until as _wait
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -52,10 +52,11 @@ def _config_with_token(tmp_path, token):
 
 def test_promtool_checks_the_rules_and_the_config(tmp_path):
     _need_prometheus()
-    rules = subprocess.run([PROMTOOL, "check", "rules", str(CONFIG / "alerts.yml")], capture_output=True, text=True)
+    rules = subprocess.run([PROMTOOL, "check", "rules", str(CONFIG / "alerts.yml"), str(CONFIG / "recording.yml")],
+                           capture_output=True, text=True)
     assert rules.returncode == 0, rules.stdout + rules.stderr
     config, _ = _config_with_token(tmp_path, "t")  # promtool checks that the credentials file exists
-    config["rule_files"] = [str(CONFIG / "alerts.yml")]
+    config["rule_files"] = [str(CONFIG / "alerts.yml"), str(CONFIG / "recording.yml")]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     checked = subprocess.run([PROMTOOL, "check", "config", str(tmp_path / "prometheus.yml")],
                              capture_output=True, text=True)
@@ -81,15 +82,6 @@ def _api(port, path, **params):
         return json.loads(resp.read())["data"]
 
 
-def _wait(what, fn, timeout=60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout} s (last answer {last!r})")
 
 
 @pytest.fixture
@@ -104,6 +96,7 @@ def prometheus(app, portal_server, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "METRICS_BEARER_TOKEN_FILE", str(token_file))
     monkeypatch.setitem(app.config, "METRICS_ALLOWED_NETWORKS", [])
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config.pop("alerting")  # no Alertmanager here (test_prometheus_stack.py starts one)
     job = config["scrape_configs"][0]
     job.update(scrape_interval="1s", scrape_timeout="1s")
     job["static_configs"][0]["targets"] = [f"127.0.0.1:{portal_server}"]

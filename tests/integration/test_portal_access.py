@@ -134,6 +134,8 @@ POLICY = {
     # Prometheus only (bearer token or allow-listed address, tests/integration/test_metrics_auth.py):
     # asked from outside the allow-list, no session opens it
     ("operations.metrics", "GET"): TOKEN_ONLY,
+    # Alertmanager only (its bearer token, tests/integration/test_alert_webhook.py)
+    ("operations.alertmanager_webhook", "POST"): TOKEN_ONLY,
     # usage, statements, rate card, monthly reports, budget (issue 9)
     ("billing.index", "GET"): BUSINESS,
     ("billing.rate", "POST"): only("bureau", "vendor", "admin"),
@@ -148,6 +150,15 @@ POLICY = {
     ("billing.report_export", "GET"): BUSINESS,
     ("billing.budget", "GET"): BUSINESS,
     # vendor access grants (issue 8, 第十八条): no way in without a live grant
+    # the live inventory (issue 18): everyone who sees the department's data reads it; the department
+    # acts on its own servers (the seeded grant is not live: the vendor is refused)
+    ("inventory.index", "GET"): BUSINESS,
+    ("inventory.export", "GET"): BUSINESS,
+    ("inventory.capacity", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("inventory.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("inventory.refresh", "POST"): only(*OWN_DEPT, "bureau", "vendor", "admin"),
+    ("inventory.action", "POST"): only(*OWN_DEPT),
+    ("inventory.console", "GET"): only(*OWN_DEPT),
     ("grants.index", "GET"): BUSINESS,
     ("grants.create", "GET"): only("vendor"),
     ("grants.create", "POST"): only("vendor"),

@@ -25,7 +25,7 @@ ALLOWED_WORDS = {
     "GB", "MB", "TB", "KB", "vCPU", "CPU", "OpenStack", "IP", "IPv4", "IPv6", "SSH", "TCP", "HTTP", "HTTPS",
     "ICMP", "URL", "PDF", "CSV", "JSON", "API", "TOTP", "UUID", "ID", "SM2", "SM3", "SM4", "SHA", "UDP",
     "AES", "GCM", "HMAC", "English", "Webhook", "SMTP", "SLA", "VPN", "Token", "Bearer", "DNS",
-    "Prometheus", "Grafana", "CIDR", "UTF", "XLSX", "GET", "cron", "base64",
+    "Prometheus", "Grafana", "Alertmanager", "CIDR", "UTF", "XLSX", "GET", "cron", "base64",
     "chinesecalendar", "Ed25519", "OpenSSH", "Argon2id", "Cookie", "SameSite", "SHA256", "KiB",
 }
 # What a user types or pastes as it is (file and header names, the API's path, a form's syntax),
