@@ -1,7 +1,7 @@
 """job runs keep their figures ({name: number}) for the job page's Chinese labels (issue 17)
 
 Revision ID: 0012z
-Revises: 0011d
+Revises: 0012i
 Create Date: 2026-12-01 16:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0012z'
-down_revision = '0011d'
+down_revision = '0012i'
 branch_labels = None
 depends_on = None
 
