@@ -17,7 +17,8 @@ from tests.integration.conftest import clouds_yaml
 ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security"]
 # not pages: files, machine endpoints; the audit CSV is checked on its own below
 NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachment",
-             "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export"}
+             "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export",
+             "inventory.export"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
@@ -35,7 +36,7 @@ TYPED_AS_IS = ("authorized_keys", "/etc/ssh/ssh_host_ed25519_key.pub", "GOVCLOUD
 # The values the seeders typed in (user names, codes, numbers, cloud names): data, not the portal's words.
 SEEDED_VALUES = ("a-user", "a-member", "a-admin", "b-user", "b-admin", "bureau1", "vendor1", "auditor1",
                  "admin1", "security1", "DEPT-A", "DEPT-B", "COUNTY-C", "gc-web-1", "m1.tiny", "gct_seed",
-                 "gc-seed-backup-", "gc-seed-", "seed", "ZWY-T-", "HZ-T-", "web", "worker")
+                 "gc-seed-backup-", "gc-seed-", "seed", "ZWY-T-", "HZ-T-", "web", "worker", "net", "i" * 36, "i" * 8)
 # text inside these elements is a code or value shown on purpose (commands, keys, ids)
 VERBATIM_TAGS = {"code", "kbd", "pre", "samp"}
 HIDDEN_TAGS = {"script", "style", "template", "head"}
@@ -114,7 +115,8 @@ def _scrub(chunk, data=()):
     for value in TYPED_AS_IS:
         chunk = chunk.replace(value, " ")
     for value in sorted((*SEEDED_VALUES, *data), key=len, reverse=True):
-        chunk = re.sub(rf"(?<![\w-]){re.escape(value)}", " ", chunk)
+        tail = "(?![A-Za-z])" if value[-1].isalnum() else ""  # "web" is not "website"; "gc-seed-" is a prefix
+        chunk = re.sub(rf"(?<![\w-]){re.escape(value)}{tail}", " ", chunk)
     for pattern in (FINGERPRINT_RE, UUID_RE, HEX_RE, IP_RE, FILE_RE):
         chunk = pattern.sub(" ", chunk)
     return chunk
@@ -196,7 +198,7 @@ def cloud_app(app, seed):
     with app.app_context(), Session(app.extensions["govcloud_db"][0]) as session:
         seed_operations(app, session, seed)
     cat = catalog(app.config)
-    app.cloud_names = [f["name"] for f in cat["flavors"]] + [i["name"] for i in cat["images"]]
+    app.cloud_names = [f["name"] for f in cat["flavors"]] + [i["name"] for i in cat["images"]] + [app.config["CLOUD"]]
     return app
 
 
