@@ -12,7 +12,8 @@ def run_due_backups():
     rt = runtime.current()
     with runtime.session_scope() as session:
         counts = engine.run_due(session, rt.cloud(), rt.settings)
-    return JobResult(summary=", ".join(f"{n} {k}" for k, n in counts.items()), failed=counts["failed"] > 0)
+    return JobResult.counted(queued=counts["queued"], succeeded=counts["succeeded"], retrying=counts["retrying"],
+                             failed_runs=counts["failed"], failed=counts["failed"] > 0)
 
 
 @recorded("verify_backups")
@@ -21,7 +22,7 @@ def verify_backups():
     rt = runtime.current()
     with runtime.session_scope() as session:
         policies, artifacts, failed = verify.verify_all(session, rt.cloud(), rt.settings)
-    return JobResult(summary=f"{policies} policies, {artifacts} backups checked, {failed} failed", failed=failed > 0)
+    return JobResult.counted(policies=policies, backups_checked=artifacts, failed_checks=failed, failed=failed > 0)
 
 
 @recorded("track_restores")
@@ -31,5 +32,5 @@ def track_restores():
     with runtime.session_scope() as session:
         finished, failed = restore.track_restores(session, rt.cloud())
         changed = export.track_exports(session, rt.cloud(), rt.settings)
-    return JobResult(summary=f"restores: {finished} finished, {failed} failed; extractions: {changed} changed",
+    return JobResult.counted(restores_finished=finished, restores_failed=failed, extractions_changed=changed,
                      failed=failed > 0)

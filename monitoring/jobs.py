@@ -39,7 +39,7 @@ def run_probes():
     rt = runtime.current()
     with runtime.session_scope() as session:
         checked, failing = probe_cycle(session, rt.settings)
-    return JobResult(summary=f"{checked} checked, {failing} failing")
+    return JobResult.counted(checked=checked, failing=failing)
 
 
 @recorded("collect_inventory")
@@ -51,9 +51,9 @@ def collect_inventory():
         try:
             snapshot = collect_and_store(session, rt.settings, rt.cloud())
         except CloudUnavailable as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
+            return JobResult.counted(failed=True, note=str(exc))
     servers = sum(sum(d.get("servers", {}).values()) for d in snapshot.departments.values())
-    return JobResult(summary=f"{servers} servers, {snapshot.api_calls} API calls")
+    return JobResult.counted(servers=servers, API_calls=snapshot.api_calls)
 
 
 @recorded("sync_probe_targets")
@@ -66,9 +66,9 @@ def sync_probe_targets():
         try:
             endpoints = rt.cloud().public_endpoints()
         except cloud_errors.ProvisioningError as exc:
-            return JobResult(summary=f"{added} added, {disabled} switched off; catalog: {exc}"[:255], failed=True)
+            return JobResult.counted(added=added, switched_off=disabled, failed=True, note=f"catalog: {exc}")
         more, fewer = probes.sync_platform_targets(session, endpoints)
-    return JobResult(summary=f"{added + more} added, {disabled + fewer} switched off")
+    return JobResult.counted(added=added + more, switched_off=disabled + fewer)
 
 
 @recorded("sync_alert_silences")
@@ -78,14 +78,14 @@ def sync_alert_silences():
     rt = runtime.current()
     url = rt.settings.get("ALERTMANAGER_URL")
     if not url:
-        return JobResult(summary="ALERTMANAGER_URL is not set: no silences")
+        return JobResult.counted(alertmanager_not_set=1, note="ALERTMANAGER_URL is not set: no silences")
     alertmanager = Alertmanager(url, float(rt.settings.get("ALERTMANAGER_TIMEOUT_SECONDS") or 10))
     with runtime.session_scope() as session:
         try:
             created, expired = sync_silences(session, alertmanager, utcnow())
         except AlertmanagerUnavailable as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
-    return JobResult(summary=f"{created} silences created, {expired} expired")
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(silences_created=created, expired=expired)
 
 
 @recorded("sync_inventory")
@@ -98,9 +98,9 @@ def sync_inventory():
         try:
             result = sync(session, rt.settings, rt.cloud())
         except cloud_errors.ProvisioningError as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
-    return JobResult(summary=f"{result.mode}: {result.changed} changed, {result.gone} gone, "
-                             f"{result.incidents} incidents, {result.api_calls} API calls")
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(changed=result.changed, gone=result.gone, incidents=result.incidents,
+                             API_calls=result.api_calls, note=result.mode)
 
 
 @recorded("resync_inventory")
@@ -113,5 +113,5 @@ def resync_inventory():
         try:
             result = sync(session, rt.settings, rt.cloud(), full=True)
         except cloud_errors.ProvisioningError as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
-    return JobResult(summary=f"full: {result.changed} objects, {result.gone} gone, {result.api_calls} API calls")
+            return JobResult.counted(failed=True, note=str(exc))
+    return JobResult.counted(objects=result.changed, gone=result.gone, API_calls=result.api_calls)

@@ -14,7 +14,7 @@ from .crypto import keyring
 from .database import utcnow
 from .errors import PortalError
 from .extensions import babel, csrf, db, login_manager
-from .i18n import LANGUAGE_NAMES, select_locale, select_timezone
+from .i18n import LANGUAGE_NAMES, punctuation, select_locale, select_timezone
 from .labels import template_labels
 from .passwords import Passwords
 from .runtime import build as build_runtime
@@ -151,6 +151,7 @@ def _register_template_helpers(app):
             **template_labels(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": select_locale(), "nav_items": _nav_items(), "todo_count": _todo_count(),
             "time_limits": TimeLimits.from_config(current_app.config),
+            **punctuation(select_locale()),
         }
 
 

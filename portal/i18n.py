@@ -19,3 +19,15 @@ def select_locale():
 
 def select_timezone():
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# Punctuation joined to text in templates: full-width after Chinese (，：、（）), half-width in English.
+PUNCTUATION = {
+    "zh_CN": {"COLON": "：", "COMMA": "，", "SEP": "、", "LP": "（", "RP": "）"},
+    "en": {"COLON": ": ", "COMMA": ", ", "SEP": ", ", "LP": " (", "RP": ")"},
+}
+
+
+def punctuation(locale):
+    """Return the template names of the punctuation of locale (COLON, COMMA, SEP, LP, RP)."""
+    return PUNCTUATION.get(str(locale), PUNCTUATION["en"])

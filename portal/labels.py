@@ -11,7 +11,7 @@ from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_KIND_LABELS, INC
                                 MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS, PROBE_STATE_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from .models.timelimits import STEP_LABELS
-from .text import _l
+from .text import LazyText, _l
 from .workflow import JOB_ACTION_LABELS, JOB_STATE_LABELS, KIND_LABELS, STATE_LABELS, state_label
 
 ACTION_LABELS = {
@@ -119,7 +119,7 @@ ACTION_LABELS.update({
     "provisioning.resume": _l("Provisioning resumed after a transient cloud error"),
 })
 OBJECT_LABELS.update({
-    "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"),
+    "resource_request": _l("Resource request"), "delivery_receipt": _l("Delivery receipt"), "endpoint": _l("Page"),
     "api_token": _l("API token"), "provisioning_job": _l("Provisioning job"), "project": _l("Project"),
     "server": _l("Server"), "volume": _l("Volume"), "network": _l("Network"), "subnet": _l("Subnet"),
     "router": _l("Router"), "security_group": _l("Security group"),
@@ -190,6 +190,142 @@ OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Ba
                       "backup_extraction": _l("Extraction"), "department_ssh_key": _l("SSH key")})
 
 
+# the scheduler's jobs, their schedules and the figures of their runs (issue 17)
+JOB_LABELS = {
+    "run_probes": _l("Availability probes"),
+    "deliver_notifications": _l("Notifications to department contacts"),
+    "collect_inventory": _l("Cloud inventory collector"),
+    "sync_probe_targets": _l("Probe targets for delivered servers"),
+    "prune_history": _l("Prune probe results and job runs"),
+    "disable_unused_accounts": _l("Disable accounts unused too long"),
+    "collect_usage": _l("Usage metering for the statements"),
+    "monthly_summary": _l("Monthly statements and summary report"),
+    "expire_grants": _l("End vendor access grants that are over"),
+    "audit_digest": _l("Signed digest of the audit log"),
+    "run_due_backups": _l("Backups of due policies (retries included)"),
+    "verify_backups": _l("Verification that the newest backups restore"),
+    "track_restores": _l("Restores and backup extractions in progress"),
+    "reconcile": _l("Reconciler: cloud against the database"),
+    "sync_inventory": _l("Live inventory: what changed in the cloud"),
+    "resync_inventory": _l("Live inventory: the whole cloud read again"),
+    "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
+}
+JOB_FIGURE_LABELS = {
+    "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
+    "API_calls": _l("%(n)s API calls"), "added": _l("%(n)s added"), "switched_off": _l("%(n)s switched off"),
+    "resources": _l("%(n)s resources metered"), "unknown_projects": _l("%(n)s unknown projects"),
+    "metering_gap": _l("%(n)s metering gaps"),
+    "interval_taken": _l("interval already recorded by another collector"),
+    "month": _l("month %(n)s"), "departments": _l("%(n)s departments"), "queued": _l("%(n)s queued"),
+    "succeeded": _l("%(n)s succeeded"), "retrying": _l("%(n)s retrying"), "failed_runs": _l("%(n)s failed"),
+    "policies": _l("%(n)s policies"), "backups_checked": _l("%(n)s backups checked"),
+    "failed_checks": _l("%(n)s failed"), "restores_finished": _l("%(n)s restores finished"),
+    "restores_failed": _l("%(n)s restores failed"), "extractions_changed": _l("%(n)s extractions moved on"),
+    "findings": _l("%(n)s findings"), "skipped_requests": _l("%(n)s requests skipped (provisioning)"),
+    "sent": _l("%(n)s sent"), "failed_to_send": _l("%(n)s failed"), "rows_removed": _l("%(n)s rows removed"),
+    "accounts_disabled": _l("%(n)s accounts disabled"), "grants_ended": _l("%(n)s grants ended"),
+    "audit_log_empty": _l("audit log empty"), "seq_signed": _l("signed up to event %(n)s"),
+    "alertmanager_not_set": _l("no Alertmanager configured"), "silences_created": _l("%(n)s silences created"),
+    "expired": _l("%(n)s expired"), "changed": _l("%(n)s changed"), "gone": _l("%(n)s gone"),
+    "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
+}
+
+
+def job_figures(figures):
+    """Return the translated figures of a job run ({name: number}), in the job's order."""
+    return [LazyText(JOB_FIGURE_LABELS[name].msgid, n=value) for name, value in (figures or {}).items()
+            if name in JOB_FIGURE_LABELS]
+
+
+def schedule_text(schedule):
+    """Return a job's schedule ({"every_seconds": n} or {"cron": {...}}) in words: 每分钟, 每 5 分钟,
+    每天 03:17, 每月 1 日 01:05; "" when the job is not in the store."""
+    if "every_seconds" in schedule:
+        seconds = schedule["every_seconds"]
+        if seconds % 3600 == 0:
+            return _l("every hour") if seconds == 3600 else _l("every %(n)d hours", n=seconds // 3600)
+        if seconds % 60 == 0:
+            return _l("every minute") if seconds == 60 else _l("every %(n)d minutes", n=seconds // 60)
+        return _l("every %(n)d seconds", n=seconds)
+    cron = schedule.get("cron")
+    if cron is not None and set(cron) <= {"day", "hour", "minute"} and all(v.isdigit() for v in cron.values()):
+        at = f"{int(cron.get('hour', 0)):02d}:{int(cron.get('minute', 0)):02d}"
+        if "day" in cron:
+            return _l("monthly on day %(day)s at %(time)s", day=cron["day"], time=at)
+        return _l("daily at %(time)s", time=at)
+    return ""
+
+
+# OpenStack's service types (the catalog's names and the inventory's), Nova's server states, the
+# collector's capacity figures (issue 17)
+SERVICE_LABELS = {
+    "compute": _l("Compute service"), "block-storage": _l("Block storage service"),
+    "volumev3": _l("Block storage service"), "volumev2": _l("Block storage service"),
+    "volume": _l("Block storage service"), "network": _l("Network service"), "image": _l("Image service"),
+    "identity": _l("Identity service"), "placement": _l("Placement service"),
+}
+SERVER_STATUS_LABELS = {
+    "ACTIVE": _l("Running"), "SHUTOFF": _l("Shut off"), "ERROR": _l("Error"), "BUILD": _l("Building"),
+    "PAUSED": _l("Paused"), "SUSPENDED": _l("Suspended"), "REBOOT": _l("Rebooting"),
+    "HARD_REBOOT": _l("Rebooting"), "RESIZE": _l("Resizing"), "VERIFY_RESIZE": _l("Resize to confirm"),
+    "MIGRATING": _l("Migrating"), "RESCUE": _l("Rescue mode"), "SHELVED": _l("Shelved"),
+    "SHELVED_OFFLOADED": _l("Shelved"), "DELETED": _l("Deleted"), "SOFT_DELETED": _l("Deleted"),
+    "UNKNOWN": _l("Unknown"),
+}
+# capacity figure -> (label, divisor to its unit)
+CAPACITY_LABELS = {"vcpus": (_l("vCPU (cores)"), 1), "memory_bytes": (_l("Memory (GB)"), 1024 ** 3),
+                   "disk_bytes": (_l("Disk (GB)"), 1024 ** 3)}
+# Placement's resource classes (the review's capacity check) -> (label, divisor to its unit)
+PLACEMENT_LABELS = {"VCPU": (_l("vCPU (cores)"), 1), "MEMORY_MB": (_l("Memory (GB)"), 1024),
+                    "DISK_GB": (_l("Disk (GB)"), 1)}
+GENERATED_BY_LABELS = {"scheduler": _l("Scheduled job")}
+
+
+def services_text(types, sep="、"):
+    """Return OpenStack service types ("block-storage/volumev3" or a list) as their names, each once,
+    joined by sep (the template's SEP)."""
+    if isinstance(types, str):
+        types = types.split("/")
+    names = []
+    for t in types:
+        name = str(SERVICE_LABELS.get(t, t))
+        if name not in names:
+            names.append(name)
+    return sep.join(names)
+
+
+def probe_name(target, sep="、"):
+    """Return a probe target's name for people: an OpenStack API endpoint by its services' names."""
+    if target.kind == "openstack_api" and target.department_id is None:
+        return services_text(target.name, sep)
+    return target.name
+
+
+# fields of the audit log's before/after values (the 变更内容 column); others are shown as code
+AUDIT_FIELD_LABELS = {
+    "state": _l("State"), "count": _l("Count"), "endpoint": _l("Page"), "method": _l("Method"), "path": _l("Address"),
+    "system_name": _l("System name"), "system": _l("System"), "purpose": _l("Purpose"), "spec": _l("Resources"),
+    "number": _l("Number"), "name": _l("Name"), "role": _l("Role"), "username": _l("Username"),
+    "full_name": _l("Full name"), "reason": _l("Reason"), "note": _l("Note"), "comment": _l("Comment"),
+    "title": _l("Title"), "kind": _l("Kind"), "department": _l("Department"), "department_id": _l("Department"),
+    "enabled": _l("Enabled"), "receipt": _l("Delivery receipt"), "version": _l("Version"), "total": _l("Total"),
+    "year": _l("Year"), "month": _l("Month"), "outcome": _l("Outcome"), "action": _l("Action"),
+    "request_id": _l("Trace ID"), "code": _l("Code"), "level": _l("Level"), "email": _l("E-mail"),
+    "phone": _l("Phone"), "size_gb": _l("Size (GB)"), "flavor": _l("Flavor"), "image": _l("Image"),
+    "servers": _l("Servers"), "volumes": _l("Volumes"), "rules": _l("Security group rules"),
+    "network": _l("Network"), "floating_ips": _l("Floating IPs"), "attempt": _l("Attempt"), "trigger": _l("Trigger"), "security_level": _l("Security protection level"),
+}
+
+
+def size_text(size):
+    """Return a file's size for people: 16 字节, 3.2 KB, 1.5 MB."""
+    if size < 1024:
+        return _l("%(n)d bytes", n=size)
+    if size < 1024 ** 2:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 ** 2:.1f} MB"
+
+
 def label(mapping, value):
     """Return the translated label of value, or value itself when unknown."""
     return mapping.get(value, value)
@@ -220,4 +356,9 @@ def template_labels():
         "TOKEN_SCOPE_LABELS": TOKEN_SCOPE_LABELS, "TOKEN_STATE_LABELS": TOKEN_STATE_LABELS,
         "STEP_LABELS": STEP_LABELS,
         "label": label, "run_state_label": run_state_label,
+        "JOB_LABELS": JOB_LABELS, "job_figures": job_figures, "schedule_text": schedule_text,
+        "SERVICE_LABELS": SERVICE_LABELS, "SERVER_STATUS_LABELS": SERVER_STATUS_LABELS,
+        "CAPACITY_LABELS": CAPACITY_LABELS, "PLACEMENT_LABELS": PLACEMENT_LABELS, "GENERATED_BY_LABELS": GENERATED_BY_LABELS,
+        "probe_name": probe_name, "services_text": services_text, "AUDIT_FIELD_LABELS": AUDIT_FIELD_LABELS,
+        "size_text": size_text,
     }

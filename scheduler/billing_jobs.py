@@ -34,15 +34,15 @@ def collect_usage():
         try:
             run = collect_usage_once(session, rt.settings, rt.cloud())
         except ProvisioningError as exc:
-            return JobResult(summary=str(exc)[:255], failed=True)
+            return JobResult.counted(failed=True, note=str(exc))
         except metering.SampleNotAfterLast as exc:  # ran again within the same second: nothing to add
             session.rollback()
-            return JobResult(summary=str(exc)[:255])
+            return JobResult.counted(note=str(exc))
         except IntegrityError:  # another collector recorded this interval first: nothing lost
             session.rollback()
-            return JobResult(summary="interval already recorded by another collector", failed=True)
-    return JobResult(summary=f"{run.state}: {run.resources} resources, {run.unknown_projects} unknown projects",
-                     failed=run.state == "gap")
+            return JobResult.counted(interval_taken=1, failed=True, note="interval already recorded by another collector")
+    return JobResult.counted(resources=run.resources, unknown_projects=run.unknown_projects,
+                             metering_gap=int(run.state == "gap"), failed=run.state == "gap")
 
 
 def close_month(session, year, month, now=None):
@@ -69,4 +69,4 @@ def monthly_summary():
         except job_history.PeriodDone:
             return JobResult(summary=f"{year}-{month:02d}: closed before")
         report = close_month(session, year, month)
-    return JobResult(summary=f"{year}-{month:02d}: {len(report.entries)} departments")
+    return JobResult.counted(month=f"{year}-{month:02d}", departments=len(report.entries))

@@ -10,7 +10,7 @@ import contextvars
 import functools
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,8 +25,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class JobResult:
+    """How a run ended: summary for the log, figures ({name: number}) for the job page's labels."""
+
     summary: str = ""
     failed: bool = False
+    figures: dict = field(default_factory=dict)
+
+    @classmethod
+    def counted(cls, *, failed=False, note="", **figures):
+        """Return a result of figures (names from portal.labels.JOB_FIGURE_LABELS); the summary
+        spells them out ("3 sent, 0 failed"), followed by note (a cloud's own message)."""
+        text = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in figures.items())
+        return cls(summary=(f"{text}; {note}" if text and note else text or note)[:255], failed=failed,
+                   figures=figures)
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -82,7 +93,7 @@ def recorded(job_id):
                     log.exception("job %s crashed", job_id, extra={"job": job_id})
                     raise
                 outcome = JobOutcome.FAILED if result.failed else JobOutcome.SUCCESS
-                job_history.finish_run(session, run, outcome, summary=result.summary)
+                job_history.finish_run(session, run, outcome, summary=result.summary, figures=result.figures)
                 log.info("job %s %s: %s", job_id, outcome, result.summary, extra={"job": job_id})
                 return result
         wrapper.job_id = job_id

@@ -42,7 +42,7 @@ def deliver_notifications():
     rt = runtime.current()
     with runtime.session_scope() as session:
         sent, failed = deliver_pending(session, rt.settings)
-    return JobResult(summary=f"{sent} sent, {failed} failed", failed=failed > 0)
+    return JobResult.counted(sent=sent, failed_to_send=failed, failed=failed > 0)
 
 
 @recorded("prune_history")
@@ -58,7 +58,7 @@ def prune_history():
             IdempotencyKey.created_at < now - IDEMPOTENCY_KEEP)).rowcount
         removed += sessions.prune(session, now)
         session.commit()
-    return JobResult(summary=f"{removed} rows removed")
+    return JobResult.counted(rows_removed=removed)
 
 
 @recorded("disable_unused_accounts")
@@ -68,7 +68,7 @@ def disable_unused_accounts():
     days = int(runtime.current().settings.get("ACCOUNT_MAX_IDLE_DAYS") or 0)
     with runtime.session_scope() as session:
         disabled = accounts.disable_unused(session, RequestInfo(correlation_id="scheduler"), days)
-    return JobResult(summary=f"{disabled} accounts disabled")
+    return JobResult.counted(accounts_disabled=disabled)
 
 
 @recorded("time_limits")

@@ -228,14 +228,26 @@ def _aware(at):
     return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
-def planned_jobs(session):
-    """Return (job id, description, trigger text, next run) of every job as the leader plans it.
+def planned_jobs(session, settings=None):
+    """Return (job id, description, schedule (schedule_of), next run) of every job as the leader plans it.
 
     Used by the portal's job page: it reads the plan, it does not run a scheduler.
     """
     plans = {p.job_id: p for p in session.scalars(select(ScheduledJob))}
-    return [(spec.job_id, spec.description, plans[spec.job_id].trigger if spec.job_id in plans else "",
+    settings = settings or {}
+    return [(spec.job_id, spec.description, schedule_of(spec.trigger(settings)),
              plans[spec.job_id].next_run_at if spec.job_id in plans else None) for spec in JOBS]
+
+
+def schedule_of(trigger):
+    """Return a stored trigger as plain data: {"every_seconds": n}, or {"cron": {field: value}} of
+    the fields a JobSpec sets (month, day, day_of_week, hour, minute), Beijing time."""
+    if isinstance(trigger, IntervalTrigger):
+        return {"every_seconds": int(trigger.interval.total_seconds())}
+    if isinstance(trigger, CronTrigger):
+        return {"cron": {f.name: str(f) for f in trigger.fields
+                         if f.name in ("month", "day", "day_of_week", "hour", "minute") and not f.is_default}}
+    return {"other": str(trigger)}
 
 
 def main(argv=None):

@@ -11,6 +11,6 @@ def reconcile():
     with runtime.session_scope() as session:
         run = run_reconciler(session, rt.cloud(), rt.name_prefix)
         if run.error:
-            return JobResult(summary=f"cloud not listed: {run.error}"[:255], failed=True)
-        skipped = f", skipped {', '.join(run.skipped)}" if run.skipped else ""
-        return JobResult(summary=f"{run.findings} findings{skipped}"[:255])
+            return JobResult.counted(failed=True, note=f"cloud not listed: {run.error}")
+        return JobResult.counted(findings=run.findings, skipped_requests=len(run.skipped),
+                                 note=f"skipped {', '.join(run.skipped)}" if run.skipped else "")

@@ -14,7 +14,7 @@ def expire_grants():
     with runtime.session_scope() as session:
         ended = vendor_access.expire_grants(session, RequestInfo(correlation_id="scheduler"),
                                             settings["GRANT_KEY_DIR"])
-    return JobResult(summary=f"{ended} grants ended")
+    return JobResult.counted(grants_ended=ended)
 
 
 @recorded("audit_digest")
@@ -32,5 +32,5 @@ def audit_digest():
             return JobResult(summary=f"{period}: signed before")
         digest = audit_chain.sign_and_publish(session, settings)
     if digest is None:
-        return JobResult(summary="audit log empty")
-    return JobResult(summary=f"seq {digest.seq} signed")
+        return JobResult.counted(audit_log_empty=1)
+    return JobResult.counted(seq_signed=digest.seq)

@@ -14,8 +14,8 @@ def seed_billing(session, seed):
         session.add(statement)
         session.flush()
         ids.append(statement.id)
-    report = MonthlyReport(year=2026, month=1, generated_by="test")
-    report.entries = [MonthlyReportEntry(department_id=d, figures={"department": "x"})
+    report = MonthlyReport(year=2026, month=1, generated_by="scheduler")
+    report.entries = [MonthlyReportEntry(department_id=d, figures={"department": "甲局"})
                       for d in (seed.dept_a, seed.dept_b)]
     session.add(report)
     session.commit()

@@ -19,7 +19,7 @@ def seed_monitoring(session, seed):
         session.add(target)
         session.flush()
         incident = Incident(department_id=dept_id, target_id=target.id, system_name="办公系统",
-                            title="办公系统: web (tcp)", started_at=now - timedelta(minutes=5),
+                            title="办公系统 · web", started_at=now - timedelta(minutes=5),
                             detected_at=now - timedelta(minutes=3))
         window = MaintenanceWindow(kind="planned", state="approved", title="存储扩容", reason="扩容",
                                    impact="只读", systems=[], starts_at=now + timedelta(days=3),

@@ -6,13 +6,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from ..forms_common import length
-from ..labels import ACTION_LABELS, OUTCOME_LABELS
+from ..labels import ACTION_LABELS, OBJECT_LABELS, OUTCOME_LABELS
 
 
 class AuditSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a search changes nothing
 
+    q = StringField(_l("Search"), validators=[Optional(), length(64)],
+                    render_kw={"placeholder": _l("User, object, action or detail")})
     since = DateField(_l("From"), validators=[Optional()],
                       render_kw={"placeholder": "2026-01-01"})
     until = DateField(_l("To"), validators=[Optional()])
@@ -22,9 +24,11 @@ class AuditSearchForm(FlaskForm):
     action = SelectField(_l("Action"), default="", validate_choice=False,
                          choices=[SelectChoice("", _l("All actions"))]
                          + [SelectChoice(k, v) for k, v in ACTION_LABELS.items()])
-    object_type = StringField(_l("Object type"), validators=[Optional(), length(64)])
+    object_type = SelectField(_l("Object type"), default="", validate_choice=True,
+                              choices=[SelectChoice("", _l("All object types"))]
+                              + [SelectChoice(k, v) for k, v in OBJECT_LABELS.items()])
     object_id = StringField(_l("Object ID"), validators=[Optional(), length(64)])
-    request_id = StringField(_l("Request ID"), validators=[Optional(), length(64)])
+    request_id = StringField(_l("Trace ID"), validators=[Optional(), length(64)])
     outcome = SelectField(_l("Outcome"), default="",
                           choices=[SelectChoice("", _l("Any outcome"))]
                           + [SelectChoice(k, v) for k, v in OUTCOME_LABELS.items()])

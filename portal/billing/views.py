@@ -202,7 +202,7 @@ def budget():
         data = reports.to_xlsx(f"政务云费用年度预算（{year}年）", headings, body)
         return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=budget-{year}.xlsx"})
-    charts = [Markup(reports.bar_chart_svg(f"{r['department']} {year}年费用(元)",
+    charts = [Markup(reports.bar_chart_svg(f"{r['department']} {year}年费用（元）",
                                            [(f"{m}月", v) for m, v in enumerate(r["months"], start=1)]))
               for r in rows]
     volume = Markup(reports.bar_chart_svg(f"{year}年资源申请量", reports.request_volume(db.session, current_user, year)))

@@ -46,7 +46,7 @@ def index():
 def create():
     form = GrantRequestForm()
     form.system_id.choices = [
-        SelectChoice(s.id, f"{s.department.name} · {s.system_name} ({s.number})")
+        SelectChoice(s.id, f"{s.department.name} · {s.system_name} · {s.number}")
         for s in vendor_access.grantable_systems(db.session)]
     if form.validate_on_submit():
         try:

@@ -1,5 +1,6 @@
 """云资源 (issue 18): the live inventory for every role, read from the database; a department's
 actions on its own servers (the vendor's during a live grant); refresh of one object."""
+import logging
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +15,7 @@ from ..models.inventory import ITEM_KIND_LABELS, ItemKind
 from ..services import live_inventory as inv
 from ..web import page_arg, request_info
 
+log = logging.getLogger(__name__)
 bp = Blueprint("inventory", __name__, url_prefix="/inventory", template_folder="templates")
 PER_PAGE = 80
 REFRESHERS = (Role.DEPARTMENT, Role.BUREAU, Role.VENDOR, Role.ADMIN)  # the auditor only reads
@@ -114,7 +116,8 @@ def refresh(item_id):
         found = inv.refresh(db.session, request_info(), current_app.config, cloud(), item_id)
     except cloud_errors.ProvisioningError as exc:
         db.session.rollback()
-        flash(_("The cloud did not answer: %(error)s", error=str(exc)[:200]), "danger")
+        log.warning("inventory: the cloud did not answer: %s", exc)  # its own words, in English: for the log
+        flash(_("The cloud did not answer; nothing was done. Please try again later."), "danger")
         return redirect(url_for("inventory.detail", item_id=item_id))
     if found is None or found.gone_at is not None:
         flash(_("The cloud no longer has this object."), "warning")
@@ -161,6 +164,7 @@ def console(item_id):
         abort(exc.http_status)
     except cloud_errors.ProvisioningError as exc:
         db.session.rollback()
-        flash(_("The cloud did not answer: %(error)s", error=str(exc)[:200]), "danger")
+        log.warning("inventory: the cloud did not answer: %s", exc)  # its own words, in English: for the log
+        flash(_("The cloud did not answer; nothing was done. Please try again later."), "danger")
         return redirect(url_for("inventory.detail", item_id=item_id))
     return render_template("inventory/console.html", item=item, text=text)

@@ -146,6 +146,11 @@ class Statement(Base):
     def snapshot(self):
         return {f: str(getattr(self, f)) if f == "total" else getattr(self, f) for f in self.FIELDS}
 
+    @property
+    def unpriced(self):
+        """The resource types the rate card had no price for (the note reads "no rate for T; ...")."""
+        return [part.strip().removeprefix("no rate for ") for part in (self.note or "").split(";") if part.strip()]
+
 
 class StatementLine(Base):
     """One line: a system x a resource type x a price period, its usage and its amount."""

@@ -52,6 +52,8 @@ class JobRun(Base):
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     holder: Mapped[str] = mapped_column(String(120), default="")
     fence: Mapped[int | None] = mapped_column(BigInteger)
+    # {figure name: number} the job page shows with portal.labels.JOB_FIGURE_LABELS (issue 17)
+    figures: Mapped[dict | None] = mapped_column(JSON, default=dict)
 
 
 class JobPeriod(Base):

@@ -33,7 +33,7 @@ ALL_ROLES = BUSINESS_VIEWERS  # every role but the security administrator (‰∏âÊù
 @require(*OPERATORS)
 def job_list():
     from scheduler.process import planned_jobs
-    statuses = jobs.job_statuses(db.session, planned_jobs(db.session))
+    statuses = jobs.job_statuses(db.session, planned_jobs(db.session, current_app.config))
     return render_template("operations/jobs.html", statuses=statuses, runs=jobs.recent_runs(db.session, limit=30),
                            leader=jobs.leader_status(db.session))
 

@@ -5,14 +5,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from .. import audit_chain
 from ..database import utcnow
 from ..errors import Forbidden
 from ..crypto.masking import mask_record
 from ..models.accounts import Role
+from ..labels import ACTION_LABELS, OBJECT_LABELS, OUTCOME_LABELS, ROLE_LABELS
+from ..text import _l
 from ..models.audit import AuditEvent
+from ..models.requests import ResourceRequest
 from ..pagination import paginate
 from ..scoping import scoped
 
@@ -112,10 +115,11 @@ class AuditFilter:
     object_id: str = ""
     request_id: str = ""
     outcome: str = ""
+    q: str = ""  # free text: user, object id, detail, or a word of the action's or object's label
 
 
 def days_filter(zone, *, since=None, until=None, department_id=None, actor="", action="", object_type="",
-                object_id="", request_id="", outcome=""):
+                object_id="", request_id="", outcome="", q=""):
     """Return the AuditFilter of a search by whole days in zone: from since's first moment to the end
     of until (the audit page's and the API's dates); text is compared stripped."""
     def day_start(d):
@@ -124,7 +128,7 @@ def days_filter(zone, *, since=None, until=None, department_id=None, actor="", a
     return AuditFilter(since=day_start(since), until=day_start(until + timedelta(days=1)) if until else None,
                        department_id=department_id, actor=(actor or "").strip(), action=action or "",
                        object_type=(object_type or "").strip(), object_id=(object_id or "").strip(),
-                       request_id=(request_id or "").strip(), outcome=outcome or "")
+                       request_id=(request_id or "").strip(), outcome=outcome or "", q=(q or "").strip())
 
 
 @dataclass
@@ -151,7 +155,44 @@ def _filtered(user, f):
                           (AuditEvent.outcome, f.outcome)):
         if value:
             stmt = stmt.where(column == value)
+    if f.q:
+        actions = [k for k, v in ACTION_LABELS.items() if f.q.lower() in str(v).lower()]
+        objects = [k for k, v in OBJECT_LABELS.items() if f.q.lower() in str(v).lower()]
+        stmt = stmt.where(or_(AuditEvent.actor_username.contains(f.q, autoescape=True),
+                              AuditEvent.object_id == f.q, AuditEvent.detail.contains(f.q, autoescape=True),
+                              AuditEvent.action.in_(actions), AuditEvent.object_type.in_(objects)))
     return stmt
+
+
+def count_events(session, user, f):
+    """Return how many events f selects (the total shown above the audit table)."""
+    return session.scalar(select(func.count()).select_from(_filtered(user, f).subquery()))
+
+
+MISSING = object()
+
+
+def change_rows(before, after):
+    """Return [(field, value before or MISSING, value after or MISSING)] of an event, fields sorted;
+    a field whose value did not change is listed once (after)."""
+    before = before if isinstance(before, dict) else ({} if before is None else {"": before})
+    after = after if isinstance(after, dict) else ({} if after is None else {"": after})
+    rows = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, MISSING), after.get(key, MISSING)
+        rows.append((key, MISSING if old == new else old, new))
+    return rows
+
+
+def request_numbers(session, events):
+    """Return {event id: 申请编号} of the events about a resource request (the audit table's column)."""
+    ids = {int(e.object_id) for e in events if e.object_type == "resource_request" and str(e.object_id).isdigit()}
+    if not ids:
+        return {}
+    numbers = dict(session.execute(select(ResourceRequest.id, ResourceRequest.number)
+                                   .where(ResourceRequest.id.in_(ids))).all())
+    return {e.id: numbers.get(int(e.object_id)) for e in events
+            if e.object_type == "resource_request" and str(e.object_id).isdigit()}
 
 
 def search_page(session, user, f, *, page=1, per_page=20):
@@ -185,8 +226,24 @@ CSV_COLUMNS = ("seq", "occurred_at", "actor_username", "actor_role", "department
                "after", "detail", "hash")
 
 
-def export_csv(new_session, user, f, batch=1000):
+# the export's header row (in the reader's language) and the columns shown by their labels
+CSV_HEADERS = {
+    "seq": _l("Sequence"), "occurred_at": _l("Time (Beijing time)"), "actor_username": _l("User"),
+    "actor_role": _l("Role"), "department_id": _l("Department ID"), "action": _l("Action"),
+    "object_type": _l("Object type"), "object_id": _l("Object ID"), "outcome": _l("Outcome"),
+    "request_id": _l("Trace ID"), "remote_addr": _l("Address"), "before": _l("Before"), "after": _l("After"),
+    "detail": _l("Detail"), "hash": _l("Hash"),
+}
+CSV_LABELS = {"actor_role": ROLE_LABELS, "action": ACTION_LABELS, "object_type": OBJECT_LABELS,
+              "outcome": OUTCOME_LABELS}
+
+
+def export_csv(new_session, user, f, batch=1000, zone=None):
     """Yield the filtered events as CSV text, oldest first, a batch at a time (constant memory).
+
+    With a zone (the audit page's export, for people): headers and coded values (role, action,
+    object, outcome) by their labels, times in zone; without (the API's, for programs): column
+    names, codes and ISO times in UTC.
 
     It reads through a session of its own (from new_session()), closed when the export ends or
     is abandoned, so a slow or vanished client holds no connection of the request's session.
@@ -195,7 +252,7 @@ def export_csv(new_session, user, f, batch=1000):
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")  # Excel reads UTF-8 Chinese text only with a BOM
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(CSV_HEADERS[name]) for name in CSV_COLUMNS] if zone else CSV_COLUMNS)
     yield buf.getvalue()
     buf.seek(0)
     buf.truncate()
@@ -210,7 +267,10 @@ def export_csv(new_session, user, f, batch=1000):
                 values = []
                 for value in row[1:]:
                     if isinstance(value, datetime):
-                        value = value.isoformat(timespec="seconds")
+                        value = (value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if zone
+                                 else value.isoformat(timespec="seconds"))
+                    elif zone and name in CSV_LABELS and value:
+                        value = str(CSV_LABELS[name].get(value, value))
                     elif isinstance(value, (dict, list)):
                         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
                     values.append("" if value is None else value)

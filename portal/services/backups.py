@@ -108,7 +108,7 @@ def policy_targets(session, user):
     systems = scoped(select(ResourceRequest), user).where(ResourceRequest.kind == RequestKind.NEW,
                                                           ResourceRequest.approved_at.is_not(None))
     for s in session.scalars(systems.order_by(ResourceRequest.department_id, ResourceRequest.id)):
-        out.append((f"s{s.id}", f"{s.department.name} · {s.system_name} ({s.number})"))
+        out.append((f"s{s.id}", f"{s.department.name} · {s.system_name} · {s.number}"))
     return out
 
 
@@ -170,7 +170,7 @@ def key_choices(session, user, department_id=None):
     if department_id is not None:
         stmt = stmt.where(DepartmentSshKey.department_id == department_id)
     rows = session.scalars(stmt.order_by(DepartmentSshKey.department_id, DepartmentSshKey.name))
-    return [(k.id, f"{k.department.name} · {k.name} ({k.fingerprint})") for k in rows]
+    return [(k.id, f"{k.department.name} · {k.name} · {k.fingerprint}") for k in rows]
 
 
 def next_runs(cron, count=3, now=None):

@@ -103,7 +103,7 @@ def open_incident(session, ctx, settings, target, *, started_at, detected_at, de
     """Open an incident for a failing target and notify its department (the caller commits)."""
     return _open(session, ctx, settings, Incident(
         department_id=target.department_id, target_id=target.id, system_name=target.system_name,
-        state=S.OPEN, kind=kind, title=f"{target.system_name}: {target.name} ({target.kind})"[:255],
+        state=S.OPEN, kind=kind, title=f"{target.system_name} · {target.name}"[:255],
         started_at=started_at, detected_at=detected_at, alert_fingerprint=alert_fingerprint), detail)
 
 

@@ -19,7 +19,7 @@ class JobStatus:
 
     job_id: str
     description: str
-    trigger: str
+    schedule: dict  # {"every_seconds": n} or {"cron": {...}}; {} when not in the scheduler's store
     next_run_at: datetime | None
     last_run: JobRun | None
     last_success_at: datetime | None
@@ -34,9 +34,10 @@ def start_run(session, job_id):
     return run
 
 
-def finish_run(session, run, outcome, *, summary="", error=""):
-    """Record how a run ended and how long it took."""
+def finish_run(session, run, outcome, *, summary="", error="", figures=None):
+    """Record how a run ended, its figures and how long it took."""
     run.outcome = outcome
+    run.figures = dict(figures or {})
     run.duration_seconds = (utcnow() - run.started_at).total_seconds()
     run.summary = (summary or "")[:255]
     run.error = error or ""
@@ -56,16 +57,16 @@ def claim_period(session, job_id, period, run_id=None):
 
 
 def job_statuses(session, jobs):
-    """Return a JobStatus per (job_id, description, trigger, next_run_at) in jobs."""
+    """Return a JobStatus per (job_id, description, schedule, next_run_at) in jobs."""
     latest_ids = dict(session.execute(select(JobRun.job_id, func.max(JobRun.id)).group_by(JobRun.job_id)).all())
     latest = {r.job_id: r for r in session.scalars(select(JobRun).where(JobRun.id.in_(latest_ids.values())))}
     successes = dict(session.execute(select(JobRun.job_id, func.max(JobRun.started_at))
                                      .where(JobRun.outcome == JobOutcome.SUCCESS).group_by(JobRun.job_id)).all())
     counts = dict(session.execute(select(JobRun.job_id, func.count()).group_by(JobRun.job_id)).all())
-    return [JobStatus(job_id=job_id, description=description, trigger=trigger, next_run_at=next_run,
+    return [JobStatus(job_id=job_id, description=description, schedule=schedule, next_run_at=next_run,
                       last_run=latest.get(job_id), last_success_at=successes.get(job_id),
                       runs=counts.get(job_id, 0))
-            for job_id, description, trigger, next_run in jobs]
+            for job_id, description, schedule, next_run in jobs]
 
 
 @dataclass

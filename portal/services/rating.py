@@ -44,11 +44,15 @@ def scale_of(resource_type):
     return RESOURCE_UNITS[base_type(resource_type)][1]
 
 
+# Cinder's volume type when none was chosen
+VOLUME_TYPE_LABELS = {"__DEFAULT__": _l("default type")}
+
+
 def resource_label(resource_type):
-    """Return the resource type for people, e.g. 云硬盘 (ssd)."""
+    """Return the resource type for people, e.g. 云硬盘（ssd）, 云硬盘（默认类型）."""
     base, _, sub = resource_type.partition(":")
     text = str(RESOURCE_LABELS.get(base, base))
-    return f"{text} ({sub})" if sub else text
+    return str(_l("%(resource)s (%(type)s)", resource=text, type=VOLUME_TYPE_LABELS.get(sub, sub))) if sub else text
 
 
 def month_bounds(year, month):

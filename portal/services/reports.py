@@ -47,7 +47,7 @@ COLUMNS = (
     ("backups_run", "备份"),
     ("backups_failed", "备份失败"),
     ("backups_verified", "备份验证"),
-    ("fees", "费用(元)"),
+    ("fees", "费用（元）"),
 )
 NUMERIC = [key for key, _ in COLUMNS if key not in ("department",)]
 TITLE = "政务云月度汇总报备"
@@ -428,7 +428,7 @@ def bar_chart_svg(title, series, *, width=640, height=240, unit=""):
         x = pad_left + i * plot_w / n + (plot_w / n - bar_w) / 2
         y = height - pad_bottom - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="#0d6efd">'
-                     f'<title>{escape(str(label))}: {escape(str(value))}{escape(unit)}</title></rect>')
+                     f'<title>{escape(str(label))}：{escape(str(value))}{escape(unit)}</title></rect>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - pad_bottom + 14}" text-anchor="middle" '
                      f'font-size="10">{escape(str(label))}</text>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="10">'

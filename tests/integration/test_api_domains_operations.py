@@ -231,7 +231,7 @@ def test_incidents_scoped_and_handled_by_the_vendor(api, seed):
     assert api.get("dept", f"/incidents/{theirs}").status_code == 404
     for role in ("bureau", "auditor", "vendor"):
         assert ids(api.get(role, "/incidents")) == sorted([mine, theirs])
-    assert api.get("dept_b", f"/incidents/{theirs}").get_json()["title"] == "办公系统: web (tcp)"
+    assert api.get("dept_b", f"/incidents/{theirs}").get_json()["title"] == "办公系统 · web"
     assert_pages_bounded(api, "/incidents")
     assert api.get("dept", "/incidents?state=closed").status_code == 400
 

@@ -226,11 +226,11 @@ def test_audit_pages_walk_the_log_both_ways(app, seed, login_as):
     third = client.get(_link(second, "older")).get_data(as_text=True)
     assert [len(_rows(h)) for h in (first, second, third)] == [20, 20, 5]
     assert _link(first, "newer") is None and _link(third, "older") is None
-    assert '{&#34;n&#34;: 44, &#34;名称&#34;: &#34;甲局&#34;}' in first  # readable, escaped
-    assert '&#34;n&#34;: 0,' in third  # newest first
+    assert '<code>n</code>：44</li>' in first and '<code>名称</code>：甲局</li>' in first  # a readable list
+    assert '<code>n</code>：0</li>' in third  # newest first
     back = client.get(_link(third, "newer")).get_data(as_text=True)
-    assert len(_rows(back)) == 20 and "&#34;n&#34;: 24," in back and "&#34;n&#34;: 5," in back
-    assert "&#34;n&#34;: 25," not in back and "&#34;n&#34;: 4," not in back
+    assert len(_rows(back)) == 20 and "<code>n</code>：24<" in back and "<code>n</code>：5<" in back
+    assert "<code>n</code>：25<" not in back and "<code>n</code>：4<" not in back
 
 
 def test_audit_search_filters_and_scopes(app, seed, login_as):
@@ -269,7 +269,7 @@ def test_audit_csv_export_streams_everything_and_is_audited(app, seed, login_as,
     assert response.headers["Content-Disposition"].startswith("attachment;")
     body = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert rows[0][:3] == ["seq", "occurred_at", "actor_username"]
+    assert rows[0][:3] == ["序号", "时间（北京时间）", "用户"]  # for people: Chinese headers, Beijing time
     assert len(rows) == 1 + 2500
     assert [r[13] for r in rows[1:4]] == ["n0", "n1", "n2"]
     exported = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.export")).one()
@@ -277,3 +277,48 @@ def test_audit_csv_export_streams_everything_and_is_audited(app, seed, login_as,
     dept_rows = list(csv.reader(io.StringIO(
         login_as("dept").get("/audit/export.csv?request_id=req-page").get_data(as_text=True))))
     assert len(dept_rows) - 1 == sum(1 for i in range(2500) if i % 3)
+
+
+def _request_edit(app, seed):
+    """Record the department's edit of its draft request (before/after values) and return its event."""
+    from portal.extensions import db
+    from portal.models.accounts import User
+    with app.app_context():
+        user = db.session.get(User, seed.user_ids["dept"])
+        event = record_event(db.session, RequestInfo(actor=user, correlation_id="0" * 32), "request.update",
+                             object_type="resource_request", object_id=str(seed.extra["request_id"][0]),
+                             department_id=seed.dept_a, before={"system_name": "办公系统"},
+                             after={"system_name": "协同办公系统", "spec": {"servers": [{"name": "web", "count": 2}]}})
+        db.session.commit()
+        return event.occurred_at
+
+
+def test_audit_filter_by_object_label_free_text_and_totals(app, seed, login_as):
+    """Issue 17: object types are chosen by their labels, free text finds an action by a word of
+    its label, the page counts what matches; the request column names the 申请编号, the change is a
+    readable before/after list, not JSON."""
+    seed_audit(app, seed, n=3)
+    _request_edit(app, seed)
+    client = login_as("auditor")
+    form = client.get("/audit/").get_data(as_text=True)
+    assert '<option value="resource_request">政务云资源需求申请</option>' in form
+    assert 'name="object_type" type="text"' not in form
+    html = client.get("/audit/?object_type=resource_request").get_data(as_text=True)
+    assert "共 1 条记录。" in html and "ZWY-T-" in html
+    assert "系统名称：<del>办公系统</del> → 协同办公系统" in html and "&#34;" not in html
+    assert "云主机：（数量：2、名称：web）" in re.sub(r"<[^>]+>", "", html)
+    assert "共 1 条记录。" in client.get("/audit/?q=修改").get_data(as_text=True)  # 申请已修改
+    assert "共 1 条记录。" in client.get("/audit/?q=n1").get_data(as_text=True)  # the detail
+    refused = client.get("/audit/?object_type=no_such_thing").get_data(as_text=True)
+    assert "id=\"audit-table\"" not in refused and "不是有效的选择。" in refused, refused[-3000:]
+
+
+def test_audit_csv_of_the_page_is_in_chinese_and_beijing_time(app, seed, login_as):
+    from datetime import timedelta
+    at = _request_edit(app, seed)
+    body = login_as("auditor").get("/audit/export.csv?object_type=resource_request").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    header, row = rows[0], rows[1]
+    assert header[:6] == ["序号", "时间（北京时间）", "用户", "角色", "部门编号", "操作"]
+    assert row[1] == (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    assert row[3:6] == ["使用部门(单位)", str(seed.dept_a), "申请已修改"] and row[6] == "政务云资源需求申请"

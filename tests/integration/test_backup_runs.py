@@ -120,7 +120,7 @@ def test_scheduler_jobs_are_recorded(app, db_session):
     from scheduler import runtime
     from portal.models.operations import JobRun
     runtime.configure(app.config, app.extensions["govcloud_db"][0])
-    assert jobs.run_due_backups().summary == "0 queued, 0 succeeded, 0 retrying, 0 failed"
+    assert jobs.run_due_backups().summary == "0 queued, 0 succeeded, 0 retrying, 0 failed runs"
     assert jobs.track_restores().failed is False
     outcomes = {r.job_id: r.outcome for r in db_session.scalars(select(JobRun))}
     assert outcomes == {"run_due_backups": "success", "track_restores": "success"}

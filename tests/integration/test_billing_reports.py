@@ -51,7 +51,7 @@ def test_xlsx_and_pdf_show_the_same_totals(db_session, seed, login_as, tmp_path)
     total = dict(zip(headings, rows[-1]))
     assert total["使用部门(单位)"] == "合计"
     assert (total["收到申请"], total["已批准"], total["已驳回"], total["退回修改"]) == (4, 2, 1, 1)
-    assert Decimal(str(total["费用(元)"])) == Decimal("454.07")
+    assert Decimal(str(total["费用（元）"])) == Decimal("454.07")
 
     pdf = bureau.get(url + "/export/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -99,7 +99,7 @@ def test_scheduler_process_runs_jobs_and_the_page_lists_them(app, db_session, lo
     page = login_as("vendor").get("/jobs").get_data(as_text=True)
     for spec in JOBS:
         assert spec.job_id in page
-    assert "interval[0:00:01]" in page  # the trigger the process planned
+    assert "每 1 秒" in page  # the trigger the process planned, in words
     leader = page.split('id="scheduler-leader"')[1].split("</dl>")[0]
     assert f":{proc.pid}</code>" in leader  # the process that led, named on the page
 

@@ -45,7 +45,7 @@ def test_bad_department_input_shows_the_form_again_in_chinese_and_stores_nothing
     assert 'id="department-form"' in html
     assert "此项为必填项。" in html
     assert "只能使用大写字母、数字、- 和 _。" in html
-    assert "请输入电话号码(数字、+、-)。" in html
+    assert "请输入电话号码（数字、+、-）。" in html
     assert "请输入有效的电子邮箱地址。" in html
     assert "is-invalid" in html
     assert (count(db_session, Department), count(db_session, AuditEvent)) == before
