@@ -235,8 +235,25 @@ def planned_jobs(session, settings=None):
     """
     plans = {p.job_id: p for p in session.scalars(select(ScheduledJob))}
     settings = settings or {}
-    return [(spec.job_id, spec.description, schedule_of(spec.trigger(settings)),
+    return [(spec.job_id, spec.description,
+             schedule_from_text(plans[spec.job_id].trigger) if spec.job_id in plans
+             else schedule_of(spec.trigger(settings)),
              plans[spec.job_id].next_run_at if spec.job_id in plans else None) for spec in JOBS]
+
+
+def schedule_from_text(text):
+    """schedule_of for a trigger as the leader stored it (str of the trigger: `interval[0:05:00]`,
+    `interval[1 day, 0:00:00]`, `cron[day='1', hour='1', minute='5']`)."""
+    import re
+    interval = re.fullmatch(r"interval\[(?:(\d+) days?, )?(\d+):(\d+):(\d+)\]", text or "")
+    if interval:
+        days, hours, minutes, seconds = (int(g or 0) for g in interval.groups())
+        return {"every_seconds": ((days * 24 + hours) * 60 + minutes) * 60 + seconds}
+    cron = re.fullmatch(r"cron\[(.*)\]", text or "")
+    if cron:
+        fields = dict(re.findall(r"(\w+)='([^']*)'", cron.group(1)))
+        return {"cron": {k: v for k, v in fields.items() if k in ("month", "day", "day_of_week", "hour", "minute")}}
+    return {"other": text or ""}
 
 
 def schedule_of(trigger):
