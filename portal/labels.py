@@ -209,6 +209,7 @@ JOB_LABELS = {
     "sync_inventory": _l("Live inventory: what changed in the cloud"),
     "resync_inventory": _l("Live inventory: the whole cloud read again"),
     "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
+    "time_limits": _l("Reminders and escalation of time limits"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -228,6 +229,8 @@ JOB_FIGURE_LABELS = {
     "alertmanager_not_set": _l("no Alertmanager configured"), "silences_created": _l("%(n)s silences created"),
     "expired": _l("%(n)s expired"), "changed": _l("%(n)s changed"), "gone": _l("%(n)s gone"),
     "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
+    "reminded": _l("%(n)s reminded"), "escalated": _l("%(n)s escalated"),
+    "closed_before": _l("closed before"), "signed_before": _l("signed before"),
 }
 
 

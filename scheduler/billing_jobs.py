@@ -67,6 +67,6 @@ def monthly_summary():
         try:
             job_history.claim_period(session, "monthly_summary", f"{year}-{month:02d}", current_run_id())
         except job_history.PeriodDone:
-            return JobResult(summary=f"{year}-{month:02d}: closed before")
+            return JobResult.counted(month=f"{year}-{month:02d}", closed_before=1)
         report = close_month(session, year, month)
     return JobResult.counted(month=f"{year}-{month:02d}", departments=len(report.entries))

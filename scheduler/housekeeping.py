@@ -77,4 +77,4 @@ def time_limits():
     to the bureau, once each (the deliver_notifications job sends them)."""
     with runtime.session_scope() as session:
         reminded, escalated = timelimits.send_notices(session, runtime.current().settings, utcnow())
-    return JobResult(summary=f"{reminded} reminded, {escalated} escalated")
+    return JobResult.counted(reminded=reminded, escalated=escalated)

@@ -29,7 +29,7 @@ def audit_digest():
         try:
             job_history.claim_period(session, "audit_digest", period, current_run_id())
         except job_history.PeriodDone:
-            return JobResult(summary=f"{period}: signed before")
+            return JobResult.counted(signed_before=1)
         digest = audit_chain.sign_and_publish(session, settings)
     if digest is None:
         return JobResult.counted(audit_log_empty=1)

@@ -4,22 +4,21 @@ from datetime import timedelta
 
 
 def seed_operations(app, session, seed):
-    """Store every job of the scheduler (as the scheduler process does, paused), a finished run of
+    """Store every job's plan (as the leading scheduler does), a finished run of
     each with its figures, a failed run with the cloud's own words, an inventory snapshot of both
     departments, a rate-less statement note, and audit events of a request's edit."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     from portal.database import utcnow
     from portal.models.billing import Statement
-    from portal.models.operations import InventorySnapshot, JobRun
+    from portal.models.operations import InventorySnapshot, JobRun, ScheduledJob
     from portal.services.audit import RequestInfo, record_event
     from portal.models.accounts import User
-    from scheduler.process import JOBS, build_scheduler
+    from scheduler.process import JOBS
 
-    scheduler = build_scheduler(app.config, app.extensions["govcloud_db"][0], scheduler_class=BackgroundScheduler)
-    scheduler.start(paused=True)
-    scheduler.shutdown(wait=False)
     now = utcnow()
+    for spec in JOBS:
+        trigger = spec.trigger(app.config)
+        session.add(ScheduledJob(job_id=spec.job_id, trigger=str(trigger)[:255], updated_at=now,
+                                 next_run_at=trigger.get_next_fire_time(None, now)))
     figures = {"run_probes": {"checked": 3, "failing": 1}, "deliver_notifications": {"sent": 2, "failed_to_send": 0},
                "collect_inventory": {"servers": 4, "API_calls": 9}, "audit_digest": {"seq_signed": 42},
                "run_due_backups": {"queued": 1, "succeeded": 1, "retrying": 0, "failed_runs": 0},

@@ -18,12 +18,12 @@ ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security
 # not pages: files, machine endpoints; the audit CSV is checked on its own below
 NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachment",
              "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export",
-             "inventory.export"}
+             "inventory.export", "requests.progress_json", "requests.charts_json"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
 ALLOWED_WORDS = {
-    "GB", "MB", "TB", "KB", "vCPU", "CPU", "OpenStack", "IP", "IPv4", "IPv6", "SSH", "TCP", "HTTP", "HTTPS",
+    "GB", "MB", "TB", "KB", "Mbps", "Word", "Excel", "vCPU", "CPU", "OpenStack", "IP", "IPv4", "IPv6", "SSH", "TCP", "HTTP", "HTTPS",
     "ICMP", "URL", "PDF", "CSV", "JSON", "API", "TOTP", "UUID", "ID", "SM2", "SM3", "SM4", "SHA", "UDP",
     "AES", "GCM", "HMAC", "English", "Webhook", "SMTP", "SLA", "VPN", "Token", "Bearer", "DNS",
     "Prometheus", "Grafana", "Alertmanager", "CIDR", "UTF", "XLSX", "GET", "cron", "base64",
