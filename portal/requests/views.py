@@ -24,7 +24,7 @@ from ..services.statements import estimate_for_spec
 from ..specs import Limits, diff_specs, expand, normalize_spec
 from ..steps import step_label
 from ..web import login_policy, page_arg, passwords, per_page, request_info, show_error
-from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState
+from ..workflow import EDITABLE, KIND_LABELS, RequestKind, RequestState, state_label
 from .forms import (RULE_ROWS, SERVER_ROWS, VOLUME_ROWS, ActionForm, DecommissionForm, EstimateForm, RequestForm,
                     TokenForm,
                     UploadForm, files_from_form, fill_form, spec_from_form)
@@ -331,6 +331,61 @@ def decommission(request_id):
 
 
 # -- receipts (附件3)
+
+@bp.route("/<int:request_id>/form.pdf")
+@require(*ALL_ROLES)
+def form_pdf(request_id):
+    """附件1 (a new request) or 附件2 (a change or a decommission) as a printable PDF."""
+    req = svc.get_request(db.session, current_user, request_id)
+    current = svc.current_spec(db.session, req.system_root_id) if req.kind != RequestKind.NEW else None
+    title, header, tables, footer = _form_labels(req, current)
+    pdf = receipts.form_pdf(title, header, tables, footer)
+    mark_download("resource_request", req.id, req.department_id)
+    import io
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                     download_name=f"{req.number}.pdf")
+
+
+def _form_labels(req, current):
+    """Title, header lines, tables and signature lines of 附件1 or 附件2 for req."""
+    from ..labels import LEVEL_LABELS, label
+    from ..services.resource_requests import DOCUMENT_LABELS
+    spec = normalize_spec(req.approved_spec or req.spec)
+    instances, volumes = expand(spec)
+    del instances
+    header = [(_("Request number"), req.number), (_("Department"), req.department.name),
+              (_("System name"), req.system_name), (_("State"), str(state_label(req.kind, req.state))),
+              (_("Submitted at"), _localtime_text(req.submitted_at) or "—")]
+    if req.kind == RequestKind.NEW:
+        title = _("Government cloud resource request form (Form 1)")
+        header += [(_("Purpose"), req.purpose or "—"), (_("Security level"), str(label(LEVEL_LABELS, req.security_level))),
+                   (_("Informatization project"), req.project_ref or "—"), (_("Bandwidth"), bandwidth_text(req)),
+                   (_("Network"), spec["network"].get("cidr") or _("automatic")),
+                   (_("Floating IPs"), spec["floating_ips"]),
+                   (_("Documents"), "、".join(f"{DOCUMENT_LABELS.get(a.purpose, a.purpose)}（{a.filename}）"
+                                             for a in req.attachments) or "—")]
+        tables = [(_("Servers"), [_("Name"), _("Flavor"), _("Image"), _("Count")],
+                   [[s["name"], s["flavor"], s["image"], s["count"]] for s in spec["servers"]], None),
+                  (_("Volumes"), [_("Name"), _("Size"), _("Attached to")],
+                   [[v["name"], f"{v['size_gb']} GB", v.get("attach_to") or "—"] for v in volumes], None),
+                  (_("Security group rules"), [_("Protocol"), _("Port"), _("Source")],
+                   [[r["protocol"], r["port"], r["source"]] for r in spec["rules"]], None)]
+    else:
+        title = _("Government cloud resource change / decommission form (Form 2)")
+        header += [(_("Kind"), str(KIND_LABELS[req.kind])), (_("Reason"), req.reason or "—")]
+        if req.kind == RequestKind.DECOMMISSION:
+            header.append((_("Data migrated or backed up"), req.migration_note or (_("Yes") if req.backup_confirmed else _("No"))))
+            rows = [[s["name"], s["flavor"], s["count"], _("Deleted")] for s in normalize_spec(current)["servers"]]
+            tables = [(_("What is deleted"), [_("Name"), _("Flavor"), _("Count"), _("Change")], rows, None)]
+        else:
+            tables = [(_("Changes"), [_("Item"), _("Field"), _("From"), _("To")],
+                       [[c["item"], c["field"], c["from"], c["to"]] for c in diff_specs(current, req.spec)], None)]
+    review = req.review_comment or "—"
+    footer = [_("Review by the big-data bureau: %(comment)s", comment=review), "",
+              _("Department (seal): ____________    Person in charge: ____________    Date: ____________"),
+              _("Big-data bureau (seal): ____________    Reviewer: ____________    Date: ____________")]
+    return title, header, tables, footer
+
 
 @bp.route("/receipts/<int:receipt_id>")
 @require(*ALL_ROLES)

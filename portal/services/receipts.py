@@ -90,6 +90,17 @@ def cjk_font_path():
 
 def receipt_pdf(receipt, labels):
     """Render the receipt as a PDF with an embedded CJK font; labels maps English keys to shown text."""
+    from reportlab.lib.units import mm
+    rows = [labels["row"](item) for item in receipt.items]
+    return form_pdf(labels["title"], labels["header"],
+                    [("", labels["columns"], rows, [22 * mm, 55 * mm, 62 * mm, 30 * mm, 20 * mm, 50 * mm, 25 * mm])],
+                    labels["footer"], landscape_page=True)
+
+
+def form_pdf(title, header, tables, footer, landscape_page=False):
+    """Render one of the regulation's forms (附件1-3) as a PDF with an embedded CJK font: a title, the
+    header lines (label, value), tables (caption, column headings, rows, column widths or None) and
+    the footer lines (signatures)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -100,28 +111,28 @@ def receipt_pdf(receipt, labels):
 
     if "GovCJK" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("GovCJK", cjk_font_path(), subfontIndex=0))
-    title = ParagraphStyle("t", fontName="GovCJK", fontSize=16, leading=22, alignment=1)
+    heading = ParagraphStyle("t", fontName="GovCJK", fontSize=16, leading=22, alignment=1)
+    caption_style = ParagraphStyle("h", fontName="GovCJK", fontSize=10.5, leading=14)
     body = ParagraphStyle("b", fontName="GovCJK", fontSize=9, leading=12)
     cell = ParagraphStyle("c", fontName="GovCJK", fontSize=7.5, leading=9.5)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm, title=labels["title"])
-    request = receipt.request
-    story = [Paragraph(labels["title"], title), Spacer(1, 4 * mm)]
-    for key, value in labels["header"]:
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4) if landscape_page else A4, leftMargin=12 * mm,
+                            rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm, title=title)
+    story = [Paragraph(title, heading), Spacer(1, 4 * mm)]
+    for key, value in header:
         story.append(Paragraph(f"{key}：{value}", body))
-    story.append(Spacer(1, 4 * mm))
-    rows = [[Paragraph(h, cell) for h in labels["columns"]]]
-    for item in receipt.items:
-        rows.append([Paragraph(str(v), cell) for v in labels["row"](item)])
-    table = Table(rows, repeatRows=1, colWidths=[22 * mm, 55 * mm, 62 * mm, 30 * mm, 20 * mm, 50 * mm, 25 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story.append(table)
+    for caption, columns, rows, widths in tables:
+        story.append(Spacer(1, 4 * mm))
+        if caption:
+            story.append(Paragraph(caption, caption_style))
+        data = [[Paragraph(str(h), cell) for h in columns]] + [[Paragraph(str(v), cell) for v in row] for row in rows]
+        table = Table(data, repeatRows=1, colWidths=widths)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(table)
     story.append(Spacer(1, 6 * mm))
-    for line in labels["footer"]:
+    for line in footer:
         story.append(Paragraph(line, body))
     doc.build(story)
-    del request
     return buf.getvalue()

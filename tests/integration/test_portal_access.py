@@ -82,6 +82,7 @@ POLICY = {
     ("requests.estimate", "POST"): only(*DEPT_USERS),
     ("requests.create", "POST"): only(*DEPT_USERS),
     ("requests.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("requests.form_pdf", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.progress_json", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.charts_json", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
     ("requests.edit", "GET"): only(*OWN_DEPT),
