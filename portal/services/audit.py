@@ -265,7 +265,7 @@ def export_csv(new_session, user, f, batch=1000, zone=None):
             rows = session.execute(base.where(AuditEvent.id > last_id).limit(batch)).all()
             for row in rows:
                 values = []
-                for value in row[1:]:
+                for name, value in zip(CSV_COLUMNS, row[1:]):
                     if isinstance(value, datetime):
                         value = (value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if zone
                                  else value.isoformat(timespec="seconds"))

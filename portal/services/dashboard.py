@@ -318,6 +318,8 @@ def home_summary(session, user, now=None, limits=None):
         summary["locked_count"] = users.count_locked(session, user)
         return summary
     summary["department_count"] = departments.count_departments(session, user)
+    if user.role == Role.VENDOR:  # contacts only of the departments it has work with now
+        summary["departments"] = departments.with_contacts_for(session, user, limit=10)
     if user.role in (Role.ADMIN, Role.AUDITOR):
         summary["user_count"] = users.count_users(session, user)
     if user.role in (Role.BUREAU, Role.AUDITOR):  # the system administrator does not read the audit log

@@ -68,13 +68,13 @@ def approve_change(app, user_id, reviewer_id, system_id, spec=None):
         ctx = RequestInfo(actor=user)
         cat = catalog(app.config)
         kind = RequestKind.DECOMMISSION if spec is None else RequestKind.CHANGE
-        data = {"reason": "演练"}
-        if spec is None:  # the decommission guard: the data was migrated (a note) or backed up
-            data.update(backup_confirmed=True, migration_note="演练数据无需保留，已确认")
+        # the guard of 第十条(二) (a decommission, or a change that removes servers or volumes): the
+        # data was migrated (a note) or backed up
+        data = {"reason": "演练", "backup_confirmed": True, "migration_note": "演练数据无需保留，已确认"}
         req = resource_requests.start_change(session, ctx, system_id, kind, data)
         if spec is not None:
             resource_requests.update_request(session, ctx, req.id, {"system_name": req.system_name,
-                                                                    "purpose": req.purpose, "reason": "演练"}, spec)
+                                                                    "purpose": req.purpose, **data}, spec)
         resource_requests.submit_request(session, ctx, req.id, cat)
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         return req.id

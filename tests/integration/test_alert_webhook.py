@@ -67,7 +67,7 @@ def test_an_alert_opens_one_incident_repeats_change_nothing_and_its_resolution_r
     dept_a = db_session.scalar(select(Department.id).where(Department.code == "DEPT-A"))
     assert (incident.department_id, incident.system_name, incident.state, incident.target_id) == (
         dept_a, "门户网站", "open", None)
-    assert incident.title.startswith("门户网站: GovcloudProbeFailing")
+    assert incident.title.startswith("门户网站 · GovcloudProbeFailing")
     notified = db_session.scalars(select(Notification).where(Notification.topic == f"incident:{incident_id}")).all()
     assert [(n.department_id, n.channel) for n in notified] == [(dept_a, "webhook")]
     after_open = counts(db_session)

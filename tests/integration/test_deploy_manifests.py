@@ -91,7 +91,7 @@ def test_prometheus_scrapes_each_portal_with_the_token_and_grafana_gets_the_dash
     provider = yaml.safe_load(read(COMPOSE_DIR, "grafana", "provisioning", "dashboards", "govcloud.yml"))
     path = provider["providers"][0]["options"]["path"]
     assert f"../../config/grafana:{path}:ro" in services["grafana"]["volumes"]
-    dashboard = json.loads(read(REPO, "config", "grafana", "govcloud-operations.json"))
+    dashboard = json.loads(read(REPO, "config", "grafana", "dashboards", "govcloud-fleet.json"))
     assert dashboard["uid"] and dashboard["panels"]
 
 

@@ -72,7 +72,7 @@ def test_what_the_approval_promises_is_delivered_and_counted_in_the_job_history(
     asked = []
     window, page = _approved_window(app, seed, login_as, db_session, "核心存储扩容",
                                     between=lambda: asked.append(_deliver(app)))
-    assert asked[0].summary == "4 sent, 0 failed"  # the call for the departments' answers
+    assert asked[0].summary == "4 sent, 0 failed to send"  # the call for the departments' answers
     smtp.messages.clear()
     hook["received"].clear()
     # 3 people of department A in the portal; e-mail to a-user and the IT lead; SMS to a-admin and
@@ -80,17 +80,17 @@ def test_what_the_approval_promises_is_delivered_and_counted_in_the_job_history(
     assert "相关部门 3 人已收到站内消息，2 封邮件和 2 条短信/推送消息正在发送。" in page, page
 
     result = _deliver(app)
-    assert result.summary == "4 sent, 0 failed" and not result.failed
+    assert result.summary == "4 sent, 0 failed to send" and not result.failed
     run = db_session.scalars(select(JobRun).where(JobRun.job_id == "deliver_notifications")
                              .order_by(JobRun.id.desc())).first()
-    assert run.outcome == "success" and run.summary == "4 sent, 0 failed"
+    assert run.outcome == "success" and run.summary == "4 sent, 0 failed to send"
     assert sorted(m["to"][0] for m in smtp.messages) == sorted([DEPT_EMAIL, LEAD_EMAIL])
     phones = [p.get("phone") for p in hook["received"]]
     assert sorted(phones, key=str) == sorted([ADMIN_PHONE, None], key=str)
     assert all(p["topic"] == f"maintenance:{window.id}" and p["link"] == f"/maintenance/{window.id}"
                for p in hook["received"])
     # nothing is sent twice
-    assert _deliver(app).summary == "0 sent, 0 failed"
+    assert _deliver(app).summary == "0 sent, 0 failed to send"
 
     # every person of department A has it in the inbox; department B's people do not
     for key in ("dept", "dept_admin", "dept_member"):
@@ -109,7 +109,7 @@ def test_without_e_mail_or_sms_set_up_the_inbox_still_delivers_and_the_page_says
     assert "相关部门 3 人已收到站内消息，0 封邮件和 0 条短信/推送消息正在发送。" in page
     queued = db_session.scalars(select(Notification).where(Notification.channel != "inbox")).all()
     assert queued == []
-    assert _deliver(app).summary == "0 sent, 0 failed"
+    assert _deliver(app).summary == "0 sent, 0 failed to send"
     home = login_as("dept").get("/").get_data(as_text=True)
     assert re.search(r'id="inbox-unread"[^>]*>\s*2\s*<', home), "the call to answer and the approval"
     preferences = login_as("dept").get("/notifications/preferences").get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_addresses_and_phones_are_sealed_at_rest_and_masked_in_errors_and_logs(a
             result = _deliver(app)
     finally:
         app.config.update(SMTP_HOST=None, SMTP_PORT=25, NOTIFY_WEBHOOK_URL=None)
-    assert result.failed and result.summary == "0 sent, 8 failed"  # the call for answers and the approval
+    assert result.failed and result.summary == "0 sent, 8 failed to send"  # the call for answers and the approval
     with app.extensions["govcloud_db"][0].connect() as conn:
         raw = [row[0] for row in conn.execute(text("SELECT recipient FROM notification WHERE recipient <> ''"))]
         errors = [row[0] for row in conn.execute(text("SELECT last_error FROM notification WHERE last_error <> ''"))]
