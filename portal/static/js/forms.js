@@ -98,7 +98,7 @@
 
   // the date picker: a month calendar under a yyyy-mm-dd text field
   var MONTH_TITLE = msg("month-title") || "{y}-{m}";
-  var WEEKDAYS = (msg("weekdays") || "Mo,Tu,We,Th,Fr,Sa,Su").split(",");
+  var WEEKDAYS = (msg("weekdays") || "Mo Tu We Th Fr Sa Su").split(" ");
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function openCalendar(input) {
