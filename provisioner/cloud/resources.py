@@ -38,7 +38,10 @@ class Resources:
             user_id = conn.current_user_id
             if self._member_role is None:  # looked up once per process
                 self._member_role = conn.identity.find_role("member").id
-            conn.identity.assign_project_role_to_user(project_id, user_id, self._member_role)
+            # the PUT itself: openstacksdk's assign_project_role_to_user drops Keystone's answer, so a
+            # refused grant (503) would pass unseen and show only as a 401 at the next scoped login
+            response = conn.identity.put(f"/projects/{project_id}/users/{user_id}/roles/{self._member_role}")
+            os_exceptions.raise_from_response(response)
 
     def set_quotas(self, project_id, quotas):
         """Set compute, block-storage and network quotas of project_id from a plain dict."""

@@ -180,3 +180,30 @@ def test_waiting_for_a_server_detects_error_and_times_out(cloud, run_id, cleanup
     with pytest.raises(errors.TransientCloudError) as late:
         worker_cloud.wait_for_server(project.id, tiny.id, status="SHUTOFF")
     assert late.value.message == errors.TIMEOUT and "still ACTIVE" in late.value.detail
+
+
+def test_a_refused_role_grant_is_tried_again_not_taken_for_granted(cloud, run_id, cleanup, fault_proxy):
+    """Keystone's 503 to the PUT of the member role (openstacksdk answers False, it does not raise)
+    is tried again; when every try fails the grant fails, instead of a scoped login refused later."""
+    from provisioner import errors
+    from provisioner.cloud import Cloud
+
+    proxy, proxied_yaml = fault_proxy
+    proxy.rate = 0  # only the forced faults
+    project = cloud.identity.create_project(name=f"gcgrant{run_id}", domain_id="default")
+    cleanup(lambda: cloud.identity.delete_project(project.id, ignore_missing=True))
+    worker_cloud = Cloud(clouds_yaml=proxied_yaml)
+    cleanup(worker_cloud.close)
+    roles = rf"/projects/{project.id}/users/.*/roles/"
+
+    proxy.force("503", "PUT", roles, times=2)
+    worker_cloud.grant_member(project.id)
+    assert proxy.stats["503 PUT"] == 2
+    assert worker_cloud.project(project.id).session.get_project_id() == project.id  # the login is let in
+
+    other = cloud.identity.create_project(name=f"gcgrant{run_id}b", domain_id="default")
+    cleanup(lambda: cloud.identity.delete_project(other.id, ignore_missing=True))
+    proxy.force("503", "PUT", rf"/projects/{other.id}/users/.*/roles/", times=10)
+    with pytest.raises(errors.TransientCloudError):
+        worker_cloud.grant_member(other.id)
+    assert list(cloud.identity.role_assignments(scope_project_id=other.id)) == []
