@@ -315,12 +315,25 @@ def _audit_filter(filters):
     return audit.days_filter(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), **filters)
 
 
-_list("/audit/events", "searchAuditEvents",
-      "Search the audit log, newest first (the audit administrator and the bureau; department users: their "
-      "department's events; the system and security administrators are refused, 三权分立)", tag="audit",
-      query=audit_schemas.AuditQuery, out=audit_schemas.AuditEventOut, roles=audit.READERS,
-      find=lambda session, user, page, per_page, **filters: audit.search_page(session, user, _audit_filter(filters),
-                                                                              page=page, per_page=per_page))
+@operation(bp, "/audit/events", "GET", "searchAuditEvents",
+           "Search the audit log, newest first (the audit administrator and the bureau; department users: their "
+           "department's events; the system and security administrators are refused, 三权分立); follow "
+           "`next_before` to walk a log of millions of events at the same cost per page", tag="audit",
+           query=audit_schemas.AuditQuery, response=audit_schemas.AuditListing, errors=LIST_ERRORS)
+def search_audit_events(query):
+    allow(*audit.READERS)
+    filters = query.model_dump(exclude={"page", "per_page", "before"})
+    f = _audit_filter(filters)
+    if query.before is not None:
+        found = audit.search_events(db.session, g.api_user, f, before=query.before, per_page=query.per_page)
+        items, page, pages, total, next_before = found.items, None, None, None, found.older
+    else:
+        found = audit.search_page(db.session, g.api_user, f, page=query.page, per_page=query.per_page)
+        items, page, pages, total = found.items, found.page, found.pages, found.total
+        next_before = items[-1].id if items and found.page < found.pages else None
+    return dump(audit_schemas.AuditListing(
+        items=[audit_schemas.AuditEventOut.model_validate(e) for e in items], page=page, pages=pages,
+        total=total, next_before=next_before))
 
 
 @operation(bp, "/audit/events/export", "GET", "exportAuditEvents",

@@ -29,7 +29,12 @@ class AuditFilters(Input):
 
 
 class AuditQuery(AuditFilters, Page):
-    """The filters and one page of what they select, newest first."""
+    """The filters and one page of what they select, newest first: numbered (`page`), or from a
+    cursor (`before`, the `next_before` of the previous answer), whose cost does not grow with the log."""
+
+    before: Annotated[int, Field(ge=1, le=2**62)] | None = Field(
+        None, description="continue with the events older than this id (keyset pagination; `page` is ignored, "
+                          "and `page`, `pages` and `total` are not counted)")
 
 
 class AuditEventOut(Output):
@@ -49,3 +54,13 @@ class AuditEventOut(Output):
     after: dict | list | None
     detail: str
     hash: str | None
+
+
+class AuditListing(Output):
+    """One page of the audit log, newest first; `next_before` continues it (null on the last page)."""
+
+    items: list[AuditEventOut]
+    page: int | None
+    pages: int | None
+    total: int | None
+    next_before: int | None

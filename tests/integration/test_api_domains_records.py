@@ -465,9 +465,21 @@ def test_audit_search_is_scoped_filtered_typed_and_paginated(app, seed, api, aut
     assert (event["action"], event["outcome"], event["after"]) == ("department.update", "success",
                                                                   {"名称": "甲局", "n": 0})
 
+    # keyset pagination: from the first page's cursor to the last page, the same events, nothing counted
+    first = api.get(f"{API}/audit/events?request_id=req-api&per_page=2", headers=auth("auditor")).get_json()
+    seen, cursor, pages = [e["detail"] for e in first["items"]], first["next_before"], 1
+    while cursor is not None:
+        body = api.get(f"{API}/audit/events?request_id=req-api&per_page=2&before={cursor}",
+                       headers=auth("auditor")).get_json()
+        assert (body["total"], body["pages"], body["page"]) == (None, None, None)
+        seen, cursor, pages = seen + [e["detail"] for e in body["items"]], body["next_before"], pages + 1
+    assert (seen, pages) == (["n4", "n3", "n2", "n1", "n0"], 3)
+    mine = api.get(f"{API}/audit/events?request_id=req-api&per_page=1&before={10 ** 9}", headers=auth("dept"))
+    assert [e["detail"] for e in mine.get_json()["items"]] == ["n2"]  # the cursor keeps the department's scope
+
     for query in ("since=2026-03-12&until=2026-03-11", "since=2026-13-01", "since=yesterday",
                   f"department_id={10 ** 12}", "department_id=0", "outcome=maybe", "actor=" + "x" * 65,
-                  "action=a%00b", "object_id=a%0Ab", "page=0", "per_page=0", "per_page=101", "before=9"):
+                  "action=a%00b", "object_id=a%0Ab", "page=0", "per_page=0", "per_page=101", "before=0", "before=x", "after=9"):
         response = api.get(f"{API}/audit/events?{query}", headers=auth("auditor"))
         assert response.status_code == 400, query
         assert response.get_json()["code"] == "invalid"
