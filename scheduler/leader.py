@@ -22,7 +22,7 @@ import socket
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,8 +124,14 @@ class Leadership:
             lease.takeover_gap_seconds = (now - last_renewal).total_seconds() if last_renewal else None
             lease.takeovers = (lease.takeovers or 0) + 1
         token = lease.token
+        # runs claimed under an earlier leadership and never finished: their scheduler stopped with them
+        # (one that was only stalled and finishes after all records its real outcome over this)
+        interrupted = session.execute(
+            update(JobRun).where(JobRun.outcome == JobOutcome.RUNNING, JobRun.fence.is_not(None),
+                                 JobRun.fence < token)
+            .values(outcome=JobOutcome.INTERRUPTED)).rowcount
         session.commit()
-        self._lead(token, started, f"from {previous or 'nobody'}")
+        self._lead(token, started, f"from {previous or 'nobody'}, {interrupted} interrupted runs marked")
 
     def _lead(self, token, started, how):
         self.token = token

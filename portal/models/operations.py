@@ -24,6 +24,7 @@ class JobOutcome(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"    # the job ran and reported a problem a person must look at
     ERRORED = "errored"  # the job crashed (a bug); the traceback is kept
+    INTERRUPTED = "interrupted"  # its scheduler stopped while it ran; the next leader marked it at the takeover
 
 
 class JobRun(Base):
@@ -453,4 +454,5 @@ PROBE_KIND_LABELS = {ProbeKind.OPENSTACK_API: _l("OpenStack API endpoint"),
                      ProbeKind.TCP: _l("TCP port"), ProbeKind.SSH: _l("SSH command")}
 PROBE_STATE_LABELS = {ProbeState.UNKNOWN: _l("Unknown"), ProbeState.UP: _l("Up"), ProbeState.DOWN: _l("Down")}
 JOB_OUTCOME_LABELS = {JobOutcome.RUNNING: _l("Running"), JobOutcome.SUCCESS: _l("Success"),
-                      JobOutcome.FAILED: _l("Failed"), JobOutcome.ERRORED: _l("Errored")}
+                      JobOutcome.FAILED: _l("Failed"), JobOutcome.ERRORED: _l("Errored"),
+                      JobOutcome.INTERRUPTED: _l("Interrupted: its scheduler stopped while it ran")}

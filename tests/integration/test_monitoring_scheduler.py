@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.models.operations import JobRun
 from scheduler import runtime
 from scheduler.history import ANCHOR
 from scheduler.process import JOBS, Scheduler, planned_jobs, selected_jobs
@@ -118,12 +119,18 @@ def test_takeover_fencing_and_periods_in_the_database(app, client, db_session, l
     first, second = Leadership(engine, "host-a:1", 30), Leadership(engine, "host-b:2", 30)
     assert first.tick() is True and second.tick() is False  # one leads
     at = datetime(2026, 12, 1, 1, 5, tzinfo=timezone.utc)
-    assert first.claim_run("monthly_summary", at).fence == 1
+    orphan = first.claim_run("monthly_summary", at)
+    assert orphan.fence == 1
     assert first.claim_run("monthly_summary", at) is None  # the run key is taken
+    by_hand = job_history.start_run(db_session, "usage_collect")  # no leadership: not the takeover's to mark
     lease = db_session.get(SchedulerLease, "scheduler")
     lease.expires_at = lease.renewed_at = datetime.now(timezone.utc) - timedelta(seconds=1)  # as if stalled
     db_session.commit()
     assert second.tick() is True and second.token == 2
+    db_session.expire_all()
+    # the run the stopped leader left open is marked at the takeover; the run by hand is not
+    assert (db_session.get(JobRun, orphan.id).outcome, db_session.get(JobRun, by_hand.id).outcome) == (
+        "interrupted", "running")
     with pytest.raises(NotLeader):
         first.claim_run("monthly_summary", at + timedelta(days=30))  # back from a stall: fenced off
     assert first.leading is False and first.tick() is False
@@ -138,6 +145,7 @@ def test_takeover_fencing_and_periods_in_the_database(app, client, db_session, l
     page = login_as("vendor").get("/jobs").get_data(as_text=True)
     leader = page.split('id="scheduler-leader"')[1].split("</dl>")[0]
     assert "host-b:2" in leader and "主用中" in leader and "host-a:1" in leader  # the last takeover, from A
+    assert "中断：调度器在运行中停止" in page
     families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))}
     assert [(s.labels, s.value) for s in families["govcloud_scheduler_leader"].samples] == [({"holder": "host-b:2"}, 1)]
     assert families["govcloud_scheduler_leader_token"].samples[0].value == 2
