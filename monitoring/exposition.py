@@ -5,6 +5,7 @@ last rendering. A rendering starts in a background thread when the bytes are old
 (METRICS_RENDER_SECONDS) or when this process has committed a change to the database (while
 changes keep coming, at most every CHANGE_GAP_SECONDS); until it ends, scrapes get the previous bytes. Only the very first scrape of a process waits for a rendering.
 A cycle of 0 renders at every scrape (the tests that check a value right after changing it).
+The database's part of a rendering may come from another process (monitoring/render_process.py).
 """
 import gzip
 import threading
@@ -19,13 +20,17 @@ CHANGE_GAP_SECONDS = 5.0
 
 
 class Rendered:
-    """One rendering: the text, its gzip, when it was made and how long it took."""
+    """One rendering: the text, its gzip, when it was made and how long it took.
+
+    parts: [(text, its gzip or None)]; the gzip of the whole is the gzip members of the parts one
+    after another (a gzip stream may hold several members: RFC 1952, read so by Prometheus)."""
 
     __slots__ = ("body", "gzipped", "at", "seconds")
 
-    def __init__(self, body, at, seconds):
-        self.body = body
-        self.gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    def __init__(self, parts, at, seconds):
+        self.body = b"".join(text for text, _ in parts)
+        self.gzipped = b"".join(gz if gz is not None else gzip.compress(text, compresslevel=6, mtime=0)
+                                for text, gz in parts)
         self.at = at
         self.seconds = seconds
 
@@ -98,9 +103,13 @@ class ExpositionCache:
 
     def _render_now(self):
         at, started = self.clock(), time.perf_counter()
-        body = self.render()
+        out = self.render()  # the text, or [(text, its gzip or None)]
         seconds = time.perf_counter() - started
-        rendered = Rendered(body + freshness_lines(at, seconds), at, seconds)
+        parts = list(out) if isinstance(out, list) else [(out, None)]
+        if len(parts) == 1 and parts[0][1] is None:  # one text: one gzip member of the whole
+            rendered = Rendered([(parts[0][0] + freshness_lines(at, seconds), None)], at, seconds)
+        else:
+            rendered = Rendered(parts + [(freshness_lines(at, seconds), None)], at, seconds)
         self.current = rendered
         return rendered
 

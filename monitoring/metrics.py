@@ -376,7 +376,7 @@ class MetricsEndpoint:
     """What /metrics serves: the database families plus the web workers' own metrics, rendered
     once per cycle of cycle_seconds (and after this process commits a change), served as bytes."""
 
-    def __init__(self, engine, cycle_seconds=0):
+    def __init__(self, engine, cycle_seconds=0, render_process=None):
         # Built at the first scrape, when the worker has loaded the whole application: move what
         # exists now out of the collector's view, so the garbage collections that the thousands of
         # samples of a rendering trigger do not walk the application's heap every time.
@@ -388,12 +388,21 @@ class MetricsEndpoint:
         else:
             self.process.register(SCRAPES)
             self.process.register(SCRAPE_SECONDS)
+        self.render_process = render_process  # a RenderProcess: the database's families rendered there
         self.cache = ExpositionCache(self.render, cycle_seconds)
 
     def render(self):
-        """Return the exposition text (the scrape counters as of this rendering)."""
+        """Return the exposition text (the scrape counters as of this rendering); with a render
+        process, [(the database's text, its gzip), (this process's text, None)]."""
         from prometheus_client import generate_latest
-        return render_families(self.database.collect()) + generate_latest(self.process)
+        if self.render_process is None:
+            return render_families(self.database.collect()) + generate_latest(self.process)
+        return [self.render_process.render(), (generate_latest(self.process), None)]
+
+    def close(self):
+        """End the render process (if any)."""
+        if self.render_process is not None:
+            self.render_process.close()
 
     def serve(self):
         """Return the current rendering (a Rendered: body, gzipped), counting the scrape."""

@@ -126,6 +126,8 @@ SETTINGS = {
     "METRICS_ALLOWED_NETWORKS": _s(list, ["127.0.0.1/32", "::1/128"], "CIDRs scraping without a token"),
     "METRICS_RENDER_SECONDS": _s(int, 15, "the /metrics text is rendered this often (and after a change) and "
                                  "served from memory; 0: rendered at every scrape"),
+    "METRICS_RENDER_PROCESS": _s(bool, True, "render the database's metrics in a child process of each web "
+                                 "worker (a scrape then never waits on a rendering); off: in a thread"),
     # Alertmanager (issue 22): its webhook posts alerts with this bearer token (none set: refused);
     # govcloud silences approved maintenance windows through ALERTMANAGER_URL's API v2
     "ALERT_WEBHOOK_TOKEN": _s(str, None, "None or empty: the alert webhook accepts no token", True),

@@ -133,6 +133,7 @@ def _metrics_endpoint():
     """Create this app's /metrics renderer; each commit of this process to its database renders again."""
     from monitoring.exposition import refresh_on_commit
     from monitoring.metrics import MetricsEndpoint
+    from monitoring.render_process import RenderProcess, usable
     app = current_app._get_current_object()
     if "govcloud_metrics_refresh" not in app.extensions:
         app.extensions["govcloud_metrics_refresh"] = True
@@ -141,7 +142,11 @@ def _metrics_endpoint():
             endpoint = app.extensions.get("govcloud_metrics")
             return endpoint.cache if endpoint is not None else None
         refresh_on_commit(db.engine, current_cache)
-    return app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine, app.config["METRICS_RENDER_SECONDS"]))
+    cycle = app.config["METRICS_RENDER_SECONDS"]
+    process = None
+    if cycle > 0 and app.config["METRICS_RENDER_PROCESS"] and usable(app.config["DATABASE_URL"]):
+        process = RenderProcess(app.config)
+    return app.extensions.setdefault("govcloud_metrics", MetricsEndpoint(db.engine, cycle, process))
 
 
 @bp.route("/alerts/alertmanager", methods=["POST"])

@@ -39,6 +39,7 @@ def cached(app, monkeypatch):
     endpoint = app.extensions.pop("govcloud_metrics", None)
     if endpoint is not None:  # the next test resets the database: let a rendering under way end first
         wait_until("the background rendering ends", lambda: not endpoint.cache.rendering, timeout=10, every=0.05)
+        endpoint.close()
 
 
 def _scrape(client, **headers):
@@ -104,3 +105,36 @@ def test_a_stale_rendering_is_served_while_the_next_one_is_made(app, seed, cache
         return (_values(body, "govcloud_metrics_render_timestamp_seconds")[0].value
                 > _values(first, "govcloud_metrics_render_timestamp_seconds")[0].value)
     wait_until("a new rendering after the cycle", newer, timeout=10, every=0.05)
+
+
+def test_the_database_is_rendered_in_a_process_of_its_own(app, seed, cached):
+    """The families of the database come from a child process (the scrape never waits on a rendering
+    for the interpreter lock); its text and gzip are the same as a rendering here; a child that dies is
+    replaced at the next rendering, and until then the previous bytes are served."""
+    import os
+    import signal
+
+    from monitoring.metrics import render_families
+
+    client = app.test_client()
+    first = _scrape(client, **{"Accept-Encoding": "gzip"})
+    endpoint = app.extensions["govcloud_metrics"]
+    child = endpoint.render_process.pid
+    assert child is not None and child != os.getpid() and endpoint.render_process.started == 1
+    body = gzip.decompress(first.get_data())  # a gzip member per part, read as one stream
+    here = render_families(endpoint.database.collect()).decode()
+
+    def series(text):
+        return {(s.name, tuple(sorted(s.labels.items()))) for f in text_string_to_metric_families(text)
+                for s in f.samples}
+    there = series(body.decode())
+    assert series(here) <= there and ("govcloud_metrics_render_duration_seconds", ()) in there
+    assert len(series(here)) > 20
+
+    os.kill(child, signal.SIGKILL)
+    wait_until("the child is gone", lambda: endpoint.render_process.pid is None, timeout=10, every=0.05)
+    assert _scrape(client).get_data() == gzip.decompress(first.get_data())  # served from memory meanwhile
+    endpoint.cache.changed()
+    wait_until("a new rendering", lambda: endpoint.cache.current.at > endpoint.cache.clock() - 5
+               and endpoint.render_process.started == 2 and not endpoint.cache.rendering, timeout=30, every=0.05)
+    assert endpoint.render_process.pid not in (None, child)
