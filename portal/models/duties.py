@@ -96,6 +96,8 @@ class EmergencyPlan(Base):
     drill_interval_months: Mapped[int] = mapped_column(Integer, default=12)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # the drill due date already flagged as missed (drill_reminders: once per due date)
+    overdue_flagged_for: Mapped[date | None] = mapped_column(Date)
 
     department = relationship("Department")
     system = relationship("ResourceRequest")
@@ -231,6 +233,8 @@ class Drill(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)         # drill_reminders: coming up
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # drill_reminders: past its day
 
     plan: Mapped[EmergencyPlan] = relationship()
     plan_version: Mapped[EmergencyPlanVersion | None] = relationship()
@@ -331,6 +335,7 @@ class DrillFollowUp(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     closing_note: Mapped[str] = mapped_column(Text, default="")
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     drill: Mapped[Drill] = relationship(back_populates="follow_ups")
 
@@ -395,6 +400,7 @@ class Rectification(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # accepted
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department = relationship("Department")
     system = relationship("ResourceRequest")
@@ -492,6 +498,7 @@ class KeyChange(Base):
         CheckConstraint(f"kind IN ({_in(KeyChangeKind)})", name="kind"),
         CheckConstraint(f"state IN ({_in(KeyChangeState)})", name="state"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("security_confirmed", name="security_confirmed"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -501,6 +508,8 @@ class KeyChange(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     impact: Mapped[str] = mapped_column(Text, default="")
     rollback_plan: Mapped[str] = mapped_column(Text, default="")
+    # 第二十一条: no equipment or software that may endanger public or national security
+    security_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -523,8 +532,8 @@ class KeyChange(Base):
         maintenance window that goes with one."""
         return false()
 
-    FIELDS = ("kind", "state", "title", "description", "impact", "rollback_plan", "decision_note", "result_note",
-              "maintenance_window_id")
+    FIELDS = ("kind", "state", "title", "description", "impact", "rollback_plan", "security_confirmed",
+              "decision_note", "result_note", "maintenance_window_id")
 
     def snapshot(self):
         data = {f: getattr(self, f) for f in self.FIELDS}
