@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, false)
+                        UniqueConstraint, false, or_)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, utcnow
@@ -104,7 +104,11 @@ class EmergencyPlan(Base):
     versions: Mapped[list["EmergencyPlanVersion"]] = relationship(
         back_populates="plan", order_by="EmergencyPlanVersion.number", cascade="all, delete-orphan")
 
-    __scope_column__ = "department_id"
+    @classmethod
+    def __scope_clause__(cls, department_id):
+        """Department users see their own plans and the platform's overall plan (theirs are made
+        within its framework, 第二十三条)."""
+        return or_(cls.department_id == department_id, cls.scope == PlanScope.PLATFORM)
 
     @property
     def approved_version(self):
@@ -419,10 +423,11 @@ class Rectification(Base):
 
     @property
     def closed_on_time(self):
-        """True/False once accepted (by the end of the due day, Beijing), None while open."""
-        if self.closed_at is None:
+        """Once accepted: True when the answer the bureau accepted came by the end of the due day
+        (Beijing); None while open."""
+        if self.closed_at is None or self.answered_at is None:
             return None
-        return self.closed_at.astimezone(CHINA).date() <= self.due_date
+        return self.answered_at.astimezone(CHINA).date() <= self.due_date
 
 
 class RectificationAnswer(_Document, Base):
