@@ -67,7 +67,7 @@ def seed_duties(session, seed, instance_path):
         follow_up = DrillFollowUp(department_id=dept_id, description="更新值班电话", owner="张三",
                                   due_date=today + timedelta(days=20))
         drill.follow_ups.append(follow_up)
-        rect = Rectification(number=f"ZG-SEED-{dept_id}", target="department", department_id=dept_id,
+        rect = Rectification(number=f"ZG-T-{dept_id:04d}", target="department", department_id=dept_id,
                              title="备份策略缺失", finding="门户网站没有备份策略", requirement="建立每日备份策略",
                              due_date=today + timedelta(days=7), state="answered", rounds=1,
                              issued_at=now - timedelta(days=3), issued_by_id=seed.user_ids["bureau"],
