@@ -122,7 +122,7 @@ class FollowUpForm(FlaskForm):
 
 
 class RectificationForm(FlaskForm):
-    target = SelectField(_l("To"), choices=[])
+    target = SelectField(_l("Addressed to"), choices=[])
     department_id = SelectField(_l("Department"), coerce=int, choices=[], validate_choice=False)
     title = StringField(_l("Title"), validators=[required(), length(200)])
     finding = TextAreaField(_l("Problem found"), validators=[required(), length(4000)])

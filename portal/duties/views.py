@@ -11,7 +11,7 @@ from ..audit_hooks import mark_download
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, Role
-from ..models.backups import RESTORE_MODE_LABELS, RESTORE_MODES_BY_KIND
+from ..models.backups import RESTORE_MODE_LABELS, RESTORE_MODES_BY_KIND, RestoreMode
 from ..models.duties import (DRILL_RESULT_LABELS, DRILL_STATE_LABELS, FOLLOW_UP_STATE_LABELS, KEY_CHANGE_KIND_LABELS,
                              KEY_CHANGE_STATE_LABELS, PLAN_SCOPE_LABELS, PLAN_VERSION_STATE_LABELS,
                              RECTIFICATION_STATE_LABELS, STEP_OUTCOME_LABELS, DrillState, KeyChangeState,
@@ -28,6 +28,13 @@ READERS = BUSINESS_VIEWERS  # every role but the security administrator (三权�
 OWNERS = (Role.DEPARTMENT, Role.VENDOR)
 WRITERS = (Role.DEPARTMENT, Role.VENDOR, Role.BUREAU)
 CHANGE_READERS = (Role.BUREAU, Role.VENDOR, Role.AUDITOR, Role.ADMIN)
+# a drill restores to a new copy unless someone chooses to overwrite (in place, rebuild) on purpose
+SAFE_FIRST = (RestoreMode.NEW_VOLUME, RestoreMode.NEW_SERVER, RestoreMode.IN_PLACE, RestoreMode.SERVER_REBUILD)
+# the tab each page belongs to
+TABS = {"plan": "duties.index", "new_plan": "duties.index", "edit_version": "duties.index",
+        "drill": "duties.drill_calendar", "new_drill": "duties.drill_calendar",
+        "rectification": "duties.rectifications", "new_rectification": "duties.rectifications",
+        "key_change": "duties.key_changes", "new_key_change": "duties.key_changes"}
 
 
 @bp.context_processor
@@ -37,7 +44,8 @@ def _labels():
             "STEP_OUTCOME_LABELS": STEP_OUTCOME_LABELS, "FOLLOW_UP_STATE_LABELS": FOLLOW_UP_STATE_LABELS,
             "RECTIFICATION_STATE_LABELS": RECTIFICATION_STATE_LABELS,
             "KEY_CHANGE_KIND_LABELS": KEY_CHANGE_KIND_LABELS, "KEY_CHANGE_STATE_LABELS": KEY_CHANGE_STATE_LABELS,
-            "can_see_key_changes": current_user.is_authenticated and current_user.role in CHANGE_READERS}
+            "can_see_key_changes": current_user.is_authenticated and current_user.role in CHANGE_READERS,
+            "active_tab": TABS.get((request.endpoint or "").rsplit(".", 1)[-1], request.endpoint)}
 
 
 def upload_dir():
@@ -218,8 +226,8 @@ def drill(drill_id):
     finish_form.participants.data = "\n".join(drill.participants)
     backups = drills.restore_choices(db.session, current_user, drill) if owner else []
     restore_form.artifact_id.choices = [(a.id, f"{a.name} · {a.created_at:%Y-%m-%d %H:%M}") for a in backups]
-    restore_form.mode.choices = sorted({(m.value, RESTORE_MODE_LABELS[m]) for a in backups
-                                        for m in RESTORE_MODES_BY_KIND.get(a.kind, ())})
+    modes = {m for a in backups for m in RESTORE_MODES_BY_KIND.get(a.kind, ())}
+    restore_form.mode.choices = [(m.value, RESTORE_MODE_LABELS[m]) for m in SAFE_FIRST if m in modes]
     return render_template("duties/drill.html", drill=drill, owner=owner, note_form=NoteForm(),
                            start_form=StartForm(), step_form=step_form, finish_form=finish_form,
                            restore_form=restore_form, follow_up_form=FollowUpForm(),

@@ -176,8 +176,8 @@ class DrillState(StrEnum):
 
 
 DRILL_STATE_LABELS = {
-    DrillState.SCHEDULED: _l("Scheduled"),
-    DrillState.RUNNING: _l("Running"),
+    DrillState.SCHEDULED: _l("On the calendar"),
+    DrillState.RUNNING: _l("Under way"),
     DrillState.COMPLETED: _l("Completed, follow-ups open"),
     DrillState.CLOSED: _l("Closed"),
     DrillState.CANCELLED: _l("Cancelled"),
@@ -316,7 +316,7 @@ class FollowUpState(StrEnum):
     CLOSED = "closed"  # done, with what was done
 
 
-FOLLOW_UP_STATE_LABELS = {FollowUpState.OPEN: _l("Open"), FollowUpState.CLOSED: _l("Closed")}
+FOLLOW_UP_STATE_LABELS = {FollowUpState.OPEN: _l("Not done yet"), FollowUpState.CLOSED: _l("Closed")}
 
 
 class DrillFollowUp(Base):
