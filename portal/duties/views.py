@@ -61,6 +61,21 @@ def _document(path, row, kind, department_id):
     return send_file(path, mimetype=row.document_type, as_attachment=True, download_name=row.document_name)
 
 
+def _saved(form, call, done, target):
+    """A form that creates something: call() when it validates; a redirect to target(the new object)
+    with done, or None (the form again, with the refusal under its field)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        created = call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_error(form, exc)
+        return None
+    flash(done, "success")
+    return redirect(target(created))
+
+
 def _owned_plan(plan_id):
     """The plan if the user is its owner (another department's: 404, another role: 403)."""
     plan = drills.get_plan(db.session, current_user, plan_id)
@@ -101,16 +116,10 @@ def new_plan():
     form = PlanForm()
     systems = drills.system_choices(db.session, current_user)
     form.set_systems(systems)
-    if form.validate_on_submit():
-        try:
-            plan = drills.create_plan(db.session, request_info(), form.data_for_service())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            flash(_("The plan was saved as a draft: check it and submit it for approval."), "success")
-            return redirect(url_for("duties.plan", plan_id=plan.id))
-    return render_template("duties/plan_form.html", form=form, plan=None, version=None,
+    done = _saved(form, lambda: drills.create_plan(db.session, request_info(), form.data_for_service()),
+                  _("The plan was saved as a draft: check it and submit it for approval."),
+                  lambda plan: url_for("duties.plan", plan_id=plan.id))
+    return done or render_template("duties/plan_form.html", form=form, plan=None, version=None,
                            platform=current_user.role == Role.VENDOR, systems=systems)
 
 
@@ -203,16 +212,9 @@ def new_drill():
     form.set_plans(drills.schedulable_plans(db.session, current_user))
     if request.method == "GET" and request.args.get("plan_id", type=int):
         form.plan_id.data = request.args.get("plan_id", type=int)
-    if form.validate_on_submit():
-        try:
-            drill = drills.schedule_drill(db.session, request_info(), form.data, _settings())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            flash(_("The drill is on the calendar."), "success")
-            return redirect(url_for("duties.drill", drill_id=drill.id))
-    return render_template("duties/drill_form.html", form=form)
+    done = _saved(form, lambda: drills.schedule_drill(db.session, request_info(), form.data, _settings()),
+                  _("The drill is on the calendar."), lambda drill: url_for("duties.drill", drill_id=drill.id))
+    return done or render_template("duties/drill_form.html", form=form)
 
 
 @bp.route("/drills/<int:drill_id>")
@@ -349,16 +351,10 @@ def new_rectification():
     form = RectificationForm()
     form.target.choices = [("vendor", _("The vendor")), ("department", _("A department"))]
     form.department_id.choices = [(0, "—")] + [(d.id, d.name) for d in department_choices(db.session, current_user)]
-    if form.validate_on_submit():
-        try:
-            item = rect.issue(db.session, request_info(), form.data_for_service(), _settings())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            flash(_("The rectification notice %(number)s was issued.", number=item.number), "success")
-            return redirect(url_for("duties.rectification", rect_id=item.id))
-    return render_template("duties/rectification_form.html", form=form)
+    done = _saved(form, lambda: rect.issue(db.session, request_info(), form.data_for_service(), _settings()),
+                  _("The rectification notice was issued."),
+                  lambda item: url_for("duties.rectification", rect_id=item.id))
+    return done or render_template("duties/rectification_form.html", form=form)
 
 
 @bp.route("/rectifications/<int:rect_id>")
@@ -430,16 +426,11 @@ def new_key_change():
     form = KeyChangeForm()
     form.kind.choices = list(KEY_CHANGE_KIND_LABELS.items())
     form.maintenance_window_id.choices = [(0, _("None"))] + [(w.id, w.title) for w in rect.open_windows(db.session)]
-    if form.validate_on_submit():
-        try:
-            change = rect.apply_key_change(db.session, request_info(), form.data_for_service(), _settings())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            flash(_("The key change was submitted to the bureau for approval."), "success")
-            return redirect(url_for("duties.key_change", change_id=change.id))
-    return render_template("duties/key_change_form.html", form=form)
+    done = _saved(form, lambda: rect.apply_key_change(db.session, request_info(), form.data_for_service(),
+                                                      _settings()),
+                  _("The key change was submitted to the bureau for approval."),
+                  lambda change: url_for("duties.key_change", change_id=change.id))
+    return done or render_template("duties/key_change_form.html", form=form)
 
 
 @bp.route("/key-changes/<int:change_id>")

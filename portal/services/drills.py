@@ -374,12 +374,18 @@ def add_step(session, ctx, drill_id, data, now=None):
     step = DrillStep(drill_id=drill.id, at=at, title=clean(data.get("title"), "title", limit=200),
                      actor=clean(data.get("actor"), "actor", required=False, limit=120), outcome=outcome,
                      note=clean(data.get("note"), "note", required=False, limit=2000), recorded_by_id=ctx.actor.id)
-    drill.steps.append(step)
+    return _added(session, ctx, drill, drill.steps, step, "drill.step", "drill")
+
+
+def _added(session, ctx, drill, rows, row, action, object_type):
+    """Add row to one of drill's lists, audit it (the drill's or its own id), commit; return it."""
+    rows.append(row)
     session.flush()
-    record_event(session, ctx, "drill.step", object_type="drill", object_id=drill.id,
-                 department_id=drill.department_id, after=step.snapshot())
+    record_event(session, ctx, action, object_type=object_type,
+                 object_id=drill.id if object_type == "drill" else row.id, department_id=drill.department_id,
+                 after=row.snapshot())
     session.commit()
-    return step
+    return row
 
 
 def restore_choices(session, user, drill):
@@ -522,12 +528,7 @@ def add_follow_up(session, ctx, drill_id, data, now=None):
     item = DrillFollowUp(drill_id=drill.id, department_id=drill.department_id, due_date=due,
                          description=clean(data.get("description"), "description", limit=2000),
                          owner=clean(data.get("owner"), "owner", required=False, limit=120))
-    drill.follow_ups.append(item)
-    session.flush()
-    record_event(session, ctx, "drill.follow_up", object_type="drill_follow_up", object_id=item.id,
-                 department_id=drill.department_id, after=item.snapshot())
-    session.commit()
-    return item
+    return _added(session, ctx, drill, drill.follow_ups, item, "drill.follow_up", "drill_follow_up")
 
 
 def close_follow_up(session, ctx, drill_id, follow_up_id, note, settings=None):

@@ -1,9 +1,7 @@
 """What the duties services share (issue 20): who acts, uploaded documents, Beijing days, the
 notices of an object's owner (a department, or the vendor for the platform's own objects)."""
 import calendar
-import hashlib
 import os
-import uuid
 from datetime import date
 
 from ..database import utcnow
@@ -12,7 +10,7 @@ from ..models.accounts import Role
 from ..text import _l
 from ..workdays import CHINA
 from .notifications import notify_department, notify_roles
-from .resource_requests import MAX_UPLOAD_BYTES, sniff
+from .resource_requests import save_document
 from .transitions import transition
 
 MAX_TEXT = 4000
@@ -54,27 +52,13 @@ def act(session, ctx, machine, obj, action, roles, *, note="", note_required=Fal
 
 
 def store_document(row, filename, stream, upload_dir):
-    """Keep an uploaded document (PDF, Word/Excel, checked by its bytes, at most 10 MB) under
-    upload_dir and describe it on row (a _Document). Returns the path written (to remove it when
-    the transaction fails)."""
-    data = stream.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed(_l("The file is larger than 10 MB."), field="document")
-    if not data:
-        raise ValidationFailed(_l("The file is empty."), field="document")
-    kind = sniff(data[:16])
-    if kind is None:
-        raise ValidationFailed(_l("Only PDF and Word/Excel documents can be uploaded."), field="document")
-    content_type, ext = kind
-    stored = f"{uuid.uuid4().hex}{ext}"
-    os.makedirs(upload_dir, exist_ok=True)
-    path = os.path.join(upload_dir, stored)
-    with open(path, "xb") as fh:
-        fh.write(data)
-    row.document_name = os.path.basename(str(filename or "document").replace("\\", "/"))[:200] or "document"
-    row.document_stored, row.document_type = stored, content_type
-    row.document_size, row.document_sha256 = len(data), hashlib.sha256(data).hexdigest()
-    return path
+    """Keep an uploaded document (resource_requests.save_document: PDF, Word/Excel, at most 10 MB)
+    and describe it on row (a _Document). Returns the path written (to remove it when the
+    transaction fails)."""
+    saved = save_document(filename, stream, upload_dir)
+    row.document_name, row.document_stored, row.document_type = saved.name, saved.stored_name, saved.content_type
+    row.document_size, row.document_sha256 = saved.size, saved.sha256
+    return saved.path
 
 
 def document_path(row, upload_dir, kind):

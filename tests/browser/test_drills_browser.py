@@ -3,7 +3,6 @@ The department draws up a plan and submits it, the bureau approves it and issues
 notice, the department runs a drill (steps, result, follow-up) and answers the notice with
 evidence, the vendor applies for a key change, the bureau approves it, the auditor reads. A
 screenshot of every page per role goes to test-artifacts/screenshots/ (drills-*.png)."""
-import pathlib
 from datetime import timedelta
 
 from portal.database import utcnow
