@@ -1,7 +1,8 @@
 """Rows of the duties' pages (issue 20) for the seeded departments (used by the access walk and the
 Chinese page walk): per department a plan of its provisioned system (version 1 approved, with its
 document), a drill done with its timeline and an open follow-up, a rectification notice answered
-with evidence; the platform's plan and a key change of the vendor."""
+with evidence and accepted; the platform's plan and an approved key change of the vendor. Nothing
+waits on anyone (the workbenches' counts stay those of the other seeds)."""
 import os
 from datetime import timedelta
 
@@ -69,11 +70,13 @@ def seed_duties(session, seed, instance_path):
         drill.follow_ups.append(follow_up)
         rect = Rectification(number=f"ZG-T-{dept_id:04d}", target="department", department_id=dept_id,
                              title="备份策略缺失", finding="门户网站没有备份策略", requirement="建立每日备份策略",
-                             due_date=today + timedelta(days=7), state="answered", rounds=1,
+                             due_date=today + timedelta(days=7), state="accepted", rounds=1,
                              issued_at=now - timedelta(days=3), issued_by_id=seed.user_ids["bureau"],
-                             answered_at=now - timedelta(days=1))
+                             answered_at=now - timedelta(days=1), closed_at=now - timedelta(hours=2),
+                             decided_at=now - timedelta(hours=2), decision_note="同意")
         answer = RectificationAnswer(department_id=dept_id, round=1, text="已建立每日备份策略",
-                                     answered_at=now - timedelta(days=1), answered_by_id=seed.user_ids[user_key])
+                                     answered_at=now - timedelta(days=1), answered_by_id=seed.user_ids[user_key],
+                                     decision="accepted", decision_note="同意", decided_at=now - timedelta(hours=2))
         _document(answer, uploads, f"answer-{dept_id}")
         rect.answers.append(answer)
         session.add_all([drill, rect])
@@ -81,7 +84,7 @@ def seed_duties(session, seed, instance_path):
         for key, row in (("plan_id", plan), ("version_id", version), ("drill_id", drill),
                          ("follow_up_id", follow_up), ("rect_id", rect), ("answer_id", answer)):
             out[key].append(row.id)
-    change = KeyChange(kind="upgrade", state="submitted", title="云平台版本升级", description="升级计算节点",
+    change = KeyChange(kind="upgrade", state="approved", decided_at=now, title="云平台版本升级", description="升级计算节点",
                        impact="升级期间部分服务短暂不可用", rollback_plan="回退到原版本",
                        starts_at=now + timedelta(days=5), ends_at=now + timedelta(days=5, hours=4),
                        security_confirmed=True, applied_by_id=seed.user_ids["vendor"])

@@ -308,6 +308,8 @@ def test_rectification_round_trip_with_evidence_and_409(app, seed, login_as, db_
     page = f"/duties/rectifications/{item.id}"
     assert item.state == "issued" and item.number.startswith("ZG-")
     assert inbox(db_session, f"rectification:{item.id}", "department") == 3
+    # on the department's workbench until it answers, then on the bureau's
+    assert page in dept.get("/").get_data(as_text=True) and page not in bureau.get("/").get_data(as_text=True)
     # the vendor does not see a department's notice; another department neither
     for key in ("vendor", "dept_b"):
         response = login_as(key).get(page)
@@ -329,6 +331,7 @@ def test_rectification_round_trip_with_evidence_and_409(app, seed, login_as, db_
     assert answer("已建立每日备份策略").status_code == 302
     db_session.expire_all()
     assert (item.state, item.rounds, item.answers[0].document_name) == ("answered", 1, "证明.pdf")
+    assert page not in dept.get("/").get_data(as_text=True) and page in bureau.get("/").get_data(as_text=True)
     evidence = dept.get(f"{page}/evidence/{item.answers[0].id}")
     assert evidence.status_code == 200 and evidence.data == PDF
     evidence.close()
