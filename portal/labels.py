@@ -188,6 +188,39 @@ ACTION_LABELS.update({
 OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Backup run"),
                       "backup_artifact": _l("Backup"), "restore_job": _l("Restore"),
                       "backup_extraction": _l("Extraction"), "department_ssh_key": _l("SSH key")})
+# emergency plans and drills, rectification, key changes (issue 20, 第二十三条, 第二十条, 第二十一条)
+ACTION_LABELS.update({
+    "emergency_plan.create": _l("Emergency plan drawn up"),
+    "emergency_plan.edit": _l("Emergency plan version changed"),
+    "emergency_plan.new_version": _l("Emergency plan revision started"),
+    "emergency_plan.submit": _l("Emergency plan submitted for approval"),
+    "emergency_plan.approve": _l("Emergency plan approved"),
+    "emergency_plan.return": _l("Emergency plan returned"),
+    "emergency_plan.supersede": _l("Emergency plan version superseded"),
+    "drill.schedule": _l("Drill scheduled"),
+    "drill.start": _l("Drill started"),
+    "drill.cancel": _l("Drill cancelled"),
+    "drill.step": _l("Drill step recorded"),
+    "drill.restore_start": _l("Drill restore started"),
+    "drill.restore_recorded": _l("Drill restore time recorded"),
+    "drill.finish": _l("Drill completed"),
+    "drill.close": _l("Drill closed"),
+    "drill.follow_up": _l("Drill follow-up action recorded"),
+    "drill_follow_up.close": _l("Drill follow-up action closed"),
+    "rectification.issue": _l("Rectification notice issued"),
+    "rectification.answer": _l("Rectification answered"),
+    "rectification.accept": _l("Rectification accepted"),
+    "rectification.return": _l("Rectification returned"),
+    "rectification.withdraw": _l("Rectification notice withdrawn"),
+    "key_change.apply": _l("Key change applied for"),
+    "key_change.approve": _l("Key change approved"),
+    "key_change.reject": _l("Key change rejected"),
+    "key_change.cancel": _l("Key change cancelled"),
+    "key_change.complete": _l("Key change carried out"),
+})
+OBJECT_LABELS.update({"emergency_plan": _l("Emergency plan"), "emergency_plan_version": _l("Emergency plan version"),
+                      "drill": _l("Drill"), "drill_follow_up": _l("Drill follow-up action"),
+                      "rectification": _l("Rectification notice"), "key_change": _l("Key change")})
 
 
 # the scheduler's jobs, their schedules and the figures of their runs (issue 17)
@@ -210,6 +243,7 @@ JOB_LABELS = {
     "resync_inventory": _l("Live inventory: the whole cloud read again"),
     "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
     "time_limits": _l("Reminders and escalation of time limits"),
+    "drill_reminders": _l("Emergency drills and rectification: reminders and overdue"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -231,6 +265,10 @@ JOB_FIGURE_LABELS = {
     "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
     "reminded": _l("%(n)s reminded"), "escalated": _l("%(n)s escalated"),
     "closed_before": _l("closed before"), "signed_before": _l("signed before"),
+    "restores_recorded": _l("%(n)s drill restores recorded"), "drills_reminded": _l("%(n)s drills announced"),
+    "drills_overdue": _l("%(n)s drills overdue"), "plans_overdue": _l("%(n)s plans without a drill in time"),
+    "follow_ups_overdue": _l("%(n)s follow-ups overdue"),
+    "rectifications_overdue": _l("%(n)s rectification notices overdue"),
 }
 
 

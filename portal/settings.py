@@ -177,6 +177,8 @@ SETTINGS = {
     "TIME_LIMIT_GRANT_DAYS": _s(int, 2, "working days for a department to decide a vendor access grant"),
     "TIME_LIMIT_REMIND_DAYS": _s(int, 1, "remind this many working days before a step is due"),
     "TIME_LIMIT_INTERVAL_SECONDS": _s(int, 3600),
+    # emergency drills and rectification (issue 20): the drill_reminders job's interval
+    "DRILL_REMINDER_INTERVAL_SECONDS": _s(int, 3600),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
@@ -184,7 +186,8 @@ POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWOR
             "REQUEST_MAX_COUNT", "REQUEST_MAX_VOLUME_GB", "REQUEST_MAX_TOTAL_GB", "REQUEST_MAX_SERVER_VCPUS",
             "REQUEST_MAX_SERVER_RAM_MB", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
             "PASSWORD_HISTORY", "TIME_LIMIT_REVIEW_DAYS", "TIME_LIMIT_PROVISIONING_DAYS",
-            "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS")
+            "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS",
+            "DRILL_REMINDER_INTERVAL_SECONDS")
 
 
 def default_instance_path():

@@ -4,7 +4,7 @@ from sqlalchemy import delete
 from portal.database import utcnow
 from portal.models.api import IDEMPOTENCY_KEEP, IdempotencyKey
 from portal.models.operations import JobRun
-from portal.services import accounts, notifications, probes, sessions, timelimits
+from portal.services import accounts, drills, notifications, probes, sessions, timelimits
 from portal.services.audit import RequestInfo
 
 from . import runtime
@@ -78,3 +78,16 @@ def time_limits():
     with runtime.session_scope() as session:
         reminded, escalated = timelimits.send_notices(session, runtime.current().settings, utcnow())
     return JobResult.counted(reminded=reminded, escalated=escalated)
+
+
+@recorded("drill_reminders")
+def drill_reminders():
+    """Emergency drills (第二十三条) and rectification (第二十条): record drill restores that ended,
+    announce drills coming within a week, flag once each what is late (scheduled drills past their
+    day, plans without a drill in their interval, follow-ups and rectification notices past their
+    due day) to whoever must act and the bureau."""
+    rt = runtime.current()
+    with runtime.session_scope() as session:
+        figures = drills.send_reminders(session, RequestInfo(correlation_id="scheduler:drill_reminders"),
+                                        rt.settings, utcnow())
+    return JobResult.counted(**figures)

@@ -97,6 +97,9 @@ JOBS = (
             "TIME_LIMIT_INTERVAL_SECONDS", 3600),
     JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
             "RECONCILE_INTERVAL_SECONDS", 900),
+    # issue 20: emergency drills and rectification notices, what is late flagged once
+    JobSpec("drill_reminders", housekeeping.drill_reminders, "Emergency drills and rectification: reminders, overdue",
+            "DRILL_REMINDER_INTERVAL_SECONDS", 3600),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

@@ -14,7 +14,7 @@ from ..scoping import scoped
 from ..text import _l
 from ..workdays import as_local_date
 from ..workflow import IN_REVIEW, RequestKind, RequestState
-from . import audit, departments, users
+from . import audit, departments, duty_todos, users
 from .incidents import ACTIVE as ACTIVE_INCIDENTS
 from .resource_requests import system_status
 from .timelimits import TimeLimits, deadlines_by_object, open_steps
@@ -42,6 +42,7 @@ TODO_LABELS = {
     "locked": (_l("Locked accounts"), _l("View")),
     "calendar": (_l("Working-day calendar of a year missing"), _l("Enter it")),
 }
+TODO_LABELS.update(duty_todos.LABELS)  # emergency plans, rectification, key changes (issue 20)
 # a green-channel request whose approval is still to be completed; what the vendor provisions or repairs
 GREEN_PENDING = (RequestState.APPROVED, RequestState.PROVISIONING, RequestState.PROVISIONED, RequestState.DELIVERED,
                  RequestState.FAILED)
@@ -259,6 +260,7 @@ def collect(session, user, now, limits=None):
             bench.todos.append(Todo("calendar", str(year), "calendar.edit", {"year": year}))
     if user.role == Role.AUDITOR:  # read-only: what is overdue, for the record
         _overdue_of_others(session, user, bench, limits, now, ("review", "provisioning", "extraction", "grant"))
+    bench.todos.extend(Todo(*row) for row in duty_todos.todos(session, user))
     _set_deadlines(session, bench, limits, now)
     return bench
 
@@ -294,7 +296,7 @@ def _count_selects(user):
 
 def todo_count(session, user, now):
     """Return how many to-dos wait for user (the navigation's badge): one query, no time limits reckoned."""
-    selects = _count_selects(user)
+    selects = _count_selects(user) + duty_todos.selects(user)
     count = sum(session.execute(select(*(_counted(s) for s in selects))).one()) if selects else 0
     if user.role == Role.SECURITY:
         count += 1 if users.count_locked(session, user) else 0

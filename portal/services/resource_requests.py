@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import uuid
+from typing import NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -183,14 +184,18 @@ def create_with_documents(session, ctx, data, spec, documents, upload_dir, *, li
     return request
 
 
-def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir, *, commit=True):
-    """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
-    request = get_request(session, ctx.actor, request_id)
-    _require_department_user(ctx.actor, request.department_id)
-    if request.state not in EDITABLE:
-        raise WrongState(_l("Only drafts and returned requests can be edited."))
-    if purpose not in ATTACHMENT_PURPOSES:
-        raise ValidationFailed(_l("Choose what the document is."), field="purpose")
+class SavedDocument(NamedTuple):
+    name: str          # the uploader's file name, made safe
+    stored_name: str   # the file's name under the upload folder
+    path: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def save_document(filename, stream, upload_dir):
+    """Keep an uploaded document (PDF, Word/Excel, decided by its bytes, at most 10 MB) under
+    upload_dir with a name of its own; ValidationFailed (field document) stores nothing."""
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed(_l("The file is larger than 10 MB."), field="document")
@@ -205,14 +210,26 @@ def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_d
     path = os.path.join(upload_dir, stored_name)
     with open(path, "xb") as fh:
         fh.write(data)
-    safe_name = os.path.basename(str(filename or "document").replace("\\", "/"))[:200] or "document"
-    attachment = RequestAttachment(request_id=request.id, purpose=purpose, filename=safe_name,
-                                   stored_name=stored_name, content_type=content_type, size=len(data),
-                                   sha256=hashlib.sha256(data).hexdigest())
+    name = os.path.basename(str(filename or "document").replace("\\", "/"))[:200] or "document"
+    return SavedDocument(name, stored_name, path, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
+def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir, *, commit=True):
+    """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    if request.state not in EDITABLE:
+        raise WrongState(_l("Only drafts and returned requests can be edited."))
+    if purpose not in ATTACHMENT_PURPOSES:
+        raise ValidationFailed(_l("Choose what the document is."), field="purpose")
+    saved = save_document(filename, stream, upload_dir)
+    attachment = RequestAttachment(request_id=request.id, purpose=purpose, filename=saved.name,
+                                   stored_name=saved.stored_name, content_type=saved.content_type, size=saved.size,
+                                   sha256=saved.sha256)
     session.add(attachment)
     record_event(session, ctx, "request.attach", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id,
-                 after={"filename": safe_name, "size": len(data), "sha256": attachment.sha256,
+                 after={"filename": saved.name, "size": saved.size, "sha256": attachment.sha256,
                         "purpose": purpose})
     session.flush()
     session.expire(request, ["attachments"])

@@ -222,6 +222,38 @@ POLICY = {
     ("backups.decide", "POST"): only("bureau"),
     ("backups.make_link", "POST"): only(*OWN_DEPT),
     ("backups.download", "GET"): only(),  # the seeded link matches nothing: 404 even for its department
+    # the platform's duties (issue 20): plans, drills, rectification, key changes; the seeded rows
+    # are department A's and B's (a vendor sees no department's rectification notice)
+    ("duties.index", "GET"): BUSINESS,
+    ("duties.new_plan", "GET"): only(*DEPT_USERS, "vendor"),
+    ("duties.new_plan", "POST"): only(*DEPT_USERS, "vendor"),
+    ("duties.plan", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("duties.edit_version", "GET"): only(*OWN_DEPT),
+    ("duties.edit_version", "POST"): only(*OWN_DEPT),
+    ("duties.plan_action", "POST"): only(*OWN_DEPT, "bureau", "vendor"),
+    ("duties.version_document", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("duties.drill_calendar", "GET"): BUSINESS,
+    ("duties.new_drill", "GET"): only(*DEPT_USERS, "bureau", "vendor"),
+    ("duties.new_drill", "POST"): only(*DEPT_USERS, "bureau", "vendor"),
+    ("duties.drill", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("duties.drill_action", "POST"): only(*OWN_DEPT, "bureau"),
+    ("duties.drill_step", "POST"): only(*OWN_DEPT),
+    ("duties.drill_restore", "POST"): only(*OWN_DEPT),
+    ("duties.drill_finish", "POST"): only(*OWN_DEPT),
+    ("duties.follow_up", "POST"): only(*OWN_DEPT, "bureau"),
+    ("duties.close_follow_up", "POST"): only(*OWN_DEPT),
+    ("duties.rectifications", "GET"): BUSINESS,
+    ("duties.new_rectification", "GET"): only("bureau"),
+    ("duties.new_rectification", "POST"): only("bureau"),
+    ("duties.rectification", "GET"): only(*OWN_DEPT, "bureau", "auditor", "admin"),
+    ("duties.answer_rectification", "POST"): only(*OWN_DEPT),
+    ("duties.decide_rectification", "POST"): only("bureau"),
+    ("duties.evidence", "GET"): only(*OWN_DEPT, "bureau", "auditor", "admin"),
+    ("duties.key_changes", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("duties.new_key_change", "GET"): only("vendor"),
+    ("duties.new_key_change", "POST"): only("vendor"),
+    ("duties.key_change", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("duties.decide_key_change", "POST"): only("bureau", "vendor"),
 }
 
 
