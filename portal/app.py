@@ -102,6 +102,11 @@ def create_app(config=None):
     # every user's inbox and choice of e-mail and SMS (issue 17)
     from .notifications.views import bp as notifications_bp
     app.register_blueprint(notifications_bp)
+    # the vendor's evaluation and annual assessment, security monitoring reports (issue 20)
+    from .evaluation.views import bp as evaluation_bp
+    from .security_reports.views import bp as security_reports_bp
+    app.register_blueprint(evaluation_bp)
+    app.register_blueprint(security_reports_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -198,6 +203,8 @@ def _nav_items():
     items.append(("billing.index", _("Fees and reports"), None))
     items.append(("grants.index", _("Vendor access"), None))
     items.append(("backups.index", _("Backup and recovery"), None))
+    items.append(("security_reports.index", _("Security reports"), None))
+    items.append(("evaluation.index", _("Vendor evaluation"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))

@@ -189,6 +189,17 @@ OBJECT_LABELS.update({"backup_policy": _l("Backup policy"), "backup_run": _l("Ba
                       "backup_artifact": _l("Backup"), "restore_job": _l("Restore"),
                       "backup_extraction": _l("Extraction"), "department_ssh_key": _l("SSH key")})
 
+# the vendor's evaluation, annual assessment and security monitoring reports (issue 20)
+ACTION_LABELS.update({
+    "rating.submit": _l("Vendor rated for a quarter"),
+    "assessment.compute": _l("Annual assessment computed"),
+    "assessment.recompute": _l("Annual assessment recomputed"),
+    "assessment.sign": _l("Annual assessment signed"),
+    "security_report.generate": _l("Security monitoring report delivered"),
+})
+OBJECT_LABELS.update({"vendor_rating": _l("Vendor rating"), "vendor_assessment": _l("Annual assessment"),
+                      "security_report": _l("Security monitoring report")})
+
 
 # the scheduler's jobs, their schedules and the figures of their runs (issue 17)
 JOB_LABELS = {
@@ -210,6 +221,7 @@ JOB_LABELS = {
     "resync_inventory": _l("Live inventory: the whole cloud read again"),
     "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
     "time_limits": _l("Reminders and escalation of time limits"),
+    "security_reports": _l("Security monitoring reports to departments"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -231,6 +243,8 @@ JOB_FIGURE_LABELS = {
     "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
     "reminded": _l("%(n)s reminded"), "escalated": _l("%(n)s escalated"),
     "closed_before": _l("closed before"), "signed_before": _l("signed before"),
+    "period": _l("period %(n)s"), "reports": _l("%(n)s reports delivered"),
+    "delivered_before": _l("%(n)s delivered before"),
 }
 
 

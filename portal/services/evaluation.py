@@ -272,29 +272,54 @@ def incident_figures(session, year, response_target, resolution_target):
         on_time = response is not None and response <= response_target
         responded += on_time
         department = names.get(i.department_id, "")
-        response_rows.append([i.id, department, i.system_name, i.kind, _local(i.detected_at), _local(answered_at),
+        response_rows.append([i.id, department, i.system_name, KIND_TEXT.get(i.kind, i.kind), _local(i.detected_at), _local(answered_at),
                               "—" if response is None else response, "是" if on_time else "否"])
         resolution = _minutes(i.resolved_at - i.detected_at) if i.resolved_at else None
         fixed = resolution is not None and resolution <= resolution_target
         resolved += fixed
-        resolution_rows.append([i.id, department, i.system_name, i.kind, _local(i.detected_at),
+        resolution_rows.append([i.id, department, i.system_name, KIND_TEXT.get(i.kind, i.kind), _local(i.detected_at),
                                 _local(i.resolved_at), "—" if resolution is None else resolution,
                                 "是" if fixed else "否"])
     return (responded, len(response_rows), response_rows), (resolved, len(resolution_rows), resolution_rows)
 
 
+def drills_in(session, start, end, *, department_id=None):
+    """Rows of the drills done (completed or closed) that ended in [start, end): the platform's
+    and, with department_id, only those of that department and the platform's."""
+    from ..models.duties import DRILL_DONE_STATES, Drill
+    stmt = select(Drill).where(Drill.state.in_(DRILL_DONE_STATES), Drill.ended_at >= start, Drill.ended_at < end)
+    if department_id is not None:
+        stmt = stmt.where((Drill.department_id == department_id) | Drill.department_id.is_(None))
+    return [[d.id, d.title, d.department.name if d.department else "平台（总体预案）", _local(d.started_at),
+             _local(d.ended_at), RESULT_TEXT.get(d.result, d.result or "")]
+            for d in session.scalars(stmt.order_by(Drill.ended_at, Drill.id))]
+
+
+RESULT_TEXT = {"passed": "达到预期", "partial": "基本达到", "failed": "未达到"}
+KIND_TEXT = {"outage": "服务中断", "degradation": "性能下降", "security": "安全事件", "backup": "备份故障"}
+
+
 def drill_figures(session, year, required):
     """Drills done in the year (the emergency drills of 第六条(四), 第二十三条), counted up to required."""
-    from .duties_figures import drills_done
-    rows = drills_done(session, *_year_bounds(year))
+    rows = drills_in(session, *_year_bounds(year))
     return min(len(rows), required), required, rows
 
 
-def rectification_figures(session, year):
-    """Rectification notices to the vendor due in the year: closed by their deadline or not."""
-    from .duties_figures import vendor_rectifications
-    rows = vendor_rectifications(session, *_year_bounds(year))
-    return sum(1 for r in rows if r[-1] == "是"), len(rows), rows
+def rectification_figures(session, year, now):
+    """Rectification notices to the vendor (第二十条) due in the year, up to today: accepted by the
+    end of the due day (Beijing) or not; withdrawn ones do not count, open ones not yet due neither."""
+    from ..models.duties import Rectification, RectificationState, RectificationTarget
+    today = now.astimezone(CHINA).date()
+    rows, on_time = [], 0
+    for r in session.scalars(select(Rectification).where(
+            Rectification.target == RectificationTarget.VENDOR, Rectification.state != RectificationState.WITHDRAWN)
+            .order_by(Rectification.due_date, Rectification.id)):
+        if r.due_date.year != year or (r.closed_at is None and r.due_date >= today):
+            continue
+        ok = bool(r.closed_on_time)
+        on_time += ok
+        rows.append([r.number, r.title, r.due_date.isoformat(), _local(r.closed_at), "是" if ok else "否"])
+    return on_time, len(rows), rows
 
 
 def _year_bounds(year):
@@ -336,7 +361,7 @@ def compute_indicators(session, settings, year, weights, now=None):
         "resolution": (resolution, f"{targets['resolution_minutes']} 分钟内恢复的故障事件 / 年内发现的故障事件"),
         "drills": (drill_figures(session, year, targets["drills_per_year"]),
                    f"年内完成的应急演练（至多 {targets['drills_per_year']} 次）/ {targets['drills_per_year']} 次"),
-        "rectifications": (rectification_figures(session, year), "按期办结的整改通知 / 年内到期的整改通知"),
+        "rectifications": (rectification_figures(session, year, now), "按期办结的整改通知 / 年内到期的整改通知"),
         "ratings": (rating_figures(session, year), "各使用部门评分之和 / 满分（5 分 × 3 项 × 评价份数）"),
     }
     indicators, total = [], Decimal("0.00")
@@ -445,6 +470,12 @@ def get_assessment(session, user, assessment_id):
 
 # --- the score sheet as files ------------------------------------------------------------------
 
+def escaped(rows):
+    """Rows with every value as text safe in a reportlab Paragraph (a comment may hold < or &)."""
+    from xml.sax.saxutils import escape
+    return [[escape(str(v)) for v in row] for row in rows]
+
+
 def sheet_title(assessment):
     return f"云服务商服务质量考核评分表（{assessment.year}年度）"
 
@@ -479,8 +510,8 @@ def export(assessment, fmt):
         from reportlab.lib.units import mm
 
         from .receipts import form_pdf
-        tables = [("考核结果", headings, rows, [32 * mm, 18 * mm, 120 * mm, 45 * mm, 20 * mm])]
-        tables += [(f"{caption}：明细", columns, body or [["—"] + [""] * (len(columns) - 1)], None)
+        tables = [("考核结果", headings, escaped(rows), [32 * mm, 18 * mm, 120 * mm, 45 * mm, 20 * mm])]
+        tables += [(f"{caption}：明细", columns, escaped(body) or [["—"] + [""] * (len(columns) - 1)], None)
                    for caption, columns, body in details]
         header = [("考核年度", f"{assessment.year}年"), ("状态", state_line(assessment)),
                   ("总分", f"{assessment.total} 分（满分 100 分）")]

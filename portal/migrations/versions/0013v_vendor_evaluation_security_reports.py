@@ -1,7 +1,7 @@
 """vendor evaluation (第二十八条): quarterly ratings, the annual assessment; security monitoring reports (第六条(五))
 
 Revision ID: 0013v
-Revises: 0012z
+Revises: 0013e
 Create Date: 2026-12-01 20:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from portal.database import UTCDateTime
 
 
 revision = '0013v'
-down_revision = '0012z'
+down_revision = '0013e'
 branch_labels = None
 depends_on = None
 
