@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from ..forms_common import length, optional, required
@@ -9,7 +10,7 @@ from ..forms_common import length, optional, required
 def weight():
     return [InputRequired(message=_l("This field is required.")), NumberRange(min=0, max=100)]
 
-SCORES = [(5, "5"), (4, "4"), (3, "3"), (2, "2"), (1, "1")]
+SCORES = [SelectChoice(n, str(n)) for n in (5, 4, 3, 2, 1)]
 
 
 class RatingForm(FlaskForm):

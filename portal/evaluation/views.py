@@ -149,12 +149,10 @@ def sign(assessment_id):
     return redirect(url_for(".assessment", assessment_id=assessment_id))
 
 
-@bp.route("/assessments/<int:assessment_id>/export.<fmt>")
+@bp.route("/assessments/<int:assessment_id>/export.<any(pdf, xlsx):file_format>")
 @require(*svc.ASSESSMENT_READERS)
-def assessment_export(assessment_id, fmt):
+def assessment_export(assessment_id, file_format):
     item = _assessment(assessment_id)
-    if fmt not in ("xlsx", "pdf"):
-        abort(404)
-    body, mimetype, filename = svc.export(item, fmt)
+    body, mimetype, filename = svc.export(item, file_format)
     mark_download("vendor_assessment", item.id)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})

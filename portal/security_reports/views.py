@@ -51,12 +51,10 @@ def detail(report_id):
                            sections=svc.SECTIONS, period=svc.period_text(report))
 
 
-@bp.route("/<int:report_id>/export.<fmt>")
+@bp.route("/<int:report_id>/export.<any(pdf, xlsx):file_format>")
 @require(*svc.READERS)
-def export(report_id, fmt):
+def export(report_id, file_format):
     report = _report(report_id)
-    if fmt not in ("xlsx", "pdf"):
-        abort(404)
-    body, mimetype, filename = svc.export(report, fmt)
+    body, mimetype, filename = svc.export(report, file_format)
     mark_download("security_report", report.id, department_id=report.department_id)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
