@@ -99,9 +99,9 @@ def _check_window(settings, year, quarter, now):
     if now < opens:
         raise ValidationFailed(_l("A quarter is rated after it has ended."), field="quarter")
     if now >= closes:
+        last_day = (closes - timedelta(seconds=1)).astimezone(CHINA).date().isoformat()
         raise ValidationFailed(_l("The rating window of %(year)s Q%(quarter)s closed on %(date)s.", year=year,
-                                  quarter=quarter, date=f"{(closes - timedelta(seconds=1)).astimezone(CHINA):%Y-%m-%d}"),
-                               field="quarter")
+                                  quarter=quarter, date=last_day), field="quarter")
 
 
 # --- ratings ----------------------------------------------------------------------------------
