@@ -35,7 +35,17 @@ def bj(*args):
     return datetime(*args, tzinfo=CHINA)
 
 
-def _rating(year=2026, quarter=3, **changes):
+def _last_quarter():
+    """The quarter that ended last before today (the one departments rate now), and days since it ended."""
+    from portal.database import utcnow
+    year, quarter = evaluation.previous_quarter(*evaluation.quarter_of(utcnow()))
+    return year, quarter, (utcnow() - evaluation.quarter_bounds(year, quarter)[1]).days
+
+
+YEAR, QUARTER, DAYS_SINCE = _last_quarter()
+
+
+def _rating(year=YEAR, quarter=QUARTER, **changes):
     return {"year": year, "quarter": quarter, "attitude": 4, "response": 4, "resolution": 5,
             "comment": "响应较快", **changes}
 
@@ -46,13 +56,16 @@ def _count(app, model, *where):
 
 
 def test_a_quarterly_rating_its_window_its_reason_and_once_per_quarter(app, seed, api, login_as, monkeypatch):
-    # today is in 2026 Q4 (the seeded clock is the real one): Q3 ended on 2026-09-30
-    monkeypatch.setitem(app.config, "EVALUATION_WINDOW_DAYS", 30)
+    # the clock is the real one: the quarter that ended last (e.g. 2026 Q3 on 2026-12-01), its window closed
+    # (a window of 0 days) and then open (the days since it ended and 10 more)
+    monkeypatch.setitem(app.config, "EVALUATION_WINDOW_DAYS", 0)
     before = _count(app, VendorRating)
     closed = api.post("dept", "/evaluation/ratings", _rating())
-    assert closed.status_code == 422 and "2026-10-30" in str(closed.get_json()), closed.get_json()
-    assert api.post("dept", "/evaluation/ratings", _rating(quarter=4)).status_code == 422  # not ended yet
-    monkeypatch.setitem(app.config, "EVALUATION_WINDOW_DAYS", 120)  # Q3's window: 2026-10-01 .. 2027-01-28
+    assert closed.status_code == 422 and "截止" in str(closed.get_json()), closed.get_json()
+    next_year, next_quarter = (YEAR + 1, 1) if QUARTER == 4 else (YEAR, QUARTER + 1)
+    monkeypatch.setitem(app.config, "EVALUATION_WINDOW_DAYS", DAYS_SINCE + 10)
+    not_ended = api.post("dept", "/evaluation/ratings", _rating(year=next_year, quarter=next_quarter))
+    assert not_ended.status_code == 422 and "季度结束后方可评价" in str(not_ended.get_json())
     for role in ("bureau", "vendor", "auditor", "admin"):
         assert api.post(role, "/evaluation/ratings", _rating()).status_code == 403, role
     for bad in (_rating(attitude=6), _rating(attitude=0), _rating(attitude="5"), _rating(attitude=4.0),
@@ -66,13 +79,13 @@ def test_a_quarterly_rating_its_window_its_reason_and_once_per_quarter(app, seed
     made = api.post("dept", "/evaluation/ratings", _rating(resolution=2, low_reason="故障处置超过四小时"))
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
-    assert (body["department_id"], body["year"], body["quarter"], body["resolution"]) == (seed.dept_a, 2026, 3, 2)
+    assert (body["department_id"], body["year"], body["quarter"], body["resolution"]) == (seed.dept_a, YEAR, QUARTER, 2)
     rating_id = body["id"]
     # one per department and quarter: a colleague's second rating is 409, nothing changes
     second = api.post("dept_member", "/evaluation/ratings", _rating(attitude=1, low_reason="态度不好的理由"))
     assert second.status_code == 409, second.get_json()
-    assert _count(app, VendorRating, VendorRating.department_id == seed.dept_a, VendorRating.year == 2026,
-                  VendorRating.quarter == 3) == 1
+    assert _count(app, VendorRating, VendorRating.department_id == seed.dept_a, VendorRating.year == YEAR,
+                  VendorRating.quarter == QUARTER) == 1
     # the bureau and the vendor are told (inbox), the decision is audited with the reason
     with app.app_context():
         told = set(db.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
@@ -87,7 +100,7 @@ def test_a_quarterly_rating_its_window_its_reason_and_once_per_quarter(app, seed
     assert api.get("dept_b", f"/evaluation/ratings/{rating_id}").status_code == 404
     for role in ("vendor", "auditor", "bureau"):
         assert api.get(role, f"/evaluation/ratings/{rating_id}").get_json()["low_reason"] == "故障处置超过四小时"
-    listed = api.get("dept_b", "/evaluation/ratings?year=2026").get_json()
+    listed = api.get("dept_b", f"/evaluation/ratings?year={YEAR}").get_json()
     assert all(item["department_id"] == seed.dept_b for item in listed["items"])
 
     # the pages: department A has rated; department B rates through the form
@@ -106,8 +119,8 @@ def test_a_quarterly_rating_its_window_its_reason_and_once_per_quarter(app, seed
     again = client.post("/evaluation/rate", data={"csrf_token": token, "attitude": "5", "response": "5",
                                                   "resolution": "5"}, follow_redirects=True)
     assert "已评价" in again.get_data(as_text=True)
-    assert _count(app, VendorRating, VendorRating.year == 2026, VendorRating.quarter == 3) == 2
-    overview = login_as("vendor").get("/evaluation/?year=2026").get_data(as_text=True)
+    assert _count(app, VendorRating, VendorRating.year == YEAR, VendorRating.quarter == QUARTER) == 2
+    overview = login_as("vendor").get(f"/evaluation/?year={YEAR}").get_data(as_text=True)
     assert "4 / 4 / 2" in overview and "5 / 5 / 4" in overview
 
 
