@@ -78,6 +78,9 @@ def test_each_role_on_the_evaluation_pages(portal, page):
 
     # the bureau: the ratings of every department, the assessment computed and signed
     log_in(page, base, seed.users["bureau"])
+    assert page.locator("#evaluation-card").count() == 1  # from the home (the bureau's menu is full)
+    page.click("#evaluation-card >> text=季度评价")
+    page.wait_for_load_state()
     page.goto(base + f"/evaluation/?year={YEAR}")
     assert "4 / 3 / 2" in page.inner_text("#ratings-table")
     shot(page, "6-bureau-ratings")
