@@ -10,7 +10,7 @@ def seed_evaluation(session, seed):
     from portal.services import evaluation, security_reports
     from portal.settings import DEFAULTS
 
-    out = {"rating_id": [], "report_id": []}
+    out = {"rating_id": [], "security_report_id": []}
     for dept_id, key in ((seed.dept_a, "dept"), (seed.dept_b, "dept_b")):
         rating = VendorRating(department_id=dept_id, year=2026, quarter=2, attitude=4, response=3, resolution=2,
                               comment="响应及时", low_reason="问题解决偏慢", rated_by_id=seed.user_ids[key])
@@ -21,7 +21,7 @@ def seed_evaluation(session, seed):
         session.add_all([rating, report])
         session.flush()
         out["rating_id"].append(rating.id)
-        out["report_id"].append(report.id)
+        out["security_report_id"].append(report.id)
     weights = evaluation.default_weights(DEFAULTS)
     indicators, total, targets = evaluation.compute_indicators(session, DEFAULTS, 2024, weights)
     assessment = VendorAssessment(year=2024, weights=weights, targets=targets, indicators=indicators, total=total,

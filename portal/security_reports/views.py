@@ -35,26 +35,26 @@ def index():
                            can_generate=current_user.role in svc.GENERATORS, period_text=svc.period_text)
 
 
-def _report(report_id):
+def _report(security_report_id):
     try:
-        return svc.get_report(db.session, current_user, report_id)
+        return svc.get_report(db.session, current_user, security_report_id)
     except NotFound:
         abort(404)
 
 
-@bp.route("/<int:report_id>")
+@bp.route("/<int:security_report_id>")
 @require(*svc.READERS)
-def detail(report_id):
-    report = _report(report_id)
+def detail(security_report_id):
+    report = _report(security_report_id)
     headings, rows = svc.summary_rows(report.figures)
     return render_template("security_reports/detail.html", report=report, rows=rows, headings=headings,
                            sections=svc.SECTIONS, period=svc.period_text(report))
 
 
-@bp.route("/<int:report_id>/export.<any(pdf, xlsx):file_format>")
+@bp.route("/<int:security_report_id>/export.<any(pdf, xlsx):file_format>")
 @require(*svc.READERS)
-def export(report_id, file_format):
-    report = _report(report_id)
+def export(security_report_id, file_format):
+    report = _report(security_report_id)
     body, mimetype, filename = svc.export(report, file_format)
     mark_download("security_report", report.id, department_id=report.department_id)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
