@@ -105,6 +105,11 @@ def create_app(config=None):
     # the platform's duties: emergency plans and drills, rectification, key changes (issue 20)
     from .duties.views import bp as duties_bp
     app.register_blueprint(duties_bp)
+    # the vendor's evaluation and annual assessment, security monitoring reports (issue 20)
+    from .evaluation.views import bp as evaluation_bp
+    from .security_reports.views import bp as security_reports_bp
+    app.register_blueprint(evaluation_bp)
+    app.register_blueprint(security_reports_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -202,6 +207,8 @@ def _nav_items():
     items.append(("grants.index", _("Vendor access"), None))
     items.append(("backups.index", _("Backup and recovery"), None))
     items.append(("duties.index", _("Emergency and rectification"), None))
+    if not allows(current_user, (Role.BUREAU,)):  # the bureau's menu is full (one row at 1400 px): its home links it
+        items.append(("evaluation.index", _("Evaluation and reports"), None))  # with the security reports (tabs)
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))

@@ -222,6 +222,17 @@ OBJECT_LABELS.update({"emergency_plan": _l("Emergency plan"), "emergency_plan_ve
                       "drill": _l("Drill"), "drill_follow_up": _l("Drill follow-up action"),
                       "rectification": _l("Rectification notice"), "key_change": _l("Key change")})
 
+# the vendor's evaluation, annual assessment and security monitoring reports (issue 20)
+ACTION_LABELS.update({
+    "rating.submit": _l("Vendor rated for a quarter"),
+    "assessment.compute": _l("Annual assessment computed"),
+    "assessment.recompute": _l("Annual assessment recomputed"),
+    "assessment.sign": _l("Annual assessment signed"),
+    "security_report.generate": _l("Security monitoring report delivered"),
+})
+OBJECT_LABELS.update({"vendor_rating": _l("Vendor rating"), "vendor_assessment": _l("Annual assessment"),
+                      "security_report": _l("Security monitoring report")})
+
 
 # the scheduler's jobs, their schedules and the figures of their runs (issue 17)
 JOB_LABELS = {
@@ -244,6 +255,7 @@ JOB_LABELS = {
     "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
     "time_limits": _l("Reminders and escalation of time limits"),
     "drill_reminders": _l("Emergency drills and rectification: reminders and overdue"),
+    "security_reports": _l("Security monitoring reports to departments"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -269,6 +281,8 @@ JOB_FIGURE_LABELS = {
     "drills_overdue": _l("%(n)s drills overdue"), "plans_overdue": _l("%(n)s plans without a drill in time"),
     "follow_ups_overdue": _l("%(n)s follow-ups overdue"),
     "rectifications_overdue": _l("%(n)s rectification notices overdue"),
+    "period": _l("period %(n)s"), "reports": _l("%(n)s reports delivered"),
+    "delivered_before": _l("%(n)s delivered before"),
 }
 
 

@@ -179,6 +179,17 @@ SETTINGS = {
     "TIME_LIMIT_INTERVAL_SECONDS": _s(int, 3600),
     # emergency drills and rectification (issue 20): the drill_reminders job's interval
     "DRILL_REMINDER_INTERVAL_SECONDS": _s(int, 3600),
+    # the vendor's evaluation (第二十八条) and annual assessment (第四条(三), 第二十七条); security monitoring
+    # reports (第六条(五)) to each department
+    "EVALUATION_WINDOW_DAYS": _s(int, 30, "days after a quarter ends in which departments rate the vendor"),
+    "EVALUATION_LOW_SCORE": _s(int, 2, "an aspect scored at or below this (1-5) needs a reason"),
+    "EVALUATION_WEIGHTS": _s(dict, {"sla": 30, "response": 15, "resolution": 15, "drills": 10,
+                                    "rectifications": 10, "ratings": 20},
+                             "points of each indicator of the annual assessment (sum 100)"),
+    "EVALUATION_RESPONSE_TARGET_MINUTES": _s(int, 30, "an incident acknowledged within this counts as on time"),
+    "EVALUATION_RESOLUTION_TARGET_MINUTES": _s(int, 240, "an incident resolved within this counts as on time"),
+    "EVALUATION_DRILLS_PER_YEAR": _s(int, 2, "drills the vendor owes a year (第六条(四))"),
+    "SECURITY_REPORT_MONTHS": _s(int, 1, "months of a security monitoring report: 1 (monthly), 3, 6 or 12"),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
@@ -187,7 +198,8 @@ POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWOR
             "REQUEST_MAX_SERVER_RAM_MB", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
             "PASSWORD_HISTORY", "TIME_LIMIT_REVIEW_DAYS", "TIME_LIMIT_PROVISIONING_DAYS",
             "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS",
-            "DRILL_REMINDER_INTERVAL_SECONDS")
+            "DRILL_REMINDER_INTERVAL_SECONDS",
+            "EVALUATION_WINDOW_DAYS", "EVALUATION_RESPONSE_TARGET_MINUTES", "EVALUATION_RESOLUTION_TARGET_MINUTES")
 
 
 def default_instance_path():
@@ -299,6 +311,8 @@ def _finish(cfg, instance_path):
     for key in POSITIVE:
         if cfg[key] < 1:
             raise ConfigError(key, f"must be a positive integer, got {cfg[key]!r}")
+    if cfg["SECURITY_REPORT_MONTHS"] not in (1, 3, 6, 12):
+        raise ConfigError("SECURITY_REPORT_MONTHS", f"must be 1, 3, 6 or 12, got {cfg['SECURITY_REPORT_MONTHS']!r}")
     if cfg["BABEL_DEFAULT_LOCALE"] not in cfg["LANGUAGES"]:
         raise ConfigError("BABEL_DEFAULT_LOCALE", f"must be one of {cfg['LANGUAGES']}")
     for key in ("PASSWORD_MAX_AGE_DAYS", "ACCOUNT_MAX_IDLE_DAYS"):

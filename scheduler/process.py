@@ -29,7 +29,7 @@ from portal.database import utcnow
 from portal.errors import ConfigError
 from portal.models.operations import JobRun, ScheduledJob
 
-from . import billing_jobs, housekeeping, reconcile_jobs, runtime, trust_jobs
+from . import billing_jobs, housekeeping, reconcile_jobs, report_jobs, runtime, trust_jobs
 from .history import ANCHOR, claimed
 from .leader import DEFAULT_LEASE_SECONDS, Leadership, NotLeader
 
@@ -100,6 +100,9 @@ JOBS = (
     # issue 20: emergency drills and rectification notices, what is late flagged once
     JobSpec("drill_reminders", housekeeping.drill_reminders, "Emergency drills and rectification: reminders, overdue",
             "DRILL_REMINDER_INTERVAL_SECONDS", 3600),
+    # issue 20: each department's security monitoring report (第六条(五)) of the period that ended
+    JobSpec("security_reports", report_jobs.security_reports_job, "Security monitoring reports to departments",
+            cron={"day": 1, "hour": 2, "minute": 15}),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

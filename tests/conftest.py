@@ -227,6 +227,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_inventory(session, seed))
         from tests.duties_seed import seed_duties
         seed.extra.update(seed_duties(session, seed, app.instance_path))
+        from tests.evaluation_seed import seed_evaluation
+        seed.extra.update(seed_evaluation(session, seed))
     return seed
 
 

@@ -254,6 +254,25 @@ POLICY = {
     ("duties.new_key_change", "POST"): only("vendor"),
     ("duties.key_change", "GET"): only("bureau", "vendor", "auditor", "admin"),
     ("duties.decide_key_change", "POST"): only("bureau", "vendor"),
+    # the vendor's evaluation (第二十八条): departments rate (outside the window the form sends them back to the
+    # list), everyone who sees the business reads the ratings in scope; the annual assessment is the bureau's,
+    # read by the vendor, the auditors and the admin, not by the departments (issue 20)
+    ("evaluation.index", "GET"): BUSINESS,
+    ("evaluation.rate", "GET"): only(*DEPT_USERS),
+    ("evaluation.rate", "POST"): only(*DEPT_USERS),
+    ("evaluation.rating", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("evaluation.assessments", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("evaluation.assessments", "POST"): only("bureau"),
+    ("evaluation.assessment", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("evaluation.assessment_export", "GET"): only("bureau", "vendor", "auditor", "admin"),
+    ("evaluation.recompute", "POST"): only("bureau"),
+    ("evaluation.sign", "POST"): only("bureau"),
+    # security monitoring reports (第六条(五)): a department its own; the bureau, vendor and admin write the last
+    # period's missing ones at once
+    ("security_reports.index", "GET"): BUSINESS,
+    ("security_reports.index", "POST"): only("bureau", "vendor", "admin"),
+    ("security_reports.detail", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("security_reports.export", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
 }
 
 
