@@ -175,6 +175,12 @@ SETTINGS = {
     "TIME_LIMIT_GRANT_DAYS": _s(int, 2, "working days for a department to decide a vendor access grant"),
     "TIME_LIMIT_REMIND_DAYS": _s(int, 1, "remind this many working days before a step is due"),
     "TIME_LIMIT_INTERVAL_SECONDS": _s(int, 3600),
+    # issue 20: departments confirm their contacts every CONTACT_CONFIRM_MONTHS months, reminded the
+    # days before listed in CONTACT_REMIND_DAYS (each once); agreements are reminded AGREEMENT_REMIND_DAYS
+    # before they expire; the job contact_confirmations checks daily
+    "CONTACT_CONFIRM_MONTHS": _s(int, 6, "months between a department's confirmations of its contacts"),
+    "CONTACT_REMIND_DAYS": _s(str, "30,7", "days before a confirmation is due to remind (comma-separated)"),
+    "AGREEMENT_REMIND_DAYS": _s(str, "60,30,7", "days before an agreement expires to remind (comma-separated)"),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
@@ -182,7 +188,8 @@ POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWOR
             "REQUEST_MAX_COUNT", "REQUEST_MAX_VOLUME_GB", "REQUEST_MAX_TOTAL_GB", "REQUEST_MAX_SERVER_VCPUS",
             "REQUEST_MAX_SERVER_RAM_MB", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
             "PASSWORD_HISTORY", "TIME_LIMIT_REVIEW_DAYS", "TIME_LIMIT_PROVISIONING_DAYS",
-            "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS")
+            "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS",
+            "CONTACT_CONFIRM_MONTHS")
 
 
 def default_instance_path():

@@ -225,6 +225,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_backups(session, seed))
         from tests.inventory_seed import seed_inventory
         seed.extra.update(seed_inventory(session, seed))
+        from tests.contacts_seed import seed_contacts
+        seed.extra.update(seed_contacts(session, seed, app.instance_path))
     return seed
 
 

@@ -2,5 +2,5 @@
 in one metadata (Alembic, create_all). Import a model from its domain module:
 `from portal.models.accounts import User`.
 """
-from . import (accounts, api, audit, backups, billing, calendar, grants, inventory, operations,  # noqa: F401
-               reconcile, requests, timelimits)
+from . import (accounts, api, audit, backups, billing, calendar, contacts, grants, inventory,  # noqa: F401
+               operations, reconcile, requests, timelimits)

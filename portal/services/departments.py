@@ -146,13 +146,17 @@ def update_department(session, ctx, department_id, data):
     return department
 
 
-def update_contacts(session, ctx, department_id, data):
-    """Change a department's security officer and contacts (its own users, bureau, admin)."""
+def update_contacts(session, ctx, department_id, data, settings=None):
+    """Change a department's security officer and contacts (its own users, bureau, admin); with
+    settings, the bureau and the vendor are told what changed, and a department's own change
+    confirms its contacts (issue 20)."""
+    from .contacts import after_contacts_update
     user = ctx.actor
     department = get_department(session, user, department_id)  # scoped: foreign -> NotFound
     if user.role not in MANAGERS + (Role.DEPARTMENT,):
         raise Forbidden()
     before = department.snapshot()
+    clear_before = {f: getattr(department, f) for f in Department.CONTACT_FIELDS}
     for field in Department.CONTACT_FIELDS:
         if field in data:
             setattr(department, field, data[field] or "")
@@ -160,6 +164,8 @@ def update_contacts(session, ctx, department_id, data):
                  object_id=department.id, department_id=department.id,
                  before={f: before[f] for f in Department.CONTACT_FIELDS},
                  after={f: department.snapshot()[f] for f in Department.CONTACT_FIELDS})
+    after_contacts_update(session, ctx, settings, department, clear_before,
+                          {f: getattr(department, f) for f in Department.CONTACT_FIELDS})
     session.commit()
     return department
 
