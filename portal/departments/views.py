@@ -7,7 +7,7 @@ from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, DepartmentLevel, Role
-from ..services import contacts, departments
+from ..services import contacts as duties, departments
 from ..services.users import can_manage_users
 from ..web import page_arg, per_page, request_info, show_error
 from .forms import CONTACT_FIELDS, ContactsForm, DepartmentForm
@@ -29,7 +29,7 @@ def index():
     return render_template("departments/index.html", page=page, q=q, level=level,
                            can_manage=current_user.role in MANAGERS,
                            contact_ids=departments.contact_department_ids(db.session, current_user),
-                           clear_ids=contacts.clear_department_ids(db.session, current_user))
+                           clear_ids=duties.clear_department_ids(db.session, current_user))
 
 
 @bp.route("/<int:department_id>")
@@ -38,7 +38,7 @@ def detail(department_id):
     department = departments.get_department(db.session, current_user, department_id)
     return render_template("departments/detail.html", department=department,
                            contact_ids=departments.contact_department_ids(db.session, current_user),
-                           clear=contacts.sees_clear(contacts.clear_department_ids(db.session, current_user),
+                           clear=duties.sees_clear(duties.clear_department_ids(db.session, current_user),
                                                      department.id),
                            can_manage=current_user.role in MANAGERS,
                            can_edit_contacts=current_user.role in MANAGERS + (Role.DEPARTMENT,),
