@@ -55,7 +55,8 @@ def get_department_contacts(department_id):
 def update_department_contacts(department_id, body):
     allow(*EDITORS)
     given = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k in Department.CONTACT_FIELDS}
-    department = departments.update_contacts(db.session, ctx(), department_id, given, current_app.config)
+    department = departments.update_contacts(db.session, ctx(), department_id, given,
+                                             svc.change_notifier(current_app.config))
     return _contacts_out(department)
 
 

@@ -94,7 +94,8 @@ def contacts(department_id):
     form = ContactsForm(obj=department)
     if form.validate_on_submit():
         departments.update_contacts(db.session, request_info(), department_id,
-                                    {name: form[name].data for name in CONTACT_FIELDS}, current_app.config)
+                                    {name: form[name].data for name in CONTACT_FIELDS},
+                                    duties.change_notifier(current_app.config))
         flash(_("The contacts were saved."), "success")
         return redirect(url_for("departments.detail", department_id=department_id))
     return render_template("departments/contacts.html", form=form, department=department)

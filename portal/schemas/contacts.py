@@ -15,18 +15,18 @@ Email = Annotated[line(120), StringConstraints(pattern=r"^$|^[^@\s]+@[^@\s]+\.[^
 class ContactsPatch(Input):
     """The department's own contacts: only the fields given change."""
 
-    security_officer_name: line(64) = None
-    security_officer_phone: Phone = None
-    security_officer_email: Email = None
-    it_lead_name: line(64) = None
-    it_lead_phone: Phone = None
-    it_lead_email: Email = None
-    emergency_contact_name: line(64) = None
-    emergency_contact_phone: Phone = None
-    emergency_contact_email: Email = None
-    backup_contact_name: line(64) = None
-    backup_contact_phone: Phone = None
-    backup_contact_email: Email = None
+    security_officer_name: line(64) | None = None
+    security_officer_phone: Phone | None = None
+    security_officer_email: Email | None = None
+    it_lead_name: line(64) | None = None
+    it_lead_phone: Phone | None = None
+    it_lead_email: Email | None = None
+    emergency_contact_name: line(64) | None = None
+    emergency_contact_phone: Phone | None = None
+    emergency_contact_email: Email | None = None
+    backup_contact_name: line(64) | None = None
+    backup_contact_phone: Phone | None = None
+    backup_contact_email: Email | None = None
 
 
 class PersonCreate(Input):

@@ -40,6 +40,7 @@ from ..text import _l
 from ..workdays import CHINA
 from ..workflow import EXECUTED, RequestKind
 from .audit import record_event
+from .departments import contact_department_ids
 from .notifications import notify_department, notify_roles
 
 CLEAR_ROLES = (Role.BUREAU, Role.ADMIN)       # always see phones and e-mails in clear
@@ -128,7 +129,6 @@ def confirmation_due(department, duty, today):
 
 def clear_department_ids(session, user):
     """The departments whose phones and e-mails user may read in clear; None: every one."""
-    from .departments import contact_department_ids
     if user.role in CLEAR_ROLES:
         return None
     if user.role == Role.DEPARTMENT:
@@ -287,13 +287,15 @@ def _confirmed_by_change(session, ctx, department):
         confirm(session, ctx, department.id, commit=False)
 
 
-def after_contacts_update(session, ctx, settings, department, before, after):
-    """Called by departments.update_contacts before it commits: notify, and count as confirmation."""
-    what = changed_roles(before, after)
-    if what and settings is not None:
-        notify_change(session, settings, department, "、".join(what))
-    if what or ctx.actor.role == Role.DEPARTMENT:
+def change_notifier(settings):
+    """The on_change of departments.update_contacts: tell the bureau and the vendor which contacts
+    changed; a save by the department itself confirms its contacts."""
+    def on_change(session, ctx, department, before, after):
+        what = changed_roles(before, after)
+        if what:
+            notify_change(session, settings, department, "、".join(what))
         _confirmed_by_change(session, ctx, department)
+    return on_change
 
 
 # -- important systems and agreements -----------------------------------------------------------
