@@ -17,7 +17,7 @@ class ConfirmForm(FlaskForm):
 class PersonForm(FlaskForm):
     kind = SelectField(_l("Role"), choices=[SelectChoice(k, v) for k, v in PERSON_KIND_LABELS.items()])
     system_id = SelectField(_l("System"), coerce=int, choices=[])
-    name = StringField(_l("Name"), validators=[required(), length(64)])
+    name = StringField(_l("Full name"), validators=[required(), length(64)])
     title = StringField(_l("Position"), validators=[optional(), length(64)])
     phone = StringField(_l("Phone"), validators=[required(), PHONE, length(32)])
     email = StringField(_l("E-mail"), validators=[optional(), length(120), EMAIL])

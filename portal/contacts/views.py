@@ -57,6 +57,7 @@ def department(department_id):
     person_form, agreement_form = PersonForm(), AgreementForm()
     person_form.set_systems([s.system for s in systems], _("(none: IT staff)"))
     agreement_form.set_systems([s.system for s in systems])
+    agreement_form.system_id.id = "agreement_system_id"  # the person form has its own system_id
     return render_template("contacts/department.html", department=dept, today=today, clear=clear,
                            people=svc.department_people(db.session, dept, clear), systems=systems,
                            due=svc.confirmation_due(dept, _duty(), today), can_edit=can_edit,

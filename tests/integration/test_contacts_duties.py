@@ -337,3 +337,26 @@ def test_other_departments_get_404_and_hostile_input_changes_nothing(app, seed, 
     db_session.expire_all()
     assert db_session.scalar(select(Department.it_lead_phone).where(Department.id == seed.dept_a)) == before
     assert db_session.query(AuditEvent).count() == audits
+
+
+def test_the_scheduled_job_sends_them_once_and_records_its_figures(app, seed, db_session):
+    from portal.models.operations import JobRun
+    from scheduler import housekeeping, runtime
+    # now: the county confirmed 2025-01-10 (overdue since 2025-07-10), B's agreement expired 2026-10-31
+    db_session.execute(update(Department).values(contacts_confirmed_at=datetime.now(timezone.utc)))
+    db_session.execute(update(Department).where(Department.id == seed.county)
+                       .values(contacts_confirmed_at=datetime(2025, 1, 10, 2, tzinfo=timezone.utc)))
+    db_session.execute(update(ConfidentialityAgreement).where(
+        ConfidentialityAgreement.id == seed.extra["agreement_id"][1]).values(expires_on=date(2026, 10, 31)))
+    db_session.commit()
+    runtime.configure(app.config, app.extensions["govcloud_db"][0])
+    housekeeping.contact_confirmations()
+    housekeeping.contact_confirmations()
+    runs = db_session.scalars(select(JobRun).where(JobRun.job_id == "contact_confirmations")
+                              .order_by(JobRun.id)).all()
+    assert [r.outcome for r in runs] == ["success", "success"]
+    assert runs[0].figures == {"confirmations_reminded": 0, "confirmations_overdue": 1,
+                               "agreements_reminded": 0, "agreements_expired": 1}
+    assert runs[1].figures == dict.fromkeys(runs[0].figures, 0)  # once each
+    assert _notified(db_session, seed.user_ids["bureau"], f"contacts-confirm:{seed.county}")
+    assert _notified(db_session, seed.user_ids["bureau"], f"agreement:{seed.extra['agreement_id'][1]}")
