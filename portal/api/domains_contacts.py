@@ -3,13 +3,20 @@
 The same roles as the pages (portal/contacts/views.py) and the same services: another department's
 answers 404, phones and e-mails are masked for whoever may not see them, every change is audited.
 """
+import base64
+import binascii
+import io
+
 from flask import current_app, g
 
+from ..errors import ValidationFailed
 from ..extensions import db
+from ..requests.views import upload_dir
 from ..models.accounts import BUSINESS_VIEWERS, Department, Role
 from ..schemas import contacts as schemas
 from ..services import contacts as svc, departments
 from .common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, allow, bp, ctx
+from ..text import _l
 from .routing import dump, operation
 
 ALL_ROLES = BUSINESS_VIEWERS
@@ -93,6 +100,22 @@ def mark_system_important(department_id, system_id, body):
     allow(*EDITORS)
     svc.mark_important(db.session, ctx(), department_id, system_id, body.important, body.reason)
     return _contacts_out(departments.get_department(db.session, g.api_user, department_id))
+
+
+@operation(bp, "/contacts/departments/<int:department_id>/agreements", "POST", "recordAgreement",
+           "Record a system's signed confidentiality agreement with its document (base64; the page takes "
+           "documents up to 10 MB)", tag=TAG, body=schemas.AgreementCreate, response=schemas.DepartmentContactsOut,
+           status=201, errors=WRITE_ERRORS)
+def record_agreement(department_id, body):
+    allow(*EDITORS)
+    try:
+        content = base64.b64decode(body.document_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(_l("The document is not valid base64."), field="document_base64") from None
+    data = body.model_dump(include={"system_id", "parties", "signed_on", "expires_on"})
+    svc.add_agreement(db.session, ctx(), current_app.config, department_id, data, body.filename,
+                      io.BytesIO(content), upload_dir())
+    return _contacts_out(departments.get_department(db.session, g.api_user, department_id)), 201
 
 
 @operation(bp, "/contacts/overdue", "GET", "listOverdueConfirmations",

@@ -4,12 +4,36 @@ web forms' (portal/departments/forms.py, portal/contacts/forms.py)."""
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from .base import Input, Output, line
 
 Phone = Annotated[line(32), StringConstraints(pattern=r"^[0-9+\-() ]{0,32}$")]
 Email = Annotated[line(120), StringConstraints(pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+def _date_text(value):
+    """A day is sent as text (2026-12-31), never as a number."""
+    if not isinstance(value, str) or len(value) != 10:
+        raise PydanticCustomError("date_type", "enter a date such as 2026-12-31")
+    return value
+
+
+Day = Annotated[date, Field(strict=False), BeforeValidator(_date_text)]
+MAX_DOCUMENT_BASE64 = 180_000  # about 130 KB of document within the API's body limit; larger ones: the page
+
+
+class AgreementCreate(Input):
+    """A signed agreement with its document (PDF, Word or Excel) in base64."""
+
+    system_id: Annotated[int, Field(ge=1, le=999_999_999)]
+    parties: line(500, 1)
+    signed_on: Day
+    expires_on: Day
+    filename: line(200, 1)
+    document_base64: Annotated[str, Field(min_length=4, max_length=MAX_DOCUMENT_BASE64,
+                                          pattern=r"^[A-Za-z0-9+/]+={0,2}$")]
 
 
 class ContactsPatch(Input):

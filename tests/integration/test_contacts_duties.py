@@ -2,6 +2,7 @@
 (第十七条): the confirmation's reminders and overdue notice (Beijing days, once per threshold), the
 agreements' expiry reminders and the bureau's missing list, the masking of phones and e-mails
 (pages, API, audit records, export), the notifications of changes, access between departments."""
+import base64
 import io
 import json
 from datetime import date, datetime, timedelta, timezone
@@ -334,9 +335,27 @@ def test_other_departments_get_404_and_hostile_input_changes_nothing(app, seed, 
     response = api.post(f"{API}/contacts/departments/{seed.dept_a}/people", headers=auth("dept"),
                         json={"kind": "boss", "name": "x", "phone": "1"})
     assert response.status_code == 422
+    system_a = seed.extra["system_id"][0]
+    agreement = {"system_id": system_a, "parties": "甲局、云服务商", "signed_on": "2026-11-20",
+                 "expires_on": "2029-11-19", "filename": "协议.pdf"}
+    for extra in ({"document_base64": "not base64!"}, {"document_base64": base64.b64encode(b"plain text").decode()},
+                  {"document_base64": "QUJD" * 50_000}, {"document_base64": "JVBERi0=", "signed_on": 20261120},
+                  {"document_base64": "JVBERi0=", "expires_on": "2026-11-01"},
+                  {"document_base64": "JVBERi0=", "system_id": seed.extra["system_id"][1]}):
+        response = api.post(f"{API}/contacts/departments/{seed.dept_a}/agreements", headers=auth("dept"),
+                            json={**agreement, **extra})
+        assert response.status_code == 422, (extra.keys(), response.status_code)
     db_session.expire_all()
     assert db_session.scalar(select(Department.it_lead_phone).where(Department.id == seed.dept_a)) == before
     assert db_session.query(AuditEvent).count() == audits
+    assert db_session.query(ConfidentialityAgreement).count() == 2  # the seeded ones
+    # the same, well formed: recorded with its document, valid
+    response = api.post(f"{API}/contacts/departments/{seed.dept_a}/agreements", headers=auth("dept"), json={
+        **agreement, "document_base64": base64.b64encode(b"%PDF-1.4\n% via API\n").decode()})
+    assert response.status_code == 201, response.get_json()
+    [system] = [s for s in response.get_json()["systems"] if s["system_id"] == system_a]
+    assert system["has_valid_agreement"] and any(a["expires_on"] == "2029-11-19" and a["valid"]
+                                                 for a in system["agreements"])
 
 
 def test_the_scheduled_job_sends_them_once_and_records_its_figures(app, seed, db_session):
