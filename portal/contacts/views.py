@@ -61,7 +61,8 @@ def department(department_id):
     return render_template("contacts/department.html", department=dept, today=today, clear=clear,
                            people=svc.department_people(db.session, dept, clear), systems=systems,
                            due=svc.confirmation_due(dept, _duty(), today), can_edit=can_edit,
-                           can_confirm=current_user.role == Role.DEPARTMENT, confirm_form=ConfirmForm(),
+                           can_confirm=current_user.role == Role.DEPARTMENT,
+                           can_unmark=current_user.role in svc.CLEAR_ROLES, confirm_form=ConfirmForm(),
                            person_form=person_form, agreement_form=agreement_form, remove_form=RemoveForm(),
                            important_form=ImportantForm(), confirmed_at=svc.local_datetime_text(dept.contacts_confirmed_at))
 
@@ -121,8 +122,7 @@ def important(department_id, system_id):
     form = ImportantForm()
     if form.validate_on_submit():
         try:
-            svc.mark_important(db.session, request_info(), department_id, system_id,
-                               form.mark.data, form.reason.data or "")
+            svc.mark_important(db.session, request_info(), department_id, system_id, True, form.reason.data or "")
         except ValidationFailed as exc:
             _failed(exc)
         else:
@@ -131,7 +131,7 @@ def important(department_id, system_id):
 
 
 @bp.route("/departments/<int:department_id>/systems/<int:system_id>/ordinary", methods=["POST"])
-@require(*EDITORS)
+@require(Role.BUREAU, Role.ADMIN)
 def ordinary(department_id, system_id):
     get_department(db.session, current_user, department_id)
     if RemoveForm().validate_on_submit():

@@ -42,6 +42,7 @@ from ..workflow import EXECUTED, RequestKind
 from .audit import record_event
 from .departments import contact_department_ids
 from .notifications import notify_department, notify_roles
+from .system_retirement import retired_systems
 
 CLEAR_ROLES = (Role.BUREAU, Role.ADMIN)       # always see phones and e-mails in clear
 EDITORS = (Role.DEPARTMENT, Role.BUREAU, Role.ADMIN)  # the department its own, the bureau and admin any
@@ -358,8 +359,11 @@ def missing_agreements(session, user, today):
 
 
 def mark_important(session, ctx, department_id, system_id, important, reason=""):
-    """Mark (or unmark) a system important whatever its level; the bureau or the department."""
+    """Mark a system important whatever its level (the department or the bureau); only the bureau
+    (and the system administrator) lifts a mark."""
     department = _editable_department(session, ctx.actor, department_id)
+    if not important and ctx.actor.role not in CLEAR_ROLES:
+        raise Forbidden()  # only the bureau lifts a mark: a department cannot shed an agreement it needs
     system = _system_of(session, ctx.actor, department, system_id)
     row = session.scalar(select(ImportantSystem).where(ImportantSystem.system_id == system.id))
     if important and row is None:
@@ -500,8 +504,9 @@ def send_notices(session, settings, now, duty=None):
                     topic=f"contacts-confirm:{d.id}", link=link)
             counts["confirm_remind"] += _once(session, "confirm_remind", department.id, due.due_on, threshold,
                                               department.id, now, send)
+    retired = retired_systems(session)
     for agreement in session.scalars(select(ConfidentialityAgreement).order_by(ConfidentialityAgreement.id)):
-        if _superseded(session, agreement):
+        if agreement.system_id in retired or _superseded(session, agreement):  # decommissioned or renewed
             continue
         due = Due(agreement.expires_on, today)
         name = agreement.system.system_name

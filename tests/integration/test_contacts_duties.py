@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from portal.models.accounts import Department, User
 from portal.models.audit import AuditEvent
-from portal.models.contacts import ConfidentialityAgreement, ContactPerson, DutyNotice
+from portal.models.contacts import ConfidentialityAgreement, ContactPerson, DutyNotice, ImportantSystem
 from portal.models.operations import Notification
 from portal.models.requests import ResourceRequest
 from portal.services import contacts
@@ -143,6 +143,15 @@ def test_agreement_reminders_expiry_and_the_bureaus_missing_list(app, seed, db_s
                            data={"csrf_token": csrf_token_from(page), "reason": "涉及敏感信息", "mark": "1"})
     assert response.status_code == 302
     # B's system reaches security level 3 (a carried-out change): important, its agreement is valid
+    # the department cannot lift the mark (it would shed the agreement it needs); the bureau can
+    dept = login_as("dept")
+    token = csrf_token_from(dept.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True))
+    assert dept.post(f"/duties/departments/{seed.dept_a}/systems/{system_a}/ordinary",
+                     data={"csrf_token": token}).status_code == 403
+    assert bureau.post(f"{API}/contacts/departments/{seed.dept_a}/systems/{system_a}/important",
+                       headers=auth("dept"), json={"important": False}).status_code == 403
+    assert db_session.scalar(select(ImportantSystem.reason).where(ImportantSystem.system_id == system_a)) \
+        == "涉及敏感信息"
     db_session.execute(update(ResourceRequest).where(ResourceRequest.id == system_b).values(security_level=3))
     db_session.commit()
     index = bureau.get("/duties/").get_data(as_text=True)

@@ -145,7 +145,7 @@ POLICY = {
     ("duties.add_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
     ("duties.remove_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
     ("duties.important", "POST"): only(*OWN_DEPT, "bureau", "admin"),
-    ("duties.ordinary", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("duties.ordinary", "POST"): only("bureau", "admin"),  # only the bureau lifts an "important" mark
     ("duties.add_agreement", "POST"): only(*OWN_DEPT, "bureau", "admin"),
     # every user's inbox and notification choices; a message is its owner's alone (message_id 999999
     # matches nothing: who reads which message is in test_notifications.py)
