@@ -64,7 +64,8 @@ def department(department_id):
                            can_confirm=current_user.role == Role.DEPARTMENT,
                            can_unmark=current_user.role in svc.CLEAR_ROLES, confirm_form=ConfirmForm(),
                            person_form=person_form, agreement_form=agreement_form, remove_form=RemoveForm(),
-                           important_form=ImportantForm(), confirmed_at=svc.local_datetime_text(dept.contacts_confirmed_at))
+                           important_form=ImportantForm(),
+                           confirmed_at=svc.local_datetime_text(dept.contacts_confirmed_at))
 
 
 def _back(department_id):

@@ -32,8 +32,8 @@ from ..crypto.masking import mask
 from ..database import utcnow
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..models.accounts import Department, Role
-from ..models.contacts import (PERSON_KINDS, ConfidentialityAgreement, ContactPerson, DutyNotice,
-                               ImportantSystem)
+from ..models.contacts import (PERSON_KIND_LABELS, PERSON_KINDS, ConfidentialityAgreement, ContactPerson,
+                               DutyNotice, ImportantSystem)
 from ..models.requests import ResourceRequest
 from ..scoping import get_scoped, scoped
 from ..text import _l
@@ -164,7 +164,6 @@ class Person:
 def department_people(session, department, clear):
     """Every contact of department (its own columns, then staff and system contacts) as Person rows,
     phones and e-mails masked unless clear."""
-    from ..models.contacts import PERSON_KIND_LABELS
     people = []
     for role, name_f, phone_f, email_f in ROLES:
         people.append(Person(role, ROLE_LABELS[role], getattr(department, name_f) or "",

@@ -164,7 +164,8 @@ def update_contacts(session, ctx, department_id, data, on_change=None):
                  before={f: before[f] for f in Department.CONTACT_FIELDS},
                  after={f: department.snapshot()[f] for f in Department.CONTACT_FIELDS})
     if on_change is not None:
-        on_change(session, ctx, department, clear_before, {f: getattr(department, f) for f in Department.CONTACT_FIELDS})
+        on_change(session, ctx, department, clear_before,
+                  {f: getattr(department, f) for f in Department.CONTACT_FIELDS})
     session.commit()
     return department
 

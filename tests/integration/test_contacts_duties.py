@@ -54,7 +54,8 @@ def _send(app, db_session, now):
 
 def _notified(db_session, user_id, topic):
     return db_session.scalar(select(Notification.id).where(
-        Notification.user_id == user_id, Notification.topic == topic, Notification.channel == "inbox").limit(1)) is not None
+        Notification.user_id == user_id, Notification.topic == topic,
+        Notification.channel == "inbox").limit(1)) is not None
 
 
 # -- reminders and the overdue list ---------------------------------------------------------------
