@@ -103,8 +103,8 @@ def create_app(config=None):
     from .notifications.views import bp as notifications_bp
     app.register_blueprint(notifications_bp)
     # issue 20: contacts kept current, security officers, confidentiality agreements
-    from .contacts.views import bp as duties_bp
-    app.register_blueprint(duties_bp)
+    from .contacts.views import bp as contacts_bp
+    app.register_blueprint(contacts_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -200,7 +200,7 @@ def _nav_items():
     items.append(("operations.usage", _("Usage"), None))
     items.append(("billing.index", _("Fees and reports"), None))
     items.append(("grants.index", _("Vendor access"), None))
-    items.append(("duties.index", _("Contacts and agreements"), None))  # issue 20
+    items.append(("contacts.index", _("Contacts and agreements"), None))  # issue 20
     items.append(("backups.index", _("Backup and recovery"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))

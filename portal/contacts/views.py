@@ -19,7 +19,7 @@ from ..services.departments import get_department
 from ..web import request_info
 from .forms import AgreementForm, ConfirmForm, ImportantForm, PersonForm, RemoveForm
 
-bp = Blueprint("duties", __name__, url_prefix="/duties", template_folder="templates")
+bp = Blueprint("contacts", __name__, url_prefix="/contacts", template_folder="templates")
 ALL_ROLES = BUSINESS_VIEWERS
 EDITORS = (Role.DEPARTMENT, Role.BUREAU, Role.ADMIN)
 
@@ -38,7 +38,7 @@ def _duty():
 @require(*ALL_ROLES)
 def index():
     if current_user.role == Role.DEPARTMENT:
-        return redirect(url_for("duties.department", department_id=current_user.department_id))
+        return redirect(url_for("contacts.department", department_id=current_user.department_id))
     today = svc.as_of()
     rows = svc.overview(db.session, current_user, _duty(), today)
     return render_template("contacts/index.html", rows=rows, today=today,
@@ -69,7 +69,7 @@ def department(department_id):
 
 
 def _back(department_id):
-    return redirect(url_for("duties.department", department_id=department_id))
+    return redirect(url_for("contacts.department", department_id=department_id))
 
 
 def _failed(exc):

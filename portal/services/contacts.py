@@ -205,7 +205,7 @@ def notify_change(session, settings, department, what):
     body = (f"{department.name}（{department.code}）的联系人已变更：{what}。\n"
             "请在政务云门户“联系人与保密协议”页面查看。\n")
     return notify_roles(session, settings, (Role.BUREAU, Role.VENDOR), subject=subject, body=body,
-                        topic=f"contacts:{department.id}", link=f"/duties/departments/{department.id}",
+                        topic=f"contacts:{department.id}", link=f"/contacts/departments/{department.id}",
                         department_id=department.id)
 
 
@@ -419,7 +419,7 @@ def add_agreement(session, ctx, settings, department_id, data, filename, stream,
     notify_roles(session, settings, (Role.BUREAU,), subject=f"[政务云] 保密协议登记：{department.name}",
                  body=(f"{department.name} 的系统“{system.system_name}”登记了保密协议，"
                        f"有效期 {signed_on.isoformat()} 至 {expires_on.isoformat()}。\n"),
-                 topic=f"agreement:{agreement.id}", link=f"/duties/departments/{department.id}",
+                 topic=f"agreement:{agreement.id}", link=f"/contacts/departments/{department.id}",
                  department_id=department.id)
     session.commit()
     return agreement
@@ -481,7 +481,7 @@ def send_notices(session, settings, now, duty=None):
     for department in session.scalars(select(Department).order_by(Department.id)):
         due = confirmation_due(department, duty, today)
         day = due.due_on.isoformat()
-        link = f"/duties/departments/{department.id}"
+        link = f"/contacts/departments/{department.id}"
         if due.overdue:
             def send(d=department, day=day, link=link):
                 subject = f"[政务云] 联系人确认已逾期：{d.name}"
@@ -509,7 +509,7 @@ def send_notices(session, settings, now, duty=None):
             continue
         due = Due(agreement.expires_on, today)
         name = agreement.system.system_name
-        link = f"/duties/departments/{agreement.department_id}"
+        link = f"/contacts/departments/{agreement.department_id}"
         if due.overdue:
             def send(a=agreement, name=name, link=link):
                 subject = f"[政务云] 保密协议已到期：{name}"

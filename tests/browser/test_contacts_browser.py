@@ -38,8 +38,8 @@ def test_contacts_and_agreements_for_each_role(live_portal, page):
 
     # the department: its own page, a system owner added, an agreement recorded, the contacts confirmed
     log_in(page, base, seed.users["dept"])
-    page.goto(base + "/duties/")
-    assert page.url.endswith(f"/duties/departments/{seed.dept_a}")
+    page.goto(base + "/contacts/")
+    assert page.url.endswith(f"/contacts/departments/{seed.dept_a}")
     assert "联系人与保密协议：甲局" in page.inner_text("h1")
     page.select_option("#kind", "system_owner")
     page.select_option("#system_id", str(system_a))
@@ -70,12 +70,12 @@ def test_contacts_and_agreements_for_each_role(live_portal, page):
 
     # the bureau: the overview with the overdue county and B's important system without a valid agreement
     log_in(page, base, seed.users["bureau"])
-    page.goto(base + "/duties/")
+    page.goto(base + "/contacts/")
     assert "丙县人民政府" in page.inner_text("#overdue-table")
     missing = page.inner_text("#missing-table")
     assert "乙局" in missing and "门户网站" in missing and "甲局" not in missing
     shot(page, "2-bureau-overview")
-    page.goto(base + f"/duties/departments/{seed.dept_a}")
+    page.goto(base + f"/contacts/departments/{seed.dept_a}")
     assert OWNER_PHONE in page.inner_text("#people-table")
     shot(page, "3-bureau-department")
     assert page.problems == []
@@ -83,18 +83,18 @@ def test_contacts_and_agreements_for_each_role(live_portal, page):
 
     # the vendor: A has an open incident (clear), the county has none (masked)
     log_in(page, base, seed.users["vendor"])
-    page.goto(base + f"/duties/departments/{seed.dept_a}")
+    page.goto(base + f"/contacts/departments/{seed.dept_a}")
     assert OWNER_PHONE in page.inner_text("#people-table")
-    page.goto(base + f"/duties/departments/{seed.county}")
+    page.goto(base + f"/contacts/departments/{seed.county}")
     assert page.locator("#masked-note").count() == 1
     shot(page, "4-vendor-masked")
-    page.goto(base + "/duties/")
+    page.goto(base + "/contacts/")
     shot(page, "5-vendor-overview")
     log_out(page)
 
     # the auditor: reads everything, phones masked, no forms
     log_in(page, base, seed.users["auditor"])
-    page.goto(base + f"/duties/departments/{seed.dept_a}")
+    page.goto(base + f"/contacts/departments/{seed.dept_a}")
     people = page.inner_text("#people-table")
     assert OWNER_PHONE not in people and "136****6666" in people and "z***@example.cn" in people
     assert page.locator("#person-form").count() == 0 and page.locator("#confirm-form").count() == 0

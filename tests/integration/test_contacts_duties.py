@@ -93,20 +93,20 @@ def test_confirmation_reminders_each_threshold_once_then_overdue_to_the_bureau(a
     assert not _notified(db_session, seed.user_ids["dept_b"], topic)
 
     # the bureau's overdue list (today is later than 2026-07-15): A is there, the others are not
-    page = login_as("bureau").get("/duties/").get_data(as_text=True)
+    page = login_as("bureau").get("/contacts/").get_data(as_text=True)
     overdue = page.split('id="overdue-table"')[1].split("</table>")[0]
     assert "甲局" in overdue and "乙局" not in overdue and "2026-07-15" in overdue
     # the department confirms on its page: no longer overdue, audited
     dept = login_as("dept")
-    own = dept.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True)
+    own = dept.get(f"/contacts/departments/{seed.dept_a}").get_data(as_text=True)
     assert 'id="confirm-form"' in own
-    response = dept.post(f"/duties/departments/{seed.dept_a}/confirm", data={"csrf_token": csrf_token_from(own)})
+    response = dept.post(f"/contacts/departments/{seed.dept_a}/confirm", data={"csrf_token": csrf_token_from(own)})
     assert response.status_code == 302
     db_session.expire_all()
     assert db_session.get(Department, seed.dept_a).contacts_confirmed_by == seed.users["dept"]
     assert db_session.scalar(select(AuditEvent.id).where(AuditEvent.action == "department.contacts_confirm",
                                                          AuditEvent.department_id == seed.dept_a)) is not None
-    page = login_as("bureau").get("/duties/").get_data(as_text=True)
+    page = login_as("bureau").get("/contacts/").get_data(as_text=True)
     assert "甲局" not in page.split('id="overdue-table"')[1].split("</table>")[0]
 
 
@@ -137,17 +137,17 @@ def test_agreement_reminders_expiry_and_the_bureaus_missing_list(app, seed, db_s
 
     # level-2 systems are not important: nothing missing yet (A's agreement has expired by now)
     bureau = login_as("bureau")
-    assert 'id="missing-count">0<' in bureau.get("/duties/").get_data(as_text=True)
+    assert 'id="missing-count">0<' in bureau.get("/contacts/").get_data(as_text=True)
     # the bureau marks A's system important: its agreement expired, so it is missing
-    page = bureau.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True)
-    response = bureau.post(f"/duties/departments/{seed.dept_a}/systems/{system_a}/important",
+    page = bureau.get(f"/contacts/departments/{seed.dept_a}").get_data(as_text=True)
+    response = bureau.post(f"/contacts/departments/{seed.dept_a}/systems/{system_a}/important",
                            data={"csrf_token": csrf_token_from(page), "reason": "涉及敏感信息", "mark": "1"})
     assert response.status_code == 302
     # B's system reaches security level 3 (a carried-out change): important, its agreement is valid
     # the department cannot lift the mark (it would shed the agreement it needs); the bureau can
     dept = login_as("dept")
-    token = csrf_token_from(dept.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True))
-    assert dept.post(f"/duties/departments/{seed.dept_a}/systems/{system_a}/ordinary",
+    token = csrf_token_from(dept.get(f"/contacts/departments/{seed.dept_a}").get_data(as_text=True))
+    assert dept.post(f"/contacts/departments/{seed.dept_a}/systems/{system_a}/ordinary",
                      data={"csrf_token": token}).status_code == 403
     assert bureau.post(f"{API}/contacts/departments/{seed.dept_a}/systems/{system_a}/important",
                        headers=auth("dept"), json={"important": False}).status_code == 403
@@ -155,7 +155,7 @@ def test_agreement_reminders_expiry_and_the_bureaus_missing_list(app, seed, db_s
         == "涉及敏感信息"
     db_session.execute(update(ResourceRequest).where(ResourceRequest.id == system_b).values(security_level=3))
     db_session.commit()
-    index = bureau.get("/duties/").get_data(as_text=True)
+    index = bureau.get("/contacts/").get_data(as_text=True)
     missing = index.split('id="missing-table"')[1].split("</table>")[0]
     assert "甲局" in missing and "涉及敏感信息" not in missing and "乙局" not in missing
     assert 'id="missing-count">1<' in index
@@ -173,15 +173,15 @@ def test_agreement_reminders_expiry_and_the_bureaus_missing_list(app, seed, db_s
 
     # department A records a new agreement with its signed PDF: valid, no longer missing; a text file is refused
     dept = login_as("dept")
-    page = dept.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True)
+    page = dept.get(f"/contacts/departments/{seed.dept_a}").get_data(as_text=True)
     form = {"csrf_token": csrf_token_from(page), "system_id": str(system_a), "parties": "甲局、云服务商",
             "signed_on": "2026-11-20", "expires_on": "2029-11-19"}
-    refused = dept.post(f"/duties/departments/{seed.dept_a}/agreements", content_type="multipart/form-data",
+    refused = dept.post(f"/contacts/departments/{seed.dept_a}/agreements", content_type="multipart/form-data",
                         data={**form, "document": (io.BytesIO(b"just text"), "a.txt")})
     assert refused.status_code == 302
     assert db_session.scalar(select(ConfidentialityAgreement.id).where(
         ConfidentialityAgreement.expires_on == date(2029, 11, 19))) is None
-    saved = dept.post(f"/duties/departments/{seed.dept_a}/agreements", content_type="multipart/form-data",
+    saved = dept.post(f"/contacts/departments/{seed.dept_a}/agreements", content_type="multipart/form-data",
                       data={**form, "document": (io.BytesIO(b"%PDF-1.4\n% signed\n"), "保密协议-2026.pdf")})
     assert saved.status_code == 302
     new = db_session.scalar(select(ConfidentialityAgreement).where(
@@ -189,7 +189,7 @@ def test_agreement_reminders_expiry_and_the_bureaus_missing_list(app, seed, db_s
     assert new is not None and new.filename == "保密协议-2026.pdf" and new.size == 18
     listed = bureau.get(f"{API}/agreements/missing", headers=auth("bureau")).get_json()["items"]
     assert [i["system_id"] for i in listed] == [system_b]
-    document = dept.get(f"/duties/agreements/{new.id}/document")
+    document = dept.get(f"/contacts/agreements/{new.id}/document")
     assert document.status_code == 200 and document.data.startswith(b"%PDF")
     document.close()
     assert _notified(db_session, seed.user_ids["bureau"], f"agreement:{new.id}")
@@ -208,7 +208,7 @@ def _set_contacts(api, auth, key, department_id):
 
 
 def _export_text(client):
-    response = client.get("/duties/contacts.xlsx")
+    response = client.get("/contacts/contacts.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     return json.dumps([[c.value for c in row] for row in sheet.iter_rows()], ensure_ascii=False)
@@ -234,7 +234,7 @@ def test_phones_and_emails_are_masked_for_whoever_may_not_see_them(app, seed, db
         return client.get(url).get_data(as_text=True)
 
     auditor, vendor, bureau, dept_b = login_as("auditor"), login_as("vendor"), login_as("bureau"), login_as("dept_b")
-    for url in (f"/duties/departments/{seed.county}", f"/departments/{seed.county}"):
+    for url in (f"/contacts/departments/{seed.county}", f"/departments/{seed.county}"):
         for client, who in ((auditor, "auditor"), (vendor, "vendor")):
             page = shows(client, url)
             if who == "vendor" and url.startswith("/departments/"):
@@ -245,8 +245,8 @@ def test_phones_and_emails_are_masked_for_whoever_may_not_see_them(app, seed, db
         page = shows(bureau, url)
         assert CLEAR in page and CLEAR_MAIL in page
     # the vendor on a department with an open incident sees them (it may have to call)
-    assert CLEAR in shows(vendor, f"/duties/departments/{seed.dept_a}")
-    assert CLEAR not in shows(auditor, f"/duties/departments/{seed.dept_a}")
+    assert CLEAR in shows(vendor, f"/contacts/departments/{seed.dept_a}")
+    assert CLEAR not in shows(auditor, f"/contacts/departments/{seed.dept_a}")
 
     # the API: masked for the auditor and for the vendor on the county, clear for the bureau
     for key, department, clear in (("auditor", seed.county, False), ("vendor", seed.county, False),
@@ -264,7 +264,7 @@ def test_phones_and_emails_are_masked_for_whoever_may_not_see_them(app, seed, db
     assert CLEAR not in own and MASKED not in own and "乙局" in own and "甲局" not in own
 
     # the staff member's phone too (a contact_person row)
-    page = shows(auditor, f"/duties/departments/{seed.dept_a}")
+    page = shows(auditor, f"/contacts/departments/{seed.dept_a}")
     assert "13700000000" not in page and "137****0000" in page and "孙运维" in page
 
 
@@ -314,15 +314,15 @@ def test_changes_are_notified_to_the_bureau_and_the_vendor_and_audited(app, seed
 def test_other_departments_get_404_and_hostile_input_changes_nothing(app, seed, db_session, login_as, auth):
     api = app.test_client()
     dept = login_as("dept")
-    page = dept.get(f"/duties/departments/{seed.dept_a}").get_data(as_text=True)
+    page = dept.get(f"/contacts/departments/{seed.dept_a}").get_data(as_text=True)
     token = csrf_token_from(page)
-    assert dept.get(f"/duties/departments/{seed.dept_b}").status_code == 404
-    assert dept.post(f"/duties/departments/{seed.dept_b}/people", data={
+    assert dept.get(f"/contacts/departments/{seed.dept_b}").status_code == 404
+    assert dept.post(f"/contacts/departments/{seed.dept_b}/people", data={
         "csrf_token": token, "kind": "staff", "system_id": "0", "name": "越权", "phone": "1"}).status_code == 404
-    assert dept.get(f"/duties/agreements/{seed.extra['agreement_id'][1]}/document").status_code == 404
-    assert dept.get("/duties/").status_code == 302  # a department goes to its own page
+    assert dept.get(f"/contacts/agreements/{seed.extra['agreement_id'][1]}/document").status_code == 404
+    assert dept.get("/contacts/").status_code == 302  # a department goes to its own page
     # a system of another department is refused even on one's own page
-    dept.post(f"/duties/departments/{seed.dept_a}/people", data={
+    dept.post(f"/contacts/departments/{seed.dept_a}/people", data={
         "csrf_token": token, "kind": "system_owner", "system_id": str(seed.extra["system_id"][1]), "name": "越权",
         "phone": "1"})
     assert db_session.scalar(select(ContactPerson.id).where(ContactPerson.name == "越权")) is None
@@ -334,7 +334,7 @@ def test_other_departments_get_404_and_hostile_input_changes_nothing(app, seed, 
     # the auditor reads everything and changes nothing
     assert api.post(f"{API}/contacts/departments/{seed.dept_a}/people", headers=auth("auditor"), json={
         "kind": "staff", "name": "审计", "phone": "1"}).status_code == 403
-    assert login_as("auditor").get(f"/duties/departments/{seed.dept_b}").status_code == 200
+    assert login_as("auditor").get(f"/contacts/departments/{seed.dept_b}").status_code == 200
 
     before = db_session.scalar(select(Department.it_lead_phone).where(Department.id == seed.dept_a))
     audits = db_session.query(AuditEvent).count()

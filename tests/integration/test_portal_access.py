@@ -137,16 +137,16 @@ POLICY = {
     ("maintenance.respond", "POST"): only(*OWN_DEPT),
     # issue 20: contacts kept current, important systems, confidentiality agreements (department_id,
     # person_id, system_id, agreement_id: the own or the other department's, tests/contacts_seed.py)
-    ("duties.index", "GET"): BUSINESS,  # a department is sent to its own page
-    ("duties.department", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
-    ("duties.export", "GET"): BUSINESS,
-    ("duties.agreement_document", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
-    ("duties.confirm", "POST"): only(*OWN_DEPT),
-    ("duties.add_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
-    ("duties.remove_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
-    ("duties.important", "POST"): only(*OWN_DEPT, "bureau", "admin"),
-    ("duties.ordinary", "POST"): only("bureau", "admin"),  # only the bureau lifts an "important" mark
-    ("duties.add_agreement", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.index", "GET"): BUSINESS,  # a department is sent to its own page
+    ("contacts.department", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("contacts.export", "GET"): BUSINESS,
+    ("contacts.agreement_document", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("contacts.confirm", "POST"): only(*OWN_DEPT),
+    ("contacts.add_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.remove_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.important", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.ordinary", "POST"): only("bureau", "admin"),  # only the bureau lifts an "important" mark
+    ("contacts.add_agreement", "POST"): only(*OWN_DEPT, "bureau", "admin"),
     # every user's inbox and notification choices; a message is its owner's alone (message_id 999999
     # matches nothing: who reads which message is in test_notifications.py)
     ("notifications.index", "GET"): LOGGED_IN,
