@@ -110,6 +110,9 @@ def create_app(config=None):
     from .security_reports.views import bp as security_reports_bp
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(security_reports_bp)
+    # issue 20: contacts kept current, security officers, confidentiality agreements
+    from .contacts.views import bp as contacts_bp
+    app.register_blueprint(contacts_bp)
 
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -205,6 +208,7 @@ def _nav_items():
     items.append(("operations.usage", _("Usage"), None))
     items.append(("billing.index", _("Fees and reports"), None))
     items.append(("grants.index", _("Vendor access"), None))
+    items.append(("contacts.index", _("Contacts and agreements"), None))  # issue 20
     items.append(("backups.index", _("Backup and recovery"), None))
     items.append(("duties.index", _("Emergency and rectification"), None))
     if not allows(current_user, (Role.BUREAU,)):  # the bureau's menu is full (one row at 1400 px): its home links it

@@ -33,6 +33,11 @@ ACTION_LABELS = {
     "department.create": _l("Department registered"),
     "department.update": _l("Department changed"),
     "department.contacts_update": _l("Contacts changed"),
+    "department.contacts_confirm": _l("Contacts confirmed"),
+    "contacts.person_add": _l("Contact added"),
+    "contacts.person_remove": _l("Contact removed"),
+    "contacts.system_important": _l("System marked important"),
+    "contacts.agreement_add": _l("Confidentiality agreement recorded"),
     # monitoring (issue 6)
     "maintenance.apply": _l("Maintenance window applied for"),
     "maintenance.approve": _l("Maintenance window approved"),
@@ -232,6 +237,8 @@ ACTION_LABELS.update({
 })
 OBJECT_LABELS.update({"vendor_rating": _l("Vendor rating"), "vendor_assessment": _l("Annual assessment"),
                       "security_report": _l("Security monitoring report")})
+OBJECT_LABELS.update({"contact_person": _l("Contact"), "confidentiality_agreement": _l("Confidentiality agreement"),
+                      "contacts_export": _l("Contacts export")})
 
 
 # the scheduler's jobs, their schedules and the figures of their runs (issue 17)
@@ -256,6 +263,7 @@ JOB_LABELS = {
     "time_limits": _l("Reminders and escalation of time limits"),
     "drill_reminders": _l("Emergency drills and rectification: reminders and overdue"),
     "security_reports": _l("Security monitoring reports to departments"),
+    "contact_confirmations": _l("Reminders of contacts confirmations and agreements"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -283,6 +291,9 @@ JOB_FIGURE_LABELS = {
     "rectifications_overdue": _l("%(n)s rectification notices overdue"),
     "period": _l("period %(n)s"), "reports": _l("%(n)s reports delivered"),
     "delivered_before": _l("%(n)s delivered before"),
+    "confirmations_reminded": _l("%(n)s confirmations reminded"),
+    "confirmations_overdue": _l("%(n)s confirmations overdue"),
+    "agreements_reminded": _l("%(n)s agreements reminded"), "agreements_expired": _l("%(n)s agreements expired"),
 }
 
 
@@ -369,6 +380,9 @@ AUDIT_FIELD_LABELS = {
     "phone": _l("Phone"), "size_gb": _l("Size (GB)"), "flavor": _l("Flavor"), "image": _l("Image"),
     "servers": _l("Servers"), "volumes": _l("Volumes"), "rules": _l("Security group rules"),
     "network": _l("Network"), "floating_ips": _l("Floating IPs"), "attempt": _l("Attempt"), "trigger": _l("Trigger"), "security_level": _l("Security protection level"),
+    # issue 20: contacts and agreements
+    "contacts_confirmed_at": _l("Last confirmed"), "important": _l("Important"), "parties": _l("Parties"),
+    "signed_on": _l("Date signed"), "expires_on": _l("Expires on"), "filename": _l("File"), "system_id": _l("System"),
 }
 
 

@@ -190,6 +190,12 @@ SETTINGS = {
     "EVALUATION_RESOLUTION_TARGET_MINUTES": _s(int, 240, "an incident resolved within this counts as on time"),
     "EVALUATION_DRILLS_PER_YEAR": _s(int, 2, "drills the vendor owes a year (第六条(四))"),
     "SECURITY_REPORT_MONTHS": _s(int, 1, "months of a security monitoring report: 1 (monthly), 3, 6 or 12"),
+    # issue 20: departments confirm their contacts every CONTACT_CONFIRM_MONTHS months, reminded the
+    # days before listed in CONTACT_REMIND_DAYS (each once); agreements are reminded AGREEMENT_REMIND_DAYS
+    # before they expire; the job contact_confirmations checks daily
+    "CONTACT_CONFIRM_MONTHS": _s(int, 6, "months between a department's confirmations of its contacts"),
+    "CONTACT_REMIND_DAYS": _s(str, "30,7", "days before a confirmation is due to remind (comma-separated)"),
+    "AGREEMENT_REMIND_DAYS": _s(str, "60,30,7", "days before an agreement expires to remind (comma-separated)"),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",
@@ -199,7 +205,8 @@ POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWOR
             "PASSWORD_HISTORY", "TIME_LIMIT_REVIEW_DAYS", "TIME_LIMIT_PROVISIONING_DAYS",
             "TIME_LIMIT_EXTRACTION_DAYS", "TIME_LIMIT_GRANT_DAYS", "TIME_LIMIT_INTERVAL_SECONDS",
             "DRILL_REMINDER_INTERVAL_SECONDS",
-            "EVALUATION_WINDOW_DAYS", "EVALUATION_RESPONSE_TARGET_MINUTES", "EVALUATION_RESOLUTION_TARGET_MINUTES")
+            "EVALUATION_WINDOW_DAYS", "EVALUATION_RESPONSE_TARGET_MINUTES", "EVALUATION_RESOLUTION_TARGET_MINUTES",
+            "CONTACT_CONFIRM_MONTHS")
 
 
 def default_instance_path():

@@ -4,7 +4,7 @@ from sqlalchemy import delete
 from portal.database import utcnow
 from portal.models.api import IDEMPOTENCY_KEEP, IdempotencyKey
 from portal.models.operations import JobRun
-from portal.services import accounts, drills, notifications, probes, sessions, timelimits
+from portal.services import accounts, contacts, drills, notifications, probes, sessions, timelimits
 from portal.services.audit import RequestInfo
 
 from . import runtime
@@ -91,3 +91,16 @@ def drill_reminders():
         figures = drills.send_reminders(session, RequestInfo(correlation_id="scheduler:drill_reminders"),
                                         rt.settings, utcnow())
     return JobResult.counted(**figures)
+
+
+@recorded("contact_confirmations")
+def contact_confirmations():
+    """第二十六条, 第十七条: remind departments before their contacts confirmation is due and tell the
+    bureau once it is overdue; remind before a confidentiality agreement expires and tell the bureau
+    once it has; each once per threshold (duty_notice)."""
+    with runtime.session_scope() as session:
+        counts = contacts.send_notices(session, runtime.current().settings, utcnow())
+    return JobResult.counted(confirmations_reminded=counts["confirm_remind"],
+                             confirmations_overdue=counts["confirm_overdue"],
+                             agreements_reminded=counts["agreement_remind"],
+                             agreements_expired=counts["agreement_expired"])

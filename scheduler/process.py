@@ -95,6 +95,9 @@ JOBS = (
     # issue 17: time limits (办理时限): reminders before, escalation after
     JobSpec("time_limits", housekeeping.time_limits, "Time limits: reminders and escalations",
             "TIME_LIMIT_INTERVAL_SECONDS", 3600),
+    # issue 20: contacts confirmed every CONTACT_CONFIRM_MONTHS months, agreements renewed in time
+    JobSpec("contact_confirmations", housekeeping.contact_confirmations,
+            "Contacts confirmations and confidentiality agreements: reminders", cron={"hour": 8, "minute": 13}),
     JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
             "RECONCILE_INTERVAL_SECONDS", 900),
     # issue 20: emergency drills and rectification notices, what is late flagged once

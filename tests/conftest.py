@@ -229,6 +229,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_duties(session, seed, app.instance_path))
         from tests.evaluation_seed import seed_evaluation
         seed.extra.update(seed_evaluation(session, seed))
+        from tests.contacts_seed import seed_contacts
+        seed.extra.update(seed_contacts(session, seed, app.instance_path))
     return seed
 
 

@@ -16,6 +16,13 @@ class ContactsForm(FlaskForm):
     it_lead_email = StringField(_l("IT lead e-mail"), validators=[optional(), length(120), EMAIL])
     emergency_contact_name = StringField(_l("Emergency contact"), validators=[required(), length(64)])
     emergency_contact_phone = StringField(_l("Emergency contact phone"), validators=[required(), PHONE])
+    # issue 20: e-mails of the officer and the emergency contact, and a backup emergency contact
+    security_officer_email = StringField(_l("Security officer e-mail"), validators=[optional(), length(120), EMAIL])
+    emergency_contact_email = StringField(_l("Emergency contact e-mail"), validators=[optional(), length(120), EMAIL])
+    backup_contact_name = StringField(_l("Backup emergency contact"), validators=[optional(), length(64)])
+    backup_contact_phone = StringField(_l("Backup emergency contact phone"), validators=[optional(), PHONE])
+    backup_contact_email = StringField(_l("Backup emergency contact e-mail"),
+                                       validators=[optional(), length(120), EMAIL])
     submit = SubmitField(_l("Save"))
 
 
@@ -42,5 +49,6 @@ class DepartmentForm(ContactsForm):
         return data
 
 
-CONTACT_FIELDS = ("security_officer_name", "security_officer_phone", "it_lead_name", "it_lead_phone",
-                  "it_lead_email", "emergency_contact_name", "emergency_contact_phone")
+CONTACT_FIELDS = ("security_officer_name", "security_officer_phone", "security_officer_email", "it_lead_name",
+                  "it_lead_phone", "it_lead_email", "emergency_contact_name", "emergency_contact_phone",
+                  "emergency_contact_email", "backup_contact_name", "backup_contact_phone", "backup_contact_email")

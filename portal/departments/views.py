@@ -1,5 +1,5 @@
 """Departments registry: list, detail, register, edit, contacts."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,7 +7,7 @@ from ..access import require
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models.accounts import BUSINESS_VIEWERS, DepartmentLevel, Role
-from ..services import departments
+from ..services import contacts as duties, departments
 from ..services.users import can_manage_users
 from ..web import page_arg, per_page, request_info, show_error
 from .forms import CONTACT_FIELDS, ContactsForm, DepartmentForm
@@ -28,7 +28,8 @@ def index():
                                         page=page_arg(), per_page=per_page())
     return render_template("departments/index.html", page=page, q=q, level=level,
                            can_manage=current_user.role in MANAGERS,
-                           contact_ids=departments.contact_department_ids(db.session, current_user))
+                           contact_ids=departments.contact_department_ids(db.session, current_user),
+                           clear_ids=duties.clear_department_ids(db.session, current_user))
 
 
 @bp.route("/<int:department_id>")
@@ -37,6 +38,8 @@ def detail(department_id):
     department = departments.get_department(db.session, current_user, department_id)
     return render_template("departments/detail.html", department=department,
                            contact_ids=departments.contact_department_ids(db.session, current_user),
+                           clear=duties.sees_clear(duties.clear_department_ids(db.session, current_user),
+                                                     department.id),
                            can_manage=current_user.role in MANAGERS,
                            can_edit_contacts=current_user.role in MANAGERS + (Role.DEPARTMENT,),
                            can_list_users=can_manage_users(current_user) or current_user.role == Role.AUDITOR)
@@ -91,7 +94,8 @@ def contacts(department_id):
     form = ContactsForm(obj=department)
     if form.validate_on_submit():
         departments.update_contacts(db.session, request_info(), department_id,
-                                    {name: form[name].data for name in CONTACT_FIELDS})
+                                    {name: form[name].data for name in CONTACT_FIELDS},
+                                    duties.change_notifier(current_app.config))
         flash(_("The contacts were saved."), "success")
         return redirect(url_for("departments.detail", department_id=department_id))
     return render_template("departments/contacts.html", form=form, department=department)

@@ -2,5 +2,5 @@
 in one metadata (Alembic, create_all). Import a model from its domain module:
 `from portal.models.accounts import User`.
 """
-from . import (accounts, api, audit, backups, billing, calendar, duties, evaluation, grants,  # noqa: F401
-               inventory, operations, reconcile, requests, timelimits)
+from . import (accounts, api, audit, backups, billing, calendar, contacts, duties, evaluation,  # noqa: F401
+               grants, inventory, operations, reconcile, requests, timelimits)

@@ -88,6 +88,15 @@ class Department(Base):
     it_lead_email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
     emergency_contact_name: Mapped[str] = mapped_column(String(64), default="")
     emergency_contact_phone: Mapped[str] = mapped_column(SealedText(32), default="")  # sealed at rest
+    # issue 20: the officer's and the emergency contact's e-mail, a backup emergency contact, and the
+    # department's last "still correct" confirmation of all its contacts (第二十六条)
+    security_officer_email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
+    emergency_contact_email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
+    backup_contact_name: Mapped[str] = mapped_column(String(64), default="")
+    backup_contact_phone: Mapped[str] = mapped_column(SealedText(32), default="")  # sealed at rest
+    backup_contact_email: Mapped[str] = mapped_column(SealedText(120), default="")  # sealed at rest
+    contacts_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contacts_confirmed_by: Mapped[str] = mapped_column(String(64), default="")
     # one OpenStack project per department (第十八条); set when the project is created
     openstack_project_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -101,9 +110,12 @@ class Department(Base):
 
     CONTACT_FIELDS = ("security_officer_name", "security_officer_phone", "it_lead_name",
                       "it_lead_phone", "it_lead_email", "emergency_contact_name",
-                      "emergency_contact_phone")
+                      "emergency_contact_phone", "security_officer_email", "emergency_contact_email",
+                      "backup_contact_name", "backup_contact_phone", "backup_contact_email")
     FIELDS = ("name", "code", "level", "parent_id", "openstack_project_id") + CONTACT_FIELDS
-    SEALED_FIELDS = ("security_officer_phone", "it_lead_phone", "it_lead_email", "emergency_contact_phone")
+    SEALED_FIELDS = ("security_officer_phone", "it_lead_phone", "it_lead_email", "emergency_contact_phone",
+                     "security_officer_email", "emergency_contact_email", "backup_contact_phone",
+                     "backup_contact_email")
 
     def snapshot(self):
         """Return the audited fields as a plain dict (phones and e-mails masked)."""

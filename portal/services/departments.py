@@ -146,13 +146,16 @@ def update_department(session, ctx, department_id, data):
     return department
 
 
-def update_contacts(session, ctx, department_id, data):
-    """Change a department's security officer and contacts (its own users, bureau, admin)."""
+def update_contacts(session, ctx, department_id, data, on_change=None):
+    """Change a department's security officer and contacts (its own users, bureau, admin);
+    on_change(session, ctx, department, before, after) runs before the commit with the values in
+    clear (issue 20: services.contacts.change_notifier tells the bureau and the vendor)."""
     user = ctx.actor
     department = get_department(session, user, department_id)  # scoped: foreign -> NotFound
     if user.role not in MANAGERS + (Role.DEPARTMENT,):
         raise Forbidden()
     before = department.snapshot()
+    clear_before = {f: getattr(department, f) for f in Department.CONTACT_FIELDS}
     for field in Department.CONTACT_FIELDS:
         if field in data:
             setattr(department, field, data[field] or "")
@@ -160,6 +163,9 @@ def update_contacts(session, ctx, department_id, data):
                  object_id=department.id, department_id=department.id,
                  before={f: before[f] for f in Department.CONTACT_FIELDS},
                  after={f: department.snapshot()[f] for f in Department.CONTACT_FIELDS})
+    if on_change is not None:
+        on_change(session, ctx, department, clear_before,
+                  {f: getattr(department, f) for f in Department.CONTACT_FIELDS})
     session.commit()
     return department
 

@@ -95,7 +95,7 @@ def test_a_failed_page_operation_leaves_a_failed_event(app, seed, login_as, db_s
     from portal.services.audit import record_event
     from tests.conftest import csrf_token_from
 
-    def fail_after_writing(session, ctx, department_id, data):  # a service that fails after it audited
+    def fail_after_writing(session, ctx, department_id, data, on_change=None):  # fails after it audited
         record_event(session, ctx, "department.contacts_update", object_type="department",
                      object_id=department_id, department_id=department_id, after=data)
         session.flush()

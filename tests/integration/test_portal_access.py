@@ -135,6 +135,18 @@ POLICY = {
     ("incidents.resolve", "POST"): only("vendor"),
     ("incidents.change_kind", "POST"): only("vendor"),
     ("maintenance.respond", "POST"): only(*OWN_DEPT),
+    # issue 20: contacts kept current, important systems, confidentiality agreements (department_id,
+    # person_id, system_id, agreement_id: the own or the other department's, tests/contacts_seed.py)
+    ("contacts.index", "GET"): BUSINESS,  # a department is sent to its own page
+    ("contacts.department", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("contacts.export", "GET"): BUSINESS,
+    ("contacts.agreement_document", "GET"): only(*OWN_DEPT, "bureau", "vendor", "auditor", "admin"),
+    ("contacts.confirm", "POST"): only(*OWN_DEPT),
+    ("contacts.add_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.remove_person", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.important", "POST"): only(*OWN_DEPT, "bureau", "admin"),
+    ("contacts.ordinary", "POST"): only("bureau", "admin"),  # only the bureau lifts an "important" mark
+    ("contacts.add_agreement", "POST"): only(*OWN_DEPT, "bureau", "admin"),
     # every user's inbox and notification choices; a message is its owner's alone (message_id 999999
     # matches nothing: who reads which message is in test_notifications.py)
     ("notifications.index", "GET"): LOGGED_IN,

@@ -19,11 +19,9 @@ ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security
 NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachment",
              "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export",
              "inventory.export", "requests.progress_json", "requests.charts_json", "requests.form_pdf",
-<<<<<<< HEAD
-             "duties.version_document", "duties.evidence"}
-=======
-             "evaluation.assessment_export", "security_reports.export"}
->>>>>>> evaluation
+             "duties.version_document", "duties.evidence",
+             "evaluation.assessment_export", "security_reports.export",
+             "contacts.export", "contacts.agreement_document"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
