@@ -52,6 +52,10 @@ def seed_november(app, seed):
     """
     with app.app_context():
         s = db.session
+        for drill_id in seed.extra["drill_id"]:  # the duties seed's drills (ten days ago): before November here
+            seeded = s.get(Drill, drill_id)
+            seeded.scheduled_for, seeded.started_at, seeded.ended_at = (
+                date(2026, 9, 1), bj(2026, 9, 1, 9), bj(2026, 9, 1, 11))
         a = s.get(Department, seed.dept_a)
         a.security_officer_phone = PHONE
         user = s.get(User, seed.user_ids["dept"])

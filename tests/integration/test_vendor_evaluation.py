@@ -194,9 +194,11 @@ def seed_2025(app, seed):
         common = dict(finding="发现问题", requirement="限期整改")
         s.add_all([
             Rectification(number="ZG-2025-0001", target="vendor", title="日志留存不足", due_date=date(2025, 5, 31),
-                          state="accepted", closed_at=bj(2025, 5, 31, 23, 0), **common),
+                          state="accepted", closed_at=bj(2025, 5, 31, 23, 0), answered_at=bj(2025, 5, 31, 20, 0),
+                          **common),
             Rectification(number="ZG-2025-0002", target="vendor", title="补丁更新滞后", due_date=date(2025, 8, 15),
-                          state="accepted", closed_at=bj(2025, 8, 20, 10, 0), **common),
+                          state="accepted", closed_at=bj(2025, 8, 20, 10, 0), answered_at=bj(2025, 8, 19, 16, 0),
+                          **common),
             Rectification(number="ZG-2025-0003", target="vendor", title="已撤回的通知", due_date=date(2025, 12, 10),
                           state="withdrawn", **common),
             Rectification(number="ZG-2025-0004", target="department", department_id=seed.dept_a, title="部门整改",
