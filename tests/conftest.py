@@ -150,6 +150,7 @@ SEED_USERS = {
     "auditor": ("auditor1", "auditor", None, False),
     "admin": ("admin1", "admin", None, False),
     "security": ("security1", "security", None, False),
+    "expert": ("expert1", "expert", None, False),
 }
 
 
