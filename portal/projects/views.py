@@ -246,7 +246,8 @@ def opinion(project_id):
 def plan_action(project_id):
     form = PlanActionForm()
     form.validate_on_submit()
-    calls = {"add": lambda: svc.add_to_plan(db.session, request_info(), project_id, form.reason.data or ""),
+    calls = {"add": lambda: svc.add_to_plan(db.session, request_info(), project_id, form.reason.data or "",
+                                            _settings()),
              "remove": lambda: svc.remove_from_plan(db.session, request_info(), project_id, form.reason.data or ""),
              "urgent": lambda: svc.admit_urgent(db.session, request_info(), project_id, form.reason.data or "",
                                                 _settings())}

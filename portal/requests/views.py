@@ -213,7 +213,7 @@ def edit(request_id):
 def _submit(request_id):
     try:
         req = svc.submit_request(db.session, request_info(), request_id, catalog(current_app.config),
-                                     gate=current_app.config["PROJECT_GATE"])
+                                 gate=current_app.config["PROJECT_GATE"])
     except SubmissionInvalid as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")

@@ -526,7 +526,7 @@ def _plan(session, year):
     return plan
 
 
-def add_to_plan(session, ctx, project_id, reason=""):
+def add_to_plan(session, ctx, project_id, reason="", settings=None):
     """The bureau puts a project that passed the preliminary review into its year's plan."""
     _require_bureau(ctx.actor)
     project = get_project(session, ctx.actor, project_id)
@@ -537,6 +537,8 @@ def add_to_plan(session, ctx, project_id, reason=""):
         raise WrongState(_l("The plan of this year is approved: it is not changed any more (article 8)."))
     _decide(session, ctx, project, "add_to_plan", stage=DecisionStage.ANNUAL_PLAN, body=DecisionBody.BUREAU,
             outcome=DecisionOutcome.PASSED, reason=(reason or "").strip(), plan=plan)
+    _tell_department(session, settings, project, f"列入{project.plan_year}年度计划：{project.name}",
+                     f"“{project.name}”（{project.number}）列入{project.plan_year}年度建设计划，待市政府审定。\n")
     session.commit()
     return project
 
