@@ -363,11 +363,13 @@ def declare(session, ctx, project_id, settings=None, *, urgent_reason="", now=No
     if problems:
         raise InputInvalid(problems, problems[0][1])
 
+    again = project.state == P.RETURNED  # declared again after a return: a new version
+
     def effects(p, _now):
         p.urgent = bool(urgent_reason)
         p.urgent_reason = urgent_reason
         p.plan_year = today.year if urgent_reason else today.year + 1
-        if p.state == P.RETURNED:
+        if again:
             p.version += 1
 
     _decide(session, ctx, project, "declare", stage=DecisionStage.URGENT if urgent_reason else DecisionStage.DECLARATION,
