@@ -151,6 +151,8 @@ def detail(project_id):
         "projects/detail.html", project=project, systems=svc.project_systems(db.session, project),
         problems=svc.declaration_problems(project) if project.state in (ProjectState.DRAFT, ProjectState.RETURNED) else [],
         mine=mine, is_owner=current_user.role == Role.DEPARTMENT, is_bureau=current_user.role == Role.BUREAU,
+        can_upload=current_user.role == Role.BUREAU or (current_user.role == Role.DEPARTMENT
+                                                        and project.state in svc.UPLOADS_BY_STATE),
         actions=svc.PROJECTS.allowed_actions(project.state), S=ProjectState, STAGES=DecisionStage,
         document_form=DocumentForm(formdata=None), declare_form=DeclareForm(formdata=None),
         reason_form=ReasonForm(formdata=None), review_form=ReviewForm(formdata=None), assign_form=assign,

@@ -214,3 +214,27 @@ def test_the_bureau_may_not_pass_a_review_without_experts_and_the_checklist(app,
     db_session.rollback()
     assert db_session.get(Project, declared.id).state == "declared"
     assert declared.estimate == Decimal("300000.00")
+
+
+def test_the_gate_through_the_api(app, seed, login_as):
+    """PROJECT_GATE on: the API refuses a new system without a project that passed the design review
+    (422, the regulation's words, nothing stored) and takes it with one."""
+    from tests.documents import API_DOCUMENTS
+    from tests.integration.test_api_requests import SPEC, ui_token
+    app.config["PROJECT_GATE"] = True
+    try:
+        api = app.test_client()
+        dept = {"Authorization": f"Bearer {ui_token(login_as('dept'))}"}
+        body = {"system_name": "接口新系统", "purpose": "测试", "spec": SPEC, "documents": API_DOCUMENTS, "submit": True}
+        refused = api.post("/api/v1/requests", json=body, headers=dept)
+        assert refused.status_code == 422
+        problems = {p["field"]: p["message"] for p in refused.get_json()["problems"]}
+        assert "第七条（七）" in problems["project_id"]
+        assert api.get("/api/v1/requests?q=接口新系统", headers=dept).get_json()["total"] == 0
+        foreign = api.post("/api/v1/requests", json={**body, "project_id": seed.extra["project_id"][1]}, headers=dept)
+        assert foreign.status_code == 422
+        taken = api.post("/api/v1/requests", json={**body, "project_id": seed.extra["project_id"][0]}, headers=dept)
+        assert taken.status_code == 201, taken.get_json()
+        assert (taken.get_json()["state"], taken.get_json()["project_id"]) == ("submitted", seed.extra["project_id"][0])
+    finally:
+        app.config["PROJECT_GATE"] = False
