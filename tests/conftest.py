@@ -92,7 +92,10 @@ def make_test_app(database_url, instance_path, **overrides):
     # the seeded users log in with the password alone; tests of the second factor turn it on;
     # /metrics renders at each scrape (test_metrics_cache.py turns the cache on)
     config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH}
+              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH,
+              # the request tests make systems without projects; tests/integration/test_projects_flow.py
+              # turns the gate of 附件1 第七条(七) on (production: on by default)
+              "PROJECT_GATE": False}
     config.update(overrides)
     os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
     try:
@@ -150,6 +153,7 @@ SEED_USERS = {
     "auditor": ("auditor1", "auditor", None, False),
     "admin": ("admin1", "admin", None, False),
     "security": ("security1", "security", None, False),
+    "expert": ("expert1", "expert", None, False),
 }
 
 
@@ -231,6 +235,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_evaluation(session, seed))
         from tests.contacts_seed import seed_contacts
         seed.extra.update(seed_contacts(session, seed, app.instance_path))
+        from tests.projects_seed import seed_projects
+        seed.extra.update(seed_projects(session, seed, app.instance_path))
     return seed
 
 

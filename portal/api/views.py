@@ -98,7 +98,8 @@ def _summary(r):
 
 def _detail(r):
     return schemas.RequestDetail.model_validate({
-        **_summary(r), "purpose": r.purpose, "project_ref": r.project_ref, "security_level": r.security_level,
+        **_summary(r), "purpose": r.purpose, "project_ref": r.project_ref, "project_id": r.project_id,
+        "existing_system": r.existing_system, "security_level": r.security_level,
         "construction_plan": r.construction_plan, "reason": r.reason, "backup_confirmed": r.backup_confirmed,
         "spec": r.spec, "approved_spec": r.approved_spec, "adjustment": r.adjustment,
         "review_comment": r.review_comment, "failure_message": r.failure_message,
@@ -151,12 +152,13 @@ def list_requests(query):
 
 def _create(body, *, kind=RequestKind.NEW, system=None):
     """Create a draft and, with submit, submit it, in one transaction: a refused submission stores nothing."""
-    fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level"}, exclude_none=True)
+    fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level", "project_id", "existing_system"},
+                             exclude_none=True)
     r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False, limits=_limits())
     for document in body.documents:
         _add_document(r.id, document)
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog(), gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 
@@ -191,6 +193,9 @@ def update_request(request_id, body):
     current = svc.get_request(db.session, g.api_user, request_id)
     given = body.model_dump(exclude_none=True, exclude={"spec"})
     merged = {f: given.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
+    if current.kind == RequestKind.NEW:  # the project of a new system (附件1 第七条(七))
+        merged.update(project_id=given.get("project_id", current.project_id),
+                      existing_system=given.get("existing_system", current.existing_system))
     spec = body.spec.model_dump() if body.spec is not None else current.spec
     return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec, limits=_limits()))
 
@@ -210,7 +215,7 @@ def add_request_document(request_id, body):
            tag="requests", response=schemas.RequestDetail, errors=WRITE_ERRORS, conditional=True)
 def submit_request(request_id):
     _if_match(request_id)
-    return _answer(svc.submit_request(db.session, _ctx(), request_id, _catalog()))
+    return _answer(svc.submit_request(db.session, _ctx(), request_id, _catalog(), gate=current_app.config["PROJECT_GATE"]))
 
 
 @operation(bp, "/requests/<int:request_id>/cancel", "POST", "cancelRequest", "Cancel a draft or returned request",
@@ -265,7 +270,7 @@ def change_request(request_id, body):
                          spec=body.spec.model_dump() if body.spec is not None else None, commit=False,
                          limits=_limits())
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog(), gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 
@@ -278,7 +283,7 @@ def decommission_request(request_id, body):
                          {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
                           "migration_note": body.migration_note}, commit=False, limits=_limits())
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, {})
+        r = svc.submit_request(db.session, _ctx(), r.id, {}, gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 

@@ -19,15 +19,17 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     SECURITY = "security"
+    EXPERT = "expert"  # 评审专家 (附件1 第七条): sees only the projects assigned to them
 
 
 # 三权分立: the system administrator (admin), the security administrator (security) and the audit
 # administrator (auditor); each account holds one role, so nobody holds two of these
 ADMINISTRATORS = (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
-BUSINESS_ROLES = (Role.DEPARTMENT, Role.BUREAU, Role.VENDOR)  # the system administrator manages these
+BUSINESS_ROLES = (Role.DEPARTMENT, Role.BUREAU, Role.VENDOR, Role.EXPERT)  # the system administrator manages these
 # who sees the business pages (requests, operations, fees, grants, backups, departments): everyone but
-# the security administrator, who approves, reviews and reads no business
-BUSINESS_VIEWERS = tuple(r for r in Role if r != Role.SECURITY)
+# the security administrator, who approves, reviews and reads no business, and the experts, who see
+# only the projects assigned to them (portal/projects)
+BUSINESS_VIEWERS = tuple(r for r in Role if r not in (Role.SECURITY, Role.EXPERT))
 
 
 class DepartmentLevel(StrEnum):
@@ -57,6 +59,7 @@ ROLE_LABELS = {
     Role.AUDITOR: _l("Audit administrator"),
     Role.ADMIN: _l("System administrator"),
     Role.SECURITY: _l("Security administrator"),
+    Role.EXPERT: _l("Review expert"),
 }
 LEVEL_LABELS = {
     DepartmentLevel.CITY: _l("City department"),

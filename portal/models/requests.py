@@ -43,7 +43,12 @@ class ResourceRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     system_name: Mapped[str] = mapped_column(String(120))
     purpose: Mapped[str] = mapped_column(Text, default="")
-    project_ref: Mapped[str] = mapped_column(String(200), default="")  # 信息化项目 (free text)
+    project_ref: Mapped[str] = mapped_column(String(200), default="")  # 信息化项目 (free text, before issue 19)
+    # issue 19: the 信息化项目 whose design review it rests on (第七条(七)); a system keeps it
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
+    in_use_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a system put in use (第十五条: after acceptance)
+    # 第四条: a system already built and in use moves to the cloud (no new project; project_ref names it)
+    existing_system: Mapped[bool] = mapped_column(Boolean, default=False)
     security_level: Mapped[int] = mapped_column(Integer, default=2)  # 等保级别 1..4
     construction_plan: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a change / decommission
@@ -65,6 +70,7 @@ class ResourceRequest(Base):
     provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department = relationship("Department")
+    project = relationship("Project")
     system: Mapped["ResourceRequest | None"] = relationship(remote_side=[id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
