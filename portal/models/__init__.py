@@ -3,4 +3,4 @@ in one metadata (Alembic, create_all). Import a model from its domain module:
 `from portal.models.accounts import User`.
 """
 from . import (accounts, api, audit, backups, billing, calendar, grants, inventory, operations,  # noqa: F401
-               projects, reconcile, requests, timelimits)
+               project_money, projects, reconcile, requests, timelimits)
