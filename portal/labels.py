@@ -210,6 +210,7 @@ JOB_LABELS = {
     "resync_inventory": _l("Live inventory: the whole cloud read again"),
     "sync_alert_silences": _l("Alertmanager silences for maintenance windows"),
     "time_limits": _l("Reminders and escalation of time limits"),
+    "warranty_reminders": _l("Reminders before project warranties end"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -231,6 +232,7 @@ JOB_FIGURE_LABELS = {
     "incidents": _l("%(n)s incidents opened"), "objects": _l("%(n)s objects read"),
     "reminded": _l("%(n)s reminded"), "escalated": _l("%(n)s escalated"),
     "closed_before": _l("closed before"), "signed_before": _l("signed before"),
+    "projects_checked": _l("%(n)s projects checked"),
 }
 
 

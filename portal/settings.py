@@ -175,6 +175,9 @@ SETTINGS = {
     "TIME_LIMIT_GRANT_DAYS": _s(int, 2, "working days for a department to decide a vendor access grant"),
     "TIME_LIMIT_REMIND_DAYS": _s(int, 1, "remind this many working days before a step is due"),
     "TIME_LIMIT_INTERVAL_SECONDS": _s(int, 3600),
+    # issue 19 (附件1 第十六条): the warranty_reminders job tells the department and the bureau this
+    # many days (Beijing calendar days, comma-separated) before a project's warranty ends, once each
+    "WARRANTY_REMIND_DAYS": _s(str, "90,30", "days before a project's warranty ends to remind, e.g. 90,30"),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",

@@ -29,7 +29,7 @@ from portal.database import utcnow
 from portal.errors import ConfigError
 from portal.models.operations import JobRun, ScheduledJob
 
-from . import billing_jobs, housekeeping, reconcile_jobs, runtime, trust_jobs
+from . import billing_jobs, housekeeping, project_jobs, reconcile_jobs, runtime, trust_jobs
 from .history import ANCHOR, claimed
 from .leader import DEFAULT_LEASE_SECONDS, Leadership, NotLeader
 
@@ -97,6 +97,9 @@ JOBS = (
             "TIME_LIMIT_INTERVAL_SECONDS", 3600),
     JobSpec("reconcile", reconcile_jobs.reconcile, "Reconciler: cloud against the database",
             "RECONCILE_INTERVAL_SECONDS", 900),
+    # issue 19: reminders before an informatization project's warranty ends (附件1 第十六条)
+    JobSpec("warranty_reminders", project_jobs.warranty_reminders, "Reminders before project warranties end",
+            cron={"hour": 8, "minute": 20}),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 
