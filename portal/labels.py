@@ -9,6 +9,10 @@ from .models.grants import GRANT_STATE_LABELS
 from .models.operations import (INCIDENT_EVENT_LABELS, INCIDENT_KIND_LABELS, INCIDENT_STATE_LABELS,
                                 JOB_OUTCOME_LABELS, MAINTENANCE_ANSWER_LABELS, MAINTENANCE_KIND_LABELS,
                                 MAINTENANCE_STATE_LABELS, PROBE_KIND_LABELS, PROBE_STATE_LABELS)
+from .models.projects import (ACCEPTANCE_OUTCOME_LABELS, CONSTRUCTION_KIND_LABELS, DECISION_BODY_LABELS,
+                              DECISION_OUTCOME_LABELS, DECISION_STAGE_LABELS, DOCUMENT_PURPOSE_LABELS,
+                              EXPERT_CONCLUSION_LABELS, FUNDING_SOURCE_LABELS, PROJECT_STATE_LABELS,
+                              PROJECT_TYPE_LABELS, REVIEW_CHECKLIST_LABELS)
 from .models.requests import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
 from .models.timelimits import STEP_LABELS
 from .text import LazyText, _l
@@ -73,11 +77,44 @@ ACTION_LABELS = {
                                                                     "reboot_hard", "console", "snapshot", "action")},
     "calendar.save": _l("Working-day calendar entered"),
     "calendar.revert": _l("Working-day calendar entry removed"),
+    # informatization projects (issue 19, regulation 1)
+    "project.create": _l("Project drafted"),
+    "project.update": _l("Project declaration form changed"),
+    "project.attach": _l("Project document uploaded"),
+    "project.declare": _l("Project declared"),
+    "project.withdraw": _l("Project withdrawn"),
+    "project.start_review": _l("Preliminary review started"),
+    "project.return": _l("Project returned for revision"),
+    "project.reject": _l("Project not approved"),
+    "project.pass_review": _l("Preliminary review passed"),
+    "project.assign_expert": _l("Expert asked for an opinion"),
+    "project.expert_opinion": _l("Expert opinion given"),
+    "project.add_to_plan": _l("Project put in the annual plan"),
+    "project.remove_from_plan": _l("Project taken out of the annual plan"),
+    "project.admit_urgent": _l("Urgent project admitted"),
+    "project.plan_approve": _l("Annual plan approved by the city government"),
+    "project.plan_approved": _l("Project approved in the annual plan"),
+    "project.plan_refused": _l("Project refused in the annual plan"),
+    "project.feasibility_approved": _l("Project approved by the development and reform commission"),
+    "project.feasibility_refused": _l("Project refused by the development and reform commission"),
+    "project.submit_design": _l("Design and estimate submitted for review"),
+    "project.design_passed": _l("Design and estimate approved"),
+    "project.design_returned": _l("Design and estimate returned"),
+    "project.record_procurement": _l("Procurement recorded"),
+    "project.start_construction": _l("Construction started"),
+    "project.milestone": _l("Milestone recorded"),
+    "project.milestone_done": _l("Milestone reached"),
+    "project.request_acceptance": _l("Acceptance requested"),
+    "project.accept": _l("Acceptance passed"),
+    "project.require_rectification": _l("Rectification required at acceptance"),
+    "project.evaluate": _l("Performance evaluated"),
+    "request.in_use": _l("System put in use"),
 }
 OBJECT_LABELS = {"user": _l("User"), "department": _l("Department"), "audit_log": _l("Audit log"),
                  "vendor_grant": _l("Vendor access grant"), "server": _l("Server")}
 OBJECT_LABELS.update({"maintenance_window": _l("Maintenance window"), "incident": _l("Incident"),
-                      "probe_target": _l("Probe target"), "work_calendar": _l("Working-day calendar")})
+                      "probe_target": _l("Probe target"), "work_calendar": _l("Working-day calendar"),
+                      "project": _l("Informatization project"), "annual_plan": _l("Annual plan")})
 PROBLEM_LABELS = {"altered": _l("Event changed after it was written"), "deleted": _l("Events missing"),
                   "inserted": _l("Event outside the chain"), "reordered": _l("Events out of order"),
                   "digest": _l("Signed digest does not match")}
@@ -366,4 +403,10 @@ def template_labels():
         "CAPACITY_LABELS": CAPACITY_LABELS, "PLACEMENT_LABELS": PLACEMENT_LABELS, "GENERATED_BY_LABELS": GENERATED_BY_LABELS,
         "probe_name": probe_name, "services_text": services_text, "AUDIT_FIELD_LABELS": AUDIT_FIELD_LABELS,
         "size_text": size_text,
+        "PROJECT_STATE_LABELS": PROJECT_STATE_LABELS, "PROJECT_TYPE_LABELS": PROJECT_TYPE_LABELS,
+        "CONSTRUCTION_KIND_LABELS": CONSTRUCTION_KIND_LABELS, "FUNDING_SOURCE_LABELS": FUNDING_SOURCE_LABELS,
+        "DOCUMENT_PURPOSE_LABELS": DOCUMENT_PURPOSE_LABELS, "DECISION_BODY_LABELS": DECISION_BODY_LABELS,
+        "DECISION_STAGE_LABELS": DECISION_STAGE_LABELS, "DECISION_OUTCOME_LABELS": DECISION_OUTCOME_LABELS,
+        "EXPERT_CONCLUSION_LABELS": EXPERT_CONCLUSION_LABELS, "ACCEPTANCE_OUTCOME_LABELS": ACCEPTANCE_OUTCOME_LABELS,
+        "REVIEW_CHECKLIST_LABELS": REVIEW_CHECKLIST_LABELS,
     }

@@ -156,6 +156,11 @@ SETTINGS = {
     "AUDIT_RETENTION_DAYS": _s(int, 180, "never below 180"),
     # a denied request (403) is recorded once per user and endpoint in this window, with a count
     "AUDIT_DENIAL_INTERVAL_SECONDS": _s(int, 60),
+    # informatization projects (issue 19, regulation 附件1)
+    "PROJECT_GATE": _s(bool, True, "a new system's resource request must name a project that passed the "
+                       "design review (附件1 第七条(七))"),
+    "PROJECT_DECLARATION_MONTHS": _s(list, [9], "months (Beijing time) of the annual declaration window for "
+                                     "the next year (第七条(一)); an urgent project any time (第八条)"),
     # vendor access grants (issue 8)
     "GRANT_KEY_DIR": _s(str, None, "None: grant-keys/ in the instance folder", True),
     "GRANT_EXPIRY_INTERVAL_SECONDS": _s(int, 60),

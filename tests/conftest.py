@@ -92,7 +92,10 @@ def make_test_app(database_url, instance_path, **overrides):
     # the seeded users log in with the password alone; tests of the second factor turn it on;
     # /metrics renders at each scrape (test_metrics_cache.py turns the cache on)
     config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH}
+              "TOTP_REQUIRED_ROLES": [], "METRICS_RENDER_SECONDS": 0, **CHEAP_HASH,
+              # the request tests make systems without projects; tests/integration/test_projects_flow.py
+              # turns the gate of 附件1 第七条(七) on (production: on by default)
+              "PROJECT_GATE": False}
     config.update(overrides)
     os.environ["GOVCLOUD_INSTANCE_PATH"] = str(instance_path)
     try:

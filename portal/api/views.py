@@ -156,7 +156,7 @@ def _create(body, *, kind=RequestKind.NEW, system=None):
     for document in body.documents:
         _add_document(r.id, document)
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog(), gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 
@@ -210,7 +210,7 @@ def add_request_document(request_id, body):
            tag="requests", response=schemas.RequestDetail, errors=WRITE_ERRORS, conditional=True)
 def submit_request(request_id):
     _if_match(request_id)
-    return _answer(svc.submit_request(db.session, _ctx(), request_id, _catalog()))
+    return _answer(svc.submit_request(db.session, _ctx(), request_id, _catalog(), gate=current_app.config["PROJECT_GATE"]))
 
 
 @operation(bp, "/requests/<int:request_id>/cancel", "POST", "cancelRequest", "Cancel a draft or returned request",
@@ -265,7 +265,7 @@ def change_request(request_id, body):
                          spec=body.spec.model_dump() if body.spec is not None else None, commit=False,
                          limits=_limits())
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, _catalog())
+        r = svc.submit_request(db.session, _ctx(), r.id, _catalog(), gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 
@@ -278,7 +278,7 @@ def decommission_request(request_id, body):
                          {"reason": body.reason, "backup_confirmed": body.backup_confirmed,
                           "migration_note": body.migration_note}, commit=False, limits=_limits())
     if body.submit:
-        r = svc.submit_request(db.session, _ctx(), r.id, {})
+        r = svc.submit_request(db.session, _ctx(), r.id, {}, gate=current_app.config["PROJECT_GATE"])
     db.session.commit()
     return _answer(r, 201)
 

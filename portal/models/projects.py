@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto.fields import SealedText
@@ -232,6 +232,11 @@ class Project(Base):
                                                                   order_by="ProjectAcceptance.round")
 
     __scope_column__ = "department_id"
+
+    @staticmethod
+    def __expert_clause__(user_id):
+        """An expert sees the projects assigned to them (scoping.scoped)."""
+        return Project.id.in_(select(ExpertAssignment.project_id).where(ExpertAssignment.expert_id == user_id))
 
     FIELDS = ("number", "state", "version", "plan_year", "urgent", "name", "project_type", "construction_kind",
               "estimate", "funding_source", "on_government_cloud", "responsible_person", "responsible_phone",

@@ -47,6 +47,8 @@ class ResourceRequest(Base):
     # issue 19: the 信息化项目 whose design review it rests on (第七条(七)); a system keeps it
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
     in_use_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a system put in use (第十五条: after acceptance)
+    # 第四条: a system already built and in use moves to the cloud (no new project; project_ref names it)
+    existing_system: Mapped[bool] = mapped_column(Boolean, default=False)
     security_level: Mapped[int] = mapped_column(Integer, default=2)  # 等保级别 1..4
     construction_plan: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")  # why a change / decommission

@@ -200,7 +200,8 @@ def edit(request_id):
 
 def _submit(request_id):
     try:
-        req = svc.submit_request(db.session, request_info(), request_id, catalog(current_app.config))
+        req = svc.submit_request(db.session, request_info(), request_id, catalog(current_app.config),
+                                     gate=current_app.config["PROJECT_GATE"])
     except SubmissionInvalid as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
@@ -313,7 +314,7 @@ def decommission(request_id):
             if action == "save":
                 flash(_("The draft was saved."), "success")
                 return redirect(url_for("requests.decommission", request_id=system.id))
-            req = svc.submit_request(db.session, request_info(), draft.id, {})
+            req = svc.submit_request(db.session, request_info(), draft.id, {}, gate=current_app.config["PROJECT_GATE"])
         except SubmissionInvalid as exc:
             db.session.rollback()
             for field, message in exc.problems:

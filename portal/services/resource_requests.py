@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..database import utcnow
 from ..errors import Forbidden, InputInvalid, NotFound, ValidationFailed, WrongState
 from ..models.accounts import Role
+from ..models.projects import Project
 from ..pagination import paginate
 from ..models.requests import CloudResource, ProvisioningJob, RequestAttachment, RequestVersion, ResourceRequest
 from ..scoping import get_scoped, scoped
@@ -21,6 +22,7 @@ from ..text import _l
 from ..workflow import EDITABLE, EXECUTED, LIVE, REQUESTS, SETTLED, RequestKind, RequestState
 from .audit import record_event
 from .decommission_guard import guard_problems, set_migration
+from .project_gate import gate_problems
 from .transitions import lock, transition
 
 TEXT_FIELDS = ("system_name", "purpose", "project_ref", "construction_plan", "reason")
@@ -74,7 +76,29 @@ def _clean(data):
     except (TypeError, ValueError):
         level = 0
     out["security_level"] = level
+    if "project_id" in data:  # issue 19: the 信息化项目 (its department's; the gate is at submit)
+        try:
+            out["project_id"] = int(data["project_id"]) if data["project_id"] not in (None, "", 0, "0") else None
+        except (TypeError, ValueError):
+            raise ValidationFailed(_l("Choose a project of your department."), field="project_id") from None
+    if "existing_system" in data:
+        out["existing_system"] = bool(data["existing_system"])
     return out
+
+
+def _check_project(session, user, fields):
+    """A request names a project of its own department, or none."""
+    project_id = fields.get("project_id")
+    if project_id is None:
+        return
+    project = session.get(Project, project_id)
+    if project is None or project.department_id != user.department_id:
+        raise ValidationFailed(_l("Choose a project of your department."), field="project_id")
+
+
+def _drafted(fields):
+    """The fields the draft schema checks (the project is checked against the database)."""
+    return {k: v for k, v in fields.items() if k not in ("project_id", "existing_system")}
 
 
 def checked_draft(fields, spec, limits=None):
@@ -105,7 +129,8 @@ def create_request(session, ctx, data, spec, *, kind=RequestKind.NEW, system=Non
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")
-    spec = checked_draft(fields, spec, limits)
+    _check_project(session, user, fields)
+    spec = checked_draft(_drafted(fields), spec, limits)
     request = ResourceRequest(number=f"tmp-{uuid.uuid4().hex[:20]}", kind=kind, department_id=user.department_id,
                               system_id=system.id if system is not None else None, state=RequestState.DRAFT,
                               spec=spec, created_by_id=user.id, created_at=utcnow(), **fields)
@@ -143,7 +168,8 @@ def update_request(session, ctx, request_id, data, spec, *, limits=None, seen=No
     fields = _clean(data)
     if not fields["system_name"]:
         raise ValidationFailed(_l("This field is required."), field="system_name")
-    spec = checked_draft(fields, spec, limits)
+    _check_project(session, ctx.actor, fields)
+    spec = checked_draft(_drafted(fields), spec, limits)
     before = {"spec": request.spec, **{f: getattr(request, f) for f in fields}}
     for key, value in fields.items():
         setattr(request, key, value)
@@ -183,14 +209,10 @@ def create_with_documents(session, ctx, data, spec, documents, upload_dir, *, li
     return request
 
 
-def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir, *, commit=True):
-    """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
-    request = get_request(session, ctx.actor, request_id)
-    _require_department_user(ctx.actor, request.department_id)
-    if request.state not in EDITABLE:
-        raise WrongState(_l("Only drafts and returned requests can be edited."))
-    if purpose not in ATTACHMENT_PURPOSES:
-        raise ValidationFailed(_l("Choose what the document is."), field="purpose")
+def store_upload(filename, stream, upload_dir):
+    """Check an uploaded document (size, content: PDF or Office) and store it under upload_dir with a
+    random name; return the columns of its row (filename, stored_name, content_type, size, sha256).
+    Request attachments and project documents (services/projects.py) are stored alike."""
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed(_l("The file is larger than 10 MB."), field="document")
@@ -202,17 +224,27 @@ def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_d
     content_type, ext = kind
     stored_name = f"{uuid.uuid4().hex}{ext}"
     os.makedirs(upload_dir, exist_ok=True)
-    path = os.path.join(upload_dir, stored_name)
-    with open(path, "xb") as fh:
+    with open(os.path.join(upload_dir, stored_name), "xb") as fh:
         fh.write(data)
     safe_name = os.path.basename(str(filename or "document").replace("\\", "/"))[:200] or "document"
-    attachment = RequestAttachment(request_id=request.id, purpose=purpose, filename=safe_name,
-                                   stored_name=stored_name, content_type=content_type, size=len(data),
-                                   sha256=hashlib.sha256(data).hexdigest())
+    return {"filename": safe_name, "stored_name": stored_name, "content_type": content_type, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def add_attachment(session, ctx, request_id, purpose, filename, stream, upload_dir, *, commit=True):
+    """Store an uploaded document (PDF, Office) under upload_dir, checked by size and content."""
+    request = get_request(session, ctx.actor, request_id)
+    _require_department_user(ctx.actor, request.department_id)
+    if request.state not in EDITABLE:
+        raise WrongState(_l("Only drafts and returned requests can be edited."))
+    if purpose not in ATTACHMENT_PURPOSES:
+        raise ValidationFailed(_l("Choose what the document is."), field="purpose")
+    stored = store_upload(filename, stream, upload_dir)
+    attachment = RequestAttachment(request_id=request.id, purpose=purpose, **stored)
     session.add(attachment)
     record_event(session, ctx, "request.attach", object_type="resource_request", object_id=request.id,
                  department_id=request.department_id,
-                 after={"filename": safe_name, "size": len(data), "sha256": attachment.sha256,
+                 after={"filename": stored["filename"], "size": stored["size"], "sha256": attachment.sha256,
                         "purpose": purpose})
     session.flush()
     session.expire(request, ["attachments"])
@@ -271,12 +303,16 @@ def submission_problems(request, catalog, current=None):
     return problems
 
 
-def submit_request(session, ctx, request_id, catalog, *, commit=True):
-    """Validate a draft or returned request and submit it for review; keep the version."""
+def submit_request(session, ctx, request_id, catalog, *, commit=True, gate=True):
+    """Validate a draft or returned request and submit it for review; keep the version. With gate
+    (the PROJECT_GATE setting), a new system's request names a project that passed the design review
+    (附件1 第七条(七)) or moves a system already in use."""
     request = get_request(session, ctx.actor, request_id)
     _require_department_user(ctx.actor, request.department_id)
     current = current_spec(session, request.system_id) if request.system_id else None
     problems = submission_problems(request, catalog, current)
+    if gate:
+        problems = gate_problems(session, request) + problems
     if request.kind in (RequestKind.DECOMMISSION, RequestKind.CHANGE):
         problems.extend(guard_problems(session, request, current))  # 第十条(二): removed only after a backup
     if problems:
@@ -293,6 +329,7 @@ def submit_request(session, ctx, request_id, catalog, *, commit=True):
 
 def _content(request):
     return {"system_name": request.system_name, "purpose": request.purpose, "project_ref": request.project_ref,
+            "project_id": request.project_id, "existing_system": request.existing_system,
             "security_level": request.security_level, "construction_plan": request.construction_plan,
             "reason": request.reason, "backup_confirmed": request.backup_confirmed,
             "migration_note": request.migration_note, "spec": request.spec}
@@ -373,7 +410,7 @@ def start_change(session, ctx, system_id, kind, data=None, *, spec=None, commit=
     if status != "live":
         raise WrongState(_l("Only a system whose resources are provisioned can be changed."))
     data = dict(data or {})
-    for field in ("system_name", "purpose", "project_ref", "construction_plan", "security_level"):
+    for field in ("system_name", "purpose", "project_ref", "construction_plan", "security_level", "project_id"):
         data.setdefault(field, getattr(system, field))
     if kind != RequestKind.CHANGE:
         spec = EMPTY_SPEC

@@ -49,7 +49,8 @@ def approve_new(app, user_id, reviewer_id, spec, system_name="容错演练系统
         req = resource_requests.create_request(session, RequestInfo(actor=user), {
             "system_name": system_name, "purpose": "演练", "security_level": 2}, spec)
         attach_required(session, RequestInfo(actor=user), req.id, app.instance_path)
-        resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat)
+        resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat,
+                                         gate=app.config["PROJECT_GATE"])
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         return req.id
 
@@ -75,7 +76,7 @@ def approve_change(app, user_id, reviewer_id, system_id, spec=None):
         if spec is not None:
             resource_requests.update_request(session, ctx, req.id, {"system_name": req.system_name,
                                                                     "purpose": req.purpose, **data}, spec)
-        resource_requests.submit_request(session, ctx, req.id, cat)
+        resource_requests.submit_request(session, ctx, req.id, cat, gate=app.config["PROJECT_GATE"])
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         return req.id
 

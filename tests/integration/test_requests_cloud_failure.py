@@ -40,7 +40,8 @@ def test_failure_is_explained_and_retry_resumes(app, seed, login_as, cloud, run_
             "volumes": [{"name": "data", "size_gb": 1, "attach_to": "web-1"}],
             "rules": [{"port": "443", "protocol": "tcp", "source": "0.0.0.0/0"}]})
         attach_required(session, RequestInfo(actor=dept_user), req.id, app.instance_path)
-        resource_requests.submit_request(session, RequestInfo(actor=dept_user), req.id, catalog)
+        resource_requests.submit_request(session, RequestInfo(actor=dept_user), req.id, catalog,
+                                         gate=app.config["PROJECT_GATE"])
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, catalog)
         request_id = req.id
 

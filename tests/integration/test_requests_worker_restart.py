@@ -37,7 +37,8 @@ def test_killed_worker_is_taken_over_without_duplicates(app, seed, cloud, run_id
             "volumes": [{"name": "data", "size_gb": 1, "attach_to": "web-2"}],
             "rules": [{"port": "22", "protocol": "tcp", "source": "10.0.0.0/8"}]})
         attach_required(session, RequestInfo(actor=user), req.id, app.instance_path)
-        resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat)
+        resource_requests.submit_request(session, RequestInfo(actor=user), req.id, cat,
+                                         gate=app.config["PROJECT_GATE"])
         reviews.approve_request(session, RequestInfo(actor=bureau), req.id, cat)
         request_id = req.id
 

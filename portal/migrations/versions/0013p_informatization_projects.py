@@ -224,8 +224,11 @@ def upgrade():
     with op.batch_alter_table('resource_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('in_use_at', UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('existing_system', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.create_index(batch_op.f('ix_resource_request_project_id'), ['project_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_resource_request_project_id_project'), 'project', ['project_id'], ['id'], ondelete='RESTRICT')
+    with op.batch_alter_table('resource_request', schema=None) as batch_op:
+        batch_op.alter_column('existing_system', existing_type=sa.Boolean(), server_default=None)
 
 
 
@@ -233,6 +236,7 @@ def downgrade():
     with op.batch_alter_table('resource_request', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_resource_request_project_id_project'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_resource_request_project_id'))
+        batch_op.drop_column('existing_system')
         batch_op.drop_column('in_use_at')
         batch_op.drop_column('project_id')
 
