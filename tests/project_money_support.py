@@ -10,6 +10,7 @@ from portal.database import utcnow
 from portal.models.accounts import User
 from portal.models.projects import Project, ProjectState
 from portal.services.audit import RequestInfo
+from portal.services.projects import add_years
 
 _numbers = iter(range(1, 10_000))
 
@@ -25,18 +26,11 @@ def make_project(session, department_id, *, state=ProjectState.DESIGN_APPROVED, 
                       responsible_person="张责任", responsible_phone="13800000000", leader="李主管",
                       schedule="2027年3月至2027年12月", planned_start=date(2027, 3, 1),
                       planned_end=date(2027, 12, 31), accepted_on=accepted_on, warranty_years=warranty_years,
-                      warranty_ends_on=(_years_after(accepted_on, warranty_years) if accepted_on else None),
+                      warranty_ends_on=(add_years(accepted_on, warranty_years) if accepted_on else None),
                       declared_at=utcnow() - timedelta(days=90), **fields)
     session.add(project)
     session.commit()
     return project
-
-
-def _years_after(day, years):
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def ctx_of(session, seed, key):

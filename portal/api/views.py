@@ -314,4 +314,4 @@ def confirm_receipt(receipt_id):
 
 
 # the other domains' operations (each module declares its own on bp, from .common)
-from . import domains_operations, domains_records  # noqa: E402,F401
+from . import domains_operations, domains_projects, domains_records  # noqa: E402,F401

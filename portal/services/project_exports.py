@@ -18,27 +18,18 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import NotFound
-from ..models.accounts import User
 from ..models.project_money import CHANGE_STATE_LABELS, ProjectPayment
-from ..models.projects import (ACCEPTANCE_OUTCOME_LABELS, CLOSED, CONSTRUCTION_KIND_LABELS,
+from ..models.projects import (ACCEPTANCE_OUTCOME_LABELS, CONSTRUCTION_KIND_LABELS,
                                DECISION_BODY_LABELS, DECISION_OUTCOME_LABELS, DECISION_STAGE_LABELS,
                                DOCUMENT_PURPOSE_LABELS, FUNDING_SOURCE_LABELS, PROJECT_STATE_LABELS,
-                               PROJECT_TYPE_LABELS, AnnualPlan, Project, ProjectState)
-from ..models.requests import ResourceRequest
+                               PROJECT_TYPE_LABELS)
 from ..text import LazyText
 from ..workdays import CHINA
-from ..workflow import STATE_LABELS as REQUEST_STATE_LABELS
-from . import project_money, project_performance
+from . import project_money, project_performance, projects
 from .receipts import form_pdf
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("xlsx", "pdf")
-# the annual plan lists the projects chosen for the year: in the plan and every later stage
-IN_PLAN = tuple(s for s in ProjectState if s not in CLOSED and s not in (
-    ProjectState.DRAFT, ProjectState.DECLARED, ProjectState.PRELIMINARY_REVIEW, ProjectState.RETURNED,
-    ProjectState.REVIEWED))
-
-
 @lru_cache(maxsize=1)
 def _catalogue():
     from babel.support import Translations
@@ -71,11 +62,6 @@ def local_time(value):
 
 def yes_no(value):
     return "是" if value else "否"
-
-
-def _name(session, user_id):
-    user = session.get(User, user_id) if user_id else None
-    return (user.full_name or user.username) if user is not None else ""
 
 
 # -- 申报表 ----------------------------------------------------------------------------------------
@@ -128,11 +114,6 @@ PLAN_HEADINGS = ["序号", "项目编号", "申报单位", "项目名称", "项�
                  "资金来源", "建设周期", "紧急追加", "当前状态"]
 
 
-def plan_projects(session, year):
-    return list(session.scalars(select(Project).where(Project.plan_year == year, Project.state.in_(IN_PLAN))
-                                .order_by(Project.urgent, Project.department_id, Project.number)))
-
-
 def plan_rows(projects):
     rows = [[i, p.number, p.department.name if p.department else "", p.name,
              label(PROJECT_TYPE_LABELS, p.project_type), label(CONSTRUCTION_KIND_LABELS, p.construction_kind),
@@ -145,7 +126,7 @@ def plan_rows(projects):
 
 
 def plan_header(session, year):
-    plan = session.scalar(select(AnnualPlan).where(AnnualPlan.year == year))
+    plan = projects.get_plan(session, year)
     header = [("计划年度", f"{year}年")]
     if plan is not None:
         states = {"draft": "编制中", "submitted": "已提交市政府审定", "approved": "市政府已审定"}
@@ -157,12 +138,13 @@ def plan_header(session, year):
     return header
 
 
-def annual_plan(session, year, fmt, now=None):
-    """(bytes, mimetype, filename) of the year's plan: the projects in it, with the plan's decision."""
+def annual_plan(session, user, year, fmt, now=None):
+    """(bytes, mimetype, filename) of the year's plan (the projects user may see in it, services/projects
+    plan_projects), with the city government's decision."""
     if not 2000 <= year <= 2100:
         raise NotFound("年度建设计划", year)
     title = f"{year}年度政府投资信息化及智慧城市项目建设计划"
-    rows = plan_rows(plan_projects(session, year))
+    rows = plan_rows(projects.plan_projects(session, user, year))
     header = plan_header(session, year) + [("生成时间", f"{local_time(now or utcnow())}（北京时间）")]
     name = f"annual-plan-{year}"
     if fmt == "xlsx":
@@ -177,25 +159,24 @@ def annual_plan(session, year, fmt, now=None):
 
 # -- the dossier ------------------------------------------------------------------------------------
 
-def systems_of(session, project):
-    """The project's systems (their first requests), with their state as the dossier shows it."""
-    ids = project_money.system_ids(session, project)
-    return list(session.scalars(select(ResourceRequest).where(ResourceRequest.id.in_(ids))
-                                .order_by(ResourceRequest.id))) if ids else []
+PHASES = {"trial": "试运行", "in_use": "已投入使用"}
+STATUSES = {"pending": "办理中", "live": "运行中", "decommissioned": "已注销", "none": "未开通"}
 
 
-def system_use(system, project):
-    """在用 / 试运行 (第十五条: before the project's acceptance a system is on trial) / its request state."""
-    if system.state in ("provisioned", "delivered"):
-        return "已投入使用" if system.in_use_at is not None else "试运行"
-    return label(REQUEST_STATE_LABELS, system.state)
+def system_rows(systems):
+    """The project's systems (services/projects.project_systems): 试运行 before the project's acceptance
+    (第十五条), in use once marked; and their cloud resources."""
+    return [[s["system"].number, s["system"].system_name, STATUSES.get(s["status"], s["status"]),
+             PHASES.get(s["phase"], ""), len(s["resources"]),
+             "、".join(f"{r.name}" for r in s["resources"][:8]) + ("…" if len(s["resources"]) > 8 else ""),
+             local_time(s["system"].in_use_at)] for s in systems]
 
 
 def sla_rows(session, project, systems, now=None):
     """The availability of the project's systems this month and last (Beijing months)."""
     from .sla import current_month, monthly_report, previous_month
     year, month = current_month(now)
-    names = {s.system_name for s in systems}
+    names = {s["system"].system_name for s in systems}
     rows = []
     for y, m in (previous_month(year, month), (year, month)):
         for fig in monthly_report(session, None, y, m, now, every_department=True):
@@ -208,7 +189,7 @@ def dossier_sections(session, project, now=None):
     """The dossier as [(sheet name, heading, column headings, rows)]."""
     now = now or utcnow()
     figures = project_money.summary(session, project, now)
-    systems = systems_of(session, project)
+    systems = projects.project_systems(session, project)
     ends = project_performance.warranty_end(project)
     basics = declaration_rows(project) + [
         ("批复概算（元）", yuan(project.approved_estimate)),
@@ -241,7 +222,6 @@ def dossier_sections(session, project, now=None):
                 f"{(Decimal(c.new_amount) / Decimal(c.estimate) - 1) * 100:+.2f}%" if c.estimate else "",
                 label(CHANGE_STATE_LABELS, c.state), c.reason, c.decision_comment]
                for c in project_money.changes_of(session, project.id)]
-    system_rows = [[s.number, s.system_name, system_use(s, project), local_time(s.in_use_at)] for s in systems]
     fee_rows = [[f"{y}年{m}月", yuan(a)] for y, m, a in figures.fee_months] + [["合计", yuan(figures.fees)]]
     acceptance = [[a.round, label(ACCEPTANCE_OUTCOME_LABELS, a.outcome), day(a.held_on), a.opinion,
                    a.rectification_items, day(a.rectification_deadline)] for a in project.acceptances]
@@ -262,7 +242,8 @@ def dossier_sections(session, project, now=None):
         ("支付", "支付记录", ["合同编号", "金额（元）", "支付日期", "凭证号", "备注"], payments),
         ("投资变更", "投资变更（超出概算10%须经市大数据管理局批准）",
          ["申请时间", "变更前（元）", "变更后（元）", "较概算", "状态", "理由", "审批意见"], changes),
-        ("应用系统", "应用系统及政务云资源", ["申请编号", "系统名称", "使用状态", "投入使用时间"], system_rows),
+        ("应用系统", "应用系统及政务云资源", ["申请编号", "系统名称", "资源状态", "使用阶段", "云资源数", "云资源",
+                                        "投入使用时间"], system_rows(systems)),
         ("政务云费用", "政务云费用（按月）", ["月份", "费用（元）"], fee_rows),
         ("可用率", "服务等级（可用率）", ["月份", "系统名称", "可用率", "故障事件"], sla_rows(session, project, systems, now)),
         ("验收", "验收（第十五条）", ["轮次", "结论", "验收日期", "验收意见", "整改意见", "整改期限"], acceptance),

@@ -25,12 +25,13 @@ from ..database import utcnow
 from ..errors import Forbidden, ValidationFailed, WrongState
 from ..models.accounts import Role
 from ..models.project_money import EVALUATIONS, EvaluationState, ExpertScore, PerformanceEvaluation, WarrantyNotice
-from ..models.projects import ExpertAssignment, Project, ProjectState
+from ..models.projects import (DecisionBody, DecisionOutcome, DecisionStage, ExpertAssignment, Project,
+                               ProjectState)
 from ..scoping import get_scoped
 from ..text import _l
-from ..workdays import CHINA
 from .audit import record_event
 from .notifications import notify_department, notify_roles
+from .projects import _decide, add_years, local_today
 from .transitions import lock, transition
 
 MIN_WARRANTY_YEARS = 3
@@ -39,14 +40,6 @@ DEFAULT_REMIND_DAYS = (90, 30)
 
 # -- warranty -----------------------------------------------------------------------------------
 
-def years_after(day, years):
-    """The same calendar day `years` later (29 February: the 28th)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def warranty_end(project):
     """The day the project's warranty ends: as recorded, else acceptance + warranty years (≥ 3); None
     before acceptance."""
@@ -54,11 +47,7 @@ def warranty_end(project):
         return project.warranty_ends_on
     if project.accepted_on is None:
         return None
-    return years_after(project.accepted_on, max(project.warranty_years or 0, MIN_WARRANTY_YEARS))
-
-
-def beijing_today(now=None):
-    return (now or utcnow()).astimezone(CHINA).date()
+    return add_years(project.accepted_on, max(project.warranty_years or 0, MIN_WARRANTY_YEARS))
 
 
 def remind_days(settings):
@@ -82,7 +71,7 @@ def send_warranty_reminders(session, settings, now=None):
     """Remind the department and the bureau of each warranty ending within a threshold, once per
     threshold and end day. Commits; returns (projects checked, reminders sent)."""
     thresholds = remind_days(settings)
-    today = beijing_today(now)
+    today = local_today(settings, now)
     horizon = today + timedelta(days=max(thresholds))
     projects = list(session.scalars(select(Project).where(
         Project.state.in_((ProjectState.IN_USE, ProjectState.EVALUATED)), Project.accepted_on.is_not(None))
@@ -267,7 +256,6 @@ def self_assess(session, ctx, evaluation, text, score=None):
 
 def complete_evaluation(session, ctx, evaluation, conclusion):
     """The bureau completes the evaluation: total, grade, and the project moves to evaluated."""
-    from ..models.projects import PROJECTS
     _require(ctx, Role.BUREAU)
     conclusion = (conclusion or "").strip()
     if not conclusion:
@@ -285,8 +273,15 @@ def complete_evaluation(session, ctx, evaluation, conclusion):
     transition(session, ctx, EVALUATIONS, evaluation, "complete", detail=conclusion, effects=closed,
                after={"experts": len(scores)})
     project = session.get(Project, evaluation.project_id)
-    transition(session, ctx, PROJECTS, project, "evaluate", detail=f"绩效评估总分 {total}（{conclusion}）")
+    # the projects' own move: the state machine of 第七条 and the decision recorded with it
+    _decide(session, ctx, project, "evaluate", stage=DecisionStage.EVALUATION, body=DecisionBody.EXPERT,
+            outcome=DecisionOutcome.RECORDED, opinion=f"绩效评估总分 {total}，{zh_grade(evaluation.grade)}：{conclusion}",
+            reason=conclusion)
     return evaluation
+
+
+def zh_grade(grade):
+    return {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}.get(grade, grade)
 
 
 def evaluation_table(evaluation):

@@ -13,6 +13,7 @@ from portal.models.operations import JobRun, Notification
 from portal.models.project_money import WarrantyNotice
 from portal.models.projects import ExpertAssignment, ProjectState
 from portal.services import project_performance as perf
+from portal.services.projects import add_years, local_today
 from tests.project_money_support import ctx_of, make_project
 
 SETTINGS = {"WARRANTY_REMIND_DAYS": "90,30"}
@@ -96,8 +97,8 @@ def test_the_scheduled_job_counts_its_figures(app, db_session, seed, monkeypatch
     from scheduler.process import JOBS
     from portal.labels import JOB_FIGURE_LABELS, JOB_LABELS
     assert "warranty_reminders" in {j.job_id for j in JOBS} and "warranty_reminders" in JOB_LABELS
-    ends = perf.beijing_today() + timedelta(days=20)  # 20 days left today: the 30-day reminder
-    make_project(db_session, seed.dept_a, state=ProjectState.IN_USE, accepted_on=perf.years_after(ends, -3))
+    ends = local_today({}) + timedelta(days=20)  # 20 days left today: the 30-day reminder
+    make_project(db_session, seed.dept_a, state=ProjectState.IN_USE, accepted_on=add_years(ends, -3))
     monkeypatch.setattr(runtime, "_runtime", None)
     runtime.configure({**app.config, **SETTINGS}, app.extensions["govcloud_db"][0])
     warranty_reminders()
@@ -176,6 +177,9 @@ def test_an_evaluation_from_open_to_the_project_evaluated(db_session, seed, in_u
     assert evaluation.self_score == Decimal("95")  # shown beside, not counted
     db_session.refresh(in_use)
     assert in_use.state == ProjectState.EVALUATED
+    decision = in_use.decisions[-1]
+    assert (decision.stage, decision.body, decision.action) == ("evaluation", "expert", "evaluate")
+    assert "84.00" in decision.opinion and "良好" in decision.opinion
     actions = list(db_session.scalars(select(AuditEvent.action).where(
         AuditEvent.action.like("performance_evaluation.%") | (AuditEvent.action == "project.evaluate"))
         .order_by(AuditEvent.id)))
