@@ -16,12 +16,12 @@ _numbers = iter(range(1, 10_000))
 
 
 def make_project(session, department_id, *, state=ProjectState.DESIGN_APPROVED, approved_estimate="1000000.00",
-                 name="智慧停车平台", plan_year=2027, accepted_on=None, warranty_years=3, **fields):
+                 name="智慧停车平台", plan_year=2027, accepted_on=None, warranty_years=3, estimate=None, **fields):
     """A project of department_id in state, with the approved estimate (yuan) given; committed."""
     project = Project(number=f"XM-T-{next(_numbers):05d}-{department_id}", department_id=department_id,
                       state=state, plan_year=plan_year, name=name, content="建设停车诱导与缴费系统",
                       necessity="缓解停车难", data_sharing="向共享交换平台提供泊位数据",
-                      estimate=Decimal(approved_estimate) if approved_estimate else Decimal("0.00"),
+                      estimate=Decimal(estimate or approved_estimate or "0.00"),
                       approved_estimate=Decimal(approved_estimate) if approved_estimate else None,
                       responsible_person="张责任", responsible_phone="13800000000", leader="李主管",
                       schedule="2027年3月至2027年12月", planned_start=date(2027, 3, 1),

@@ -162,7 +162,7 @@ class EvaluationState(StrEnum):
 
 
 EVALUATION_STATE_LABELS = {EvaluationState.OPEN: _l("Open for scores"),
-                           EvaluationState.COMPLETED: _l("Completed")}
+                           EvaluationState.COMPLETED: _l("Evaluation completed")}
 EVALUATIONS = StateMachine("performance_evaluation", "performance_evaluation",
                            {(EvaluationState.OPEN, "complete"): EvaluationState.COMPLETED},
                            EVALUATION_STATE_LABELS, kind=_l("performance evaluation"),

@@ -33,7 +33,7 @@ FORMATS = ("xlsx", "pdf")
 @lru_cache(maxsize=1)
 def _catalogue():
     from babel.support import Translations
-    return Translations.load(str(Path(__file__).resolve().parents[1] / "translations"), ["zh_CN"])
+    return Translations.load(str(Path(__file__).resolve().parents[1] / "translations"), ["zh_Hans_CN"])
 
 
 def zh(text):
@@ -229,7 +229,7 @@ def dossier_sections(session, project, now=None):
     for e in project_performance.evaluations_of(session, project.id):
         evaluations.append([local_time(e.opened_at), "已完成" if e.state == "completed" else "评估中",
                             len(e.scores), "" if e.total is None else str(e.total),
-                            label(project_performance.GRADE_LABELS, e.grade),
+                            project_performance.zh_grade(e.grade),
                             "" if e.self_score is None else str(e.self_score), e.conclusion])
     return [
         ("基本信息", "项目基本信息", ["项目", "内容"], basics),

@@ -43,7 +43,7 @@ DECIDERS = (Role.BUREAU,)
 def _money(value, field):
     """A positive amount in yuan with at most two decimals, or ValidationFailed."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValidationFailed(_l("Enter an amount in yuan."), field=field)
+        raise ValidationFailed(_l("Enter an amount in yuan, such as 1200000.00."), field=field)
     if value <= 0 or value > MAX_AMOUNT or value != value.quantize(CENT):
         raise ValidationFailed(_l("Enter a positive amount in yuan with at most two decimals."), field=field)
     return value.quantize(CENT)
@@ -226,7 +226,7 @@ def add_contract(session, ctx, project, *, number, title, supplier, amount, sign
 
 
 def get_contract(session, user, contract_id):
-    return get_scoped(session, ProjectContract, contract_id, user, kind=_l("contract"))
+    return get_scoped(session, ProjectContract, contract_id, user, kind=_l("project contract"))
 
 
 def amend_contract(session, ctx, project, contract, amount, reason):

@@ -116,7 +116,7 @@ def _notify_warranty(session, settings, project, ends, days_left):
 
 # -- performance evaluation ---------------------------------------------------------------------
 
-ASPECTS = {"operation": _l("Operation"), "effect": _l("Effect")}
+ASPECTS = ("operation", "effect")  # 第十七条: 项目运行情况、应用效果
 DEFAULT_INDICATORS = (
     {"key": "availability", "name": "系统运行稳定性与可用率", "aspect": "operation", "weight": 20},
     {"key": "security", "name": "安全保障与等级保护落实", "aspect": "operation", "weight": 15},
@@ -126,7 +126,7 @@ DEFAULT_INDICATORS = (
     {"key": "satisfaction", "name": "用户满意度与惠民便民", "aspect": "effect", "weight": 15},
 )
 GRADES = ((Decimal(90), "excellent"), (Decimal(80), "good"), (Decimal(60), "pass"), (Decimal(0), "fail"))
-GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "pass": _l("Pass"), "fail": _l("Fail")}
+GRADE_NAMES_ZH = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}  # the files are Chinese
 KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 CENT = Decimal("0.01")
 
@@ -281,7 +281,7 @@ def complete_evaluation(session, ctx, evaluation, conclusion):
 
 
 def zh_grade(grade):
-    return {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}.get(grade, grade)
+    return GRADE_NAMES_ZH.get(grade, grade)
 
 
 def evaluation_table(evaluation):
