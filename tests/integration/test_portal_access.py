@@ -248,6 +248,9 @@ def arg_values(seed, role):
         "year": 2027,
         "restore_id": 1, "run_id": 1,  # the API answers 401 to a session whatever the id
         "message_id": 999999,
+        # the projects' API (issue 19) answers 401 to a session whatever the id; a seeded project's
+        # own id (seed.extra) replaces project_id below when there is one
+        "project_id": 1, "evaluation_id": 1, "change_id": 1, "contract_id": 1,
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own
