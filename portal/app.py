@@ -96,6 +96,9 @@ def create_app(config=None):
     # the live inventory of cloud resources (issue 18)
     from .inventory.views import bp as inventory_bp
     app.register_blueprint(inventory_bp)
+    # informatization projects (issue 19, regulation 附件1)
+    from .projects.views import bp as projects_bp
+    app.register_blueprint(projects_bp)
     # the security administrator's pages (issue 16, 三权分立)
     from .secadmin.views import bp as secadmin_bp
     app.register_blueprint(secadmin_bp)
@@ -177,12 +180,16 @@ def _nav_items():
     if current_user.role == Role.SECURITY:  # no business pages, no audit log (三权分立)
         return items + [("users.index", _("Users"), None), ("secadmin.policy", _("Security policy"), None),
                         ("secadmin.keys", _("Keys in use"), None), ("calendar.index", _("Working-day calendar"), None)]
+    if current_user.role == Role.EXPERT:  # only the projects assigned to them
+        return items + [("projects.index", _("Projects to review"), None)]
     if allows(current_user, (Role.DEPARTMENT,)):
         items.append(("departments.detail", _("My department"), {"department_id": current_user.department_id}))
     else:
         items.append(("departments.index", _("Departments"), None))
     if allows(current_user, (Role.ADMIN, DEPARTMENT_ADMIN, Role.AUDITOR)):
         items.append(("users.index", _("Users"), None))
+    if allows(current_user, (Role.DEPARTMENT, Role.BUREAU, Role.AUDITOR)):
+        items.append(("projects.index", _("Informatization projects"), None))
     items.append(("requests.index", _("Resource requests"), None))
     items.append(("inventory.index", _("Cloud resources"), None))
     if allows(current_user, (Role.BUREAU,)):

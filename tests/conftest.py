@@ -229,6 +229,8 @@ def reset_and_seed(app):
         seed.extra.update(seed_backups(session, seed))
         from tests.inventory_seed import seed_inventory
         seed.extra.update(seed_inventory(session, seed))
+        from tests.projects_seed import seed_projects
+        seed.extra.update(seed_projects(session, seed, app.instance_path))
     return seed
 
 

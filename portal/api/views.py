@@ -98,7 +98,8 @@ def _summary(r):
 
 def _detail(r):
     return schemas.RequestDetail.model_validate({
-        **_summary(r), "purpose": r.purpose, "project_ref": r.project_ref, "security_level": r.security_level,
+        **_summary(r), "purpose": r.purpose, "project_ref": r.project_ref, "project_id": r.project_id,
+        "existing_system": r.existing_system, "security_level": r.security_level,
         "construction_plan": r.construction_plan, "reason": r.reason, "backup_confirmed": r.backup_confirmed,
         "spec": r.spec, "approved_spec": r.approved_spec, "adjustment": r.adjustment,
         "review_comment": r.review_comment, "failure_message": r.failure_message,
@@ -151,7 +152,8 @@ def list_requests(query):
 
 def _create(body, *, kind=RequestKind.NEW, system=None):
     """Create a draft and, with submit, submit it, in one transaction: a refused submission stores nothing."""
-    fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level"}, exclude_none=True)
+    fields = body.model_dump(include=set(svc.TEXT_FIELDS) | {"security_level", "project_id", "existing_system"},
+                             exclude_none=True)
     r = svc.create_request(db.session, _ctx(), fields, body.spec.model_dump(), commit=False, limits=_limits())
     for document in body.documents:
         _add_document(r.id, document)
@@ -191,6 +193,9 @@ def update_request(request_id, body):
     current = svc.get_request(db.session, g.api_user, request_id)
     given = body.model_dump(exclude_none=True, exclude={"spec"})
     merged = {f: given.get(f, getattr(current, f)) for f in svc.TEXT_FIELDS + ("security_level",)}
+    if current.kind == RequestKind.NEW:  # the project of a new system (附件1 第七条(七))
+        merged.update(project_id=given.get("project_id", current.project_id),
+                      existing_system=given.get("existing_system", current.existing_system))
     spec = body.spec.model_dump() if body.spec is not None else current.spec
     return _answer(svc.update_request(db.session, _ctx(), request_id, merged, spec, limits=_limits()))
 

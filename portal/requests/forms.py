@@ -20,7 +20,10 @@ class RequestForm(FlaskForm):
 
     system_name = StringField(_l("System name"), validators=[required(), length(120)])
     purpose = TextAreaField(_l("Purpose"), validators=[optional(), length(4000)])
-    project_ref = StringField(_l("Informatization project"), validators=[optional(), length(200)])
+    project_ref = StringField(_l("Project reference (free text)"), validators=[optional(), length(200)])
+    # issue 19: the project that passed the design review (附件1 第七条(七)); choices set by the view
+    project_id = SelectField(_l("Informatization project"), choices=[], validate_choice=False)
+    existing_system = BooleanField(_l("Moves a system already built and in use to the cloud (article 4)"))
     security_level = SelectField(_l("Security protection level"), choices=SECURITY_LEVELS, default="2")
     construction_plan = TextAreaField(_l("Construction plan"), validators=[optional(), length(8000)])
     reason = TextAreaField(_l("Reason for the change"), validators=[optional(), length(4000)])
@@ -42,6 +45,8 @@ class RequestForm(FlaskForm):
         data = {"system_name": self.system_name.data, "purpose": self.purpose.data,
                 "project_ref": self.project_ref.data, "security_level": self.security_level.data,
                 "construction_plan": self.construction_plan.data, "reason": self.reason.data}
+        if kind in (None, "new"):
+            data.update(project_id=self.project_id.data or None, existing_system=bool(self.existing_system.data))
         if kind == "change":
             data.update(backup_confirmed=bool(self.backup_confirmed.data), migration_note=self.migration_note.data or "")
         return data
@@ -94,6 +99,8 @@ def fill_form(form, request):
     for name in ("system_name", "purpose", "project_ref", "construction_plan", "reason"):
         form[name].data = getattr(request, name)
     form.security_level.data = str(request.security_level)
+    form.project_id.data = str(request.project_id or "")
+    form.existing_system.data = request.existing_system
     spec = request.spec or {}
     form.network_cidr.data = (spec.get("network") or {}).get("cidr", "")
     form.floating_ips.data = spec.get("floating_ips", 0)

@@ -8,15 +8,18 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    session as web_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..access import require
 from ..audit_hooks import mark_download
 from ..database import utcnow
 from ..errors import AccountLocked, ValidationFailed
 from ..extensions import db
+from ..labels import label
 from ..models.accounts import BUSINESS_VIEWERS, Role
+from ..models.projects import CLOSED, PROJECT_STATE_LABELS
 from ..services import (accounts, api_tokens, charts, decommission as decommission_svc, decommission_guard,
-                       progress, receipts, resource_requests as svc, timelimits)
+                       progress, projects as projects_svc, receipts, resource_requests as svc, timelimits)
 from ..services.timelimits import TimeLimits
 from ..services.cloud_catalog import catalog
 from ..services.resource_requests import SubmissionInvalid
@@ -52,7 +55,16 @@ def index():
     return render_template("requests/index.html", page=page, state=state, kind=kind, q=q, urgent=urgent)
 
 
+def _project_choices(form):
+    """The department's projects a new system may name (state shown), the one chosen kept."""
+    own = projects_svc.list_projects(db.session, current_user)
+    form.project_id.choices = [SelectChoice("", _("— no project —"))] + [
+        SelectChoice(str(p.id), f"{p.number} {p.name} · {label(PROJECT_STATE_LABELS, p.state)}")
+        for p in own if p.state not in CLOSED]
+
+
 def _render_form(form, req, problems=()):
+    _project_choices(form)
     spec = normalize_spec(req.spec if req is not None else {})
     if request.method == "POST":
         spec = normalize_spec(spec_from_form(form, request.form))
@@ -138,7 +150,7 @@ def detail(request_id):
         volumes=volumes, superseded=superseded, history=svc.system_requests(db.session, system_id),
         resources=resources,
         receipt=receipts.receipt_for_request(db.session, req.id),
-        system_status=system_status, action_form=ActionForm(),
+        system_status=system_status, action_form=ActionForm(), system_phase=projects_svc.system_phase(req.system or req),
         show_charts=req.kind == RequestKind.NEW and (bool(resources) or system_status in ("live", "decommissioned")),
         is_owner=current_user.role == Role.DEPARTMENT, editable=req.state in EDITABLE,
         guard=decommission_guard.guard_status(db.session, req) if req.kind == RequestKind.DECOMMISSION else None,
@@ -201,7 +213,7 @@ def edit(request_id):
 def _submit(request_id):
     try:
         req = svc.submit_request(db.session, request_info(), request_id, catalog(current_app.config),
-                                     gate=current_app.config["PROJECT_GATE"])
+                                 gate=current_app.config["PROJECT_GATE"])
     except SubmissionInvalid as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")

@@ -143,6 +143,8 @@ def check_totals(servers, volumes, floating_ips, limits):
 
 
 SecurityLevel = Annotated[int, Field(ge=1, le=4, description="等保级别 1–4")]
+ProjectId = Annotated[int, Field(ge=1, le=999_999_999, description="the 信息化项目 of the department that passed "
+                                                                 "the design review (附件1 第七条(七))")]
 
 
 class RequestFields(Input):
@@ -153,6 +155,9 @@ class RequestFields(Input):
     project_ref: line(200) = ""
     security_level: SecurityLevel = 2
     construction_plan: text(20000) = ""
+    project_id: ProjectId | None = None
+    existing_system: bool = Field(False, description="a system already built and in use moves to the cloud "
+                                                     "(附件1 第四条): no project needed, project_ref names it")
 
 
 class DraftFields(RequestFields):
@@ -198,6 +203,8 @@ class RequestPatch(Input):
     security_level: SecurityLevel | None = None
     construction_plan: text(20000) | None = None
     reason: text(4000) | None = None
+    project_id: ProjectId | None = None
+    existing_system: bool | None = None
     spec: Spec | None = None
 
 
@@ -280,6 +287,8 @@ class RequestDetail(RequestSummary):
 
     purpose: str
     project_ref: str
+    project_id: int | None = None
+    existing_system: bool = False
     security_level: int
     construction_plan: str
     reason: str

@@ -16,6 +16,7 @@ from ..workdays import as_local_date
 from ..workflow import IN_REVIEW, RequestKind, RequestState
 from . import audit, departments, users
 from .incidents import ACTIVE as ACTIVE_INCIDENTS
+from .projects import assignments_of
 from .resource_requests import system_status
 from .timelimits import TimeLimits, deadlines_by_object, open_steps
 from .workcalendar import missing_years
@@ -312,6 +313,9 @@ def home_summary(session, user, now=None, limits=None):
         summary["member_count"] = users.count_users(session, user)
         summary["recent_events"] = audit.recent_events(session, user, 5)
         summary["systems"] = _systems(session, user)
+        return summary
+    if user.role == Role.EXPERT:  # 评审专家: the projects assigned to them, nothing else
+        summary["assignments"] = assignments_of(session, user)
         return summary
     if user.role == Role.SECURITY:  # no business and no audit log (三权分立)
         summary["user_count"] = users.count_users(session, user)

@@ -307,10 +307,10 @@ def declaration_problems(project):
     if not project.estimate or project.estimate <= 0:
         problems.append(("estimate", _l("Enter the estimated investment.")))
     if not project.on_government_cloud and not project.cloud_exemption:
-        problems.append(("cloud_exemption", _l("A new system runs on the government cloud (第四条): say which law "
+        problems.append(("cloud_exemption", _l("A new system runs on the government cloud (article 4): say which law "
                                                "or superior rule allows otherwise.")))
     for purpose in missing_documents(project):
-        problems.append(("document", _l("Upload the %(document)s: a declaration (第七条(一)) needs it.",
+        problems.append(("document", _l("Upload the %(document)s: a declaration (article 7(1)) needs it.",
                                         document=DOCUMENT_PURPOSE_LABELS[purpose])))
     return problems
 
@@ -358,16 +358,18 @@ def declare(session, ctx, project_id, settings=None, *, urgent_reason="", now=No
     problems = declaration_problems(project)
     if not in_window and not urgent_reason:
         problems.append(("urgent_reason", _l(
-            "The declaration window is closed: projects are declared in the window for the next year (第七条(一)). "
-            "An urgent project outside the annual plan may be declared with its reason (第八条).")))
+            "The declaration window is closed: projects are declared in the window for the next year (article 7(1)). "
+            "An urgent project outside the annual plan may be declared with its reason (article 8).")))
     if problems:
         raise InputInvalid(problems, problems[0][1])
+
+    again = project.state == P.RETURNED  # declared again after a return: a new version
 
     def effects(p, _now):
         p.urgent = bool(urgent_reason)
         p.urgent_reason = urgent_reason
         p.plan_year = today.year if urgent_reason else today.year + 1
-        if p.state == P.RETURNED:
+        if again:
             p.version += 1
 
     _decide(session, ctx, project, "declare", stage=DecisionStage.URGENT if urgent_reason else DecisionStage.DECLARATION,
@@ -475,7 +477,7 @@ def stage_opinions(project, stage):
 def review_problems(project, checklist):
     """Why a preliminary review cannot pass: every point of 第七条(二) checked, and every expert asked
     has answered (at least one)."""
-    problems = [("checklist", _l("Every point of the preliminary review (第七条(二)) must be met to pass."))
+    problems = [("checklist", _l("Every point of the preliminary review (article 7(2)) must be met to pass."))
                 for k in REVIEW_CHECKLIST if not checklist.get(k)][:1]
     asked = stage_opinions(project, DecisionStage.PRELIMINARY_REVIEW)
     if not asked:
@@ -526,17 +528,19 @@ def _plan(session, year):
     return plan
 
 
-def add_to_plan(session, ctx, project_id, reason=""):
+def add_to_plan(session, ctx, project_id, reason="", settings=None):
     """The bureau puts a project that passed the preliminary review into its year's plan."""
     _require_bureau(ctx.actor)
     project = get_project(session, ctx.actor, project_id)
     if project.urgent:
-        raise WrongState(_l("An urgent project outside the plan is admitted, not planned (第八条)."))
+        raise WrongState(_l("An urgent project outside the plan is admitted, not planned (article 8)."))
     plan = _plan(session, project.plan_year)
     if plan.state == "approved":
-        raise WrongState(_l("The plan of this year is approved: it is not changed any more (第八条)."))
+        raise WrongState(_l("The plan of this year is approved: it is not changed any more (article 8)."))
     _decide(session, ctx, project, "add_to_plan", stage=DecisionStage.ANNUAL_PLAN, body=DecisionBody.BUREAU,
             outcome=DecisionOutcome.PASSED, reason=(reason or "").strip(), plan=plan)
+    _tell_department(session, settings, project, f"列入{project.plan_year}年度计划：{project.name}",
+                     f"“{project.name}”（{project.number}）列入{project.plan_year}年度建设计划，待市政府审定。\n")
     session.commit()
     return project
 
@@ -546,7 +550,7 @@ def remove_from_plan(session, ctx, project_id, reason):
     project = get_project(session, ctx.actor, project_id)
     plan = _plan(session, project.plan_year)
     if plan.state == "approved":
-        raise WrongState(_l("The plan of this year is approved: it is not changed any more (第八条)."))
+        raise WrongState(_l("The plan of this year is approved: it is not changed any more (article 8)."))
     _decide(session, ctx, project, "remove_from_plan", stage=DecisionStage.ANNUAL_PLAN, body=DecisionBody.BUREAU,
             outcome=DecisionOutcome.RETURNED, reason=_require_text(reason, "reason", _l("Give the reason.")),
             plan=plan)
@@ -559,7 +563,7 @@ def admit_urgent(session, ctx, project_id, reason, settings=None):
     _require_bureau(ctx.actor)
     project = get_project(session, ctx.actor, project_id)
     if not project.urgent:
-        raise WrongState(_l("Only an urgent project outside the plan is admitted this way (第八条)."))
+        raise WrongState(_l("Only an urgent project outside the plan is admitted this way (article 8)."))
     _decide(session, ctx, project, "admit_urgent", stage=DecisionStage.URGENT, body=DecisionBody.BUREAU,
             outcome=DecisionOutcome.PASSED, reason=_require_text(reason, "reason", _l("Give the reason.")))
     _tell_department(session, settings, project, f"紧急项目准予进入审批流程：{project.name}",
@@ -852,7 +856,7 @@ def mark_in_use(session, ctx, system_id):
         raise WrongState(_l("Only a system whose resources are provisioned can be marked in use."))
     if system.project is not None and system.project.state not in ACCEPTED:
         raise WrongState(_l("The system's project has not passed acceptance: the system stays in trial operation "
-                            "(第十五条)."))
+                            "(article 15)."))
     system.in_use_at = utcnow()
     record_event(session, ctx, "request.in_use", object_type="resource_request", object_id=system.id,
                  department_id=system.department_id,

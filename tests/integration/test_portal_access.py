@@ -10,11 +10,11 @@ from tests.conftest import csrf_token_from, make_test_app
 A, D, L = "allow", "deny", "login"
 U = "unauthorized"  # 401: the JSON API wants a bearer token
 ROLES = ["anonymous", "dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign",
-         "bureau", "vendor", "auditor", "admin", "security"]
+         "bureau", "vendor", "auditor", "admin", "security", "expert"]
 # role -> the seeded user who acts (None: nobody logged in)
 ACTOR = {"anonymous": None, "dept_own": "dept", "dept_foreign": "dept", "dept_admin": "dept_admin",
          "dept_admin_foreign": "dept_admin", "bureau": "bureau", "vendor": "vendor",
-         "auditor": "auditor", "admin": "admin", "security": "security"}
+         "auditor": "auditor", "admin": "admin", "security": "security", "expert": "expert"}
 FOREIGN = {"dept_foreign", "dept_admin_foreign"}  # URL arguments point into another department
 # routes asked from another address than the test client's 127.0.0.1 (which /metrics allows)
 REMOTE_ADDR = {("operations.metrics", "GET"): "203.0.113.9"}
@@ -28,7 +28,9 @@ PUBLIC = {r: A for r in ROLES}
 LOGGED_IN = only(*ROLES[1:])
 # 三权分立: the security administrator sees no business page (requests, operations, fees, grants,
 # backups, departments) and not the audit log; every other role that logs in does
-BUSINESS = only(*(r for r in ROLES[1:] if r != "security"))
+BUSINESS = only(*(r for r in ROLES[1:] if r not in ("security", "expert")))
+# 评审专家 (issue 19): the projects assigned to them and nothing else (the seeded expert is asked about
+# department A's project, which project_id names for every role but the foreign ones)
 DEPT_USERS = ("dept_own", "dept_foreign", "dept_admin", "dept_admin_foreign")
 OWN_DEPT = ("dept_own", "dept_admin")
 TOKEN_ONLY = {r: U for r in ROLES}
@@ -222,6 +224,35 @@ POLICY = {
     ("backups.decide", "POST"): only("bureau"),
     ("backups.make_link", "POST"): only(*OWN_DEPT),
     ("backups.download", "GET"): only(),  # the seeded link matches nothing: 404 even for its department
+    # informatization projects (issue 19, regulation 附件1): the department its own (404 for another's),
+    # the bureau and the auditor all, the expert what is assigned to them; outside bodies are no users
+    ("projects.index", "GET"): only(*DEPT_USERS, "bureau", "auditor", "expert"),
+    ("projects.pipeline", "GET"): only("bureau", "auditor"),
+    ("projects.plan", "GET"): only("bureau", "auditor"),
+    ("projects.approve_plan", "POST"): only("bureau"),
+    ("projects.create", "GET"): only(*DEPT_USERS),
+    ("projects.create", "POST"): only(*DEPT_USERS),
+    ("projects.edit", "GET"): only(*OWN_DEPT),
+    ("projects.edit", "POST"): only(*OWN_DEPT),
+    ("projects.detail", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.document", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.upload", "POST"): only(*OWN_DEPT, "bureau"),
+    ("projects.declare", "POST"): only(*OWN_DEPT),
+    ("projects.withdraw", "POST"): only(*OWN_DEPT),
+    ("projects.review", "POST"): only("bureau"),
+    ("projects.assign", "POST"): only("bureau"),
+    ("projects.opinion", "POST"): only("expert"),
+    ("projects.plan_action", "POST"): only("bureau"),
+    ("projects.feasibility", "POST"): only("bureau"),
+    ("projects.submit_design", "POST"): only(*OWN_DEPT),
+    ("projects.design_review", "POST"): only("bureau"),
+    ("projects.procurement", "POST"): only(*OWN_DEPT, "bureau"),
+    ("projects.construction", "POST"): only(*OWN_DEPT, "bureau"),
+    ("projects.milestone", "POST"): only(*OWN_DEPT, "bureau"),
+    ("projects.request_acceptance", "POST"): only(*OWN_DEPT),
+    ("projects.acceptance", "POST"): only("bureau"),
+    # a system put in use (第十五条): its department only (request_id: a draft, refused with a message)
+    ("projects.system_in_use", "POST"): only(*OWN_DEPT),
 }
 
 

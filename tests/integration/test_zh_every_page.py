@@ -14,11 +14,12 @@ import pytest
 from tests.conftest import make_test_app
 from tests.integration.conftest import clouds_yaml
 
-ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security"]
+ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security", "expert"]
 # not pages: files, machine endpoints; the audit CSV is checked on its own below
 NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachment",
              "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export",
-             "inventory.export", "requests.progress_json", "requests.charts_json", "requests.form_pdf"}
+             "inventory.export", "requests.progress_json", "requests.charts_json", "requests.form_pdf",
+             "projects.document"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
@@ -35,7 +36,7 @@ TYPED_AS_IS = ("authorized_keys", "/etc/ssh/ssh_host_ed25519_key.pub", "GOVCLOUD
                "Authorization: Bearer", "vcpu, ram, volume, snapshot, backup, floating_ip, volume:<type>")
 # The values the seeders typed in (user names, codes, numbers, cloud names): data, not the portal's words.
 SEEDED_VALUES = ("a-user", "a-member", "a-admin", "b-user", "b-admin", "bureau1", "vendor1", "auditor1",
-                 "admin1", "security1", "DEPT-A", "DEPT-B", "COUNTY-C", "gc-web-1", "m1.tiny", "gct_seed",
+                 "admin1", "security1", "expert1", "XM-T-", "DEPT-A", "DEPT-B", "COUNTY-C", "gc-web-1", "m1.tiny", "gct_seed",
                  "gc-seed-backup-", "gc-seed-", "seed", "ZWY-T-", "HZ-T-", "web", "worker", "net", "i" * 36, "i" * 8)
 # text inside these elements is a code or value shown on purpose (commands, keys, ids)
 VERBATIM_TAGS = {"code", "kbd", "pre", "samp"}
