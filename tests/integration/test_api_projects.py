@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.models.accounts import User
 from portal.models.project_money import InvestmentChange, ProjectContract
-from portal.models.projects import ExpertAssignment, ProjectState
+from portal.models.projects import ExpertAssignment, Project, ProjectState
 from portal.services.api_tokens import create_token
 from portal.services.audit import RequestInfo
 from tests.project_money_support import make_project, rich_project
@@ -49,10 +49,15 @@ def test_who_sees_which_project(app, seed, api, auth, db_session):
     other = make_project(db_session, seed.dept_b, name="乙局项目")
     db_session.add(ExpertAssignment(project_id=own.id, expert_id=seed.user_ids["expert"], stage="design_review"))
     db_session.commit()
-    for key, visible in (("dept", {own.id}), ("dept_b", {other.id}), ("bureau", {own.id, other.id}),
-                         ("auditor", {own.id, other.id}), ("expert", {own.id})):
-        status, body = call(api, "GET", "/projects", auth(key))
+    every = {p.id: p.department_id for p in db_session.scalars(select(Project))}  # the seeded ones too
+    assignments = set(db_session.scalars(select(ExpertAssignment.project_id).where(
+        ExpertAssignment.expert_id == seed.user_ids["expert"])))
+    for key, visible in (("dept", {i for i, d in every.items() if d == seed.dept_a}),
+                         ("dept_b", {i for i, d in every.items() if d == seed.dept_b}),
+                         ("bureau", set(every)), ("auditor", set(every)), ("expert", assignments)):
+        status, body = call(api, "GET", "/projects?per_page=100", auth(key))
         assert status == 200 and {p["id"] for p in body["items"]} == visible, key
+    assert own.id in assignments and other.id not in assignments
     for key, project, expected in (("dept", other, 404), ("dept_b", own, 404), ("expert", other, 404),
                                    ("expert", own, 200), ("vendor", own, 403), ("security", own, 403)):
         for path in ("", "/money", "/decisions", "/dossier.pdf", "/declaration.xlsx"):

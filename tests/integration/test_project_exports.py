@@ -25,7 +25,9 @@ def pdf_text(data, tmp_path):
 
 
 def english_words(text):
-    return sorted({w for w in re.findall(r"[A-Za-z]{4,}", text) if w not in ALLOWED})
+    """Words of four or more Latin letters, but for the data typed in (hashes, file name extensions)."""
+    return sorted({w for w in re.findall(r"[A-Za-z]{4,}", text)
+                   if w not in ALLOWED and not re.fullmatch(r"[0-9a-f]+", w) and w not in ("xlsx", "docx")})
 
 
 def num(value):
