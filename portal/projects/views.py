@@ -358,3 +358,7 @@ def system_in_use(request_id):
     else:
         flash(_("The system is marked in use."), "success")
     return redirect(url_for("requests.detail", request_id=request_id))
+
+
+# the money of a project and its files (issue 19, 第十二条): portal/projects/money.py
+from . import money  # noqa: E402,F401

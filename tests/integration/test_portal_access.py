@@ -253,6 +253,18 @@ POLICY = {
     ("projects.acceptance", "POST"): only("bureau"),
     # a system put in use (第十五条): its department only (request_id: a draft, refused with a message)
     ("projects.system_in_use", "POST"): only(*OWN_DEPT),
+    # a project's money (第十二条) and its files (申报表, dossier, annual plan): whoever sees the project
+    ("projects.money_page", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.money_change", "POST"): only(*OWN_DEPT),
+    ("projects.money_contract", "POST"): only(*OWN_DEPT),
+    ("projects.money_payment", "POST"): only(*OWN_DEPT),
+    ("projects.money_decide", "POST"): only("bureau"),
+    ("projects.declaration_xlsx", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.declaration_pdf", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.dossier_xlsx", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.dossier_pdf", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.plan_xlsx", "GET"): only("bureau", "auditor"),
+    ("projects.plan_pdf", "GET"): only("bureau", "auditor"),
 }
 
 

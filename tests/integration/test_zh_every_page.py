@@ -19,7 +19,8 @@ ROLES = ["dept", "dept_admin", "bureau", "vendor", "auditor", "admin", "security
 NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachment",
              "requests.receipt_pdf", "backups.download", "audit.export", "billing.report_export",
              "inventory.export", "requests.progress_json", "requests.charts_json", "requests.form_pdf",
-             "projects.document"}
+             "projects.document", "projects.declaration_xlsx", "projects.declaration_pdf", "projects.dossier_xlsx",
+             "projects.dossier_pdf", "projects.plan_xlsx", "projects.plan_pdf"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
