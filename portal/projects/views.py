@@ -360,5 +360,5 @@ def system_in_use(request_id):
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
-# the money of a project and its files (issue 19, 第十二条): portal/projects/money.py
-from . import money  # noqa: E402,F401
+# a project's money and files (第十二条) and its performance evaluation (第十七条): money.py, evaluation.py
+from . import evaluation, money  # noqa: E402,F401

@@ -265,6 +265,12 @@ POLICY = {
     ("projects.dossier_pdf", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
     ("projects.plan_xlsx", "GET"): only("bureau", "auditor"),
     ("projects.plan_pdf", "GET"): only("bureau", "auditor"),
+    # the performance evaluation (第十七条): the bureau opens and completes, experts score, the department assesses itself
+    ("projects.evaluation", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.evaluation_open", "POST"): only("bureau"),
+    ("projects.evaluation_scores", "POST"): only("expert"),
+    ("projects.evaluation_self", "POST"): only(*OWN_DEPT),
+    ("projects.evaluation_complete", "POST"): only("bureau"),
 }
 
 

@@ -62,3 +62,30 @@ def test_the_money_page_of_a_project(app, seed, login_as, db_session):
 def project_contract_id(db_session, project_id):
     from portal.models.project_money import ProjectContract
     return db_session.query(ProjectContract.id).filter_by(project_id=project_id).scalar()
+
+
+def test_the_evaluation_pages_of_each_role(app, seed, login_as, db_session):
+    from datetime import date
+
+    from portal.models.projects import ExpertAssignment, ProjectState
+    project = make_project(db_session, seed.dept_a, state=ProjectState.IN_USE, accepted_on=date(2026, 1, 10))
+    db_session.add(ExpertAssignment(project_id=project.id, expert_id=seed.user_ids["expert"], stage="evaluation"))
+    db_session.commit()
+    bureau, expert, dept = login_as("bureau"), login_as("expert"), login_as("dept")
+    page = f"/projects/{project.id}/evaluation"
+    assert 'id="evaluation-link"' in dept.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert post(bureau, page + "/open", page, {}).status_code == 302
+    html = expert.get(page).get_data(as_text=True)
+    assert 'id="scores-form"' in html and "系统运行稳定性与可用率" in html
+    keys = ("availability", "security", "maintenance", "business_effect", "data_sharing", "satisfaction")
+    post(expert, page + "/scores", page, {**{f"score-{k}": "90" for k in keys[:3]},
+                                          **{f"score-{k}": "80" for k in keys[3:]}, "opinion": "运行良好"})
+    post(dept, page + "/self", page, {"self_assessment": "系统运行平稳", "self_score": "95"})
+    post(bureau, page + "/complete", page, {"conclusion": "达到预期目标"})
+    html = dept.get(page).get_data(as_text=True)
+    assert 'id="evaluation-total">85.00<' in html and "良好" in html and "评估已完成" in html
+    assert 'id="score-list"' not in html  # each expert's marks: the bureau's and the auditor's
+    assert 'id="score-list"' in login_as("auditor").get(page).get_data(as_text=True)
+    assert login_as("dept_b").get(page).status_code == 404
+    db_session.refresh(project)
+    assert project.state == ProjectState.EVALUATED
