@@ -1,7 +1,7 @@
 """The performance evaluation of a project in use (第十七条), on the projects' blueprint: the bureau opens
 it (the default indicators and weights) and completes it, each expert assigned to it scores every
 indicator, the department writes its self-assessment. Thin views over services/project_performance."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,6 +16,7 @@ from ..forms_common import length, optional, required
 from ..models.accounts import Role
 from ..services import project_performance as perf, projects as svc
 from ..web import request_info
+from .money import record
 from .views import VIEWERS, bp
 
 
@@ -62,21 +63,9 @@ def evaluation(project_id):
 
 
 def _act(project_id, form, call, done):
-    project = svc.get_project(db.session, current_user, project_id)  # another department's: 404 first
-    if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "danger")
-    else:
-        try:
-            call(project, _current(project))
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(done, "success")
-    return redirect(url_for("projects.evaluation", project_id=project_id))
+    """money.record on the evaluation page: call(project, its current evaluation)."""
+    return record(project_id, form, lambda project, _form: call(project, _current(project)), done,
+                  page="projects.evaluation")
 
 
 def _need(evaluation):

@@ -84,27 +84,24 @@ def money_page(project_id):
         payment_form=_payment_form(project, formdata=None), decision_form=ChangeDecisionForm(formdata=None))
 
 
-def _back(project_id):
-    return redirect(url_for("projects.money_page", project_id=project_id))
-
-
-def _record(project_id, form, call, done):
-    """Validate form, run call(project, form); flash done or each problem; back to the money page."""
+def record(project_id, form, call, done, page="projects.money_page"):
+    """Validate form, run call(project, form) and commit; flash done or each problem; back to page
+    (the money page, or the evaluation page: portal/projects/evaluation.py)."""
     project = svc.get_project(db.session, current_user, project_id)  # another department's: 404 first
     if not form.validate():
         for errors in form.errors.values():
             for message in errors:
                 flash(str(message), "danger")
-        return _back(project_id)
-    try:
-        call(project, form)
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
     else:
-        flash(done, "success")
-    return _back(project_id)
+        try:
+            call(project, form)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(done, "success")
+    return redirect(url_for(page, project_id=project_id))
 
 
 @bp.route("/<int:project_id>/money/change", methods=["POST"])
@@ -116,7 +113,7 @@ def money_change(project_id):
         if change.state == "pending":
             flash(_("The change exceeds the approved estimate by more than 10 percent: it takes effect once the "
                     "big-data bureau approves it (article 12)."), "info")
-    return _record(project_id, ChangeForm(), call, _("The investment change is recorded."))
+    return record(project_id, ChangeForm(), call, _("The investment change is recorded."))
 
 
 @bp.route("/<int:project_id>/money/changes/decision", methods=["POST"])
@@ -129,7 +126,7 @@ def money_decide(project_id):
         if change.project_id != project.id:
             raise ValidationFailed(_("Not a valid choice."))
         money.decide_change(db.session, request_info(), change, form.decision.data, form.comment.data, _settings())
-    return _record(project_id, form, call, _("The decision is recorded."))
+    return record(project_id, form, call, _("The decision is recorded."))
 
 
 @bp.route("/<int:project_id>/money/contract", methods=["POST"])
@@ -138,7 +135,7 @@ def money_contract(project_id):
     def call(project, form):
         money.add_contract(db.session, request_info(), project, number=form.number.data, title=form.title.data,
                            supplier=form.supplier.data, amount=form.amount.data, signed_on=form.signed_on.data)
-    return _record(project_id, ContractForm(), call, _("The contract is recorded."))
+    return record(project_id, ContractForm(), call, _("The contract is recorded."))
 
 
 @bp.route("/<int:project_id>/money/payment", methods=["POST"])
@@ -150,7 +147,7 @@ def money_payment(project_id):
         contract = money.get_contract(db.session, current_user, form.contract_id.data)
         money.add_payment(db.session, request_info(), project, contract, amount=form.amount.data,
                           paid_on=form.paid_on.data, voucher=form.voucher.data)
-    return _record(project_id, _payment_form(project), call, _("The payment is recorded."))
+    return record(project_id, _payment_form(project), call, _("The payment is recorded."))
 
 
 # -- files ------------------------------------------------------------------------------------

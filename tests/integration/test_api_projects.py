@@ -8,31 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal.models.accounts import User
 from portal.models.project_money import InvestmentChange, ProjectContract
 from portal.models.projects import ExpertAssignment, Project, ProjectState
-from portal.services.api_tokens import create_token
-from portal.services.audit import RequestInfo
+from tests.integration.test_api_domains_records import api, auth  # noqa: F401  (the tokens of the seeded users)
 from tests.project_money_support import make_project, rich_project
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def auth(app, seed):
-    from portal.extensions import db
-    made = {}
-    with app.app_context():
-        for key, user_id in seed.user_ids.items():
-            user = db.session.get(User, user_id)
-            token = create_token(db.session, RequestInfo(actor=user), user, "projects", scope="write", days=1)[1]
-            made[key] = {"Authorization": f"Bearer {token}"}
-    return made.__getitem__
-
-
-@pytest.fixture
-def api(app):
-    return app.test_client()
 
 
 def call(api, method, url, headers, **kwargs):
