@@ -10,13 +10,14 @@ from decimal import Decimal
 
 from flask import Response, current_app, g
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models.accounts import Role
 from ..models.project_money import PerformanceEvaluation
 from ..pagination import paginate
 from ..schemas import projects as schemas
 from ..services import project_exports, project_money as money, project_performance as perf, projects as svc
+from ..text import _l
 from .common import READ_ERRORS, REQUEST_ERRORS, WRITE_ERRORS, allow, bp, ctx
 from .routing import dump, operation
 
@@ -88,6 +89,8 @@ def list_decisions(project_id):
 def _decide(project_id, body):
     """Call the projects' service of the decision's action (each checks the bureau's role itself)."""
     s, c, a = db.session, ctx(), body.action
+    if a in ("feasibility", "design_review", "acceptance") and body.passed is None:
+        raise ValidationFailed(_l("Say whether it passed."), field="passed")  # never a refusal by omission
     if a == "start_review":
         return svc.start_review(s, c, project_id)
     if a == "review":

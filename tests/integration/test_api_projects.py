@@ -90,6 +90,9 @@ def test_declare_decide_and_the_money_through_the_api(app, seed, api, auth, db_s
     assert status == 200 and moved["state"] == "preliminary_review"
     assert call(api, "POST", f"/projects/{declared.id}/decisions", dept, json={"action": "start_review"})[0] == 403
     assert call(api, "POST", f"/projects/{declared.id}/decisions", bureau, json={"action": "start_review"})[0] == 409
+    status, refused = call(api, "POST", f"/projects/{project.id}/decisions", bureau,
+                           json={"action": "acceptance", "held_on": "2026-06-01", "opinion": "未说明结论"})
+    assert status == 422 and refused["problems"][0]["field"] == "passed"  # never a refusal by omission
     status, decisions = call(api, "GET", f"/projects/{declared.id}/decisions", dept)
     assert status == 200 and isinstance(decisions["items"], list)
 
