@@ -11,6 +11,7 @@ def seed_projects(session, seed, instance_path):
 
     Returns {url argument: (id in department A, id in department B)}.
     """
+    from portal.database import utcnow
     from portal.models.projects import ExpertAssignment, Project, ProjectDecision, ProjectDocument
 
     out = {"project_id": [], "document_id": []}
@@ -41,6 +42,7 @@ def seed_projects(session, seed, instance_path):
         if dept_id == seed.dept_a:
             session.add(ExpertAssignment(project_id=project.id, expert_id=seed.user_ids["expert"],
                                          stage="preliminary_review", conclusion="agree", opinion="符合规划，同意",
+                                         opinion_at=utcnow(),
                                          checklist={"fits_plan": True, "on_cloud": True, "data_sharing": True,
                                                     "technology": True}))
             session.add(Project(number=f"XM-T-{dept_id:04d}-2", department_id=dept_id, state="declared",
