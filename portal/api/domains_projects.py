@@ -181,17 +181,34 @@ def create_contract(project_id, body):
     return dump(schemas.ContractOut.model_validate(contract)), 201
 
 
+def _contract(project, contract_id):
+    contract = money.get_contract(db.session, g.api_user, contract_id)
+    if contract.project_id != project.id:
+        raise NotFound("合同", contract_id)
+    return contract
+
+
+@operation(bp, "/projects/<int:project_id>/contracts/<int:contract_id>/amendment", "POST", "amendProjectContract",
+           "The department amends a contract's amount (a supplementary agreement): never below what is paid on it, "
+           "the contracts within the investment in effect", tag=TAG, body=schemas.AmendmentIn,
+           response=schemas.ContractOut, errors=WRITE_ERRORS)
+def amend_contract(project_id, contract_id, body):
+    allow(Role.DEPARTMENT)
+    project = _project(project_id)
+    contract = money.amend_contract(db.session, ctx(), project, _contract(project, contract_id),
+                                    Decimal(body.amount), body.reason)
+    db.session.commit()
+    return dump(schemas.ContractOut.model_validate(contract))
+
+
 @operation(bp, "/projects/<int:project_id>/contracts/<int:contract_id>/payments", "POST", "createProjectPayment",
            "The department records a payment on a contract (never over the contract's amount)", tag=TAG,
            body=schemas.PaymentIn, response=schemas.PaymentOut, status=201, errors=WRITE_ERRORS, idempotent=True)
 def create_payment(project_id, contract_id, body):
     allow(Role.DEPARTMENT)
     project = _project(project_id)
-    contract = money.get_contract(db.session, g.api_user, contract_id)
-    if contract.project_id != project.id:
-        raise NotFound("合同", contract_id)
-    payment = money.add_payment(db.session, ctx(), project, contract, amount=Decimal(body.amount),
-                                paid_on=body.paid_on, voucher=body.voucher, note=body.note)
+    payment = money.add_payment(db.session, ctx(), project, _contract(project, contract_id),
+                                amount=Decimal(body.amount), paid_on=body.paid_on, voucher=body.voucher, note=body.note)
     db.session.commit()
     return dump(schemas.PaymentOut.model_validate(payment)), 201
 

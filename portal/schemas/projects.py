@@ -109,6 +109,11 @@ class ContractIn(Input):
     note: text(2000) = ""
 
 
+class AmendmentIn(Input):
+    amount: Amount = Field(description="the contract's new amount (a supplementary agreement), not below what is paid")
+    reason: text(4000, 1)
+
+
 class PaymentIn(Input):
     amount: Amount
     paid_on: Day

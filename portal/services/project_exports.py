@@ -151,8 +151,8 @@ def annual_plan(session, user, year, fmt, now=None):
         return workbook([("年度计划", title, PLAN_HEADINGS, rows), ("说明", title, ["项目", "内容"], header)]), \
             XLSX, name + ".xlsx"
     from reportlab.lib.units import mm
-    widths = [10 * mm, 27 * mm, 30 * mm, 40 * mm, 22 * mm, 18 * mm, 25 * mm, 25 * mm, 20 * mm, 22 * mm, 12 * mm, 20 * mm]
-    footer = ["编制单位：市大数据管理局（盖章）", "商市委网信办、市发改委制定，提交市政府审定（第七条(三)）。"]
+    widths = [w * mm for w in (10, 27, 30, 40, 22, 18, 25, 25, 20, 22, 12, 20)]
+    footer = ["编制单位：市大数据管理局（盖章）", "商市委网信办、市发改委制定，提交市政府审定（第七条（三））。"]
     return form_pdf(title, header, [("", PLAN_HEADINGS, rows, widths)], footer, landscape_page=True), \
         "application/pdf", name + ".pdf"
 

@@ -79,6 +79,11 @@ def test_declare_decide_and_the_money_through_the_api(app, seed, api, auth, db_s
     status, _ = call(api, "POST", f"/projects/{project.id}/contracts/{contract['id']}/payments", dept,
                      json={"amount": "400000.00", "paid_on": "2026-06-01", "voucher": "PZ-9"})
     assert status == 201
+    url = f"/projects/{project.id}/contracts/{contract['id']}/amendment"
+    assert call(api, "POST", url, dept, json={"amount": "399999.99", "reason": "低于已付"})[0] == 422
+    assert call(api, "POST", url, dept, json={"amount": "1100100.01", "reason": "超出投资"})[0] == 422
+    status, amended = call(api, "POST", url, dept, json={"amount": "1000000.00", "reason": "补充协议"})
+    assert status == 200 and amended["amount"] == "1000000.00" and len(amended["payments"]) == 1
     status, figures = call(api, "GET", f"/projects/{project.id}/money", auth("auditor"))
     assert status == 200
     assert (figures["estimate"], figures["investment"], figures["contracted"], figures["paid"]) == (
