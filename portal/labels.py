@@ -124,6 +124,23 @@ PROBLEM_LABELS = {"altered": _l("Event changed after it was written"), "deleted"
                   "inserted": _l("Event outside the chain"), "reordered": _l("Events out of order"),
                   "digest": _l("Signed digest does not match")}
 OUTCOME_LABELS = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
+# the money, warranty and evaluation of informatization projects (issue 19, 附件1 第十二、十六、十七条)
+ACTION_LABELS.update({
+    "investment_change.request": _l("Investment change recorded"),
+    "investment_change.approve": _l("Investment change approved"),
+    "investment_change.reject": _l("Investment change rejected"),
+    "investment_change.withdraw": _l("Investment change withdrawn"),
+    "project_contract.create": _l("Project contract recorded"),
+    "project_contract.amend": _l("Project contract amended"),
+    "project_payment.create": _l("Project payment recorded"),
+    "performance_evaluation.open": _l("Performance evaluation opened"),
+    "performance_evaluation.score": _l("Expert scores given"),
+    "performance_evaluation.self_assess": _l("Self-assessment written"),
+    "performance_evaluation.complete": _l("Performance evaluation completed"),
+})
+OBJECT_LABELS.update({"investment_change": _l("Investment change"), "project_contract": _l("Project contract"),
+                      "project_payment": _l("Project payment"),
+                      "performance_evaluation": _l("Performance evaluation")})
 # resource requests, provisioning, receipts, API tokens (issue 4)
 ACTION_LABELS.update({
     "request.create": _l("Request created"),
@@ -301,6 +318,7 @@ JOB_LABELS = {
     "drill_reminders": _l("Emergency drills and rectification: reminders and overdue"),
     "security_reports": _l("Security monitoring reports to departments"),
     "contact_confirmations": _l("Reminders of contacts confirmations and agreements"),
+    "warranty_reminders": _l("Reminders before project warranties end"),
 }
 JOB_FIGURE_LABELS = {
     "checked": _l("%(n)s checked"), "failing": _l("%(n)s failing"), "servers": _l("%(n)s servers"),
@@ -331,6 +349,7 @@ JOB_FIGURE_LABELS = {
     "confirmations_reminded": _l("%(n)s confirmations reminded"),
     "confirmations_overdue": _l("%(n)s confirmations overdue"),
     "agreements_reminded": _l("%(n)s agreements reminded"), "agreements_expired": _l("%(n)s agreements expired"),
+    "projects_checked": _l("%(n)s projects checked"),
 }
 
 

@@ -201,6 +201,9 @@ SETTINGS = {
     "CONTACT_CONFIRM_MONTHS": _s(int, 6, "months between a department's confirmations of its contacts"),
     "CONTACT_REMIND_DAYS": _s(str, "30,7", "days before a confirmation is due to remind (comma-separated)"),
     "AGREEMENT_REMIND_DAYS": _s(str, "60,30,7", "days before an agreement expires to remind (comma-separated)"),
+    # issue 19 (附件1 第十六条): the warranty_reminders job tells the department and the bureau this
+    # many days (Beijing calendar days, comma-separated) before a project's warranty ends, once each
+    "WARRANTY_REMIND_DAYS": _s(str, "90,30", "days before a project's warranty ends to remind, e.g. 90,30"),
 }
 DEFAULTS = {key: spec.default for key, spec in SETTINGS.items()}
 POSITIVE = ("LOGIN_MAX_FAILURES", "LOGIN_LOCKOUT_MINUTES", "PAGE_SIZE", "PASSWORD_MIN_LENGTH",

@@ -29,7 +29,7 @@ from portal.database import utcnow
 from portal.errors import ConfigError
 from portal.models.operations import JobRun, ScheduledJob
 
-from . import billing_jobs, housekeeping, reconcile_jobs, report_jobs, runtime, trust_jobs
+from . import billing_jobs, housekeeping, project_jobs, reconcile_jobs, report_jobs, runtime, trust_jobs
 from .history import ANCHOR, claimed
 from .leader import DEFAULT_LEASE_SECONDS, Leadership, NotLeader
 
@@ -106,6 +106,9 @@ JOBS = (
     # issue 20: each department's security monitoring report (第六条(五)) of the period that ended
     JobSpec("security_reports", report_jobs.security_reports_job, "Security monitoring reports to departments",
             cron={"day": 1, "hour": 2, "minute": 15}),
+    # issue 19: reminders before an informatization project's warranty ends (附件1 第十六条)
+    JobSpec("warranty_reminders", project_jobs.warranty_reminders, "Reminders before project warranties end",
+            cron={"hour": 8, "minute": 20}),
 )
 JOB_DESCRIPTIONS = {spec.job_id: spec.description for spec in JOBS}
 

@@ -320,4 +320,4 @@ def confirm_receipt(receipt_id):
 
 # the other domains' operations (each module declares its own on bp, from .common)
 from . import (domains_contacts, domains_duties, domains_evaluation, domains_operations,  # noqa: E402,F401
-               domains_records)
+               domains_projects, domains_records)

@@ -3,4 +3,4 @@ in one metadata (Alembic, create_all). Import a model from its domain module:
 `from portal.models.accounts import User`.
 """
 from . import (accounts, api, audit, backups, billing, calendar, contacts, duties, evaluation,  # noqa: F401
-               grants, inventory, operations, projects, reconcile, requests, timelimits)
+               grants, inventory, operations, project_money, projects, reconcile, requests, timelimits)

@@ -358,3 +358,7 @@ def system_in_use(request_id):
     else:
         flash(_("The system is marked in use."), "success")
     return redirect(url_for("requests.detail", request_id=request_id))
+
+
+# a project's money and files (第十二条) and its performance evaluation (第十七条): money.py, evaluation.py
+from . import evaluation, money  # noqa: E402,F401

@@ -316,6 +316,24 @@ POLICY = {
     ("projects.acceptance", "POST"): only("bureau"),
     # a system put in use (第十五条): its department only (request_id: a draft, refused with a message)
     ("projects.system_in_use", "POST"): only(*OWN_DEPT),
+    # a project's money (第十二条) and its files (申报表, dossier, annual plan): whoever sees the project
+    ("projects.money_page", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.money_change", "POST"): only(*OWN_DEPT),
+    ("projects.money_contract", "POST"): only(*OWN_DEPT),
+    ("projects.money_payment", "POST"): only(*OWN_DEPT),
+    ("projects.money_decide", "POST"): only("bureau"),
+    ("projects.declaration_xlsx", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.declaration_pdf", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.dossier_xlsx", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.dossier_pdf", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.plan_xlsx", "GET"): only("bureau", "auditor"),
+    ("projects.plan_pdf", "GET"): only("bureau", "auditor"),
+    # the performance evaluation (第十七条): the bureau opens and completes, experts score, the department assesses itself
+    ("projects.evaluation", "GET"): only(*OWN_DEPT, "bureau", "auditor", "expert"),
+    ("projects.evaluation_open", "POST"): only("bureau"),
+    ("projects.evaluation_scores", "POST"): only("expert"),
+    ("projects.evaluation_self", "POST"): only(*OWN_DEPT),
+    ("projects.evaluation_complete", "POST"): only("bureau"),
 }
 
 
@@ -342,6 +360,9 @@ def arg_values(seed, role):
         "year": 2027,
         "restore_id": 1, "run_id": 1,  # the API answers 401 to a session whatever the id
         "message_id": 999999,
+        # the projects' API (issue 19) answers 401 to a session whatever the id; a seeded project's
+        # own id (seed.extra) replaces project_id below when there is one
+        "project_id": 1, "evaluation_id": 1, "change_id": 1, "contract_id": 1,
     }
     for name, (own, other) in seed.extra.items():
         values[name] = other if foreign else own

@@ -21,7 +21,9 @@ NOT_PAGES = {"static", "operations.metrics", "main.healthz", "requests.attachmen
              "inventory.export", "requests.progress_json", "requests.charts_json", "requests.form_pdf",
              "duties.version_document", "duties.evidence",
              "evaluation.assessment_export", "security_reports.export",
-             "contacts.export", "contacts.agreement_document", "projects.document"}
+             "contacts.export", "contacts.agreement_document", "projects.document",
+             "projects.declaration_xlsx", "projects.declaration_pdf", "projects.dossier_xlsx",
+             "projects.dossier_pdf", "projects.plan_xlsx", "projects.plan_pdf"}
 
 # Words a Chinese page may show as they are: units, product and protocol names, formats, algorithms,
 # and the name of the English language in the language switch.
