@@ -20,6 +20,7 @@ from .passwords import Passwords
 from .runtime import build as build_runtime
 from .services.timelimits import TimeLimits
 from .settings import default_instance_path
+from .text import _l
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def _register_template_helpers(app):
         return {
             "language_form": language_form, "now_utc": utcnow(),
             **template_labels(), "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_locale": select_locale(), "nav_items": _nav_items(), "todo_count": _todo_count(),
+            "current_locale": select_locale(), "nav_items": _nav_items(), "NAV_SECTIONS": NAV_SECTIONS, "SECTION_TABS": SECTION_TABS, "todo_count": _todo_count(),
             "time_limits": TimeLimits.from_config(current_app.config),
             **punctuation(select_locale()),
         }
@@ -178,6 +179,17 @@ def _todo_count():
     if not current_user.is_authenticated or g.get("without_todo_count"):
         return 0
     return todo_count(db.session, current_user, utcnow())
+
+
+# a menu entry that stands for several blueprints (their pages light it); a section's pages show
+# its parts as tabs (templates/_sections.html)
+NAV_SECTIONS = {"duties.index": ("duties", "contacts", "evaluation", "security_reports"),
+                "billing.index": ("billing", "operations.usage")}
+SECTION_TABS = {  # (endpoint, the blueprints or endpoints it stands for, title)
+    "duties": (("duties.index", ("duties",), _l("Emergency and rectification")),
+               ("contacts.index", ("contacts",), _l("Contacts and agreements")),
+               ("evaluation.index", ("evaluation", "security_reports"), _l("Evaluation and reports"))),
+}
 
 
 def _nav_items():
@@ -212,18 +224,16 @@ def _nav_items():
     items.append(("maintenance.index", _("Maintenance"), None))
     items.append(("incidents.index", _("Incidents"), None))
     items.append(("operations.sla_report", _("SLA"), None))
-    items.append(("operations.usage", _("Usage"), None))
     items.append(("billing.index", _("Fees and reports"), None))
     items.append(("grants.index", _("Vendor access"), None))
-    items.append(("contacts.index", _("Contacts and agreements"), None))  # issue 20
     items.append(("backups.index", _("Backup and recovery"), None))
-    items.append(("duties.index", _("Emergency and rectification"), None))
-    if not allows(current_user, (Role.BUREAU,)):  # the bureau's menu is full (one row at 1400 px): its home links it
-        items.append(("evaluation.index", _("Evaluation and reports"), None))  # with the security reports (tabs)
+    # issue 20, one section with tabs (_sections.html): emergency and rectification, contacts and
+    # agreements, evaluation and security reports; the bureau's menu stays one row at 1400 px
+    items.append(("duties.index", _("Platform duties"), None))
     if allows(current_user, (Role.VENDOR, Role.BUREAU, Role.ADMIN)):
         items.append(("operations.probe_list", _("Probes"), None))
         items.append(("operations.job_list", _("Jobs"), None))
-    if allows(current_user, (Role.BUREAU, Role.ADMIN)):
+    if allows(current_user, (Role.ADMIN,)):  # the bureau's home links it (its menu: one row at 1400 px)
         items.append(("calendar.index", _("Working-day calendar"), None))
     return items
 
