@@ -1,9 +1,12 @@
 """Demo data: a few departments and one user per role, created only when missing."""
 import secrets
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from ..models.accounts import Department, DepartmentLevel, Role, User
+from ..models.projects import Project, ProjectState
 from . import users
 from .audit import RequestInfo
 
@@ -33,6 +36,7 @@ DEMO_USERS = [
     dict(username="psb-user", full_name="公安局工作人员", role=Role.DEPARTMENT, department="PSB"),
     dict(username="bureau", full_name="大数据局审核员", role=Role.BUREAU),
     dict(username="vendor", full_name="云服务商运维", role=Role.VENDOR),
+    dict(username="expert", full_name="评审专家", role=Role.EXPERT),
     # 三权分立: one system, one security and one audit administrator
     dict(username="auditor", full_name="审计管理员", role=Role.AUDITOR),
     dict(username="admin", full_name="系统管理员", role=Role.ADMIN),
@@ -71,4 +75,22 @@ def load_demo(session, *, policy, passwords, password_for=None):
         password = password_for(spec["username"])
         users.create_user(session, ctx, data, password, policy=policy, passwords=passwords)
         created[spec["username"]] = password
+    _demo_project(session, by_code["EDU"])
     return created
+
+
+def _demo_project(session, department):
+    """One project of the education bureau past its design review (第七条(七)): its new systems may
+    request cloud resources at once."""
+    if session.scalar(select(Project.id).where(Project.number == DEMO_PROJECT["number"])) is not None:
+        return
+    session.add(Project(department_id=department.id, state=ProjectState.DESIGN_APPROVED, **DEMO_PROJECT))
+    session.commit()
+
+
+DEMO_PROJECT = dict(
+    number="XM-DEMO-0001", plan_year=2026, name="智慧教育云平台", content="建设全市中小学统一的教育资源与管理平台",
+    necessity="整合各校分散建设的系统，数据共享", data_sharing="学籍与资源目录向市数据共享平台开放",
+    estimate=Decimal("3200000.00"), approved_estimate=Decimal("3000000.00"),
+    approved_scope="教育资源平台、学籍管理、统一身份认证，部署于政务云", approval_document="发改审批〔2026〕12号",
+    approval_date=date(2026, 3, 18), responsible_person="李信息", schedule="2026年4月至12月")

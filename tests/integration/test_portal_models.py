@@ -109,13 +109,16 @@ def test_cli_upgrade_create_admin_and_load_demo_twice(app, tmp_path, db_session,
     logins = tmp_path / "logins.txt"
     first = runner.invoke(args=["load-demo", "--credentials-file", str(logins)])
     assert first.exit_code == 0, first.output
-    assert first.output.count("demo login (shown once") == 8
+    assert first.output.count("demo login (shown once") == 9
     second = runner.invoke(args=["load-demo", "--credentials-file", str(logins)])
     assert second.exit_code == 0 and "already loaded" in second.output
-    assert len(logins.read_text().splitlines()) == 8
+    assert len(logins.read_text().splitlines()) == 9
     roles = {u.role for u in db_session.scalars(select(User).where(User.username.in_(
-        ["edu-admin", "edu-user", "psb-user", "bureau", "vendor", "auditor", "admin", "security"])))}
-    assert roles == {"department", "bureau", "vendor", "auditor", "admin", "security"}
+        ["edu-admin", "edu-user", "psb-user", "bureau", "vendor", "expert", "auditor", "admin", "security"])))}
+    assert roles == {"department", "bureau", "vendor", "expert", "auditor", "admin", "security"}
+    from portal.models.projects import Project
+    demo = db_session.scalars(select(Project).where(Project.number == "XM-DEMO-0001")).one()
+    assert (demo.state, demo.department.code) == ("design_approved", "EDU")  # its systems may request resources
     assert db_session.scalars(select(Department).where(Department.code == "QX-WJ")).one().parent.code == "QX"
     # the printed demo password logs in
     username, password = logins.read_text().splitlines()[0].split()
