@@ -17,11 +17,8 @@
   Everyone else (the auditor, the vendor otherwise) sees them masked: pages, API and exports.
 """
 import calendar as _calendar
-import hashlib
 import io
-import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -383,7 +380,7 @@ def mark_important(session, ctx, department_id, system_id, important, reason="")
 def add_agreement(session, ctx, settings, department_id, data, filename, stream, upload_dir):
     """Record a confidentiality agreement of a system with its signed document (PDF, Word, Excel);
     the department its own, the bureau any. Audited, the bureau told, committed."""
-    from .resource_requests import MAX_UPLOAD_BYTES, sniff
+    from .resource_requests import save_document
     department = _editable_department(session, ctx.actor, department_id)
     system = _system_of(session, ctx.actor, department, data.get("system_id"))
     parties = (data.get("parties") or "").strip()
@@ -394,24 +391,13 @@ def add_agreement(session, ctx, settings, department_id, data, filename, stream,
         raise ValidationFailed(_l("Enter the date signed and the expiry date."), field="signed_on")
     if expires_on <= signed_on:
         raise ValidationFailed(_l("The agreement must expire after it was signed."), field="expires_on")
-    content = stream.read(MAX_UPLOAD_BYTES + 1) if stream is not None else b""
-    if not content:
+    if stream is None:
         raise ValidationFailed(_l("Upload the signed agreement."), field="document")
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed(_l("The file is larger than 10 MB."), field="document")
-    kind = sniff(content[:16])
-    if kind is None:
-        raise ValidationFailed(_l("Only PDF and Word/Excel documents can be uploaded."), field="document")
-    content_type, ext = kind
-    stored_name = f"agreement-{uuid.uuid4().hex}{ext}"
-    os.makedirs(upload_dir, exist_ok=True)
-    with open(os.path.join(upload_dir, stored_name), "xb") as fh:
-        fh.write(content)
-    safe_name = os.path.basename(str(filename or "agreement").replace("\\", "/"))[:200] or "agreement"
+    saved = save_document(filename or "agreement", stream, upload_dir)
     agreement = ConfidentialityAgreement(department_id=department.id, system_id=system.id, parties=parties,
-                                         signed_on=signed_on, expires_on=expires_on, filename=safe_name,
-                                         stored_name=stored_name, content_type=content_type, size=len(content),
-                                         sha256=hashlib.sha256(content).hexdigest(), created_by=ctx.actor.username)
+                                         signed_on=signed_on, expires_on=expires_on, filename=saved.name,
+                                         stored_name=saved.stored_name, content_type=saved.content_type,
+                                         size=saved.size, sha256=saved.sha256, created_by=ctx.actor.username)
     session.add(agreement)
     session.flush()
     record_event(session, ctx, "contacts.agreement_add", object_type="confidentiality_agreement",
