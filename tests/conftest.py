@@ -299,7 +299,7 @@ SLOW_FILES = ("test_scheduler_ha.py", "test_provisioner_crash.py", "test_api_sch
               "test_provisioner_faults.py", "test_requests_cloud_flow.py", "test_devcloud.py",
               "test_backup_engine.py", "test_backup_restore.py", "test_provisioner_operations.py",
               "test_billing_devcloud.py", "test_backup_extraction_devcloud.py", "test_inventory_devcloud.py",
-              "test_container_image.py")
+              "test_container_image.py", "test_projects_flow.py", "test_drills_devcloud.py")
 
 
 def pytest_collection_modifyitems(config, items):
