@@ -387,10 +387,24 @@ def test_every_route_has_a_policy():
     assert len(ROUTES) >= 20
 
 
+# the routes are checked in PARTS modules (this one and test_portal_access_<n>.py), so that the
+# test processes share them (pytest-xdist gives each module to one process)
+PARTS = 4
+
+
+def routes_part(n):
+    """The n-th of PARTS slices of ROUTES, as pytest parameters."""
+    return [pytest.param(*route, id=f"{route[1]} {route[2]}") for route in ROUTES[n::PARTS]]
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint,method,rule,arguments", ROUTES,
-                         ids=[f"{m} {r}" for _, m, r, _ in ROUTES])
+@pytest.mark.parametrize("endpoint,method,rule,arguments", routes_part(0))
 def test_access(app, seed, login_as, role, endpoint, method, rule, arguments):
+    check_access(app, seed, login_as, role, endpoint, method, rule, arguments)
+
+
+def check_access(app, seed, login_as, role, endpoint, method, rule, arguments):
+    """The answer to role's call of the route is the one POLICY expects."""
     policy = POLICY.get((endpoint, method))
     assert policy is not None, f"{method} {rule} ({endpoint}) has no entry in POLICY"
     expected = policy[role]
