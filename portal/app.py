@@ -98,7 +98,8 @@ def create_app(config=None):
     from .inventory.views import bp as inventory_bp
     app.register_blueprint(inventory_bp)
     # informatization projects (issue 19, regulation 附件1)
-    from .projects.views import bp as projects_bp
+    from .projects import evaluation, money, views  # noqa: F401  (the routes of the projects' blueprint)
+    from .projects.blueprint import bp as projects_bp
     app.register_blueprint(projects_bp)
     # the security administrator's pages (issue 16, 三权分立)
     from .secadmin.views import bp as secadmin_bp

@@ -17,7 +17,7 @@ from ..models.accounts import Role
 from ..services import project_performance as perf, projects as svc
 from ..web import request_info
 from .money import record
-from .views import VIEWERS, bp
+from .blueprint import VIEWERS, bp
 
 
 class SelfAssessmentForm(FlaskForm):

@@ -20,7 +20,7 @@ from ..models.accounts import Role
 from ..models.project_money import CHANGE_STATE_LABELS
 from ..services import project_exports, project_money as money, projects as svc
 from ..web import request_info
-from .views import READERS, VIEWERS, _settings, bp
+from .blueprint import READERS, VIEWERS, _settings, bp
 
 
 def _amount(label):

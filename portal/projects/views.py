@@ -2,7 +2,7 @@
 decisions of outside bodies, experts give opinions on what is assigned to them, the auditor reads."""
 import os
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,22 +14,16 @@ from ..models.accounts import Role
 from ..models.projects import PIPELINE, DecisionStage, ProjectState
 from ..services import projects as svc
 from ..web import request_info, show_error
+from .blueprint import READERS, VIEWERS, _settings, bp
 from .forms import (AcceptanceForm, ActionForm, AssignForm, DeclareForm, DesignReviewForm, DocumentDecisionForm,
                     DocumentForm, MilestoneForm, OpinionForm, PlanActionForm, ProcurementForm, ProjectForm,
                     ReasonForm, ReviewForm)
 
-bp = Blueprint("projects", __name__, url_prefix="/projects", template_folder="templates")
-VIEWERS = svc.VIEWERS
-READERS = (Role.BUREAU, Role.AUDITOR)  # the pipeline and the annual plan
 OWNER_OR_BUREAU = (Role.DEPARTMENT, Role.BUREAU)
 
 
 def upload_dir():
     return os.path.join(current_app.instance_path, "uploads", "projects")
-
-
-def _settings():
-    return current_app.config
 
 
 def _back(project_id, anchor=""):
@@ -358,7 +352,3 @@ def system_in_use(request_id):
     else:
         flash(_("The system is marked in use."), "success")
     return redirect(url_for("requests.detail", request_id=request_id))
-
-
-# a project's money and files (第十二条) and its performance evaluation (第十七条): money.py, evaluation.py
-from . import evaluation, money  # noqa: E402,F401
