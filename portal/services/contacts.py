@@ -458,6 +458,13 @@ def _once(session, kind, object_id, due_on, threshold, department_id, now, send)
     return True
 
 
+def _tell_department_and_bureau(session, settings, department_id, subject, body, topic, link):
+    """Notify the department's users and the bureau alike; return how many notifications were queued."""
+    return (notify_department(session, settings, department_id, subject=subject, body=body, topic=topic, link=link)
+            + notify_roles(session, settings, (Role.BUREAU,), subject=subject, body=body, topic=topic, link=link,
+                           department_id=department_id))
+
+
 def send_notices(session, settings, now, duty=None):
     """The reminders and overdue notices due at now, each once. Commits; returns the counts
     {confirm_remind, confirm_overdue, agreement_remind, agreement_expired}."""
@@ -472,10 +479,8 @@ def send_notices(session, settings, now, duty=None):
             def send(d=department, day=day, link=link):
                 subject = f"[政务云] 联系人确认已逾期：{d.name}"
                 body = f"{d.name} 的联系人确认已于 {day} 到期，尚未确认。\n"
-                return (notify_department(session, settings, d.id, subject=subject, body=body,
-                                          topic=f"contacts-confirm:{d.id}", link=link)
-                        + notify_roles(session, settings, (Role.BUREAU,), subject=subject, body=body,
-                                       topic=f"contacts-confirm:{d.id}", link=link, department_id=d.id))
+                return _tell_department_and_bureau(session, settings, d.id, subject, body,
+                                                   f"contacts-confirm:{d.id}", link)
             counts["confirm_overdue"] += _once(session, "confirm_overdue", department.id, due.due_on, 0,
                                                department.id, now, send)
             continue
@@ -500,10 +505,8 @@ def send_notices(session, settings, now, duty=None):
             def send(a=agreement, name=name, link=link):
                 subject = f"[政务云] 保密协议已到期：{name}"
                 body = f"系统“{name}”的保密协议已于 {a.expires_on.isoformat()} 到期，请尽快续签。\n"
-                return (notify_department(session, settings, a.department_id, subject=subject, body=body,
-                                          topic=f"agreement:{a.id}", link=link)
-                        + notify_roles(session, settings, (Role.BUREAU,), subject=subject, body=body,
-                                       topic=f"agreement:{a.id}", link=link, department_id=a.department_id))
+                return _tell_department_and_bureau(session, settings, a.department_id, subject, body,
+                                                   f"agreement:{a.id}", link)
             counts["agreement_expired"] += _once(session, "agreement_expired", agreement.id, due.due_on, 0,
                                                  agreement.department_id, now, send)
             continue
