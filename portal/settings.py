@@ -85,6 +85,9 @@ SETTINGS = {
     "SESSION_COOKIE_SECURE": _s(bool, None, "None: Secure unless debug or testing", True),
     "SESSION_COOKIE_NAME": _s(str, "govcloud_session"),
     "PERMANENT_SESSION_LIFETIME": _s(int, 8 * 3600, "seconds"),
+    # the cookie is sent again only when the session changed: a background request (the live
+    # estimate) answered after a form's redirect would otherwise overwrite the message it left
+    "SESSION_REFRESH_EACH_REQUEST": _s(bool, False),
     "REMEMBER_COOKIE_DURATION": _s(int, 0),
     "WTF_CSRF_TIME_LIMIT": _s(int, 8 * 3600),
     # the cloud (openstacksdk's clouds.yaml; never credentials in these settings)

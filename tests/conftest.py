@@ -1,7 +1,9 @@
 """Fixtures of the portal tests: app (on SQLite and on PostgreSQL), client, seeded users, login_as."""
+import copy
 import os
 import re
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,21 +182,118 @@ def audit_guard_suspended(session):
             audit_guard.install_triggers(conn)
 
 
+# Seeding takes ~0.17 s; thousands of tests each start from the seed (test_portal_access alone ~8,800).
+# So the seeded rows and files are kept after seeding and put back as they were, until the copy is
+# older than this: the seeded times (due dates, "updated at") then stay within seconds of now.
+SEED_SNAPSHOT_SECONDS = 20
+
+
+@dataclass
+class SeedSnapshot:
+    taken: float
+    seed: "Seed"
+    rows: dict  # table name -> PostgreSQL COPY text, or SQLite (columns, rows)
+    files: dict  # path -> bytes written by the seed
+
+
 def reset_and_seed(app):
-    """Empty every table and add two departments, a county and one user per role."""
+    """Empty every table and add two departments, a county and one user per role (and what the
+    *_seed modules add): from the snapshot of the last seeding while it is fresh, else afresh."""
+    snapshot = getattr(app, "seed_snapshot", None)
+    if snapshot is not None and time.monotonic() - snapshot.taken < SEED_SNAPSHOT_SECONDS:
+        _restore_snapshot(app, snapshot)
+        return copy.deepcopy(snapshot.seed)
+    before = _upload_files(app)
+    seed = _seed_afresh(app)
+    files = {path: _read(path) for path, mtime in _upload_files(app).items() if before.get(path) != mtime}
+    app.seed_snapshot = SeedSnapshot(time.monotonic(), copy.deepcopy(seed), _table_rows(app), files)
+    return seed
+
+
+def _read(path):
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _upload_files(app):
+    found = {}
+    for folder, _, names in os.walk(os.path.join(app.instance_path, "uploads")):
+        for name in names:
+            path = os.path.join(folder, name)
+            found[path] = os.stat(path).st_mtime_ns
+    return found
+
+
+def _empty_tables(session):
+    """Delete every row (inside audit_guard_suspended: the audit tables refuse DELETE otherwise)."""
     from portal.database import Base
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name == "department":  # sub-units before their parents
+            session.execute(table.delete().where(table.c.parent_id.is_not(None)))
+        if table.name == "resource_request":  # changes and decommissions before their system (RESTRICT)
+            session.execute(table.delete().where(table.c.system_id.is_not(None)))
+        session.execute(table.delete())
+
+
+def _table_rows(app):
+    """Every table's rows as the database holds them (no type conversions, sealed columns stay sealed)."""
+    from portal.database import Base
+    from portal.extensions import db
+    rows = {}
+    with app.app_context():
+        conn = db.session.connection()
+        for table in Base.metadata.sorted_tables:
+            if conn.dialect.name == "postgresql":
+                with conn.connection.driver_connection.cursor() as cursor:
+                    with cursor.copy(f'COPY "{table.name}" TO STDOUT') as out:
+                        data = b"".join(bytes(block) for block in out)
+                if data:
+                    rows[table.name] = data
+            else:
+                result = conn.exec_driver_sql(f'SELECT * FROM "{table.name}" ORDER BY rowid')
+                found = [tuple(row) for row in result]
+                if found:
+                    rows[table.name] = (list(result.keys()), found)
+        db.session.rollback()
+    return rows
+
+
+def _restore_snapshot(app, snapshot):
+    from portal.database import Base
+    from portal.extensions import db
+    with app.app_context():
+        session = db.session
+        with audit_guard_suspended(session):  # no trigger refuses the deletes or rewrites a restored row
+            _empty_tables(session)
+            conn = session.connection()
+            for table in Base.metadata.sorted_tables:
+                data = snapshot.rows.get(table.name)
+                if data is None:
+                    continue
+                if conn.dialect.name == "postgresql":
+                    with conn.connection.driver_connection.cursor() as cursor:
+                        with cursor.copy(f'COPY "{table.name}" FROM STDIN') as into:
+                            into.write(data)
+                else:
+                    columns, found = data
+                    names = ", ".join(f'"{c}"' for c in columns)
+                    marks = ", ".join("?" * len(columns))
+                    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', found)
+        session.commit()
+    for path, content in snapshot.files.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(content)
+
+
+def _seed_afresh(app):
     from portal.extensions import db
     from portal.models.accounts import Department, User
 
     with app.app_context():
         session = db.session
-        with audit_guard_suspended(session):  # the audit tables refuse DELETE otherwise
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name == "department":  # sub-units before their parents
-                    session.execute(table.delete().where(table.c.parent_id.is_not(None)))
-                if table.name == "resource_request":  # changes and decommissions before their system (RESTRICT)
-                    session.execute(table.delete().where(table.c.system_id.is_not(None)))
-                session.execute(table.delete())
+        with audit_guard_suspended(session):
+            _empty_tables(session)
         session.commit()
         hasher = app.extensions["govcloud_passwords"]
         password_hash = hasher.hash(PASSWORD)

@@ -281,6 +281,19 @@ def test_the_estimate_is_live_and_absent_without_prices(app, seed, login_as, db_
     assert bureau.post("/requests/estimate", data={**fields, "csrf_token": token}).status_code == 403
 
 
+
+def test_a_background_estimate_leaves_the_message_of_a_save(app, seed, login_as):
+    """The browser's live estimate can be answered after the save's redirect (seen in CI): an answer
+    that sent the session cookie again would replace the cookie holding 草稿已保存 with its older one."""
+    dept = login_as("dept")
+    form = dept.get("/requests/new").get_data(as_text=True)
+    created = post(dept, "/requests/new", FORM)
+    assert created.status_code == 302 and "Set-Cookie" in created.headers  # the message rides in the cookie
+    answer = dept.post("/requests/estimate", data={**FORM, "csrf_token": csrf_token_from(form)})
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    page = dept.get(created.headers["Location"]).get_data(as_text=True)
+    assert "已保存" in page.split('class="alert alert-success', 1)[1][:300]
+
 def test_the_receipt_shows_the_bandwidth(app, seed, login_as, db_session):
     req = db_session.get(ResourceRequest, seed.extra["request_id"][0] + 1)
     assert req.state == "provisioned"
