@@ -125,11 +125,14 @@ class Leadership:
             lease.takeovers = (lease.takeovers or 0) + 1
         token = lease.token
         # runs claimed under an earlier leadership and never finished: their scheduler stopped with them
-        # (one that was only stalled and finishes after all records its real outcome over this)
+        # (one that was only stalled and finishes after all records its real outcome over this). A run
+        # whose row is locked is being finished right now, or by a process stopped inside its
+        # transaction: skipped, or the takeover would wait for that process as long as it is stopped.
+        orphans = select(JobRun.id).where(JobRun.outcome == JobOutcome.RUNNING, JobRun.fence.is_not(None),
+                                          JobRun.fence < token).with_for_update(skip_locked=True)
         interrupted = session.execute(
-            update(JobRun).where(JobRun.outcome == JobOutcome.RUNNING, JobRun.fence.is_not(None),
-                                 JobRun.fence < token)
-            .values(outcome=JobOutcome.INTERRUPTED)).rowcount
+            update(JobRun).where(JobRun.id.in_(orphans.scalar_subquery()))
+            .values(outcome=JobOutcome.INTERRUPTED).execution_options(synchronize_session=False)).rowcount
         session.commit()
         self._lead(token, started, f"from {previous or 'nobody'}, {interrupted} interrupted runs marked")
 

@@ -194,20 +194,30 @@ class SeedSnapshot:
     seed: "Seed"
     rows: dict  # table name -> PostgreSQL COPY text, or SQLite (columns, rows)
     files: dict  # path -> bytes written by the seed
+    sealed_with: tuple  # _sealing_key() when it was taken
 
 
 def reset_and_seed(app):
     """Empty every table and add two departments, a county and one user per role (and what the
     *_seed modules add): from the snapshot of the last seeding while it is fresh, else afresh."""
     snapshot = getattr(app, "seed_snapshot", None)
-    if snapshot is not None and time.monotonic() - snapshot.taken < SEED_SNAPSHOT_SECONDS:
+    if (snapshot is not None and time.monotonic() - snapshot.taken < SEED_SNAPSHOT_SECONDS
+            and snapshot.sealed_with == _sealing_key()):
         _restore_snapshot(app, snapshot)
         return copy.deepcopy(snapshot.seed)
     before = _upload_files(app)
     seed = _seed_afresh(app)
     files = {path: _read(path) for path, mtime in _upload_files(app).items() if before.get(path) != mtime}
-    app.seed_snapshot = SeedSnapshot(time.monotonic(), copy.deepcopy(seed), _table_rows(app), files)
+    app.seed_snapshot = SeedSnapshot(time.monotonic(), copy.deepcopy(seed), _table_rows(app), files, _sealing_key())
     return seed
+
+
+def _sealing_key():
+    """The key the process seals with now: a snapshot sealed with another (a test rotated the ring or
+    configured another app's) would hold values the process cannot read or did not expect."""
+    from portal.crypto import keyring
+    ring = keyring.current(required=False)
+    return (keyring.configured_suite().name, ring.active_id if ring else None, id(ring))
 
 
 def _read(path):

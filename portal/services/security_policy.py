@@ -44,6 +44,7 @@ POLICY_LABELS = {
     "SESSION_COOKIE_HTTPONLY": _l("Session cookie hidden from scripts"),
     "SESSION_COOKIE_SAMESITE": _l("Session cookie SameSite"),
     "SESSION_COOKIE_NAME": _l("Session cookie name"),
+    "SESSION_REFRESH_EACH_REQUEST": _l("Session cookie sent again with every answer"),
 }
 FINGERPRINT_HEX = 16
 MAX_KEY_FILE_BYTES = 64 * 1024

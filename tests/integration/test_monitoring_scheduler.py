@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.models.operations import JobRun
@@ -164,3 +164,34 @@ def test_the_month_is_closed_once(app, db_session):
     first, second = billing_jobs.monthly_summary(), billing_jobs.monthly_summary()
     assert "departments" in first.summary and second.summary.endswith("closed before")
     assert len(db_session.scalars(select(MonthlyReport)).all()) == before + 1
+
+
+def test_a_run_locked_by_a_stopped_leader_does_not_hold_up_the_takeover(app, db_session):
+    """The old leader stopped (SIGSTOP) between recording a run's outcome and committing it: its row
+    lock stays as long as the process is stopped. The takeover skips that run (seen in the chaos test:
+    no takeover for 60 s, every try ending in the lock timeout)."""
+    from portal.models.operations import SchedulerLease
+    from scheduler.leader import Leadership
+
+    engine = app.extensions["govcloud_db"][0]
+    first, second = Leadership(engine, "host-a:1", 30), Leadership(engine, "host-b:2", 30)
+    assert first.tick() is True
+    at = datetime(2026, 12, 1, 1, 5, tzinfo=timezone.utc)
+    finishing, orphan = first.claim_run("monthly_summary", at), first.claim_run("usage_collect", at)
+    stalled = Session(engine)
+    locked = app.backend == "postgresql"  # SQLite has no row locks: a writer holds the whole file
+    if locked:
+        stalled.execute(update(JobRun).where(JobRun.id == finishing.id).values(outcome="success"))  # not committed
+    try:
+        lease = db_session.get(SchedulerLease, "scheduler")
+        lease.expires_at = lease.renewed_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        db_session.commit()
+        assert second.tick() is True and second.token == 2
+        db_session.expire_all()
+        assert db_session.get(JobRun, orphan.id).outcome == "interrupted"
+    finally:
+        stalled.rollback()
+        stalled.close()
+    db_session.expire_all()
+    # left to its process (or the next takeover)
+    assert db_session.get(JobRun, finishing.id).outcome == ("running" if locked else "interrupted")
