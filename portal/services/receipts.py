@@ -1,6 +1,5 @@
 """Delivery receipts (资源交付回执单, 附件3): show, confirm (签收), PDF."""
 import io
-import os
 from xml.sax.saxutils import escape
 
 from sqlalchemy import select
@@ -13,15 +12,9 @@ from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState
 from .audit import record_event
+from .reports import cjk_font_path
 from .resource_requests import delivered_resources
 from .transitions import lock, transition
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
 
 
 def issue_receipt(session, request, operator):
@@ -79,14 +72,6 @@ def confirm_receipt(session, ctx, receipt_id):
         transition(session, ctx, REQUESTS, receipt.request, "confirm_receipt", after={"receipt": receipt.number})
     session.commit()
     return receipt
-
-
-def cjk_font_path():
-    """Return the path of a TrueType CJK font to embed, or raise when none is installed."""
-    for path in FONT_CANDIDATES:
-        if os.path.exists(path):
-            return path
-    raise RuntimeError("no TrueType CJK font found; install fonts-wqy-zenhei")
 
 
 def receipt_pdf(receipt, labels):
