@@ -77,7 +77,7 @@ SETTINGS = {
     "ACCOUNT_MAX_IDLE_DAYS": _s(int, 90, "accounts unused this long are disabled daily; 0: never"),
     # second factor (TOTP, RFC 6238): required for these roles (unknown names are accepted);
     # add "department" to require it of department users too
-    "TOTP_REQUIRED_ROLES": _s(list, ["bureau", "vendor", "admin", "security", "auditor"]),
+    "TOTP_REQUIRED_ROLES": _s(list, ["bureau", "vendor", "admin", "security", "auditor", "expert"]),
     "TOTP_ISSUER": _s(str, "govcloud", "the name authenticator apps show"),
     # session cookie
     "SESSION_COOKIE_HTTPONLY": _s(bool, True),

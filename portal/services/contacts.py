@@ -297,21 +297,29 @@ def change_notifier(settings):
 
 # -- important systems and agreements -----------------------------------------------------------
 
-def system_level(session, system):
-    """The security level the system has now: its last carried-out request's (else its own)."""
-    from .resource_requests import system_requests
-    done = [r for r in system_requests(session, system.id) if r.state in EXECUTED]
-    return (done[-1] if done else system).security_level
+def _level(requests):
+    """The security level a system has now: its last carried-out request's (else its first's)."""
+    done = [r for r in requests if r.state in EXECUTED]
+    return (done[-1] if done else requests[0]).security_level
 
 
-def systems_of(session, department_id):
-    """The department's systems that are not decommissioned (their first requests), by id."""
-    from .resource_requests import system_status
-    roots = session.scalars(select(ResourceRequest).where(ResourceRequest.department_id == department_id,
-                                                          ResourceRequest.kind == RequestKind.NEW)
-                            .order_by(ResourceRequest.id))
-    return [r for r in roots if (status := system_status(session, r.id)) == "live"
-            or (status == "pending" and r.state in EXECUTED)]
+def _live_systems(session, department_ids):
+    """department id -> [(first request, its requests oldest first)] of the systems not decommissioned,
+    in one query for all the departments."""
+    from .resource_requests import status_of
+    groups = {}
+    for r in session.scalars(select(ResourceRequest).where(ResourceRequest.department_id.in_(department_ids))
+                             .order_by(ResourceRequest.id)):
+        groups.setdefault(r.system_root_id, []).append(r)
+    out = {d: [] for d in department_ids}
+    for requests in groups.values():
+        root = requests[0]
+        if root.kind != RequestKind.NEW:  # a change whose system is another department's: not this one's
+            continue
+        status = status_of(requests)
+        if status == "live" or (status == "pending" and root.state in EXECUTED):
+            out[root.department_id].append((root, requests))
+    return out
 
 
 @dataclass
@@ -332,26 +340,34 @@ def agreement_valid(agreement, today):
 
 
 def system_duties(session, department_id, today):
-    systems = systems_of(session, department_id)
-    ids = [s.id for s in systems]
+    return duties_by_department(session, [department_id], today)[department_id]
+
+
+def duties_by_department(session, department_ids, today):
+    """department id -> [SystemDuty] of its systems not decommissioned: a fixed number of queries
+    however many departments (the bureau's overview lists 200)."""
+    systems = _live_systems(session, department_ids)
+    ids = [root.id for found in systems.values() for root, _ in found]
     marks = {m.system_id: m for m in session.scalars(select(ImportantSystem).where(ImportantSystem.system_id.in_(ids)))}
     agreements = {}
     for a in session.scalars(select(ConfidentialityAgreement).where(ConfidentialityAgreement.system_id.in_(ids))
                              .order_by(ConfidentialityAgreement.expires_on.desc(), ConfidentialityAgreement.id)):
         agreements.setdefault(a.system_id, []).append(a)
-    out = []
-    for s in systems:
-        mine = agreements.get(s.id, [])
-        out.append(SystemDuty(s, system_level(session, s), marks.get(s.id), mine,
-                              next((a for a in mine if agreement_valid(a, today)), None)))
+    out = {}
+    for department_id, found in systems.items():
+        out[department_id] = []
+        for root, requests in found:
+            mine = agreements.get(root.id, [])
+            out[department_id].append(SystemDuty(root, _level(requests), marks.get(root.id), mine,
+                                                 next((a for a in mine if agreement_valid(a, today)), None)))
     return out
 
 
 def missing_agreements(session, user, today):
     """The important systems (of the departments user may see) without a valid agreement."""
-    departments = session.scalars(scoped(select(Department), user).order_by(Department.code))
-    return [(d, duty) for d in departments for duty in system_duties(session, d.id, today)
-            if duty.important and duty.valid is None]
+    departments = list(session.scalars(scoped(select(Department), user).order_by(Department.code)))
+    duties = duties_by_department(session, [d.id for d in departments], today)
+    return [(d, duty) for d in departments for duty in duties[d.id] if duty.important and duty.valid is None]
 
 
 def mark_important(session, ctx, department_id, system_id, important, reason=""):
@@ -428,8 +444,9 @@ class DepartmentDuty:
 def overview(session, user, duty, today):
     """Every department user may see with its confirmation's due day and missing agreements."""
     departments = list(session.scalars(scoped(select(Department), user).order_by(Department.code)))
+    duties = duties_by_department(session, [d.id for d in departments], today)
     return [DepartmentDuty(d, confirmation_due(d, duty, today),
-                           sum(1 for s in system_duties(session, d.id, today) if s.important and s.valid is None))
+                           sum(1 for s in duties[d.id] if s.important and s.valid is None))
             for d in departments]
 
 

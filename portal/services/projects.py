@@ -225,7 +225,7 @@ def create_project(session, ctx, data, settings=None, now=None):
                       state=P.DRAFT, plan_year=today.year + 1, created_by_id=user.id, **fields)
     session.add(project)
     session.flush()
-    project.number = f"XM-{project.created_at:%Y}-{project.id:05d}"
+    project.number = f"XM-{today.year}-{project.id:05d}"  # the year in Beijing, as on the 申报表
     record_event(session, ctx, "project.create", object_type="project", object_id=project.id,
                  department_id=project.department_id, after=project.snapshot())
     session.commit()

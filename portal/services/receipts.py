@@ -1,6 +1,6 @@
 """Delivery receipts (资源交付回执单, 附件3): show, confirm (签收), PDF."""
 import io
-import os
+from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 
@@ -12,15 +12,9 @@ from ..scoping import get_scoped
 from ..text import _l
 from ..workflow import REQUESTS, RequestState
 from .audit import record_event
+from .reports import cjk_font_path
 from .resource_requests import delivered_resources
 from .transitions import lock, transition
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
 
 
 def issue_receipt(session, request, operator):
@@ -80,14 +74,6 @@ def confirm_receipt(session, ctx, receipt_id):
     return receipt
 
 
-def cjk_font_path():
-    """Return the path of a TrueType CJK font to embed, or raise when none is installed."""
-    for path in FONT_CANDIDATES:
-        if os.path.exists(path):
-            return path
-    raise RuntimeError("no TrueType CJK font found; install fonts-wqy-zenhei")
-
-
 def receipt_pdf(receipt, labels):
     """Render the receipt as a PDF with an embedded CJK font; labels maps English keys to shown text."""
     from reportlab.lib.units import mm
@@ -118,14 +104,18 @@ def form_pdf(title, header, tables, footer, landscape_page=False):
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4) if landscape_page else A4, leftMargin=12 * mm,
                             rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm, title=title)
-    story = [Paragraph(title, heading), Spacer(1, 4 * mm)]
+    def para(value, style):
+        # Paragraph reads its text as markup: a department's "A&B <系统>" is text, and a line break stays one
+        return Paragraph(escape(str(value)).replace("\n", "<br/>"), style)
+
+    story = [para(title, heading), Spacer(1, 4 * mm)]
     for key, value in header:
-        story.append(Paragraph(f"{key}：{value}", body))
+        story.append(para(f"{key}：{value}", body))
     for caption, columns, rows, widths in tables:
         story.append(Spacer(1, 4 * mm))
         if caption:
-            story.append(Paragraph(caption, caption_style))
-        data = [[Paragraph(str(h), cell) for h in columns]] + [[Paragraph(str(v), cell) for v in row] for row in rows]
+            story.append(para(caption, caption_style))
+        data = [[para(h, cell) for h in columns]] + [[para(v, cell) for v in row] for row in rows]
         table = Table(data, repeatRows=1, colWidths=widths)
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
@@ -133,6 +123,6 @@ def form_pdf(title, header, tables, footer, landscape_page=False):
         story.append(table)
     story.append(Spacer(1, 6 * mm))
     for line in footer:
-        story.append(Paragraph(line, body))
+        story.append(para(line, body))
     doc.build(story)
     return buf.getvalue()

@@ -9,9 +9,10 @@ A key change (更新关键设备和软件: upgrades, network changes) is the ven
 bureau approves or rejects like a maintenance window (KEY_CHANGES); the vendor confirms that it uses
 no equipment or software that may endanger public or national security, and reports when it is done.
 """
+import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import NotFound, ValidationFailed
@@ -81,10 +82,9 @@ def get_rectification(session, user, rect_id):
     return rect
 
 
-def _number(session, now):
-    year = now.astimezone(CHINA).year
-    count = session.scalar(select(func.count(Rectification.id)).where(Rectification.number.like(f"ZG-{year}-%")))
-    return f"ZG-{year}-{count + 1:04d}"
+def _number(rect, now):
+    """ZG-<year in Beijing>-<id>: unique however many notices are issued at once (a count was not)."""
+    return f"ZG-{now.astimezone(CHINA).year}-{rect.id:04d}"
 
 
 def issue(session, ctx, data, settings=None, now=None):
@@ -102,13 +102,14 @@ def issue(session, ctx, data, settings=None, now=None):
     due = data.get("due_date")
     if due is None or not hasattr(due, "year") or not today(now) <= due <= add_months(today(now), 12):
         raise ValidationFailed(_l("Enter a deadline from today up to a year ahead."), field="due_date")
-    rect = Rectification(number=_number(session, now), target=target, department_id=department_id, due_date=due,
+    rect = Rectification(number=f"tmp-{uuid.uuid4().hex[:24]}", target=target, department_id=department_id, due_date=due,
                          title=clean(data.get("title"), "title", limit=200),
                          finding=clean(data.get("finding"), "finding"),
                          requirement=clean(data.get("requirement"), "requirement"),
                          state=R.ISSUED, issued_at=now, issued_by_id=ctx.actor.id)
     session.add(rect)
     session.flush()
+    rect.number = _number(rect, now)
     record_event(session, ctx, "rectification.issue", object_type="rectification", object_id=rect.id,
                  department_id=department_id, after=rect.snapshot())
     notify_owner(session, settings, department_id, subject=f"[政务云] 整改通知 {rect.number}：{rect.title}",

@@ -406,7 +406,11 @@ def open_requests(session, system_id):
 
 def system_status(session, system_id):
     """Return "pending" (a request is open), "live", "decommissioned" or "none"."""
-    requests = system_requests(session, system_id)
+    return status_of(system_requests(session, system_id))
+
+
+def status_of(requests):
+    """system_status of a system whose requests (oldest first) are already loaded."""
     open_ = [r for r in requests if r.state not in SETTLED]
     if open_:
         return "pending"

@@ -389,3 +389,44 @@ def test_the_scheduled_job_sends_them_once_and_records_its_figures(app, seed, db
     assert runs[1].figures == dict.fromkeys(runs[0].figures, 0)  # once each
     assert _notified(db_session, seed.user_ids["bureau"], f"contacts-confirm:{seed.county}")
     assert _notified(db_session, seed.user_ids["bureau"], f"agreement:{seed.extra['agreement_id'][1]}")
+
+
+def test_the_bureaus_overview_asks_the_database_the_same_number_of_times_for_20_more_departments(
+        app, seed, db_session):
+    """No query per department or per system: the overview and the missing list read them in bulk."""
+    from sqlalchemy import event
+    bureau = db_session.get(User, seed.user_ids["bureau"])
+    duty, today = contacts.DutySettings.from_config(app.config), date(2026, 12, 1)
+
+    def measured():
+        statements = []
+        engine = app.extensions["govcloud_db"][0]
+        listener = lambda *_args: statements.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            with app.app_context():
+                from portal.extensions import db
+                rows = contacts.overview(db.session, bureau, duty, today)
+                missing = contacts.missing_agreements(db.session, bureau, today)
+                db.session.rollback()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements), len(rows), len(missing)
+
+    before, departments, missing = measured()
+    for n in range(20):
+        department = Department(name=f"测试局{n}", code=f"T-{n:02d}", level="city")
+        db_session.add(department)
+        db_session.flush()
+        for k in range(2):  # an important (level 3) live system without an agreement, and a change of it
+            system = ResourceRequest(number=f"ZWY-N-{n}-{k}", department_id=department.id, system_name=f"系统{k}",
+                                     state="provisioned", spec={}, approved_spec={}, security_level=3)
+            db_session.add(system)
+            db_session.flush()
+            db_session.add(ResourceRequest(number=f"ZWY-N-{n}-{k}-c", kind="change", system_id=system.id,
+                                           department_id=department.id, system_name=f"系统{k}", state="delivered",
+                                           spec={}, approved_spec={}, security_level=3))
+    db_session.commit()
+    after, departments_after, missing_after = measured()
+    assert departments_after == departments + 20 and missing_after == missing + 40
+    assert after == before

@@ -19,7 +19,7 @@ from tests.conftest import PASSWORD, csrf_token_from, login
 COOKIE = "govcloud_session"
 NEW_PASSWORD = "Brand-new-pass-99"
 CODES = re.compile(r"<li><code>([a-z0-9-]+)</code></li>")
-DEFAULT_TOTP_ROLES = ["bureau", "vendor", "admin", "security", "auditor"]
+DEFAULT_TOTP_ROLES = ["bureau", "vendor", "admin", "security", "auditor", "expert"]
 
 
 def user_of(db_session, seed, key):
@@ -339,7 +339,8 @@ def test_unused_accounts_never_disabled_when_the_setting_is_zero(app, seed, db_s
 
 @pytest.fixture
 def totp_required(app, monkeypatch):
-    """The production default: bureau, vendor, admin, security and auditor need a second factor."""
+    """The production default: bureau, vendor, admin, security, auditor and the review experts
+    (评审专家, who read the projects' documents) need a second factor."""
     monkeypatch.setitem(app.config, "TOTP_REQUIRED_ROLES", DEFAULT_TOTP_ROLES)
 
 
@@ -398,7 +399,8 @@ def test_required_role_is_sent_to_enrolment_and_reaches_nothing_else(app, seed, 
 
 @pytest.mark.usefixtures("totp_required")
 @pytest.mark.parametrize("key,required", [("bureau", True), ("vendor", True), ("admin", True),
-                                          ("auditor", True), ("dept", False), ("dept_admin", False)])
+                                          ("auditor", True), ("expert", True), ("dept", False),
+                                          ("dept_admin", False)])
 def test_roles_that_require_a_second_factor(app, seed, key, required):
     client, _response = password_step(app, seed, key)
     response = client.get("/")

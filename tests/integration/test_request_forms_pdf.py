@@ -51,3 +51,14 @@ def test_form_1_and_form_2_print_as_the_regulation_lays_them_out(app, seed, logi
 
     assert login_as("dept_b").get(f"/requests/{draft_id}/form.pdf").status_code == 404
     assert login_as("bureau").get(f"/requests/{draft_id}/form.pdf").status_code == 200
+
+
+def test_a_name_with_markup_characters_prints_as_written(app, seed, login_as, db_session, tmp_path):
+    """The PDF renderer reads text as markup: a system called 「A&B <新>」 once gave a 500 instead of the form."""
+    draft = db_session.get(ResourceRequest, seed.extra["request_id"][0])
+    draft.spec, draft.system_name, draft.purpose = SPEC, "A&B <新>系统", "第一行\n第二行 <b>"
+    db_session.commit()
+    response = login_as("dept").get(f"/requests/{draft.id}/form.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _text(response.data, tmp_path)
+    assert "A&B <新>系统" in text and "<b>" in text
