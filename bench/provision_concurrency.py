@@ -81,7 +81,7 @@ def _govcloud_run(url, n_requests, n_workers, concurrency):
                 req = resource_requests.create_request(s, RequestInfo(actor=user), {
                     "system_name": f"并发基准系统{n}", "purpose": "性能基准", "security_level": 2}, SPEC)
                 attach_required(s, RequestInfo(actor=user), req.id, tmp)
-        resource_requests.submit_request(s, RequestInfo(actor=user), req.id, catalog, gate=False)  # no projects here
+                resource_requests.submit_request(s, RequestInfo(actor=user), req.id, catalog, gate=False)  # no projects here
                 ids.append(req.id)
         env = dict(os.environ, GOVCLOUD_DATABASE_URL=url, GOVCLOUD_SECRET_KEY="bench",
                    GOVCLOUD_CLOUD_NAME_PREFIX=f"gc{RUN}", GOVCLOUD_INSTANCE_PATH=tmp, GOVCLOUD_CLOUDS_YAML=CLOUDS)
