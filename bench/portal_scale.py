@@ -70,7 +70,7 @@ FROM generate_series(1, :requests) g,
     ("servers", """
 INSERT INTO cloud_resource (department_id, system_id, created_by_request_id, kind, key, name, openstack_id,
                             attributes, deleted, created_at, updated_at)
-SELECT r.department_id, r.id, r.id, 'server', 'server:R' || r.id || '\:app-1', 'gc-' || r.number || '-app-1',
+SELECT r.department_id, r.id, r.id, 'server', 'server:R' || r.id || '\\:app-1', 'gc-' || r.number || '-app-1',
        md5(r.id::text)::uuid::text,
        json_build_object('flavor', 'm1.small', 'image', 'cirros', 'vcpus', 1, 'ram', 2048,
                          'addresses', json_build_array(json_build_object('network', 'default', 'addr',
