@@ -39,8 +39,10 @@ SEED = [
     ("departments", """
 INSERT INTO department (name, code, level, security_officer_name, security_officer_phone, it_lead_name,
                         it_lead_phone, it_lead_email, emergency_contact_name, emergency_contact_phone,
-                        created_at, updated_at)
-SELECT '规模委办局' || g, 'S' || lpad(g::text, 4, '0'), 'city', '', '', '', '', '', '', '', now(), now()
+                        security_officer_email, emergency_contact_email, backup_contact_name,
+                        backup_contact_phone, backup_contact_email, contacts_confirmed_by, created_at, updated_at)
+SELECT '规模委办局' || g, 'S' || lpad(g::text, 4, '0'), 'city', '', '', '', '', '', '', '', '', '', '', '', '', '',
+       now(), now()
 FROM generate_series(1, :departments) g"""),
     ("users", """
 INSERT INTO user_account (username, full_name, email, phone, role, department_id, is_department_admin,
@@ -54,11 +56,11 @@ FROM (SELECT 'scale-dept-' || g AS name, 'department' AS role, (SELECT id FROM d
     ("requests", """
 INSERT INTO resource_request (number, kind, department_id, state, version, system_name, purpose, project_ref,
                               security_level, construction_plan, reason, backup_confirmed, migration_note,
-                              urgent, spec, approved_spec, review_comment, failure_message, resolution,
-                              created_at, state_changed_at, submitted_at, approved_at, provisioned_at)
+                              urgent, existing_system, spec, approved_spec, review_comment, failure_message,
+                              resolution, created_at, state_changed_at, submitted_at, approved_at, provisioned_at)
 SELECT 'ZWY-S-' || lpad(g::text, 6, '0'), CASE WHEN g % 10 = 0 THEN 'change' ELSE 'new' END,
        d.ids[1 + g % array_length(d.ids, 1)], (CAST(:states AS text[]))[1 + g % 9], 1, '规模系统' || g, '基准', '', 2, '', '',
-       false, '', g % 50 = 0,
+       false, '', g % 50 = 0, false,
        '{"servers": [{"name": "app", "flavor": "m1.small", "image": "cirros", "count": 1}]}'::json,
        CASE WHEN g % 9 IN (3, 4, 5) THEN '{"servers": [{"name": "app", "flavor": "m1.small", "image": "cirros", "count": 1}]}'::json END,
        '', '', '', t, t, t + interval '1 hour',
