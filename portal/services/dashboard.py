@@ -232,11 +232,15 @@ def _systems(session, user):
     return systems
 
 
-def _set_deadlines(session, bench, limits, now):
+def _set_deadlines(session, user, bench, limits, now):
+    """The deadline of each timed to-do: reckoned for the listed objects only (at a city's scale the
+    open steps of every department are tens of thousands, each a walk through the calendar)."""
     timed = [t for t in bench.todos + bench.waiting if t.step]
     if not timed:
         return
-    steps = open_steps(session, None, tuple({t.step for t in timed}))
+    wanted = {(t.step, t.object_id) for t in timed}
+    reader = user if user.role == Role.DEPARTMENT else None  # a department's to-dos are all its own
+    steps = [s for s in open_steps(session, reader, tuple({t.step for t in timed})) if (s.step, s.object_id) in wanted]
     deadlines = deadlines_by_object(session, steps, limits, now)
     for t in timed:
         t.deadline = deadlines.get((t.step, t.object_id))
@@ -262,7 +266,7 @@ def collect(session, user, now, limits=None):
     if user.role == Role.AUDITOR:  # read-only: what is overdue, for the record
         _overdue_of_others(session, user, bench, limits, now, ("review", "provisioning", "extraction", "grant"))
     bench.todos.extend(Todo(*row) for row in duty_todos.todos(session, user))
-    _set_deadlines(session, bench, limits, now)
+    _set_deadlines(session, user, bench, limits, now)
     return bench
 
 
